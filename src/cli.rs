@@ -1,0 +1,289 @@
+//! The command line, as data: clap derive structs and nothing else, so completions and a man
+//! page can be generated from them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error: bad input, a value that cannot be sealed or unsealed, a check that failed
+  2  usage error: unknown flag, missing argument";
+
+/// Offline secret bring-up for bare-metal Kubernetes: seal values with the sealed-secrets
+/// controller's certificate (byte-compatible with kubeseal) and read them back.
+#[derive(Debug, Parser)]
+#[command(name = "sealstrap", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect controller certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Unseal SealedSecrets with the controller's private key (offline recovery).
+    Unseal(UnsealArgs),
+    /// Drop-in for the kubeseal command line (also active when called as `kubeseal`).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Kubeseal(KubesealPassthrough),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Show a certificate's subject, issuer, validity, key size and fingerprint.
+    #[command(
+        after_help = "Exits 1 when the certificate cannot be used for sealing (expired, not RSA, under 2048 bits)."
+    )]
+    Inspect {
+        /// PEM file with the controller's certificate (`-` for stdin).
+        file: PathBuf,
+    },
+}
+
+/// Everything after `sealstrap kubeseal`, parsed as kubeseal's own flags.
+#[derive(Debug, Args)]
+pub struct KubesealPassthrough {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Plaintext is printed to a terminal only with --show; redirect stdout to a file (mode 0600 is up to you) or pipe it.
+With --check nothing secret is printed: one `namespace/name key OK` line per value, exit 1 if any fails.
+
+Examples:
+  sealstrap unseal --private-key key.pem secret-source/sealed/vllm-api-key.yaml > secret.yaml
+  kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
+  sealstrap unseal --private-key keys.yaml --check secret-source/sealed/*.yaml")]
+pub struct UnsealArgs {
+    /// Controller private key: PEM (PKCS#1/PKCS#8), a key Secret, or a List of them.
+    /// Repeat or separate with commas; every key is tried.
+    #[arg(
+        long = "private-key",
+        value_name = "KEY",
+        required = true,
+        value_delimiter = ','
+    )]
+    pub private_keys: Vec<PathBuf>,
+    /// SealedSecret files (YAML or JSON, multi-document); `-` or nothing for stdin.
+    pub files: Vec<PathBuf>,
+    /// Output format of the Secrets.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub output: ManifestFormat,
+    /// Allow printing plaintext Secrets to a terminal.
+    #[arg(long)]
+    pub show: bool,
+    /// Decrypt everything, print only `namespace/name key OK` lines; exit 1 if any fails.
+    #[arg(long, conflicts_with = "show")]
+    pub check: bool,
+}
+
+/// kubeseal's flags. Environment fallbacks are `SEALED_SECRETS_<FLAG>`; a flag wins.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubeseal",
+    version,
+    about = "sealstrap's drop-in for kubeseal: seal Secrets with the sealed-secrets controller's certificate, offline.",
+    after_help = "\
+Where sealstrap does better than kubeseal:
+  --merge-into keeps the file's format (YAML stays YAML) and takes the scope from the file.
+  -o follows a -w file's extension (.yaml/.yml: yaml, .json: json) unless -o is given.
+  A clear message when stdin is a terminal; input and output may not be the same file.
+  Every error names the document and field; no secret value is ever printed in an error.
+
+Cluster flags (--fetch-cert, --validate, --re-encrypt, --controller-*, kubeconfig flags) are
+accepted; until sealstrap's cluster support lands, operations that need a cluster fail with a
+message saying so. Pass --cert FILE.
+
+Exit codes: 0 success, 1 error (as kubeseal), 2 usage error.
+
+Examples:
+  kubeseal --cert pub.pem -f secret.yaml -w sealed.yaml
+  kubectl create secret generic db --from-literal=pw=s3cret --dry-run=client -o yaml | kubeseal --cert pub.pem -o yaml
+  printf %s s3cret | kubeseal --cert pub.pem --raw --name db -n app --from-file /dev/stdin
+  kubeseal --cert pub.pem --merge-into sealed.yaml < extra-key.yaml
+  kubeseal --recovery-unseal --recovery-private-key key.pem -f sealed.yaml"
+)]
+pub struct KubesealArgs {
+    /// Certificate / public key file to seal with (PEM; a file:// URL also works).
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE")]
+    pub cert: Option<String>,
+    /// Secret file to seal (`-` or none: stdin).
+    #[arg(
+        short = 'f',
+        long = "secret-file",
+        env = "SEALED_SECRETS_SECRET_FILE",
+        value_name = "FILE"
+    )]
+    pub secret_file: Option<PathBuf>,
+    /// Write the sealed output to FILE (atomically, only on success) instead of stdout.
+    #[arg(
+        short = 'w',
+        long = "sealed-secret-file",
+        env = "SEALED_SECRETS_SEALED_SECRET_FILE",
+        value_name = "FILE"
+    )]
+    pub sealed_secret_file: Option<PathBuf>,
+    /// Output format: json or yaml (default json, or the -w file's extension).
+    #[arg(
+        short = 'o',
+        long = "format",
+        env = "SEALED_SECRETS_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub format: Option<String>,
+    /// Scope: strict, namespace-wide or cluster-wide (default: the Secret's annotations, else strict).
+    #[arg(long, env = "SEALED_SECRETS_SCOPE", value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Name of the sealed secret (overrides metadata.name; required with --raw and strict scope).
+    #[arg(long, env = "SEALED_SECRETS_NAME")]
+    pub name: Option<String>,
+    /// Namespace (must match the Secret's own namespace if it has one).
+    #[arg(short = 'n', long, env = "SEALED_SECRETS_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Seal one raw value (from --from-file or stdin) and print bare base64.
+    #[arg(long, env = "SEALED_SECRETS_RAW")]
+    pub raw: bool,
+    /// With --raw: the file holding the value, exact bytes (kubectl's `[key=]path` form works).
+    #[arg(
+        long = "from-file",
+        env = "SEALED_SECRETS_FROM_FILE",
+        value_name = "FILE"
+    )]
+    pub from_file: Option<String>,
+    /// Seal the input and merge its items into this existing SealedSecret file.
+    #[arg(
+        long = "merge-into",
+        env = "SEALED_SECRETS_MERGE_INTO",
+        value_name = "FILE"
+    )]
+    pub merge_into: Option<PathBuf>,
+    /// Allow a Secret with no data.
+    #[arg(long = "allow-empty-data", env = "SEALED_SECRETS_ALLOW_EMPTY_DATA")]
+    pub allow_empty_data: bool,
+    /// Unseal SealedSecrets with private keys (offline recovery); prints the Secrets.
+    #[arg(long = "recovery-unseal", env = "SEALED_SECRETS_RECOVERY_UNSEAL")]
+    pub recovery_unseal: bool,
+    /// Private key files for --recovery-unseal (comma-separated or repeated).
+    #[arg(
+        long = "recovery-private-key",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ',',
+        value_name = "FILE"
+    )]
+    pub recovery_private_key: Vec<PathBuf>,
+
+    // --- flags that need a cluster ---
+    /// Fetch the certificate from the controller (needs a cluster).
+    #[arg(
+        long = "fetch-cert",
+        env = "SEALED_SECRETS_FETCH_CERT",
+        help_heading = "Cluster"
+    )]
+    pub fetch_cert: bool,
+    /// Validate a SealedSecret with the controller (needs a cluster).
+    #[arg(long, env = "SEALED_SECRETS_VALIDATE", help_heading = "Cluster")]
+    pub validate: bool,
+    /// Re-encrypt a SealedSecret with the controller's newest key (needs a cluster).
+    #[arg(
+        long = "re-encrypt",
+        env = "SEALED_SECRETS_RE_ENCRYPT",
+        help_heading = "Cluster"
+    )]
+    pub re_encrypt: bool,
+    /// Name of the sealed-secrets controller Service.
+    #[arg(
+        long = "controller-name",
+        env = "SEALED_SECRETS_CONTROLLER_NAME",
+        default_value = "sealed-secrets-controller",
+        help_heading = "Cluster"
+    )]
+    pub controller_name: String,
+    /// Namespace of the sealed-secrets controller.
+    #[arg(
+        long = "controller-namespace",
+        env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
+        default_value = "kube-system",
+        help_heading = "Cluster"
+    )]
+    pub controller_namespace: String,
+    /// Path to the kubeconfig file.
+    #[arg(long, env = "SEALED_SECRETS_KUBECONFIG", help_heading = "Cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, env = "SEALED_SECRETS_CONTEXT", help_heading = "Cluster")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use.
+    #[arg(long, env = "SEALED_SECRETS_CLUSTER", help_heading = "Cluster")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use.
+    #[arg(long, env = "SEALED_SECRETS_USER", help_heading = "Cluster")]
+    pub user: Option<String>,
+    /// API server address.
+    #[arg(long, env = "SEALED_SECRETS_SERVER", help_heading = "Cluster")]
+    pub server: Option<String>,
+    /// Bearer token for the API server.
+    #[arg(
+        long,
+        env = "SEALED_SECRETS_TOKEN",
+        help_heading = "Cluster",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Username to impersonate.
+    #[arg(long = "as", env = "SEALED_SECRETS_AS", help_heading = "Cluster")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable).
+    #[arg(
+        long = "as-group",
+        env = "SEALED_SECRETS_AS_GROUP",
+        help_heading = "Cluster"
+    )]
+    pub as_group: Vec<String>,
+    /// CA certificate file for the API server.
+    #[arg(
+        long = "certificate-authority",
+        env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY",
+        help_heading = "Cluster"
+    )]
+    pub certificate_authority: Option<PathBuf>,
+    /// Client certificate file.
+    #[arg(
+        long = "client-certificate",
+        env = "SEALED_SECRETS_CLIENT_CERTIFICATE",
+        help_heading = "Cluster"
+    )]
+    pub client_certificate: Option<PathBuf>,
+    /// Client key file.
+    #[arg(
+        long = "client-key",
+        env = "SEALED_SECRETS_CLIENT_KEY",
+        help_heading = "Cluster"
+    )]
+    pub client_key: Option<PathBuf>,
+    /// Skip TLS verification of the API server.
+    #[arg(
+        long = "insecure-skip-tls-verify",
+        env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY",
+        help_heading = "Cluster"
+    )]
+    pub insecure_skip_tls_verify: bool,
+    /// Timeout of a single request (e.g. 30s).
+    #[arg(
+        long = "request-timeout",
+        env = "SEALED_SECRETS_REQUEST_TIMEOUT",
+        help_heading = "Cluster"
+    )]
+    pub request_timeout: Option<String>,
+}

@@ -1,0 +1,98 @@
+//! Reading inputs and writing outputs for commands: stdin/stdout conventions (`-`), TTY rules,
+//! and atomic file output.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::Failure;
+
+/// Whether `path` means stdin/stdout.
+pub fn is_dash(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads a whole file, or stdin for `-`; the buffer is zeroized when dropped.
+pub fn read_input(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut buf = Zeroizing::new(Vec::new());
+    match path {
+        Some(p) if !is_dash(p) => {
+            let mut f = std::fs::File::open(p).map_err(|e| io_failure("cannot read", p, &e))?;
+            f.read_to_end(&mut buf)
+                .map_err(|e| io_failure("cannot read", p, &e))?;
+        }
+        _ => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("{tty_hint}");
+            }
+            stdin
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
+        }
+    }
+    Ok(buf)
+}
+
+/// Input as UTF-8 text.
+pub fn read_text(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<String>, Failure> {
+    let bytes = read_input(path, tty_hint)?;
+    let name = path
+        .filter(|p| !is_dash(p))
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "stdin".into());
+    match std::str::from_utf8(&bytes) {
+        Ok(s) => Ok(Zeroizing::new(s.to_string())),
+        Err(e) => Err(Failure::new(format!(
+            "{name}: not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))),
+    }
+}
+
+pub fn io_failure(what: &str, path: &Path, e: &std::io::Error) -> Failure {
+    let f = Failure::new(format!("{what} {}: {e}", path.display()));
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            f.hint("check the file's and its folder's permissions")
+        }
+        std::io::ErrorKind::NotFound => f.hint("check the path"),
+        _ => f,
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) ends the command quietly.
+pub fn write_stdout(data: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(data).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure {
+            broken_pipe: true,
+            ..Failure::new("stdout closed")
+        }),
+        Err(e) => Err(Failure::new(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Writes `data` to `path` atomically, or to stdout for `None`/`-`.
+pub fn write_output(path: Option<&Path>, data: &[u8], mode: Option<u32>) -> Result<(), Failure> {
+    match path {
+        Some(p) if !is_dash(p) => sealstrap::output::write_atomic(p, data, mode)
+            .map_err(|e| io_failure("cannot write", p, &e)),
+        _ => write_stdout(data),
+    }
+}
+
+/// Whether two paths name the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}

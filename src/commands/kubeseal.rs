@@ -1,0 +1,202 @@
+//! The kubeseal drop-in: kubeseal's flags and behaviour over sealstrap's engine.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use sealstrap::kubeseal as ks;
+use sealstrap::objects::{SealRequest, scrub};
+use sealstrap::seal::Scope;
+use sealstrap::yaml::{self, Format};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::io::{io_failure, is_dash, read_input, read_text, same_file, write_output};
+use super::{CmdResult, Failure};
+use crate::cli::KubesealArgs;
+
+const TTY_HINT: &str = "(tty detected: expecting json/yaml k8s resource in stdin)";
+
+/// Parses kubeseal's command line and runs it.
+pub fn run_args(args: Vec<OsString>) -> CmdResult {
+    let args = KubesealArgs::parse_from(args);
+    run(&args)
+}
+
+fn needs_cluster(what: &str) -> Failure {
+    Failure::new(format!(
+        "{what} needs a cluster, and this sealstrap build works offline only"
+    ))
+    .hint("pass the controller's certificate with --cert FILE (fetch it once where you have cluster access: kubeseal --fetch-cert > pub.pem)")
+}
+
+pub fn run(args: &KubesealArgs) -> CmdResult {
+    if args.fetch_cert {
+        return Err(needs_cluster("--fetch-cert"));
+    }
+    if args.validate {
+        return Err(needs_cluster("--validate"));
+    }
+    if args.re_encrypt {
+        return Err(needs_cluster("--re-encrypt"));
+    }
+    let explicit_format = match &args.format {
+        Some(f) => Some(Format::parse(f).ok_or_else(|| {
+            Failure::new(format!("unsupported output format: {f}")).hint("use -o json or -o yaml")
+        })?),
+        None => None,
+    };
+    let scope = match &args.scope {
+        Some(s) => Some(Scope::parse(s).ok_or_else(|| {
+            Failure::usage(format!(
+                "invalid --scope {s:?}: must be one of: strict, namespace-wide, cluster-wide"
+            ))
+        })?),
+        None => None,
+    };
+    if let (Some(input), Some(output)) = (&args.secret_file, &args.sealed_secret_file)
+        && !is_dash(input)
+        && same_file(input, output)
+    {
+        return Err(Failure::new(format!(
+            "input and output are the same file ({}); that would destroy the input",
+            input.display()
+        ))
+        .hint("write the sealed output to another file"));
+    }
+
+    if args.recovery_unseal {
+        return recovery_unseal(args, explicit_format);
+    }
+
+    let Some(cert_spec) = &args.cert else {
+        return Err(needs_cluster(
+            "fetching the certificate from the controller (no --cert given)",
+        ));
+    };
+    let cert = super::cert::load_for_sealing(cert_spec, "")?;
+    let mut rng = UnwrapErr(SysRng);
+
+    if args.raw {
+        let value = match &args.from_file {
+            Some(spec) => {
+                // kubectl's --from-file form: [key=]path; the key is irrelevant to a raw value.
+                let path = spec.split_once('=').map(|(_, p)| p).unwrap_or(spec);
+                read_input(Some(Path::new(path)), TTY_HINT)?
+            }
+            None => read_input(
+                None,
+                "(tty detected: expecting the raw value on stdin; end with Ctrl-D)",
+            )?,
+        };
+        let namespace = args
+            .namespace
+            .clone()
+            .or_else(|| kubeconfig_namespace(args.kubeconfig.as_deref(), args.context.as_deref()));
+        let sealed = ks::seal_raw(
+            &mut rng,
+            &cert.public_key,
+            &value,
+            scope.unwrap_or_default(),
+            args.name.as_deref(),
+            namespace.as_deref(),
+        )?;
+        write_output(args.sealed_secret_file.as_deref(), sealed.as_bytes(), None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.from_file.is_some() {
+        return Err(Failure::usage("--from-file works only with --raw"));
+    }
+
+    let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
+    let req = SealRequest {
+        scope,
+        name: args.name.clone(),
+        namespace: args.namespace.clone(),
+        default_namespace: kubeconfig_namespace(
+            args.kubeconfig.as_deref(),
+            args.context.as_deref(),
+        )
+        .unwrap_or_else(|| "default".into()),
+        allow_empty_data: args.allow_empty_data,
+    };
+
+    if let Some(target) = &args.merge_into {
+        let target_text = std::fs::read_to_string(target)
+            .map_err(|e| io_failure("cannot read --merge-into file", target, &e))?;
+        let out = ks::merge_into(&mut rng, &cert.public_key, &text, &target_text, &req)?;
+        sealstrap::output::write_atomic(target, out.as_bytes(), None)
+            .map_err(|e| io_failure("cannot write", target, &e))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let sealed = ks::seal_stream(&mut rng, &cert.public_key, &text, &req)?;
+    let format = output_format(explicit_format, args.sealed_secret_file.as_deref());
+    write_output(
+        args.sealed_secret_file.as_deref(),
+        format.render(&sealed).as_bytes(),
+        None,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `-o` if given, else what the `-w` file's extension says, else JSON (kubeseal's default).
+fn output_format(explicit: Option<Format>, out: Option<&Path>) -> Format {
+    explicit
+        .or_else(|| out.filter(|p| !is_dash(p)).and_then(Format::from_path))
+        .unwrap_or(Format::Json)
+}
+
+fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
+    if args.recovery_private_key.is_empty() {
+        return Err(Failure::usage(
+            "--recovery-unseal needs --recovery-private-key FILE[,FILE...]",
+        ));
+    }
+    let keys = super::unseal::load_keys(&args.recovery_private_key)?;
+    let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
+    let secrets = ks::unseal_stream(&text, &keys)?;
+    let mut manifests: Vec<Value> = secrets.iter().map(|s| s.to_manifest()).collect();
+    let format = output_format(explicit, args.sealed_secret_file.as_deref());
+    let out = Zeroizing::new(format.render(&manifests));
+    manifests.iter_mut().for_each(scrub);
+    // Plaintext: a file written here is private.
+    write_output(
+        args.sealed_secret_file.as_deref(),
+        out.as_bytes(),
+        Some(0o600),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The namespace of the kubeconfig's current (or `--context`) context, read from the file
+/// only: no network. `None` when there is no kubeconfig or it names no namespace.
+pub fn kubeconfig_namespace(flag: Option<&Path>, context: Option<&str>) -> Option<String> {
+    let path: PathBuf = match flag {
+        Some(p) => p.to_path_buf(),
+        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+            Some(list) => std::env::split_paths(&list).find(|p| p.is_file())?,
+            None => PathBuf::from(std::env::var_os("HOME")?)
+                .join(".kube")
+                .join("config"),
+        },
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    let docs = yaml::parse_documents(&text).ok()?;
+    let cfg = docs.first()?;
+    let ctx_name = match context {
+        Some(c) => c.to_string(),
+        None => cfg.get("current-context")?.as_str()?.to_string(),
+    };
+    cfg.get("contexts")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(ctx_name.as_str()))?
+        .pointer("/context/namespace")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,105 @@
+//! Command implementations: the only place that reads files, the environment and the clock.
+
+pub mod cert;
+pub mod io;
+pub mod kubeseal;
+pub mod unseal;
+
+use std::process::ExitCode;
+
+use sealstrap::cert::CertError;
+use sealstrap::keys::KeyError;
+use sealstrap::objects::ObjectError;
+
+use crate::cli::{CertCommand, Cli, Command};
+
+/// Exit code for errors (bad input, failed checks); kubeseal uses 1 too.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code for usage errors, as clap uses.
+pub const EXIT_USAGE: u8 = 2;
+
+/// A failed command: what happened, what to do, and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub hints: Vec<String>,
+    pub code: u8,
+    /// stdout was closed by the reader (e.g. `| head`): not an error.
+    pub broken_pipe: bool,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            hints: Vec::new(),
+            code: EXIT_ERROR,
+            broken_pipe: false,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            ..Failure::new(message)
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn hint_opt(self, hint: Option<impl Into<String>>) -> Self {
+        match hint {
+            Some(h) => self.hint(h),
+            None => self,
+        }
+    }
+}
+
+impl From<ObjectError> for Failure {
+    fn from(e: ObjectError) -> Self {
+        let hint = e.hint.clone();
+        Failure::new(e.message).hint_opt(hint)
+    }
+}
+
+impl From<KeyError> for Failure {
+    fn from(e: KeyError) -> Self {
+        Failure::new(e.to_string())
+    }
+}
+
+/// A certificate error, naming the file.
+pub fn cert_failure(path: &str, e: &CertError) -> Failure {
+    let msg = match e {
+        // kubeseal's exact wording, so scripts matching it keep working.
+        CertError::Expired { .. } | CertError::NotRsa(_) => e.to_string(),
+        _ => format!("{path}: {e}"),
+    };
+    Failure::new(msg).hint_opt(e.hint())
+}
+
+pub type CmdResult = Result<ExitCode, Failure>;
+
+/// Runs a parsed `sealstrap` command line.
+pub fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
+        Command::Unseal(args) => unseal::run(&args),
+        Command::Kubeseal(pass) => {
+            let mut argv = vec![std::ffi::OsString::from("kubeseal")];
+            argv.extend(pass.args);
+            kubeseal::run_args(argv)
+        }
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

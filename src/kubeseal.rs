@@ -1,0 +1,162 @@
+//! kubeseal's offline operations over whole input streams: seal Secrets, seal one raw value,
+//! merge into an existing SealedSecret, and recovery-unseal. Text in, values out; the binary
+//! does the reading, writing and flag handling.
+
+use rand::CryptoRng;
+use rsa::{PrivateKey, PublicKey};
+use serde_json::Value;
+
+use crate::objects::{
+    self, ObjectError, SealRequest, SealedDoc, Target, UnsealedSecret, merge_into as merge_values,
+};
+use crate::seal::{self, Scope};
+use crate::yaml::{self, Format};
+
+fn parse(text: &str) -> Result<Vec<Value>, ObjectError> {
+    let docs = yaml::parse_documents(text).map_err(|e| ObjectError::new(e.message))?;
+    if docs.is_empty() {
+        return Err(ObjectError::new("the input holds no document")
+            .with_hint("pass a Secret manifest on stdin or with -f FILE"));
+    }
+    Ok(docs)
+}
+
+fn seal_err(e: seal::SealError) -> ObjectError {
+    ObjectError::new(format!("sealing failed: {e}"))
+}
+
+/// Seals every Secret in `text` (a YAML or JSON stream). All or nothing: the first bad document
+/// fails the whole stream, before any output exists.
+pub fn seal_stream<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &PublicKey,
+    text: &str,
+    req: &SealRequest,
+) -> Result<Vec<Value>, ObjectError> {
+    let docs = parse(text)?;
+    let mut out = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        let index = i + 1;
+        let mut secret = objects::parse_secret(doc, index)?;
+        let target = objects::resolve(&mut secret, req, index)?;
+        out.push(objects::sealed_secret(rng, key, &secret, &target).map_err(seal_err)?);
+    }
+    Ok(out)
+}
+
+/// `--raw`: seals one value; returns bare base64. Strict needs a name and a namespace,
+/// namespace-wide a namespace, cluster-wide neither.
+pub fn seal_raw<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &PublicKey,
+    value: &[u8],
+    scope: Scope,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<String, ObjectError> {
+    let name = name.unwrap_or("");
+    let namespace = namespace.unwrap_or("");
+    if scope != Scope::ClusterWide && namespace.is_empty() {
+        return Err(ObjectError::new(format!(
+            "must provide the --namespace flag with --raw and --scope {scope}"
+        )));
+    }
+    if scope == Scope::Strict && name.is_empty() {
+        return Err(ObjectError::new(
+            "must provide the --name flag with --raw and --scope strict",
+        ));
+    }
+    seal::seal(rng, key, &scope.label(namespace, name), value).map_err(seal_err)
+}
+
+/// `--merge-into`: seals the Secret in `text` for the SealedSecret in `target_text` (its name,
+/// namespace and, unless `--scope` says otherwise, its scope) and returns the updated file in
+/// the target file's own format.
+pub fn merge_into<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &PublicKey,
+    text: &str,
+    target_text: &str,
+    req: &SealRequest,
+) -> Result<String, ObjectError> {
+    let target_docs = yaml::parse_documents(target_text)
+        .map_err(|e| ObjectError::new(format!("--merge-into file: {}", e.message)))?;
+    if target_docs.len() != 1 {
+        return Err(ObjectError::new(format!(
+            "--merge-into file must hold exactly one SealedSecret, it holds {} documents",
+            target_docs.len()
+        )));
+    }
+    let target = objects::parse_sealed_secret(&target_docs[0], 1)
+        .map_err(|e| ObjectError::new(format!("--merge-into file: {}", e.message)))?;
+    if let Some(scope) = req.scope
+        && scope != target.scope
+    {
+        return Err(ObjectError::new(format!(
+            "--scope {scope} does not match the --merge-into file, which is sealed {}",
+            target.scope
+        ))
+        .with_hint("leave out --scope: the scope is taken from the file"));
+    }
+    let docs = parse(text)?;
+    if docs.len() != 1 {
+        return Err(ObjectError::new(format!(
+            "--merge-into takes one Secret on input, got {} documents",
+            docs.len()
+        )));
+    }
+    let mut secret = objects::parse_secret(&docs[0], 1)?;
+    // The file decides where the values will be unsealed; the input only brings items and
+    // template metadata.
+    if target.namespace.is_empty() {
+        secret.metadata.remove("namespace");
+    } else {
+        secret
+            .metadata
+            .insert("namespace".into(), Value::String(target.namespace.clone()));
+    }
+    let req = SealRequest {
+        scope: Some(target.scope),
+        name: Some(target.name.clone()),
+        namespace: None,
+        default_namespace: target.namespace.clone(),
+        allow_empty_data: req.allow_empty_data,
+    };
+    let resolved = objects::resolve(&mut secret, &req, 1)?;
+    let resolved = Target {
+        namespace: Some(target.namespace.clone()).filter(|n| !n.is_empty()),
+        ..resolved
+    };
+    let update = objects::sealed_secret(rng, key, &secret, &resolved).map_err(seal_err)?;
+    let mut merged = target.value.clone();
+    merge_values(&mut merged, &update);
+    let format = if yaml::looks_like_json(target_text) {
+        Format::Json
+    } else {
+        Format::Yaml
+    };
+    Ok(format.render(&[merged]))
+}
+
+/// Reads every SealedSecret in `text`.
+pub fn parse_sealed_stream(text: &str) -> Result<Vec<SealedDoc>, ObjectError> {
+    parse(text)?
+        .iter()
+        .enumerate()
+        .map(|(i, d)| objects::parse_sealed_secret(d, i + 1))
+        .collect()
+}
+
+/// `--recovery-unseal`: every SealedSecret in `text` back to its Secret. Any failure fails all.
+pub fn unseal_stream(text: &str, keys: &[PrivateKey]) -> Result<Vec<UnsealedSecret>, ObjectError> {
+    let sealed = parse_sealed_stream(text)?;
+    let mut out = Vec::with_capacity(sealed.len());
+    for s in &sealed {
+        out.push(objects::unseal_sealed_secret(s, keys).map_err(|f| {
+            ObjectError::new(format!("cannot unseal {}: {f}", s.id())).with_hint(
+                "check that the key is the controller's key for the certificate this was sealed with, and that the SealedSecret was not renamed or moved (strict scope binds namespace and name)",
+            )
+        })?);
+    }
+    Ok(out)
+}

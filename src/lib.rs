@@ -1,0 +1,17 @@
+//! sealstrap: offline secret bring-up for bare-metal Kubernetes.
+//!
+//! The library holds everything that does not touch the outside world: the sealed-secrets
+//! format ([`seal`]), certificates ([`cert`]), private keys ([`keys`]), Kubernetes objects and
+//! their deterministic rendering ([`objects`], [`yaml`]) and the `kubeseal` operations built on
+//! them ([`kubeseal`]). Only [`output`] writes files, and only the binary reads flags, the
+//! environment and the clock.
+#![forbid(unsafe_code)]
+
+pub mod cert;
+pub mod keys;
+pub mod kubeseal;
+pub mod objects;
+pub mod output;
+pub mod seal;
+pub mod timefmt;
+pub mod yaml;
