@@ -258,3 +258,57 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod vector_tests {
+    use super::*;
+
+    fn vector(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/vectors/keys")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn controller_certificate_with_empty_subject_is_accepted() {
+        let c = parse(&vector("controller-4096.crt.pem")).unwrap();
+        assert_eq!(c.bits, 4096);
+        assert_eq!(c.subject, "");
+        assert!(c.fingerprint.starts_with("sha256:") && c.fingerprint.len() == 7 + 64);
+        assert_eq!(c.check(c.not_before + 86_400).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn expiry_is_checked_against_the_given_time() {
+        let c = parse(&vector("controller-2048.crt.pem")).unwrap();
+        let soon = c.not_after - 10 * 86_400 - 5;
+        assert_eq!(
+            c.check(soon).unwrap(),
+            vec![CertWarning::ExpiresSoon {
+                days: 10,
+                not_after: c.not_after
+            }]
+        );
+        assert_eq!(
+            c.check(c.not_after + 1).unwrap_err(),
+            CertError::Expired {
+                not_after: c.not_after
+            }
+        );
+        assert!(matches!(
+            c.check(c.not_before - 100).unwrap()[0],
+            CertWarning::NotYetValid { .. }
+        ));
+    }
+
+    #[test]
+    fn ec_certificate_is_refused() {
+        assert!(matches!(
+            parse(&vector("ec-p256.crt.pem")),
+            Err(CertError::NotRsa(_))
+        ));
+    }
+}

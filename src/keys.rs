@@ -96,7 +96,7 @@ fn collect_from_object(doc: &Value, keys: &mut Vec<PrivateKey>) -> Result<(), Ke
             }
         }
         "" => Err(KeyError::new(
-            "the document has no kind: expected a PEM private key, a Secret or a List",
+            "no private key found: expected a PEM private key (-----BEGIN RSA PRIVATE KEY-----), a Secret with data[\"tls.key\"] or a List of them",
         )),
         other => Err(KeyError::new(format!(
             "expected a Secret or a List of Secrets holding tls.key, found kind {other}"

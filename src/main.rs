@@ -59,3 +59,106 @@ fn report(failure: &Failure, style: Style) -> ExitCode {
     }
     ExitCode::from(failure.code)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use crate::cli::{Cli, Command, KubesealArgs, ManifestFormat};
+
+    #[test]
+    fn cli_definitions_are_consistent() {
+        Cli::command().debug_assert();
+        KubesealArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn unseal_flags_parse() {
+        let cli = <Cli as clap::Parser>::try_parse_from([
+            "sealstrap",
+            "unseal",
+            "--private-key",
+            "a.pem,b.pem",
+            "--private-key",
+            "c.yaml",
+            "-o",
+            "json",
+            "x.yaml",
+            "-",
+        ])
+        .unwrap();
+        let Command::Unseal(args) = cli.command else {
+            panic!("not unseal")
+        };
+        assert_eq!(args.private_keys.len(), 3);
+        assert_eq!(args.files.len(), 2);
+        assert_eq!(args.output, ManifestFormat::Json);
+        assert!(
+            <Cli as clap::Parser>::try_parse_from([
+                "sealstrap",
+                "unseal",
+                "--show",
+                "--check",
+                "--private-key",
+                "k"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn kubeseal_flags_parse() {
+        let a = <KubesealArgs as clap::Parser>::try_parse_from([
+            "kubeseal",
+            "--cert",
+            "c.pem",
+            "-f",
+            "in.yaml",
+            "-w",
+            "out.yaml",
+            "-o",
+            "yaml",
+            "--scope",
+            "cluster-wide",
+            "--name",
+            "n",
+            "-n",
+            "ns",
+            "--raw",
+            "--from-file",
+            "k=v",
+            "--merge-into",
+            "m.yaml",
+            "--allow-empty-data",
+            "--recovery-unseal",
+            "--recovery-private-key",
+            "a,b",
+            "--fetch-cert",
+            "--validate",
+            "--re-encrypt",
+            "--controller-name",
+            "ss",
+            "--controller-namespace",
+            "sys",
+            "--kubeconfig",
+            "kc",
+            "--context",
+            "ctx",
+        ])
+        .unwrap();
+        assert_eq!(a.cert.as_deref(), Some("c.pem"));
+        assert_eq!(a.recovery_private_key.len(), 2);
+        assert!(
+            a.raw
+                && a.allow_empty_data
+                && a.recovery_unseal
+                && a.fetch_cert
+                && a.validate
+                && a.re_encrypt
+        );
+        assert_eq!(a.controller_name, "ss");
+        let d = <KubesealArgs as clap::Parser>::try_parse_from(["kubeseal"]).unwrap();
+        assert_eq!(d.controller_name, "sealed-secrets-controller");
+        assert_eq!(d.controller_namespace, "kube-system");
+    }
+}

@@ -47,6 +47,7 @@ pub fn run(args: &UnsealArgs) -> CmdResult {
     for input in &inputs {
         let text = read_text(*input, TTY_HINT)?;
         let name = input
+            .filter(|p| !super::io::is_dash(p))
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "stdin".into());
         let docs = parse_sealed_stream(&text).map_err(|e| {

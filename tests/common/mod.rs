@@ -1,0 +1,113 @@
+//! Helpers shared by the CLI tests: run the real binary, find fixtures, run the validator.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn data(rel: &str) -> PathBuf {
+    root().join("tests/data").join(rel)
+}
+
+pub fn vector_key(name: &str) -> PathBuf {
+    data(&format!("vectors/keys/{name}"))
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sealstrap"))
+}
+
+/// Runs sealstrap with `args`, feeding `stdin`, in `cwd`, with a clean sealed-secrets env.
+pub fn run_in(cwd: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SEALED_SECRETS_") || k == "KUBECONFIG" {
+            cmd.env_remove(k);
+        }
+    }
+    // No kubeconfig: the namespace default is `default`, as on an air-gapped machine.
+    cmd.env("HOME", cwd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run sealstrap");
+    {
+        let mut sin = child.stdin.take().unwrap();
+        let _ = sin.write_all(stdin);
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    run_in(dir.path(), args, stdin, &[])
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The shared conformance validator (strict schemas for core kinds, SealedSecret, ESO).
+/// CI has it beside the clone; a missing validator is a failure, not a skip.
+pub fn validator() -> PathBuf {
+    if let Some(p) = std::env::var_os("SEALSTRAP_VALIDATE") {
+        return PathBuf::from(p);
+    }
+    let p = root().join("../shared/conformance/validate");
+    assert!(
+        p.exists(),
+        "conformance validator not found at {} (set SEALSTRAP_VALIDATE)",
+        p.display()
+    );
+    p
+}
+
+/// Runs the validator on `paths`; returns (success, combined output).
+pub fn validate(paths: &[&Path]) -> (bool, String) {
+    let out = Command::new(validator())
+        .args(paths)
+        .output()
+        .expect("run the conformance validator");
+    (
+        out.status.success(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// Replaces every sealed value (base64 runs of 300+ characters) with `<SEALED>`.
+pub fn mask_sealed(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=';
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_b64(chars[i]) {
+            let start = i;
+            while i < chars.len() && is_b64(chars[i]) {
+                i += 1;
+            }
+            if i - start >= 300 {
+                out.push_str("<SEALED>");
+            } else {
+                out.extend(&chars[start..i]);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
