@@ -59,8 +59,12 @@ fn main() {
 
         let rsa = measure(budget, || {
             black_box(
-                pk.encrypt(&mut rng, Oaep::<Sha256>::new_with_label(label.to_vec()), &session)
-                    .unwrap(),
+                pk.encrypt(
+                    &mut rng,
+                    Oaep::<Sha256>::new_with_label(label.to_vec()),
+                    &session,
+                )
+                .unwrap(),
             );
         });
         let seal64 = measure(budget, || {
@@ -76,7 +80,10 @@ fn main() {
 
         println!();
         println!("RSA-{bits}");
-        println!("  bare RSA-OAEP encrypt (32-byte key)  {:>9.1} µs", rsa * 1e6);
+        println!(
+            "  bare RSA-OAEP encrypt (32-byte key)  {:>9.1} µs",
+            rsa * 1e6
+        );
         println!(
             "  seal 64-byte value                   {:>9.1} µs   (+{:.1}% over RSA-OAEP)",
             seal64 * 1e6,
@@ -87,6 +94,9 @@ fn main() {
             seal1m * 1e6,
             (1 << 20) as f64 / seal1m / 1e6
         );
-        println!("  unseal 64-byte value                 {:>9.1} µs", unseal64 * 1e6);
+        println!(
+            "  unseal 64-byte value                 {:>9.1} µs",
+            unseal64 * 1e6
+        );
     }
 }

@@ -7,9 +7,14 @@
 //! environment and the clock.
 #![forbid(unsafe_code)]
 
+pub mod bootstrap;
 pub mod cert;
+pub mod config;
+pub mod contract;
+pub mod generate;
 pub mod keys;
 pub mod kubeseal;
+pub mod manifests;
 pub mod objects;
 pub mod output;
 pub mod seal;

@@ -77,7 +77,8 @@ pub fn validator() -> PathBuf {
 
 /// Runs the validator on `paths`; returns (success, combined output).
 pub fn validate(paths: &[&Path]) -> (bool, String) {
-    let out = Command::new(validator())
+    let out = Command::new("bash")
+        .arg(validator())
         .args(paths)
         .output()
         .expect("run the conformance validator");

@@ -1,0 +1,453 @@
+//! The `seal` plan: which contract entries are in, what exists, what to make, and every file
+//! the run will write, all computed in memory before anything touches the disk. Pure: the
+//! command layer reads the folder, the environment and the prompts, and writes the plan out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::CryptoRng;
+use rsa::PublicKey;
+use zeroize::Zeroizing;
+
+use crate::config::EnvConfig;
+use crate::contract::{self, CONTRACT, DEX_HASH, DEX_PASSWORD, Entry, Feature, Need, Source};
+use crate::generate;
+use crate::manifests::{self, Origin, Wiring};
+
+/// Whether an entry is part of this run, and why.
+#[derive(Clone, Debug)]
+pub struct Selected {
+    pub entry: &'static Entry,
+    pub included: bool,
+    pub reason: String,
+}
+
+/// Decides which entries are in: the config's "needed when" (if given), then `--with` and
+/// `--without`. With neither config nor flags: every random entry, no operator-provided one.
+pub fn select(config: Option<&EnvConfig>, with: &[Feature], without: &[Feature]) -> Vec<Selected> {
+    CONTRACT
+        .iter()
+        .map(|entry| {
+            let (included, reason) = match entry.need {
+                Need::Always => (true, "always needed".to_string()),
+                Need::When(f) => {
+                    if without.contains(&f) {
+                        (false, format!("--without {}", f.name()))
+                    } else if with.contains(&f) {
+                        (true, format!("--with {}", f.name()))
+                    } else if let Some(cfg) = config {
+                        let (on, why) = cfg.wants(f);
+                        (on, format!("config: {why}"))
+                    } else if entry.is_generated() {
+                        (
+                            true,
+                            format!(
+                                "random, {} (no --config: every random entry)",
+                                entry.need.describe()
+                            ),
+                        )
+                    } else {
+                        (
+                            false,
+                            format!(
+                                "operator-provided, needed for {}; add --with {} or --config",
+                                entry.need.describe(),
+                                f.name()
+                            ),
+                        )
+                    }
+                }
+            };
+            Selected {
+                entry,
+                included,
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// What the output folder already holds for an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingFile {
+    /// The fingerprint annotation, if the file has one.
+    pub fingerprint: Option<String>,
+}
+
+/// A line of the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Created,
+    Rotated,
+    Exists,
+    NeedsValue,
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "CREATED",
+            Status::Rotated => "ROTATED",
+            Status::Exists => "EXISTS",
+            Status::NeedsValue => "NEEDS VALUE",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+}
+
+/// One entry's outcome.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub key: &'static str,
+    pub status: Status,
+    pub detail: String,
+    /// For NEEDS VALUE: what the operator has to do.
+    pub todo: Option<String>,
+}
+
+/// A file the run writes: path relative to the output folder, contents, and whether it holds
+/// plaintext (written 0600).
+pub struct PlannedFile {
+    pub path: String,
+    pub contents: Zeroizing<Vec<u8>>,
+}
+
+/// Everything a run will do.
+pub struct Plan {
+    pub lines: Vec<Line>,
+    /// New or replaced sealed files (relative to the output folder).
+    pub sealed: Vec<PlannedFile>,
+    /// The Dex admin password, when this run made a new one (for the local copy).
+    pub dex_password: Option<Zeroizing<String>>,
+    /// Warnings: drift, files not in the contract.
+    pub notes: Vec<String>,
+}
+
+/// Inputs of a run that are not the contract.
+pub struct Inputs<'a> {
+    pub selection: &'a [Selected],
+    pub existing: &'a BTreeMap<String, ExistingFile>,
+    /// Operator-provided (or imported) values, already checked.
+    pub provided: &'a BTreeMap<String, Zeroizing<String>>,
+    /// Keys to make anew even though they exist (`rotate`, `reset-dex-admin`).
+    pub rotate: &'a BTreeSet<String>,
+    pub fingerprint: &'a str,
+    pub wiring: &'a Wiring,
+    pub bcrypt_cost: u32,
+}
+
+/// An error while building the plan (nothing has been written).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("sealing {key} failed: {source}")]
+    Seal {
+        key: String,
+        source: crate::seal::SealError,
+    },
+    #[error("bcrypt failed: {0}")]
+    Bcrypt(#[from] bcrypt::BcryptError),
+}
+
+fn how_to_provide(entry: &Entry) -> String {
+    match entry.source {
+        Source::Provided { env, .. } => format!(
+            "set {env} or --value-file {}=PATH (or run on a terminal to be prompted)",
+            entry.key
+        ),
+        Source::Generated(_) => String::new(),
+    }
+}
+
+/// Builds the plan: generates and seals every missing (or rotated) value in memory.
+pub fn plan<R: CryptoRng + ?Sized>(
+    rng: &mut R,
+    key: &PublicKey,
+    inputs: &Inputs<'_>,
+) -> Result<Plan, PlanError> {
+    let mut lines = Vec::new();
+    let mut sealed = Vec::new();
+    let mut notes = Vec::new();
+    let mut dex_password = None;
+
+    let seal_one = |rng: &mut R,
+                    k: &str,
+                    value: &Zeroizing<String>,
+                    origin: Origin|
+     -> Result<PlannedFile, PlanError> {
+        let text = manifests::sealed_entry(
+            rng,
+            key,
+            inputs.fingerprint,
+            inputs.wiring,
+            k,
+            value,
+            origin,
+        )
+        .map_err(|source| PlanError::Seal {
+            key: k.to_string(),
+            source,
+        })?;
+        Ok(PlannedFile {
+            path: manifests::sealed_path(k),
+            contents: Zeroizing::new(text.into_bytes()),
+        })
+    };
+
+    let included = |k: &str| {
+        inputs
+            .selection
+            .iter()
+            .any(|s| s.entry.key == k && s.included)
+    };
+    let dex_in = included(DEX_PASSWORD) && included(DEX_HASH);
+    let pw_exists = inputs.existing.contains_key(DEX_PASSWORD);
+    let hash_exists = inputs.existing.contains_key(DEX_HASH);
+    let dex_rotate = inputs.rotate.contains(DEX_PASSWORD) || inputs.rotate.contains(DEX_HASH);
+    // The Dex pair is decided together, as the platform's own script does.
+    let dex_new = dex_in && (dex_rotate || (!pw_exists && !hash_exists));
+    if dex_new {
+        // An imported password (--value-file dex-admin-password=PATH) gets a fresh hash.
+        let (pw, hash, origin) = match inputs.provided.get(DEX_PASSWORD) {
+            Some(pw) => {
+                let hash = generate::bcrypt_hash(rng, pw, inputs.bcrypt_cost)?;
+                (pw.clone(), hash, Origin::Provided)
+            }
+            None => {
+                let (pw, hash) = generate::dex_pair(rng, inputs.bcrypt_cost)?;
+                (pw, hash, Origin::Generated)
+            }
+        };
+        sealed.push(seal_one(rng, DEX_PASSWORD, &pw, origin)?);
+        sealed.push(seal_one(rng, DEX_HASH, &hash, Origin::Generated)?);
+        dex_password = Some(pw);
+    }
+
+    for sel in inputs.selection {
+        let e = sel.entry;
+        let existing = inputs.existing.get(e.key);
+        if !sel.included {
+            let detail = match existing {
+                Some(_) => format!("{}; the existing sealed file is kept", sel.reason),
+                None => sel.reason.clone(),
+            };
+            lines.push(Line {
+                key: e.key,
+                status: Status::Skipped,
+                detail,
+                todo: None,
+            });
+            continue;
+        }
+        if let Some(ex) = existing
+            && let Some(fp) = &ex.fingerprint
+            && fp != inputs.fingerprint
+            && !inputs.rotate.contains(e.key)
+            && !(dex_new && (e.key == DEX_PASSWORD || e.key == DEX_HASH))
+        {
+            notes.push(format!(
+                "sealed/{}.yaml is sealed for certificate {fp}, not the current {}: the controller cannot decrypt it unless it still has that key; reseal it with the old private key (sealstrap reseal) or make a new value (sealstrap rotate {})",
+                e.key, inputs.fingerprint, e.key
+            ));
+        }
+        let rotating = inputs.rotate.contains(e.key);
+        if e.key == DEX_PASSWORD || e.key == DEX_HASH {
+            let line = if dex_new {
+                Line {
+                    key: e.key,
+                    status: if dex_rotate && (pw_exists || hash_exists) {
+                        Status::Rotated
+                    } else {
+                        Status::Created
+                    },
+                    detail: if e.key == DEX_PASSWORD {
+                        "generated; plaintext copy in secrets/dex-admin-password".into()
+                    } else {
+                        format!(
+                            "bcrypt cost {} of the new dex-admin-password",
+                            inputs.bcrypt_cost
+                        )
+                    },
+                    todo: None,
+                }
+            } else if pw_exists && hash_exists {
+                Line {
+                    key: e.key,
+                    status: Status::Exists,
+                    detail: "kept".into(),
+                    todo: None,
+                }
+            } else if e.key == DEX_PASSWORD && !pw_exists {
+                Line {
+                    key: e.key,
+                    status: Status::NeedsValue,
+                    detail: "dex-admin-hash exists without its password, which cannot be recovered from a hash".into(),
+                    todo: Some("run `sealstrap reset-dex-admin` to make a new password and hash together".into()),
+                }
+            } else if e.key == DEX_HASH && !hash_exists {
+                Line {
+                    key: e.key,
+                    status: Status::NeedsValue,
+                    detail: "dex-admin-password exists without its hash".into(),
+                    todo: Some(
+                        "run `sealstrap reset-dex-admin` to make a new password and hash together"
+                            .into(),
+                    ),
+                }
+            } else {
+                Line {
+                    key: e.key,
+                    status: Status::Exists,
+                    detail: "kept (its partner is missing, see above)".into(),
+                    todo: None,
+                }
+            };
+            lines.push(line);
+            continue;
+        }
+        if existing.is_some() && !rotating {
+            lines.push(Line {
+                key: e.key,
+                status: Status::Exists,
+                detail: "kept byte-for-byte".into(),
+                todo: None,
+            });
+            continue;
+        }
+        let status = if existing.is_some() {
+            Status::Rotated
+        } else {
+            Status::Created
+        };
+        let (value, origin) = if let Some(v) = inputs.provided.get(e.key) {
+            (v.clone(), Origin::Provided)
+        } else {
+            match e.source {
+                Source::Generated(g) => (generate::generate(rng, g), Origin::Generated),
+                Source::Provided { .. } => {
+                    lines.push(Line {
+                        key: e.key,
+                        status: Status::NeedsValue,
+                        detail: format!("operator-provided ({})", sel.reason),
+                        todo: Some(how_to_provide(e)),
+                    });
+                    continue;
+                }
+            }
+        };
+        sealed.push(seal_one(rng, e.key, &value, origin)?);
+        lines.push(Line {
+            key: e.key,
+            status,
+            detail: format!("{} ({})", origin.as_str(), sel.reason),
+            todo: None,
+        });
+    }
+    Ok(Plan {
+        lines,
+        sealed,
+        dex_password,
+        notes,
+    })
+}
+
+/// The one-line "what is left" summary, e.g.
+/// `1 value to provide: cloudflare-api-token — set CLOUDFLARE_API_TOKEN or --value-file ...`.
+pub fn todo_summary(lines: &[Line]) -> Option<String> {
+    let todo: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.status == Status::NeedsValue)
+        .collect();
+    if todo.is_empty() {
+        return None;
+    }
+    let n = todo.len();
+    let items: Vec<String> = todo
+        .iter()
+        .map(|l| format!("{} — {}", l.key, l.todo.as_deref().unwrap_or("")))
+        .collect();
+    Some(format!(
+        "{n} value{} to provide: {}",
+        if n == 1 { "" } else { "s" },
+        items.join("; ")
+    ))
+}
+
+/// Checks an operator-provided value: refuses empty values and any whitespace or control
+/// character; returns a warning when the format looks unexpected.
+pub fn check_provided(key: &str, value: &str) -> Result<Option<String>, String> {
+    if value.is_empty() {
+        return Err(format!("the value for {key} is empty"));
+    }
+    if let Some((i, c)) = value
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+    {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            ' ' => "a space".to_string(),
+            '\t' => "a tab".to_string(),
+            c => format!("the control or whitespace character U+{:04X}", c as u32),
+        };
+        return Err(format!(
+            "the value for {key} contains {what} at position {}; it must be one line without spaces",
+            i + 1
+        ));
+    }
+    Ok(contract::unexpected_format(key, value).map(|expected| {
+        format!("the value for {key} does not look like {expected}; sealing it anyway")
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_in(sel: &[Selected]) -> Vec<&'static str> {
+        sel.iter()
+            .filter(|s| s.included)
+            .map(|s| s.entry.key)
+            .collect()
+    }
+
+    #[test]
+    fn default_selection_is_every_random_entry() {
+        let sel = select(None, &[], &[]);
+        let keys = keys_in(&sel);
+        assert_eq!(keys.len(), 15);
+        assert!(!keys.contains(&"cloudflare-api-token"));
+        assert!(keys.contains(&"n8n-encryption-key"));
+    }
+
+    #[test]
+    fn config_and_flags() {
+        let cfg = EnvConfig::parse("features: {identity: false, n8n: true, egress: true}\ndns: {automate: true, provider: cloudflare}\n").unwrap();
+        let keys = keys_in(&select(Some(&cfg), &[], &[]));
+        assert!(keys.contains(&"n8n-encryption-key"));
+        assert!(keys.contains(&"anthropic-api-key"));
+        assert!(keys.contains(&"cloudflare-api-token"));
+        assert!(!keys.contains(&"dex-admin-hash"));
+        let keys = keys_in(&select(
+            Some(&cfg),
+            &[Feature::Identity, Feature::Hf],
+            &[Feature::N8n],
+        ));
+        assert!(keys.contains(&"dex-admin-hash") && keys.contains(&"hf-token"));
+        assert!(!keys.contains(&"n8n-encryption-key"));
+    }
+
+    #[test]
+    fn provided_values_are_checked() {
+        assert!(check_provided("hf-token", "").is_err());
+        let e = check_provided("hf-token", "hf_abc\ndef").unwrap_err();
+        assert!(e.contains("a line break at position 7"), "{e}");
+        assert!(!e.contains("abc"));
+        assert!(check_provided("hf-token", "a b").is_err());
+        assert!(check_provided("hf-token", "a\u{7}b").is_err());
+        assert!(
+            check_provided("anthropic-api-key", "sk-ant-x")
+                .unwrap()
+                .is_none()
+        );
+        assert!(check_provided("anthropic-api-key", "xx").unwrap().is_some());
+    }
+}
