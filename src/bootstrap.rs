@@ -338,7 +338,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
         lines.push(Line {
             key: e.key,
             status,
-            detail: format!("{} ({})", origin.as_str(), sel.reason),
+            detail: format!("{}; {}", origin.as_str(), sel.reason),
             todo: None,
         });
     }

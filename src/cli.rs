@@ -9,7 +9,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  error: bad input, a value that cannot be sealed or unsealed, a check that failed
-  2  usage error: unknown flag, missing argument";
+  2  usage error: unknown flag or name, missing argument
+  3  seal --require-complete: a value the operator must provide is still missing";
 
 /// Offline secret bring-up for bare-metal Kubernetes: seal values with the sealed-secrets
 /// controller's certificate (byte-compatible with kubeseal) and read them back.
@@ -22,6 +23,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Bootstrap the whole secret contract into a folder: generate, seal, write the ESO wiring.
+    Seal(SealArgs),
+    /// Make new values for some keys (or re-read provided ones) and reseal just those.
+    Rotate(RotateArgs),
+    /// Make a new Dex admin password and hash together and rewrite the local copy.
+    #[command(name = "reset-dex-admin")]
+    ResetDexAdmin(ResetDexAdminArgs),
+    /// Print the secret contract: backend keys, consumers, when needed, format.
+    Contract(ContractArgs),
     /// Inspect controller certificates.
     #[command(subcommand)]
     Cert(CertCommand),
@@ -286,4 +296,140 @@ pub struct KubesealArgs {
         help_heading = "Cluster"
     )]
     pub request_timeout: Option<String>,
+}
+
+fn parse_feature(s: &str) -> Result<sealstrap::contract::Feature, String> {
+    sealstrap::contract::Feature::parse(s).ok_or_else(|| {
+        format!("unknown feature {s:?}; expected one of: identity, n8n, cloudflare, anthropic, hf")
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
+/// Names and addresses of the ESO wiring.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "ESO wiring")]
+pub struct WiringArgs {
+    /// Namespace that holds the source Secrets.
+    #[arg(long, default_value = "secret-source")]
+    pub source_namespace: String,
+    /// Name of the ClusterSecretStore.
+    #[arg(long, default_value = "secret-store")]
+    pub store_name: String,
+    /// Namespace ESO runs in.
+    #[arg(long, default_value = "external-secrets")]
+    pub eso_namespace: String,
+    /// ServiceAccount (and Role) ESO reads the source namespace as.
+    #[arg(long, default_value = "eso-reader")]
+    pub reader: String,
+    /// API server URL as ESO sees it.
+    #[arg(long, default_value = "https://kubernetes.default.svc")]
+    pub server_url: String,
+    /// ConfigMap in the ESO namespace holding the API server CA.
+    #[arg(long, default_value = "kube-root-ca.crt")]
+    pub ca_configmap: String,
+    /// Key of the CA in that ConfigMap.
+    #[arg(long, default_value = "ca.crt")]
+    pub ca_key: String,
+}
+
+/// Options shared by seal, rotate and reset-dex-admin.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The sealed-secrets controller's certificate (PEM).
+    #[arg(long, env = "SEALSTRAP_CERT", value_name = "FILE")]
+    pub cert: PathBuf,
+    /// The platform's environment config (environments/<env>/config.yaml): decides which
+    /// entries are needed.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Include entries of these features (identity, n8n, cloudflare, anthropic, hf), over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub with: Vec<sealstrap::contract::Feature>,
+    /// Leave out entries of these features, over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub without: Vec<sealstrap::contract::Feature>,
+    /// Output folder (committed to git).
+    #[arg(long, default_value = "secret-source", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Where the Dex admin password copy goes [default: secrets/ at the git root holding --out].
+    #[arg(long, value_name = "DIR")]
+    pub secrets_dir: Option<PathBuf>,
+    /// Read a value from a file (one trailing newline is stripped): for operator-provided keys,
+    /// or to import an existing value. Repeatable.
+    #[arg(long = "value-file", value_name = "KEY=PATH")]
+    pub value_files: Vec<String>,
+    /// bcrypt cost of the Dex admin hash (Dex accepts 10..16).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(10..=16))]
+    pub bcrypt_cost: u32,
+    /// Summary format: text on stderr, or json on stdout for machines.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
+    /// Compute and report everything, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub wiring: WiringArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Provided values come from the environment (CLOUDFLARE_API_TOKEN, ANTHROPIC_API_KEY, HF_TOKEN),
+from --value-file KEY=PATH, or from a hidden prompt when stdin is a terminal; never from a
+command-line value.
+
+Safe to run again: existing sealed files stay byte-for-byte; only missing entries are made.
+
+Exit codes: 0 done, 1 error (nothing written), 2 usage error, 3 --require-complete and a value is
+still missing.
+
+Examples:
+  sealstrap seal --cert pub.pem
+  sealstrap seal --cert pub.pem --config environments/prod/config.yaml --with hf --out secret-source
+  CLOUDFLARE_API_TOKEN=... sealstrap seal --cert pub.pem --with cloudflare --require-complete
+  sealstrap seal --cert pub.pem --dry-run --output json")]
+pub struct SealArgs {
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+    /// Exit 3 when an operator-provided value is still missing.
+    #[arg(long)]
+    pub require_complete: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+litellm-salt-key is write-once: it encrypts LiteLLM's stored provider keys, so it needs --force.
+Rotating dex-admin-password or dex-admin-hash rotates both (as reset-dex-admin).
+
+Examples:
+  sealstrap rotate --cert pub.pem vllm-api-key dex-grafana-client-secret
+  HF_TOKEN=... sealstrap rotate --cert pub.pem --with hf hf-token")]
+pub struct RotateArgs {
+    /// Backend keys to rotate.
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Allow rotating write-once keys (litellm-salt-key).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  sealstrap reset-dex-admin --cert pub.pem")]
+pub struct ResetDexAdminArgs {
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  sealstrap contract\n  sealstrap contract --output json")]
+pub struct ContractArgs {
+    /// text (a table) or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
 }

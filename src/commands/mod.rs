@@ -1,8 +1,10 @@
 //! Command implementations: the only place that reads files, the environment and the clock.
 
 pub mod cert;
+pub mod contract;
 pub mod io;
 pub mod kubeseal;
+pub mod seal;
 pub mod unseal;
 
 use std::process::ExitCode;
@@ -86,6 +88,10 @@ pub type CmdResult = Result<ExitCode, Failure>;
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
     match cli.command {
+        Command::Seal(args) => seal::seal(&args),
+        Command::Rotate(args) => seal::rotate(&args),
+        Command::ResetDexAdmin(args) => seal::reset_dex_admin(&args),
+        Command::Contract(args) => contract::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Unseal(args) => unseal::run(&args),
         Command::Kubeseal(pass) => {

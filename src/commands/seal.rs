@@ -1,0 +1,754 @@
+//! `sealstrap seal`, `rotate` and `reset-dex-admin`: read the folder, the config and the
+//! provided values; build the plan in memory; write it in one transaction; report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use sealstrap::bootstrap::{self, ExistingFile, Line, Plan, Selected, Status};
+use sealstrap::cert::Certificate;
+use sealstrap::config::EnvConfig;
+use sealstrap::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Source};
+use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
+use sealstrap::output::Transaction;
+use sealstrap::{objects, timefmt, yaml};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::io::{io_failure, write_stdout};
+use super::{CmdResult, EXIT_USAGE, Failure};
+use crate::cli::{
+    BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SummaryFormat, WiringArgs,
+};
+
+/// Exit code of `seal --require-complete` when a value is still missing.
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// Where the Dex admin password copy lives, relative to the secrets folder.
+const DEX_COPY_NAME: &str = "dex-admin-password";
+
+fn wiring(w: &WiringArgs) -> Wiring {
+    Wiring {
+        source_namespace: w.source_namespace.clone(),
+        store_name: w.store_name.clone(),
+        eso_namespace: w.eso_namespace.clone(),
+        reader: w.reader.clone(),
+        server_url: w.server_url.clone(),
+        ca_configmap: w.ca_configmap.clone(),
+        ca_key: w.ca_key.clone(),
+    }
+}
+
+fn check_wiring(w: &Wiring) -> Result<(), Failure> {
+    for (flag, v) in [
+        ("--source-namespace", &w.source_namespace),
+        ("--eso-namespace", &w.eso_namespace),
+    ] {
+        if !objects::is_dns_label(v) {
+            return Err(Failure::usage(format!(
+                "{flag} {v:?} is not a valid namespace name"
+            )));
+        }
+    }
+    for (flag, v) in [
+        ("--store-name", &w.store_name),
+        ("--reader", &w.reader),
+        ("--ca-configmap", &w.ca_configmap),
+    ] {
+        if !objects::is_dns_subdomain(v) {
+            return Err(Failure::usage(format!(
+                "{flag} {v:?} is not a valid Kubernetes name"
+            )));
+        }
+    }
+    if !objects::is_data_key(&w.ca_key) {
+        return Err(Failure::usage(format!(
+            "--ca-key {:?} is not a valid ConfigMap key",
+            w.ca_key
+        )));
+    }
+    if !w.server_url.starts_with("https://") {
+        return Err(Failure::usage(format!(
+            "--server-url {:?} must be an https:// URL",
+            w.server_url
+        )));
+    }
+    Ok(())
+}
+
+/// Everything read before planning.
+struct Context {
+    cert: Certificate,
+    config: Option<EnvConfig>,
+    wiring: Wiring,
+    out: PathBuf,
+    existing: BTreeMap<String, ExistingFile>,
+    /// Sealed files present that the contract does not know.
+    extra: Vec<String>,
+    notes: Vec<String>,
+}
+
+fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
+    let wiring = wiring(&args.wiring);
+    check_wiring(&wiring)?;
+    let cert_spec = args.cert.to_string_lossy().into_owned();
+    let cert = super::cert::load_for_sealing(&cert_spec, "sealstrap: ")?;
+    let mut notes = Vec::new();
+    let config = match &args.config {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| io_failure("cannot read config", path, &e))?;
+            let cfg = EnvConfig::parse(&text).map_err(|e| {
+                Failure::new(format!("config {}: {e}", path.display()))
+                    .hint("fix the file, or leave out --config and choose with --with/--without")
+            })?;
+            if let Some(b) = &cfg.secret_backend
+                && b != "kubernetes"
+            {
+                notes.push(format!(
+                    "config {} has secret_backend: {b}; set secret_backend: kubernetes so the platform renders the Kubernetes-provider store and stops regenerating its own",
+                    path.display()
+                ));
+            }
+            Some(cfg)
+        }
+    };
+    if args.out.exists() && !args.out.is_dir() {
+        return Err(Failure::new(format!(
+            "--out {} exists and is not a folder",
+            args.out.display()
+        )));
+    }
+    let (existing, extra) = scan_sealed(&args.out, &wiring, &mut notes)?;
+    Ok(Context {
+        cert,
+        config,
+        wiring,
+        out: args.out.clone(),
+        existing,
+        extra,
+        notes,
+    })
+}
+
+/// Reads `<out>/sealed/*.yaml`: contract entries with their fingerprint, and extra files.
+fn scan_sealed(
+    out: &Path,
+    w: &Wiring,
+    notes: &mut Vec<String>,
+) -> Result<(BTreeMap<String, ExistingFile>, Vec<String>), Failure> {
+    let dir = out.join(manifests::SEALED_DIR);
+    let mut existing = BTreeMap::new();
+    let mut extra = Vec::new();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((existing, extra)),
+        Err(e) => return Err(io_failure("cannot read", &dir, &e)),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_failure("cannot read", &dir, &e))?;
+        if let Some(name) = entry.file_name().to_str()
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && !name.starts_with('.')
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    for name in names {
+        let rel = format!("{}/{name}", manifests::SEALED_DIR);
+        let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+        let path = dir.join(&name);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+        let parsed = yaml::parse_documents(&text)
+            .ok()
+            .and_then(|docs| docs.into_iter().next())
+            .and_then(|d| objects::parse_sealed_secret(&d, 1).ok());
+        let fingerprint = parsed.as_ref().and_then(|p| {
+            p.value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        match parsed {
+            None => notes.push(format!(
+                "{rel} is not a readable SealedSecret; it is kept as it is"
+            )),
+            Some(p) if p.name != stem || p.namespace != w.source_namespace => notes.push(format!(
+                "{rel} holds SealedSecret {}, not {}/{stem}; ESO will not find it under the file's name",
+                p.id(),
+                w.source_namespace
+            )),
+            Some(p) if !p.encrypted_data().contains_key(manifests::VALUE_KEY) => notes.push(format!(
+                "{rel} has no data key {:?}; ExternalSecrets with property: {} will fail",
+                manifests::VALUE_KEY,
+                manifests::VALUE_KEY
+            )),
+            Some(_) => {}
+        }
+        if name.ends_with(".yaml") && contract::entry(stem).is_some() {
+            existing.insert(stem.to_string(), ExistingFile { fingerprint });
+        } else {
+            notes.push(format!(
+                "{rel} is not in the secret contract; kept, never deleted"
+            ));
+            extra.push(rel);
+        }
+    }
+    Ok((existing, extra))
+}
+
+/// Reads a `--value-file KEY=PATH`: one trailing newline stripped (and said so).
+fn read_value_file(spec: &str) -> Result<(String, Zeroizing<String>, Option<String>), Failure> {
+    let Some((key, path)) = spec.split_once('=') else {
+        return Err(Failure::usage(format!(
+            "--value-file {spec:?} must be KEY=PATH"
+        )));
+    };
+    if contract::entry(key).is_none() {
+        return Err(Failure::usage(format!(
+            "--value-file: {key:?} is not a backend key of the contract"
+        ))
+        .hint("`sealstrap contract` lists the keys"));
+    }
+    if key == DEX_HASH {
+        return Err(Failure::usage(
+            "--value-file dex-admin-hash: the hash is always made from dex-admin-password; import the password instead",
+        ));
+    }
+    let path = Path::new(path);
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| io_failure("cannot read", path, &e))?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Failure::new(format!(
+            "--value-file {key}: {} is not UTF-8 text",
+            path.display()
+        ))
+    })?;
+    let (value, note) = if let Some(v) = text.strip_suffix("\r\n") {
+        (
+            v,
+            Some(format!(
+                "stripped one trailing newline from {}",
+                path.display()
+            )),
+        )
+    } else if let Some(v) = text.strip_suffix('\n') {
+        (
+            v,
+            Some(format!(
+                "stripped one trailing newline from {}",
+                path.display()
+            )),
+        )
+    } else {
+        (text, None)
+    };
+    Ok((key.to_string(), Zeroizing::new(value.to_string()), note))
+}
+
+/// Collects operator-provided (and imported) values for the entries this run will make.
+fn provided_values(
+    args: &BootstrapArgs,
+    selection: &[Selected],
+    needs_value: &dyn Fn(&Entry) -> bool,
+    notes: &mut Vec<String>,
+) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
+    let mut values = BTreeMap::new();
+    for spec in &args.value_files {
+        let (key, value, note) = read_value_file(spec)?;
+        if values.contains_key(&key) {
+            return Err(Failure::usage(format!("--value-file {key} is given twice")));
+        }
+        let Some(sel) = selection.iter().find(|s| s.entry.key == key) else {
+            notes.push(format!(
+                "--value-file {key} ignored: this run does not touch {key}"
+            ));
+            continue;
+        };
+        if !sel.included {
+            notes.push(format!(
+                "--value-file {key} ignored: {key} is not needed ({})",
+                sel.reason
+            ));
+            continue;
+        }
+        if !needs_value(sel.entry) {
+            notes.push(format!(
+                "--value-file {key} ignored: sealed/{key}.yaml exists and is kept (use `sealstrap rotate {key}` to replace it)"
+            ));
+            continue;
+        }
+        check_value(&key, &value, notes)?;
+        if let Some(n) = note {
+            notes.push(n);
+        }
+        values.insert(key, value);
+    }
+    let interactive = std::io::stdin().is_terminal();
+    for sel in selection.iter().filter(|s| s.included) {
+        let e = sel.entry;
+        let Source::Provided { env, .. } = e.source else {
+            continue;
+        };
+        if values.contains_key(e.key) || !needs_value(e) {
+            continue;
+        }
+        if let Some(v) = std::env::var_os(env) {
+            let v = Zeroizing::new(
+                v.into_string()
+                    .map_err(|_| Failure::new(format!("{env} is not valid UTF-8")))?,
+            );
+            check_value(e.key, &v, notes).map_err(|f| f.hint(format!("fix or unset {env}")))?;
+            values.insert(e.key.to_string(), v);
+            continue;
+        }
+        if interactive {
+            let prompt = format!(
+                "{} ({}; input hidden, empty to skip): ",
+                e.key,
+                e.need.describe()
+            );
+            let v = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|err| {
+                Failure::new(format!("cannot read {} from the terminal: {err}", e.key))
+            })?);
+            if v.is_empty() {
+                continue;
+            }
+            check_value(e.key, &v, notes)?;
+            values.insert(e.key.to_string(), v);
+        }
+    }
+    Ok(values)
+}
+
+fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Failure> {
+    match bootstrap::check_provided(key, value) {
+        Ok(None) => Ok(()),
+        Ok(Some(w)) => {
+            notes.push(w);
+            Ok(())
+        }
+        Err(e) => Err(Failure::new(e)),
+    }
+}
+
+/// The git work tree holding `path` (walks up from the nearest existing ancestor).
+fn git_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    let mut cur = Some(abs.as_path());
+    while let Some(d) = cur {
+        if d.join(".git").exists() {
+            return Some(d.to_path_buf());
+        }
+        cur = d.parent();
+    }
+    None
+}
+
+/// Whether git ignores `rel` (relative to `root`): asks git if it is installed, else reads
+/// the top-level .gitignore for the common spellings.
+fn git_ignores(root: &Path, rel: &Path) -> bool {
+    if let Ok(status) = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "-q", "--no-index"])
+        .arg(rel)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        && let Some(code) = status.code()
+        && code <= 1
+    {
+        return code == 0;
+    }
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::read_to_string(root.join(".gitignore"))
+        .map(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                l == first
+                    || l == format!("/{first}")
+                    || l == format!("{first}/")
+                    || l == format!("/{first}/")
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Kind of run.
+enum Mode<'a> {
+    Seal,
+    Rotate(&'a BTreeSet<String>),
+}
+
+struct Outcome {
+    plan: Plan,
+    written: Vec<String>,
+    dex_copy: Option<PathBuf>,
+    gitignore_added: Option<PathBuf>,
+    notes: Vec<String>,
+    fingerprint: String,
+    out: PathBuf,
+}
+
+fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
+    let mut ctx = load_context(args)?;
+    let mut selection = bootstrap::select(ctx.config.as_ref(), &args.with, &args.without);
+    let empty = BTreeSet::new();
+    let rotate = match &mode {
+        Mode::Seal => &empty,
+        Mode::Rotate(keys) => {
+            for k in keys.iter() {
+                let sel = selection
+                    .iter()
+                    .find(|s| s.entry.key == k)
+                    .expect("checked by caller");
+                if !sel.included {
+                    return Err(Failure::new(format!(
+                        "{k} is not part of this environment ({}); nothing to rotate",
+                        sel.reason
+                    ))
+                    .hint("pass the --config or --with that includes it"));
+                }
+            }
+            selection.retain(|s| keys.contains(s.entry.key));
+            *keys
+        }
+    };
+    let needs_value = |e: &Entry| !ctx.existing.contains_key(e.key) || rotate.contains(e.key);
+    let mut notes = std::mem::take(&mut ctx.notes);
+    let provided = provided_values(args, &selection, &needs_value, &mut notes)?;
+    if let Mode::Rotate(keys) = &mode {
+        for k in keys.iter() {
+            let e = contract::entry(k).expect("checked by caller");
+            if let Source::Provided { env, .. } = e.source
+                && !provided.contains_key(e.key)
+            {
+                return Err(Failure::new(format!("no new value for {k}")).hint(format!(
+                    "set {env}, pass --value-file {k}=PATH, or run on a terminal to be prompted"
+                )));
+            }
+        }
+    }
+
+    let mut rng = UnwrapErr(SysRng);
+    let inputs = bootstrap::Inputs {
+        selection: &selection,
+        existing: &ctx.existing,
+        provided: &provided,
+        rotate,
+        fingerprint: &ctx.cert.fingerprint,
+        wiring: &ctx.wiring,
+        bcrypt_cost: args.bcrypt_cost,
+    };
+    let mut plan = bootstrap::plan(&mut rng, &ctx.cert.public_key, &inputs)
+        .map_err(|e| Failure::new(e.to_string()))?;
+    notes.append(&mut plan.notes);
+
+    // Every file the run would write, with its contents, before touching the disk.
+    let mut files: Vec<(PathBuf, Zeroizing<Vec<u8>>, Option<u32>)> = Vec::new();
+    let mut sealed_after: Vec<String> = ctx
+        .existing
+        .keys()
+        .map(|k| manifests::sealed_path(k))
+        .chain(ctx.extra.iter().cloned())
+        .collect();
+    for f in &plan.sealed {
+        sealed_after.push(f.path.clone());
+        files.push((ctx.out.join(&f.path), f.contents.clone(), None));
+    }
+    sealed_after.sort();
+    sealed_after.dedup();
+    for (rel, text) in manifests::wiring_files(&ctx.wiring, &sealed_after) {
+        let path = ctx.out.join(&rel);
+        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            if path.exists() {
+                notes.push(format!(
+                    "{rel} differs from what sealstrap renders; rewritten"
+                ));
+            }
+            files.push((path, Zeroizing::new(text.into_bytes()), None));
+        }
+    }
+
+    let mut dex_copy = None;
+    let mut gitignore_added = None;
+    if let Some(pw) = &plan.dex_password {
+        let root = git_root(&ctx.out);
+        let secrets_dir = match (&args.secrets_dir, &root) {
+            (Some(d), _) => d.clone(),
+            (None, Some(r)) => r.join("secrets"),
+            (None, None) => {
+                let parent = std::path::absolute(&ctx.out)
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| PathBuf::from("."));
+                notes.push(format!(
+                    "--out is not inside a git repository; the Dex admin password copy goes to {}/secrets",
+                    parent.display()
+                ));
+                parent.join("secrets")
+            }
+        };
+        let copy = secrets_dir.join(DEX_COPY_NAME);
+        if let Some(root) = &root
+            && let Ok(abs) = std::path::absolute(&copy)
+            && let Ok(rel) = abs.strip_prefix(root)
+            && !git_ignores(root, rel)
+        {
+            let gitignore = root.join(".gitignore");
+            let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            let dir_rel = rel.parent().unwrap_or(rel);
+            text.push_str(&format!("/{}/\n", dir_rel.display()));
+            files.push((gitignore.clone(), Zeroizing::new(text.into_bytes()), None));
+            gitignore_added = Some(gitignore);
+        }
+        let contents = Zeroizing::new(pw.as_bytes().to_vec());
+        files.push((copy.clone(), contents, Some(0o600)));
+        dex_copy = Some(copy);
+    }
+
+    let mut written = Vec::new();
+    if !args.dry_run && !files.is_empty() {
+        let mut tx = Transaction::new();
+        for (path, contents, mode) in &files {
+            if mode.is_some()
+                && let Some(dir) = path.parent()
+            {
+                tx.create_dir_all(dir, Some(0o700)).map_err(|e| {
+                    io_failure("cannot create", dir, &e)
+                        .hint("nothing was changed: every file is staged before any is replaced")
+                })?;
+            }
+            tx.stage(path, contents, *mode).map_err(|e| {
+                io_failure("cannot write", path, &e)
+                    .hint("nothing was changed: every file is staged before any is replaced")
+            })?;
+        }
+        tx.commit()
+            .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
+        written = files
+            .iter()
+            .map(|(p, _, _)| p.display().to_string())
+            .collect();
+    }
+    Ok(Outcome {
+        plan,
+        written,
+        dex_copy,
+        gitignore_added,
+        notes,
+        fingerprint: ctx.cert.fingerprint.clone(),
+        out: ctx.out,
+    })
+}
+
+fn report(
+    args: &BootstrapArgs,
+    o: &Outcome,
+    cert_line: &str,
+    follow_up: &[String],
+) -> Result<(), Failure> {
+    let todo = bootstrap::todo_summary(&o.plan.lines);
+    match args.output {
+        SummaryFormat::Json => {
+            let entries: Vec<Value> = o
+                .plan
+                .lines
+                .iter()
+                .map(|l| {
+                    json!({
+                        "key": l.key,
+                        "status": l.status.as_str(),
+                        "detail": l.detail,
+                        "todo": l.todo,
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "out": o.out.display().to_string(),
+                "certificate_fingerprint": o.fingerprint,
+                "dry_run": args.dry_run,
+                "entries": entries,
+                "written": o.written,
+                "dex_admin_password_copy": o.dex_copy.as_ref().map(|p| p.display().to_string()),
+                "gitignore_updated": o.gitignore_added.as_ref().map(|p| p.display().to_string()),
+                "notes": o.notes,
+                "todo": todo,
+                "follow_up": follow_up,
+            });
+            write_stdout(
+                format!("{}\n", serde_json::to_string_pretty(&doc).expect("json")).as_bytes(),
+            )?;
+        }
+        SummaryFormat::Text => {
+            let mut s = String::new();
+            s.push_str(cert_line);
+            s.push('\n');
+            for l in &o.plan.lines {
+                s.push_str(&format_line(l));
+            }
+            if args.dry_run {
+                s.push_str("dry run: nothing written\n");
+            } else if o.written.is_empty() {
+                s.push_str(&format!(
+                    "nothing to write: {} is up to date\n",
+                    o.out.display()
+                ));
+            } else {
+                s.push_str(&format!("wrote {} file(s)\n", o.written.len()));
+            }
+            if let Some(p) = &o.dex_copy {
+                s.push_str(&format!(
+                    "{} the Dex admin password copy to {} (mode 0600; the only plaintext on disk)\n",
+                    if args.dry_run { "would write" } else { "wrote" },
+                    p.display()
+                ));
+            }
+            if let Some(g) = &o.gitignore_added {
+                s.push_str(&format!(
+                    "{} the secrets folder to {} so git ignores the plaintext copy\n",
+                    if args.dry_run { "would add" } else { "added" },
+                    g.display()
+                ));
+            }
+            for n in &o.notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
+            for f in follow_up {
+                s.push_str(&format!("next: {f}\n"));
+            }
+            match &todo {
+                Some(t) => s.push_str(&format!("{t}\n")),
+                None => s.push_str("nothing left to provide by hand\n"),
+            }
+            eprint!("{s}");
+        }
+    }
+    Ok(())
+}
+
+fn format_line(l: &Line) -> String {
+    let mut s = format!("{:<12} {:<32} {}\n", l.status.as_str(), l.key, l.detail);
+    if let Some(t) = &l.todo {
+        s.push_str(&format!("{:<12} {:<32} -> {t}\n", "", ""));
+    }
+    s
+}
+
+fn cert_line(args: &BootstrapArgs) -> Result<String, Failure> {
+    // Re-reading is cheap and keeps execute() free of presentation.
+    let c = sealstrap::cert::parse(
+        &std::fs::read(&args.cert).map_err(|e| io_failure("cannot read", &args.cert, &e))?,
+    )
+    .map_err(|e| Failure::new(e.to_string()))?;
+    Ok(format!(
+        "sealing for {} (RSA {}, expires {}) into {}",
+        c.fingerprint,
+        c.bits,
+        timefmt::rfc3339(c.not_after).get(..10).unwrap_or(""),
+        args.out.display()
+    ))
+}
+
+pub fn seal(args: &SealArgs) -> CmdResult {
+    let o = execute(&args.common, Mode::Seal)?;
+    let mut follow = Vec::new();
+    if !args.common.dry_run && !o.written.is_empty() {
+        follow.push(format!(
+            "review with `git status` and `git diff`, commit {}, then `kubectl apply -k {}` (or let your GitOps tool do it)",
+            o.out.display(),
+            o.out.display()
+        ));
+    }
+    report(&args.common, &o, &cert_line(&args.common)?, &follow)?;
+    if args.require_complete && o.plan.lines.iter().any(|l| l.status == Status::NeedsValue) {
+        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ExternalSecret force-sync and restarts a rotated key needs.
+fn follow_up_for(keys: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for k in keys {
+        let e = contract::entry(k).expect("checked");
+        for c in e.consumers {
+            for ns in c.namespaces {
+                if seen.insert((ns.to_string(), c.secret)) {
+                    out.push(format!(
+                        "kubectl annotate externalsecret -n {ns} {} force-sync=$(date +%s) --overwrite   # the ExternalSecret that produces {ns}/{}",
+                        c.secret, c.secret
+                    ));
+                }
+            }
+        }
+    }
+    for k in keys {
+        let e = contract::entry(k).expect("checked");
+        out.push(format!(
+            "after the sync, restart what reads {k}: {}",
+            e.restart
+        ));
+    }
+    out.insert(
+        0,
+        "commit the changed sealed files and let the sealed-secrets controller unseal them".into(),
+    );
+    out
+}
+
+pub fn rotate(args: &RotateArgs) -> CmdResult {
+    let mut keys = BTreeSet::new();
+    for k in &args.keys {
+        let Some(e) = contract::entry(k) else {
+            return Err(Failure {
+                code: EXIT_USAGE,
+                ..Failure::new(format!(
+                    "unknown key {k:?}: not a backend key of the secret contract"
+                ))
+                .hint("`sealstrap contract` lists the keys")
+            });
+        };
+        if e.write_once && !args.force {
+            return Err(Failure::new(format!(
+                "{k} is write-once: it encrypts LiteLLM's stored provider keys, and a new salt makes them unreadable"
+            ))
+            .hint("pass --force only if you will re-enter every provider key in LiteLLM afterwards"));
+        }
+        keys.insert(k.clone());
+        if k == DEX_PASSWORD || k == DEX_HASH {
+            keys.insert(DEX_PASSWORD.into());
+            keys.insert(DEX_HASH.into());
+        }
+    }
+    run_rotation(&args.common, &keys)
+}
+
+pub fn reset_dex_admin(args: &ResetDexAdminArgs) -> CmdResult {
+    let keys: BTreeSet<String> = [DEX_PASSWORD.to_string(), DEX_HASH.to_string()].into();
+    run_rotation(&args.common, &keys)
+}
+
+fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
+    let o = execute(args, Mode::Rotate(keys))?;
+    let follow = follow_up_for(keys);
+    report(args, &o, &cert_line(args)?, &follow)?;
+    Ok(ExitCode::SUCCESS)
+}
