@@ -32,6 +32,9 @@ pub enum Command {
     ResetDexAdmin(ResetDexAdminArgs),
     /// Print the secret contract: backend keys, consumers, when needed, format.
     Contract(ContractArgs),
+    /// Add `property: value` to the remoteRefs of ExternalSecrets that read the store.
+    #[command(name = "patch-externalsecrets")]
+    PatchExternalSecrets(PatchArgs),
     /// Inspect controller certificates.
     #[command(subcommand)]
     Cert(CertCommand),
@@ -432,4 +435,36 @@ pub struct ContractArgs {
     /// text (a table) or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Walks files and folders (.yaml/.yml, multi-document; skips .git) and edits only what it must:
+comments, quoting, indentation, flow style, CRLF and other documents stay byte-for-byte.
+Reported, not changed: a property naming another key, a key outside the secret contract, and
+dataFrom entries.
+
+Exit codes: 0 done (with --check: nothing missing), 1 something is missing (--check) or a file
+could not be read or parsed (the others are still processed), 2 usage error.
+
+Examples:
+  sealstrap patch-externalsecrets platform/
+  sealstrap patch-externalsecrets --diff platform/ > property.patch
+  sealstrap patch-externalsecrets --check platform/    # in CI or a pre-commit hook")]
+pub struct PatchArgs {
+    /// Files and folders to walk.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// ClusterSecretStore whose ExternalSecrets are patched.
+    #[arg(long, default_value = "secret-store")]
+    pub store: String,
+    /// Data key to name in remoteRef.property.
+    #[arg(long, default_value = "value")]
+    pub property: String,
+    /// Change nothing; exit 1 listing every remoteRef still missing the property.
+    #[arg(long, conflicts_with = "diff")]
+    pub check: bool,
+    /// Print a unified diff instead of writing.
+    #[arg(long)]
+    pub diff: bool,
 }

@@ -17,6 +17,7 @@ pub mod kubeseal;
 pub mod manifests;
 pub mod objects;
 pub mod output;
+pub mod patch;
 pub mod seal;
 pub mod timefmt;
 pub mod yaml;

@@ -4,6 +4,7 @@ pub mod cert;
 pub mod contract;
 pub mod io;
 pub mod kubeseal;
+pub mod patch;
 pub mod seal;
 pub mod unseal;
 
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Rotate(args) => seal::rotate(&args),
         Command::ResetDexAdmin(args) => seal::reset_dex_admin(&args),
         Command::Contract(args) => contract::run(&args),
+        Command::PatchExternalSecrets(args) => patch::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Unseal(args) => unseal::run(&args),
         Command::Kubeseal(pass) => {

@@ -1,0 +1,162 @@
+//! `sealstrap patch-externalsecrets`: walk, patch, report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sealstrap::objects;
+use sealstrap::patch::{self, FindingKind, Options};
+
+use super::io::{io_failure, write_stdout};
+use super::{CmdResult, EXIT_ERROR, Failure};
+use crate::cli::PatchArgs;
+
+/// Every .yaml/.yml file under `paths` (files given directly are taken whatever their name),
+/// sorted, skipping `.git`.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
+        let path = entry.path();
+        let ft = entry
+            .file_type()
+            .map_err(|e| io_failure("cannot read", &path, &e))?;
+        if ft.is_dir() {
+            if entry.file_name() != ".git" {
+                walk(&path, out)?;
+            }
+        } else if ft.is_file() && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &PatchArgs) -> CmdResult {
+    if !objects::is_dns_subdomain(&args.store) {
+        return Err(Failure::usage(format!(
+            "--store {:?} is not a valid name",
+            args.store
+        )));
+    }
+    if !objects::is_data_key(&args.property) {
+        return Err(Failure::usage(format!(
+            "--property {:?} is not a valid Secret data key",
+            args.property
+        )));
+    }
+    let opts = Options {
+        store: args.store.clone(),
+        property: args.property.clone(),
+    };
+    let files = collect(&args.paths)?;
+    let mut report = String::new();
+    let mut diff = String::new();
+    let (mut failed, mut missing, mut changed) = (0usize, 0usize, 0usize);
+    for file in &files {
+        let name = file.display().to_string();
+        let text = match std::fs::read(file) {
+            Ok(b) => match String::from_utf8(b) {
+                Ok(t) => t,
+                Err(_) => {
+                    failed += 1;
+                    eprintln!("sealstrap: error: {name}: not UTF-8 text; left alone");
+                    continue;
+                }
+            },
+            Err(e) => {
+                failed += 1;
+                eprintln!("sealstrap: error: cannot read {name}: {e}");
+                continue;
+            }
+        };
+        let patched = match patch::patch_text(&text, &opts) {
+            Ok(p) => p,
+            Err(e) => {
+                failed += 1;
+                match e.line {
+                    Some(l) => eprintln!(
+                        "sealstrap: error: {name}:{l}: {}; file left alone",
+                        e.message
+                    ),
+                    None => eprintln!("sealstrap: error: {name}: {}; file left alone", e.message),
+                }
+                continue;
+            }
+        };
+        for f in &patched.findings {
+            if f.is_missing_property() {
+                missing += 1;
+            }
+            let tag = match (&f.kind, args.check || args.diff) {
+                (FindingKind::Added, true) => "missing property",
+                (FindingKind::Added, false) => "added",
+                (FindingKind::NotContractKey, _) => "missing property, not patched",
+                (FindingKind::OtherProperty(_), _) => "note",
+                (FindingKind::DataFrom, _) => "note",
+                (FindingKind::NoKey, _) => "note",
+                (FindingKind::OldApiVersion, _) => "note",
+            };
+            report.push_str(&format!(
+                "{name}:{}: {} {tag}: {}\n",
+                f.line, f.external_secret, f.message
+            ));
+        }
+        if let Some(new_text) = &patched.text {
+            changed += 1;
+            if args.diff {
+                diff.push_str(&patch::unified_diff(&name, &text, &patched.edits));
+            } else if !args.check
+                && let Err(e) = sealstrap::output::write_atomic(file, new_text.as_bytes(), None)
+            {
+                failed += 1;
+                eprintln!("sealstrap: error: cannot write {name}: {e}; file left as it was");
+            }
+        }
+    }
+    if args.diff {
+        write_stdout(diff.as_bytes())?;
+        eprint!("{report}");
+    } else {
+        write_stdout(report.as_bytes())?;
+    }
+    let verb = if args.check || args.diff {
+        "would change"
+    } else {
+        "changed"
+    };
+    eprintln!(
+        "sealstrap: {} file(s) read, {changed} {verb}, {failed} failed",
+        files.len()
+    );
+    if failed > 0 {
+        return Err(Failure::new(format!(
+            "{failed} file(s) could not be processed; see above"
+        )));
+    }
+    if args.check && missing > 0 {
+        return Err(Failure {
+            code: EXIT_ERROR,
+            ..Failure::new(format!(
+                "{missing} remoteRef(s) to ClusterSecretStore {} lack property: {}",
+                args.store, args.property
+            ))
+            .hint("run `sealstrap patch-externalsecrets` on the same paths to add them")
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}

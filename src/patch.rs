@@ -1,0 +1,868 @@
+//! Text-preserving edits of ExternalSecrets: add `property: <name>` to every
+//! `spec.data[].remoteRef` that reads a contract key from the Kubernetes-provider store.
+//!
+//! The file is never re-serialized. The YAML is parsed to decide *what* to change; a small
+//! quote- and comment-aware scanner finds *where* each `remoteRef` is in the text; the edit is an
+//! inserted line (block style, at the mapping's own indentation) or `, property: value` inserted
+//! before the closing brace (flow style). Line endings, comments, quoting, key order and every
+//! other document stay byte-for-byte. Every patched document is parsed again and must equal the
+//! original plus exactly the added properties, or the file is left alone. Pure: text in, text out.
+
+use serde_json::Value;
+
+use crate::contract;
+use crate::yaml;
+
+/// What to patch.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The ClusterSecretStore whose ExternalSecrets are patched.
+    pub store: String,
+    /// The data key to name (`property:`).
+    pub property: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            store: "secret-store".into(),
+            property: "value".into(),
+        }
+    }
+}
+
+/// What was found about one `remoteRef` (or `dataFrom` entry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindingKind {
+    /// `property` was added (or, with `--check`, would be).
+    Added,
+    /// `property` names another data key; left as it is.
+    OtherProperty(String),
+    /// The key is not a backend key of the contract; left as it is.
+    NotContractKey,
+    /// A `dataFrom` entry; explained, left as it is.
+    DataFrom,
+    /// A remoteRef without a string `key`.
+    NoKey,
+    /// `external-secrets.io/v1beta1`, which ESO 2.x no longer serves.
+    OldApiVersion,
+}
+
+/// One finding, with its 1-based line in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub line: usize,
+    /// `namespace/name` of the ExternalSecret.
+    pub external_secret: String,
+    /// `remoteRef.key`, when there is one.
+    pub key: Option<String>,
+    pub kind: FindingKind,
+    pub message: String,
+}
+
+impl Finding {
+    /// Whether this remoteRef still lacks the property (what `--check` fails on).
+    pub fn is_missing_property(&self) -> bool {
+        matches!(self.kind, FindingKind::Added | FindingKind::NotContractKey)
+    }
+}
+
+/// One edit of the file's lines (0-based line indexes into the original).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// Insert a new line after line `after`.
+    Insert { after: usize, text: String },
+    /// Replace line `line` with `text`.
+    Replace { line: usize, text: String },
+}
+
+/// The result of patching one file.
+#[derive(Clone, Debug, Default)]
+pub struct Patched {
+    pub findings: Vec<Finding>,
+    /// The edits, in file order; empty when nothing changes.
+    pub edits: Vec<Edit>,
+    /// The new file text, when it changes.
+    pub text: Option<String>,
+}
+
+/// A file that could not be patched; the file is left alone.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PatchError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The file's lines without their endings, its line ending, and whether it ends with one.
+struct Lines {
+    lines: Vec<String>,
+    eol: &'static str,
+    trailing_eol: bool,
+}
+
+impl Lines {
+    fn split(text: &str) -> Lines {
+        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let trailing_eol = text.ends_with('\n');
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let lines = if text.is_empty() {
+            Vec::new()
+        } else {
+            body.split('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+                .collect()
+        };
+        Lines {
+            lines,
+            eol,
+            trailing_eol,
+        }
+    }
+
+    fn join(lines: &[String], eol: &str, trailing: bool) -> String {
+        let mut s = lines.join(eol);
+        if trailing {
+            s.push_str(eol);
+        }
+        s
+    }
+}
+
+/// Whether a line starts a new YAML document (`---`, optionally followed by a space).
+fn is_doc_start(line: &str) -> bool {
+    line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
+}
+
+fn is_doc_end(line: &str) -> bool {
+    line == "..." || line.starts_with("... ")
+}
+
+/// A `remoteRef` key found in the text: line index within the file and the byte column just
+/// after its colon.
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    line: usize,
+    key_col: usize,
+    after_colon: usize,
+}
+
+/// Finds every `remoteRef:` key in `lines[range]`, skipping comments, quoted strings and block
+/// scalars.
+fn find_remote_refs(lines: &[String], range: std::ops::Range<usize>) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut in_single = false;
+    let mut in_double = false;
+    // Inside a block scalar (`|` or `>`): lines indented deeper than this are content.
+    let mut block_scalar_indent: Option<usize> = None;
+    for li in range {
+        let line = &lines[li];
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(bi) = block_scalar_indent {
+            if line.trim().is_empty() || indent > bi {
+                continue;
+            }
+            block_scalar_indent = None;
+        }
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        let mut prev_sig: Option<u8> = None; // last significant char before i on this line
+        while i < bytes.len() {
+            let c = bytes[i];
+            if in_single {
+                if c == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    in_single = false;
+                    prev_sig = Some(b'\'');
+                }
+                i += 1;
+                continue;
+            }
+            if in_double {
+                if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    in_double = false;
+                    prev_sig = Some(b'"');
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                b'#' if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => break,
+                b'\'' | b'"' => {
+                    // A quoted key `"remoteRef":` counts too.
+                    let quoted = if c == b'"' {
+                        "\"remoteRef\""
+                    } else {
+                        "'remoteRef'"
+                    };
+                    let key_pos = matches!(prev_sig, None | Some(b'-' | b'{' | b',' | b'?'));
+                    if key_pos && line[i..].starts_with(quoted) {
+                        let j = i + quoted.len();
+                        let k = skip_spaces(bytes, j);
+                        if bytes.get(k) == Some(&b':') {
+                            out.push(Token {
+                                line: li,
+                                key_col: i,
+                                after_colon: k + 1,
+                            });
+                            i = k + 1;
+                            prev_sig = Some(b':');
+                            continue;
+                        }
+                    }
+                    if c == b'\'' {
+                        in_single = true;
+                    } else {
+                        in_double = true;
+                    }
+                    i += 1;
+                }
+                b' ' | b'\t' => i += 1,
+                b'|' | b'>' if prev_sig == Some(b':') || prev_sig == Some(b'-') => {
+                    // Block scalar header: the following deeper-indented lines are content.
+                    let rest = line[i + 1..].trim();
+                    if rest.is_empty()
+                        || rest.starts_with('#')
+                        || rest
+                            .chars()
+                            .all(|ch| ch.is_ascii_digit() || ch == '+' || ch == '-')
+                    {
+                        block_scalar_indent = Some(indent);
+                        break;
+                    }
+                    prev_sig = Some(c);
+                    i += 1;
+                }
+                _ => {
+                    let key_pos = matches!(prev_sig, None | Some(b'-' | b'{' | b',' | b'?'))
+                        && (prev_sig != Some(b'-') || i > 0 && bytes[i - 1] == b' ');
+                    if key_pos && line[i..].starts_with("remoteRef") {
+                        let j = i + "remoteRef".len();
+                        let k = skip_spaces(bytes, j);
+                        if bytes.get(k) == Some(&b':')
+                            && (k + 1 == bytes.len() || matches!(bytes[k + 1], b' ' | b'\t' | b'{'))
+                        {
+                            out.push(Token {
+                                line: li,
+                                key_col: i,
+                                after_colon: k + 1,
+                            });
+                            i = k + 1;
+                            prev_sig = Some(b':');
+                            continue;
+                        }
+                    }
+                    // Skip the rest of this plain scalar or indicator.
+                    prev_sig = Some(c);
+                    i += 1;
+                    if !matches!(c, b'-' | b'{' | b',' | b'?' | b'[' | b':' | b'}' | b']') {
+                        while i < bytes.len()
+                            && !matches!(bytes[i], b',' | b'{' | b'}' | b'[' | b']' | b'#')
+                        {
+                            if bytes[i] == b':'
+                                && (i + 1 == bytes.len() || matches!(bytes[i + 1], b' ' | b'\t'))
+                            {
+                                break;
+                            }
+                            if bytes[i] == b'#' && bytes[i - 1] == b' ' {
+                                break;
+                            }
+                            i += 1;
+                        }
+                        prev_sig = Some(b'x');
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+        i += 1;
+    }
+    i
+}
+
+/// Finds the `}` closing the flow mapping that opens at `lines[line][col]`; returns its line
+/// and column. Quote-aware; nested braces and brackets are skipped.
+fn matching_brace(lines: &[String], line: usize, col: usize, end: usize) -> Option<(usize, usize)> {
+    let mut depth = 0i32;
+    let mut in_single = false;
+    let mut in_double = false;
+    for (li, l) in lines.iter().enumerate().take(end).skip(line) {
+        let bytes = l.as_bytes();
+        let start = if li == line { col } else { 0 };
+        let mut i = start;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if in_single {
+                if c == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 1;
+                    } else {
+                        in_single = false;
+                    }
+                }
+            } else if in_double {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == b'"' {
+                    in_double = false;
+                }
+            } else {
+                match c {
+                    b'\'' => in_single = true,
+                    b'"' => in_double = true,
+                    b'#' if i > 0 && bytes[i - 1] == b' ' => break,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return (c == b'}').then_some((li, i));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+    }
+    None
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+fn is_content(line: &str) -> bool {
+    let t = line.trim_start();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+/// The edit that adds `property: <p>` to the remoteRef at `tok`.
+fn edit_for(lines: &[String], tok: Token, doc_end: usize, property: &str) -> Result<Edit, String> {
+    let line = &lines[tok.line];
+    let bytes = line.as_bytes();
+    let j = skip_spaces(bytes, tok.after_colon);
+    if bytes.get(j) == Some(&b'{') {
+        let (cl, cc) = matching_brace(lines, tok.line, j, doc_end)
+            .ok_or_else(|| "unterminated flow mapping after remoteRef".to_string())?;
+        let target = &lines[cl];
+        // Insert right after the last significant character before the closing brace.
+        let before = target[..cc].trim_end_matches([' ', '\t']);
+        if cl == tok.line && before.ends_with('{') {
+            return Err("empty remoteRef".into());
+        }
+        let insert_at = before.len();
+        let mut text = String::with_capacity(target.len() + property.len() + 12);
+        text.push_str(&target[..insert_at]);
+        text.push_str(&format!(", property: {property}"));
+        text.push_str(&target[insert_at..]);
+        return Ok(Edit::Replace { line: cl, text });
+    }
+    let rest = line[j..].trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return Err("remoteRef has an unexpected value on its line".into());
+    }
+    // Block mapping: its lines are the following content lines indented deeper than the key.
+    let mut child_indent = None;
+    let mut last_content = None;
+    let mut key_line = None;
+    for (li, l) in lines.iter().enumerate().take(doc_end).skip(tok.line + 1) {
+        if !is_content(l) {
+            continue;
+        }
+        let ind = indent_of(l);
+        if ind <= tok.key_col {
+            break;
+        }
+        let ci = *child_indent.get_or_insert(ind);
+        last_content = Some(li);
+        if ind == ci {
+            let t = l.trim_start();
+            if t.starts_with("key:") || t.starts_with("\"key\":") || t.starts_with("'key':") {
+                let v = t.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
+                // A value on the same line (not a block scalar) ends the key's lines here.
+                if !v.is_empty() && !v.starts_with('|') && !v.starts_with('>') {
+                    key_line = Some(li);
+                }
+            }
+        }
+    }
+    let child_indent = child_indent.ok_or_else(|| "remoteRef has no entries".to_string())?;
+    let after = key_line
+        .or(last_content)
+        .expect("a child indent implies a content line");
+    Ok(Edit::Insert {
+        after,
+        text: format!("{}property: {property}", " ".repeat(child_indent)),
+    })
+}
+
+fn external_secret_id(doc: &Value) -> String {
+    let ns = doc
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)");
+    if ns.is_empty() {
+        name.to_string()
+    } else {
+        format!("{ns}/{name}")
+    }
+}
+
+/// Whether `doc` is an ExternalSecret reading from ClusterSecretStore `store`.
+fn uses_store(doc: &Value, store: &str) -> bool {
+    let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind != "ExternalSecret"
+        || !matches!(
+            api,
+            "external-secrets.io/v1" | "external-secrets.io/v1beta1"
+        )
+    {
+        return false;
+    }
+    let Some(r) = doc.pointer("/spec/secretStoreRef") else {
+        return false;
+    };
+    r.get("kind").and_then(Value::as_str) == Some("ClusterSecretStore")
+        && r.get("name").and_then(Value::as_str) == Some(store)
+}
+
+/// Applies `edits` (sorted, at most one per line) to `lines`.
+fn apply(lines: &[String], edits: &[Edit]) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len() + edits.len());
+    for (i, l) in lines.iter().enumerate() {
+        let mut line = l.clone();
+        for e in edits {
+            if let Edit::Replace { line: li, text } = e
+                && *li == i
+            {
+                line = text.clone();
+            }
+        }
+        out.push(line);
+        for e in edits {
+            if let Edit::Insert { after, text } = e
+                && *after == i
+            {
+                out.push(text.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Patches one file's text. `Ok` with no edits means nothing to change.
+pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
+    // The whole stream must parse; this also gives the error's line.
+    let all_docs = yaml::parse_documents(text).map_err(|e| PatchError {
+        line: first_number_after(&e.message, "line "),
+        message: e.message,
+    })?;
+    if yaml::looks_like_json(text) {
+        // JSON has no comments or layout to keep; sealstrap leaves JSON files to the user.
+        return Ok(Patched::default());
+    }
+    let Lines {
+        lines,
+        eol,
+        trailing_eol,
+    } = Lines::split(text);
+
+    // Document boundaries by `---` / `...` lines.
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if is_doc_start(l) || is_doc_end(l) {
+            ranges.push(start..i);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..lines.len());
+
+    let mut findings = Vec::new();
+    let mut edits = Vec::new();
+    let mut doc_index = 0usize;
+    for range in ranges {
+        let doc_text = lines[range.clone()].join("\n");
+        let docs = yaml::parse_documents(&doc_text).map_err(|e| PatchError {
+            line: Some(range.start + 1),
+            message: format!("cannot split the documents of this file: {}", e.message),
+        })?;
+        let Some(doc) = docs.first() else {
+            continue;
+        };
+        if all_docs.get(doc_index) != Some(doc) {
+            return Err(PatchError {
+                line: Some(range.start + 1),
+                message: "cannot split the documents of this file reliably; left alone".into(),
+            });
+        }
+        doc_index += 1;
+        if !uses_store(doc, &opts.store) {
+            continue;
+        }
+        let id = external_secret_id(doc);
+        let items: Vec<&Value> = doc
+            .pointer("/spec/data")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let with_ref: Vec<&Value> = items
+            .iter()
+            .copied()
+            .filter(|i| i.get("remoteRef").is_some_and(Value::is_object))
+            .collect();
+        let tokens = find_remote_refs(&lines, range.clone());
+        if tokens.len() != with_ref.len() {
+            return Err(PatchError {
+                line: Some(range.start + 1),
+                message: format!(
+                    "ExternalSecret {id}: found {} remoteRef keys in the text but {} in the data; left alone",
+                    tokens.len(),
+                    with_ref.len()
+                ),
+            });
+        }
+        let mut expected = doc.clone();
+        let mut doc_edits = Vec::new();
+        let mut data_pos = 0usize;
+        for (item_index, item) in items.iter().enumerate() {
+            let Some(rr) = item.get("remoteRef").filter(|v| v.is_object()) else {
+                continue;
+            };
+            let tok = tokens[data_pos];
+            data_pos += 1;
+            let line_no = tok.line + 1;
+            let key = rr.get("key").and_then(Value::as_str).map(str::to_string);
+            let property = rr.get("property");
+            match (property, &key) {
+                (Some(p), _) => {
+                    let p = p.as_str().unwrap_or("");
+                    if p != opts.property {
+                        findings.push(Finding {
+                            line: line_no,
+                            external_secret: id.clone(),
+                            key: key.clone(),
+                            kind: FindingKind::OtherProperty(p.to_string()),
+                            message: format!(
+                                "remoteRef {} names property {p:?}, not {:?}; left as it is (the source Secret must have that data key)",
+                                key.as_deref().unwrap_or("?"),
+                                opts.property
+                            ),
+                        });
+                    }
+                }
+                (None, None) => findings.push(Finding {
+                    line: line_no,
+                    external_secret: id.clone(),
+                    key: None,
+                    kind: FindingKind::NoKey,
+                    message: "remoteRef has no key; left as it is".into(),
+                }),
+                (None, Some(k)) if contract::entry(k).is_none() => findings.push(Finding {
+                    line: line_no,
+                    external_secret: id.clone(),
+                    key: Some(k.clone()),
+                    kind: FindingKind::NotContractKey,
+                    message: format!(
+                        "remoteRef key {k:?} is not a backend key of the secret contract; its source Secret will not exist unless you add one; left as it is"
+                    ),
+                }),
+                (None, Some(k)) => {
+                    let edit = edit_for(&lines, tok, range.end, &opts.property).map_err(|m| {
+                        PatchError {
+                            line: Some(line_no),
+                            message: format!("ExternalSecret {id}: {m}; file left alone"),
+                        }
+                    })?;
+                    doc_edits.push(edit);
+                    expected["spec"]["data"][item_index]["remoteRef"]["property"] =
+                        Value::String(opts.property.clone());
+                    findings.push(Finding {
+                        line: line_no,
+                        external_secret: id.clone(),
+                        key: Some(k.clone()),
+                        kind: FindingKind::Added,
+                        message: format!("remoteRef {k}: property: {}", opts.property),
+                    });
+                }
+            }
+        }
+        if doc.get("apiVersion").and_then(Value::as_str) == Some("external-secrets.io/v1beta1") {
+            findings.push(Finding {
+                line: range.start + 1,
+                external_secret: id.clone(),
+                key: None,
+                kind: FindingKind::OldApiVersion,
+                message: "apiVersion external-secrets.io/v1beta1 is no longer served by ESO 2.x; change it to external-secrets.io/v1 (the fields are the same here)".into(),
+            });
+        }
+        if let Some(df) = doc.pointer("/spec/dataFrom").and_then(Value::as_array) {
+            let df_line = lines[range.clone()]
+                .iter()
+                .position(|l| l.trim_start().starts_with("dataFrom:"))
+                .map(|i| range.start + i + 1)
+                .unwrap_or(range.start + 1);
+            for entry in df {
+                let what = if entry.get("extract").is_some() {
+                    format!(
+                        "dataFrom.extract copies every data key of the source Secret, so the target Secret gets one key named {:?}; use data with remoteRef.property to choose its name",
+                        opts.property
+                    )
+                } else if entry.get("find").is_some() {
+                    "dataFrom.find matches source Secrets by name or tags in the source namespace and copies all their data keys".to_string()
+                } else {
+                    "dataFrom entry: under the Kubernetes provider it copies whole source Secrets"
+                        .to_string()
+                };
+                findings.push(Finding {
+                    line: df_line,
+                    external_secret: id.clone(),
+                    key: None,
+                    kind: FindingKind::DataFrom,
+                    message: format!("{what}; left as it is"),
+                });
+            }
+        }
+        if !doc_edits.is_empty() {
+            // Verify: the patched document must be the original plus exactly these properties.
+            doc_edits.sort_by_key(edit_line);
+            let local: Vec<Edit> = doc_edits.clone();
+            let patched_lines = apply(&lines, &local);
+            let shift = local
+                .iter()
+                .filter(|e| matches!(e, Edit::Insert { .. }))
+                .count();
+            let patched_doc = patched_lines[range.start..range.end + shift].join("\n");
+            let reparsed = yaml::parse_documents(&patched_doc).ok();
+            if reparsed.as_ref().and_then(|d| d.first()) != Some(&expected) {
+                return Err(PatchError {
+                    line: Some(range.start + 1),
+                    message: format!(
+                        "ExternalSecret {id}: the edit would not give the intended YAML (unusual layout); file left alone"
+                    ),
+                });
+            }
+            edits.extend(doc_edits);
+        }
+    }
+    edits.sort_by_key(edit_line);
+    let text = (!edits.is_empty()).then(|| Lines::join(&apply(&lines, &edits), eol, trailing_eol));
+    Ok(Patched {
+        findings,
+        edits,
+        text,
+    })
+}
+
+fn edit_line(e: &Edit) -> usize {
+    match e {
+        Edit::Insert { after, .. } => *after,
+        Edit::Replace { line, .. } => *line,
+    }
+}
+
+fn first_number_after(s: &str, marker: &str) -> Option<usize> {
+    let i = s.find(marker)? + marker.len();
+    let digits: String = s[i..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// A unified diff of `old` against the result of `edits` (3 lines of context).
+pub fn unified_diff(path: &str, old: &str, edits: &[Edit]) -> String {
+    let lines = Lines::split(old).lines;
+    if edits.is_empty() {
+        return String::new();
+    }
+    // Changed original lines: a Replace changes its line; an Insert adds after its line.
+    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    let ctx = 3usize;
+    let mut groups: Vec<Vec<&Edit>> = Vec::new();
+    for e in edits {
+        match groups.last_mut() {
+            Some(g) if edit_line(e) <= edit_line(g[g.len() - 1]) + 2 * ctx + 1 => g.push(e),
+            _ => groups.push(vec![e]),
+        }
+    }
+    let mut added_before = 0usize;
+    for g in groups {
+        let first = edit_line(g[0]);
+        let last = edit_line(g[g.len() - 1]);
+        let from = first.saturating_sub(ctx);
+        // An insert after `last` shows `last` as context before it.
+        let to = (last + ctx + 1).min(lines.len());
+        let mut body = String::new();
+        let (mut old_n, mut new_n) = (0usize, 0usize);
+        for (i, line) in lines.iter().enumerate().take(to).skip(from) {
+            let replaced = g.iter().find_map(|e| match e {
+                Edit::Replace { line: li, text } if *li == i => Some(text),
+                _ => None,
+            });
+            match replaced {
+                Some(t) => {
+                    body.push_str(&format!("-{line}\n+{t}\n"));
+                    old_n += 1;
+                    new_n += 1;
+                }
+                None => {
+                    body.push_str(&format!(" {line}\n"));
+                    old_n += 1;
+                    new_n += 1;
+                }
+            }
+            for e in &g {
+                if let Edit::Insert { after, text } = e
+                    && *after == i
+                {
+                    body.push_str(&format!("+{text}\n"));
+                    new_n += 1;
+                }
+            }
+        }
+        let inserted_here = g
+            .iter()
+            .filter(|e| matches!(e, Edit::Insert { .. }))
+            .count();
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            from + 1,
+            old_n,
+            from + 1 + added_before,
+            new_n
+        ));
+        out.push_str(&body);
+        added_before += inserted_here;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(text: &str) -> Patched {
+        patch_text(text, &Options::default()).unwrap()
+    }
+
+    const ES: &str = "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata:\n  name: litellm-secrets\n  namespace: litellm\nspec:\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: secret-store\n  target:\n    name: litellm-secrets\n  data:\n";
+
+    #[test]
+    fn block_style_gets_a_line_after_key() {
+        let text = format!(
+            "{ES}    - secretKey: master\n      remoteRef:\n        key: litellm-master-key # the master key\n        conversionStrategy: Default\n"
+        );
+        let p = patch(&text);
+        assert_eq!(
+            p.text.unwrap(),
+            format!(
+                "{ES}    - secretKey: master\n      remoteRef:\n        key: litellm-master-key # the master key\n        property: value\n        conversionStrategy: Default\n"
+            )
+        );
+    }
+
+    #[test]
+    fn flow_style_gets_property_inside_the_braces() {
+        let text = format!(
+            "{ES}  - secretKey: salt\n    remoteRef: {{ key: litellm-salt-key }}   # salt\n"
+        );
+        let p = patch(&text);
+        assert_eq!(
+            p.text.unwrap(),
+            format!(
+                "{ES}  - secretKey: salt\n    remoteRef: {{ key: litellm-salt-key, property: value }}   # salt\n"
+            )
+        );
+    }
+
+    #[test]
+    fn second_run_changes_nothing() {
+        let text = format!("{ES}  - secretKey: vllm\n    remoteRef:\n      key: vllm-api-key\n");
+        let once = patch(&text).text.unwrap();
+        let twice = patch(&once);
+        assert!(twice.text.is_none());
+        assert!(twice.findings.is_empty());
+    }
+
+    #[test]
+    fn crlf_is_kept() {
+        let text = format!("{ES}  - secretKey: vllm\n    remoteRef:\n      key: vllm-api-key\n")
+            .replace('\n', "\r\n");
+        let out = patch(&text).text.unwrap();
+        assert!(out.contains("      key: vllm-api-key\r\n      property: value\r\n"));
+        assert!(!out.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn other_store_and_other_property_and_unknown_key_are_left_alone() {
+        let other = ES.replace("name: secret-store", "name: vault");
+        let text = format!("{other}  - secretKey: a\n    remoteRef:\n      key: vllm-api-key\n");
+        assert!(patch(&text).text.is_none());
+        let text = format!(
+            "{ES}  - secretKey: a\n    remoteRef:\n      key: vllm-api-key\n      property: token\n  - secretKey: b\n    remoteRef:\n      key: my-own-thing\n"
+        );
+        let p = patch(&text);
+        assert!(p.text.is_none());
+        assert_eq!(p.findings.len(), 2);
+        assert_eq!(
+            p.findings[0].kind,
+            FindingKind::OtherProperty("token".into())
+        );
+        assert_eq!(p.findings[1].kind, FindingKind::NotContractKey);
+        assert_eq!(p.findings[1].line, 18);
+    }
+
+    #[test]
+    fn comments_and_strings_mentioning_remote_ref_are_not_keys() {
+        let text = format!(
+            "{ES}  # remoteRef: {{key: nope}}\n  - secretKey: a # remoteRef: x\n    remoteRef:\n      key: vllm-api-key\n"
+        )
+        .replace("  target:\n", "  target:\n    template:\n      metadata:\n        annotations:\n          note: \"remoteRef: quoted\"\n");
+        let p = patch(&text);
+        assert!(
+            p.text
+                .unwrap()
+                .contains("      key: vllm-api-key\n      property: value\n")
+        );
+    }
+
+    #[test]
+    fn diff_shows_only_added_lines() {
+        let text = format!("{ES}  - secretKey: vllm\n    remoteRef:\n      key: vllm-api-key\n");
+        let p = patch(&text);
+        let d = unified_diff("f.yaml", &text, &p.edits);
+        assert!(
+            d.starts_with("--- a/f.yaml\n+++ b/f.yaml\n@@ -12,4 +12,5 @@\n"),
+            "{d}"
+        );
+        assert_eq!(
+            d.lines()
+                .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+                .count(),
+            1
+        );
+        assert!(d.contains("+      property: value\n"));
+    }
+
+    #[test]
+    fn broken_yaml_is_an_error_with_a_line() {
+        let e = patch_text("a: [1\nb: 2\n", &Options::default()).unwrap_err();
+        assert!(e.line.is_some(), "{e:?}");
+    }
+}

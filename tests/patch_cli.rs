@@ -1,0 +1,282 @@
+//! `sealstrap patch-externalsecrets` on fixture trees written for it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn fixture_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&data("externalsecrets/tree"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The only differences are added `property: value` lines or `, property: value` inserted in a
+/// flow mapping; returns how many of each.
+fn only_property_additions(old: &str, new: &str) -> (usize, usize) {
+    let old: Vec<&str> = old.split('\n').collect();
+    let new: Vec<&str> = new.split('\n').collect();
+    let (mut i, mut j, mut added, mut inline) = (0, 0, 0, 0);
+    while j < new.len() {
+        if i < old.len() && old[i] == new[j] {
+            i += 1;
+            j += 1;
+        } else if new[j].trim_end_matches('\r').trim() == "property: value" {
+            added += 1;
+            j += 1;
+        } else if i < old.len() && {
+            let n = new[j];
+            n.len() == old[i].len() + ", property: value".len()
+                && n.match_indices(", property: value").any(|(at, _)| {
+                    format!("{}{}", &n[..at], &n[at + ", property: value".len()..]) == old[i]
+                })
+        } {
+            inline += 1;
+            i += 1;
+            j += 1;
+        } else {
+            panic!("unexpected change at new line {}: {:?}", j + 1, new[j]);
+        }
+    }
+    assert_eq!(i, old.len(), "lines were removed");
+    (added, inline)
+}
+
+#[test]
+fn patches_every_style_and_changes_nothing_else() {
+    let dir = fixture_tree();
+    let o = run_in(dir.path(), &["patch-externalsecrets", "."], b"", &[]);
+    // The broken file fails the run, but every other file is processed.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("misc/broken.yaml:9: invalid YAML"), "{err}");
+    assert!(err.contains("8 file(s) read, 5 changed, 1 failed"), "{err}");
+
+    let original = data("externalsecrets/tree");
+    let mut totals = (0, 0);
+    for f in files(dir.path()) {
+        let rel = f.strip_prefix(dir.path()).unwrap();
+        let before = std::fs::read_to_string(original.join(rel)).unwrap();
+        let after = std::fs::read_to_string(&f).unwrap();
+        let (a, b) = only_property_additions(&before, &after);
+        let expect = match rel.to_str().unwrap() {
+            "litellm/externalsecret.yaml" => (4, 1),
+            "identity/dex.yaml" => (2, 2),
+            "identity/grafana-crlf.yaml" => (1, 0),
+            "identity/oauth2-proxy.yml" => (0, 1),
+            "misc/v1beta1.yaml" => (1, 0),
+            // Already patched, another property, a broken file, .git: untouched.
+            _ => (0, 0),
+        };
+        assert_eq!((a, b), expect, "{}", rel.display());
+        totals.0 += a;
+        totals.1 += b;
+    }
+    assert_eq!(totals, (8, 4));
+
+    // CRLF stays CRLF everywhere in that file.
+    let crlf = std::fs::read_to_string(dir.path().join("identity/grafana-crlf.yaml")).unwrap();
+    assert_eq!(crlf.matches("\r\n").count(), crlf.matches('\n').count());
+    assert!(crlf.contains("      property: value\r\n"));
+    // 4-space indentation is followed.
+    let dex = std::fs::read_to_string(dir.path().join("identity/dex.yaml")).unwrap();
+    assert!(dex.contains("                key: dex-admin-hash\n                property: value\n"));
+    // Comments next to edited lines stay where they were.
+    let l = std::fs::read_to_string(dir.path().join("litellm/externalsecret.yaml")).unwrap();
+    assert!(l.contains("        key: litellm-master-key # starts with sk-\n        property: value\n        conversionStrategy: Default\n"));
+    assert!(l.contains(
+        "        # write-once!\n        key: litellm-salt-key\n        property: value\n"
+    ));
+    // Another store and another kind in the same file are untouched.
+    assert!(l.contains("data:\n  remoteRef: \"not an ExternalSecret\"\n"));
+    assert!(l.ends_with("  - secretKey: token\n    remoteRef:\n      key: vllm-api-key\n"));
+
+    // Reports: other property, unknown key, dataFrom, v1beta1.
+    let out = stdout(&o);
+    assert!(out.contains("misc/other-property-and-unknown-key.yaml:14: experience/odd note: remoteRef litellm-master-key names property \"master\""), "{out}");
+    assert!(out.contains("misc/other-property-and-unknown-key.yaml:18: experience/odd missing property, not patched: remoteRef key \"my-team-token\" is not a backend key"), "{out}");
+    assert!(out.contains("misc/other-property-and-unknown-key.yaml:20: experience/odd note: dataFrom.extract copies every data key"), "{out}");
+    assert!(out.contains("misc/v1beta1.yaml:1: n8n/n8n-core-secrets note: apiVersion external-secrets.io/v1beta1 is no longer served"), "{out}");
+
+    // A second run changes nothing (the broken file still fails).
+    let snapshot: Vec<(PathBuf, Vec<u8>)> = files(dir.path())
+        .into_iter()
+        .map(|f| {
+            let b = std::fs::read(&f).unwrap();
+            (f, b)
+        })
+        .collect();
+    let o = run_in(dir.path(), &["patch-externalsecrets", "."], b"", &[]);
+    assert!(stderr(&o).contains("0 changed, 1 failed"), "{}", stderr(&o));
+    for (f, b) in snapshot {
+        assert_eq!(std::fs::read(&f).unwrap(), b, "{}", f.display());
+    }
+
+    // Every patched ExternalSecret is valid for ESO's CRD (v1beta1 is not served any more, and
+    // the broken file is not YAML).
+    let to_validate: Vec<PathBuf> = files(dir.path())
+        .into_iter()
+        .filter(|f| {
+            let s = f.to_str().unwrap();
+            !s.contains("/.git/") && !s.ends_with("broken.yaml") && !s.ends_with("v1beta1.yaml")
+        })
+        .collect();
+    let refs: Vec<&Path> = to_validate.iter().map(PathBuf::as_path).collect();
+    let (ok, report) = validate(&refs);
+    assert!(ok, "{report}");
+}
+
+#[test]
+fn check_lists_missing_properties_and_changes_nothing() {
+    let dir = fixture_tree();
+    let target = dir.path().join("litellm");
+    let before = std::fs::read(target.join("externalsecret.yaml")).unwrap();
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--check", p(&target)],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert_eq!(out.matches("missing property").count(), 5, "{out}");
+    assert!(
+        stderr(&o)
+            .contains("5 remoteRef(s) to ClusterSecretStore secret-store lack property: value")
+    );
+    assert_eq!(
+        std::fs::read(target.join("externalsecret.yaml")).unwrap(),
+        before
+    );
+
+    let o = run_in(dir.path(), &["patch-externalsecrets", p(&target)], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--check", p(&target)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let already = dir.path().join("misc/already-patched.yaml");
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--check", p(&already)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success());
+}
+
+#[test]
+fn diff_prints_a_patch_and_writes_nothing() {
+    let dir = fixture_tree();
+    let f = dir.path().join("identity/dex.yaml");
+    let before = std::fs::read(&f).unwrap();
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--diff", p(&f)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let diff = stdout(&o);
+    assert!(
+        diff.starts_with(&format!("--- a/{}\n+++ b/{}\n@@ ", p(&f), p(&f))),
+        "{diff}"
+    );
+    assert_eq!(
+        diff.lines()
+            .filter(|l| l.starts_with("+ ") || l.starts_with("+\t"))
+            .count(),
+        4,
+        "{diff}"
+    );
+
+    // The diff applies with patch(1) and gives the same result as writing.
+    let patched = dir.path().join("patched");
+    std::fs::create_dir(&patched).unwrap();
+    let copy = patched.join("dex.yaml");
+    std::fs::write(&copy, &before).unwrap();
+    let status = std::process::Command::new("patch")
+        .arg(p(&copy))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(diff.as_bytes())?;
+            c.wait()
+        });
+    // patch(1) is part of the machine image (Debian's `patch`).
+    let s = status.expect("patch(1) is needed for this test");
+    assert!(s.success());
+    let o = run_in(dir.path(), &["patch-externalsecrets", p(&f)], b"", &[]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&f).unwrap());
+}
+
+#[test]
+fn other_store_and_property_flags() {
+    let dir = fixture_tree();
+    let f = dir.path().join("litellm/externalsecret.yaml");
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--store", "nope", p(&f)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("0 changed"));
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--property", "bad/key", p(&f)],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "missing-dir"],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read missing-dir"));
+}
