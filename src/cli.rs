@@ -32,6 +32,10 @@ pub enum Command {
     ResetDexAdmin(ResetDexAdminArgs),
     /// Print the secret contract: backend keys, consumers, when needed, format.
     Contract(ContractArgs),
+    /// Re-encrypt SealedSecrets for a new certificate with the old private key, offline.
+    Reseal(ResealArgs),
+    /// Decrypt every sealed value in memory and check it against the contract's rules.
+    Verify(VerifyArgs),
     /// Add `property: value` to the remoteRefs of ExternalSecrets that read the store.
     #[command(name = "patch-externalsecrets")]
     PatchExternalSecrets(PatchArgs),
@@ -372,6 +376,10 @@ pub struct BootstrapArgs {
     /// Summary format: text on stderr, or json on stdout for machines.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
+    /// Controller private key(s) (same forms as `unseal`): lets `seal` restore a missing
+    /// secrets/dex-admin-password from its sealed copy.
+    #[arg(long = "private-key", value_delimiter = ',', value_name = "KEY")]
+    pub private_keys: Vec<PathBuf>,
     /// Compute and report everything, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -467,4 +475,73 @@ pub struct PatchArgs {
     /// Print a unified diff instead of writing.
     #[arg(long)]
     pub diff: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Keeps names, scopes, templates, key sets and the file's own layout: only the ciphertexts (and
+sealstrap's fingerprint annotation) change. Each file is written atomically; a file that cannot be
+decrypted is reported and left exactly as it was. No plaintext touches the disk.
+
+Exit codes: 0 every file resealed, 1 a file could not be decrypted or written, 2 usage error.
+
+Examples:
+  sealstrap reseal --private-key old-key.pem --cert new.pem
+  kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
+  sealstrap reseal --private-key keys.yaml --cert new.pem secret-source/ apps/")]
+pub struct ResealArgs {
+    /// The old controller private key(s): PEM, a key Secret, or a List of them.
+    #[arg(
+        long = "private-key",
+        required = true,
+        value_delimiter = ',',
+        value_name = "KEY"
+    )]
+    pub private_keys: Vec<PathBuf>,
+    /// The new controller certificate.
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// Files and folders with SealedSecrets [default: secret-source].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Report what would change, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Checks: every needed key is sealed (by --config/--with/--without, as seal decides); every value
+decrypts; no value is empty or has whitespace; litellm-master-key starts with sk-; the cookie
+secret is a key oauth2-proxy accepts; the Dex hash is bcrypt with cost 10..16 and verifies the
+sealed dex-admin-password. Prints `key OK` or `key FAIL: why`, never a value.
+
+Exit codes: 0 all OK, 1 any FAIL, 2 usage error.
+
+Example:
+  sealstrap verify --private-key key.pem secret-source/")]
+pub struct VerifyArgs {
+    /// Controller private key(s): PEM, a key Secret, or a List of them.
+    #[arg(
+        long = "private-key",
+        required = true,
+        value_delimiter = ',',
+        value_name = "KEY"
+    )]
+    pub private_keys: Vec<PathBuf>,
+    /// The output folder of `seal`.
+    #[arg(default_value = "secret-source", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The environment config that decides which keys are needed.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Features to include, over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub with: Vec<sealstrap::contract::Feature>,
+    /// Features to leave out, over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub without: Vec<sealstrap::contract::Feature>,
+    /// Namespace of the source Secrets.
+    #[arg(long, default_value = "secret-source")]
+    pub source_namespace: String,
 }

@@ -67,8 +67,17 @@ pub fn dex_pair<R: CryptoRng + ?Sized>(
 /// How oauth2-proxy reads a cookie secret: base64url (padding trimmed) if that decodes to 16,
 /// 24 or 32 bytes, else the raw string if it is 16, 24 or 32 bytes. Returns the key length.
 pub fn cookie_secret_key_len(value: &str) -> Option<usize> {
+    use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
+    // Go's decoder (not in strict mode) ignores non-zero trailing bits; so does this one.
+    const GO_RAW_URL: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+    );
     let trimmed = value.trim_end_matches('=');
-    if let Ok(decoded) = URL_SAFE_NO_PAD.decode(trimmed)
+    if let Ok(decoded) = GO_RAW_URL.decode(trimmed)
         && matches!(decoded.len(), 16 | 24 | 32)
     {
         return Some(decoded.len());

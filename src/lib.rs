@@ -18,6 +18,8 @@ pub mod manifests;
 pub mod objects;
 pub mod output;
 pub mod patch;
+pub mod reseal;
 pub mod seal;
 pub mod timefmt;
+pub mod verify;
 pub mod yaml;

@@ -5,8 +5,10 @@ pub mod contract;
 pub mod io;
 pub mod kubeseal;
 pub mod patch;
+pub mod reseal;
 pub mod seal;
 pub mod unseal;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -94,6 +96,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::ResetDexAdmin(args) => seal::reset_dex_admin(&args),
         Command::Contract(args) => contract::run(&args),
         Command::PatchExternalSecrets(args) => patch::run(&args),
+        Command::Reseal(args) => reseal::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Unseal(args) => unseal::run(&args),
         Command::Kubeseal(pass) => {

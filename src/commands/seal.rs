@@ -387,6 +387,51 @@ fn git_ignores(root: &Path, rel: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Where the Dex admin password copy goes, and the git root holding `--out`.
+fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>) {
+    let root = git_root(out);
+    let secrets_dir = match (&args.secrets_dir, &root) {
+        (Some(d), _) => d.clone(),
+        (None, Some(r)) => r.join("secrets"),
+        (None, None) => std::path::absolute(out)
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("secrets"),
+    };
+    (secrets_dir.join(DEX_COPY_NAME), root)
+}
+
+/// Decrypts the sealed Dex admin password with `--private-key`.
+fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
+    let keys = super::unseal::load_keys(&args.private_keys)?;
+    let path = ctx.out.join(manifests::sealed_path(DEX_PASSWORD));
+    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+    let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
+        .map_err(|e| Failure::new(format!("{}: {}", path.display(), e.message)))?;
+    let doc = docs
+        .first()
+        .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
+    let mut secret = objects::unseal_sealed_secret(doc, &keys).map_err(|f| {
+        Failure::new(format!(
+            "cannot restore the Dex admin password: {}: {f}",
+            path.display()
+        ))
+        .hint("--private-key must be the controller key the folder was sealed for")
+    })?;
+    let value = secret
+        .items
+        .remove(manifests::VALUE_KEY)
+        .ok_or_else(|| Failure::new(format!("{}: no data key value", path.display())))?;
+    let s = std::str::from_utf8(&value).map_err(|_| {
+        Failure::new(format!(
+            "{}: the sealed password is not text",
+            path.display()
+        ))
+    })?;
+    Ok(Zeroizing::new(s.to_string()))
+}
+
 /// Kind of run.
 enum Mode<'a> {
     Seal,
@@ -485,24 +530,31 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
 
     let mut dex_copy = None;
     let mut gitignore_added = None;
-    if let Some(pw) = &plan.dex_password {
-        let root = git_root(&ctx.out);
-        let secrets_dir = match (&args.secrets_dir, &root) {
-            (Some(d), _) => d.clone(),
-            (None, Some(r)) => r.join("secrets"),
-            (None, None) => {
-                let parent = std::path::absolute(&ctx.out)
-                    .ok()
-                    .and_then(|p| p.parent().map(Path::to_path_buf))
-                    .unwrap_or_else(|| PathBuf::from("."));
-                notes.push(format!(
-                    "--out is not inside a git repository; the Dex admin password copy goes to {}/secrets",
-                    parent.display()
-                ));
-                parent.join("secrets")
-            }
-        };
-        let copy = secrets_dir.join(DEX_COPY_NAME);
+    let mut restored: Option<Zeroizing<String>> = None;
+    let dex_pair_kept = plan.dex_password.is_none()
+        && ctx.existing.contains_key(DEX_PASSWORD)
+        && ctx.existing.contains_key(DEX_HASH)
+        && selection
+            .iter()
+            .any(|s| s.entry.key == DEX_PASSWORD && s.included);
+    let (copy, root) = dex_copy_path(args, &ctx.out);
+    if dex_pair_kept && !copy.exists() {
+        if args.private_keys.is_empty() {
+            notes.push(format!(
+                "{} is missing; pass --private-key KEY to restore it from its sealed copy",
+                copy.display()
+            ));
+        } else {
+            restored = Some(restore_dex_password(args, &ctx)?);
+        }
+    }
+    if let Some(pw) = plan.dex_password.as_ref().or(restored.as_ref()) {
+        if root.is_none() && args.secrets_dir.is_none() {
+            notes.push(format!(
+                "--out is not inside a git repository; the Dex admin password copy goes to {}",
+                copy.display()
+            ));
+        }
         if let Some(root) = &root
             && let Ok(abs) = std::path::absolute(&copy)
             && let Ok(rel) = abs.strip_prefix(root)
@@ -517,6 +569,9 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             text.push_str(&format!("/{}/\n", dir_rel.display()));
             files.push((gitignore.clone(), Zeroizing::new(text.into_bytes()), None));
             gitignore_added = Some(gitignore);
+        }
+        if restored.is_some() {
+            notes.push(format!("restored {} from its sealed copy", copy.display()));
         }
         let contents = Zeroizing::new(pw.as_bytes().to_vec());
         files.push((copy.clone(), contents, Some(0o600)));

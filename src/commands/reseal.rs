@@ -1,0 +1,119 @@
+//! `sealstrap reseal`: re-encrypt SealedSecrets for a new certificate, file by file.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use sealstrap::reseal::{self, Resealed};
+
+use super::io::io_failure;
+use super::{CmdResult, Failure};
+use crate::cli::ResealArgs;
+
+fn collect(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
+        if meta.is_dir() {
+            let mut children = Vec::new();
+            for e in std::fs::read_dir(p).map_err(|e| io_failure("cannot read", p, &e))? {
+                let e = e.map_err(|e| io_failure("cannot read", p, &e))?;
+                let path = e.path();
+                let name = e.file_name();
+                if name == ".git" {
+                    continue;
+                }
+                if path.is_dir()
+                    || path
+                        .extension()
+                        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+                {
+                    children.push(path);
+                }
+            }
+            collect(&children, out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &ResealArgs) -> CmdResult {
+    let old_keys = super::unseal::load_keys(&args.private_keys)?;
+    let cert = super::cert::load_for_sealing(&args.cert.to_string_lossy(), "sealstrap: ")?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("secret-source")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    collect(&paths, &mut files)?;
+    files.sort();
+    files.dedup();
+    let mut rng = UnwrapErr(SysRng);
+    let (mut changed, mut failed, mut values) = (0usize, 0usize, 0usize);
+    for file in &files {
+        let name = file.display().to_string();
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => zeroize::Zeroizing::new(t),
+            Err(e) => {
+                failed += 1;
+                eprintln!("FAIL      {name}: cannot read: {e}");
+                continue;
+            }
+        };
+        match reseal::reseal_text(
+            &mut rng,
+            &text,
+            &old_keys,
+            &cert.public_key,
+            &cert.fingerprint,
+        ) {
+            Ok(Resealed::NotSealed) => {}
+            Ok(Resealed::Changed {
+                text: new,
+                sealed_secrets,
+                values: n,
+            }) => {
+                if !args.dry_run
+                    && let Err(e) =
+                        sealstrap::output::write_atomic(Path::new(file), new.as_bytes(), None)
+                {
+                    failed += 1;
+                    eprintln!("FAIL      {name}: cannot write: {e}; left as it was");
+                    continue;
+                }
+                changed += 1;
+                values += n;
+                eprintln!(
+                    "{}  {name} ({sealed_secrets} SealedSecret(s), {n} value(s))",
+                    if args.dry_run {
+                        "WOULD RESEAL"
+                    } else {
+                        "RESEALED"
+                    }
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("FAIL      {name}: {e}");
+            }
+        }
+    }
+    eprintln!(
+        "sealstrap: {} file(s) {}, {values} value(s), for {}; {failed} failed",
+        changed,
+        if args.dry_run {
+            "would be resealed"
+        } else {
+            "resealed"
+        },
+        cert.fingerprint
+    );
+    if failed > 0 {
+        return Err(Failure::new(format!("{failed} file(s) could not be resealed and were left as they were"))
+            .hint("add the private key that sealed them (--private-key a.pem,b.pem), or check that they were not renamed or moved"));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,121 @@
+//! `sealstrap verify`: decrypt every sealed value of a bootstrap folder in memory and check it.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use sealstrap::bootstrap;
+use sealstrap::config::EnvConfig;
+use sealstrap::contract::{CONTRACT, DEX_HASH, DEX_PASSWORD};
+use sealstrap::manifests::{SEALED_DIR, VALUE_KEY};
+use sealstrap::{kubeseal, objects, verify};
+use zeroize::Zeroizing;
+
+use super::io::{io_failure, write_stdout};
+use super::{CmdResult, Failure};
+use crate::cli::VerifyArgs;
+
+pub fn run(args: &VerifyArgs) -> CmdResult {
+    let keys = super::unseal::load_keys(&args.private_keys)?;
+    let config = match &args.config {
+        None => None,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| io_failure("cannot read config", p, &e))?;
+            Some(
+                EnvConfig::parse(&text)
+                    .map_err(|e| Failure::new(format!("config {}: {e}", p.display())))?,
+            )
+        }
+    };
+    let selection = bootstrap::select(config.as_ref(), &args.with, &args.without);
+    let dir = args.dir.join(SEALED_DIR);
+    if !dir.is_dir() {
+        return Err(Failure::new(format!("{} is not a folder", dir.display()))
+            .hint("pass the output folder of `sealstrap seal` (default secret-source)"));
+    }
+
+    // key -> decrypted value, or why it could not be read.
+    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, String>> = BTreeMap::new();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| io_failure("cannot read", &dir, &e))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".yaml") && !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        let key = name.trim_end_matches(".yaml").to_string();
+        let path = dir.join(&name);
+        let result = (|| {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
+            let docs = kubeseal::parse_sealed_stream(&text).map_err(|e| e.message)?;
+            let [doc] = docs.as_slice() else {
+                return Err(format!(
+                    "holds {} documents, expected one SealedSecret",
+                    docs.len()
+                ));
+            };
+            if doc.name != key || doc.namespace != args.source_namespace {
+                return Err(format!(
+                    "holds SealedSecret {}, expected {}/{key}",
+                    doc.id(),
+                    args.source_namespace
+                ));
+            }
+            let mut secret = objects::unseal_sealed_secret(doc, &keys)
+                .map_err(|f| format!("cannot decrypt: {f}"))?;
+            if secret.items.len() != 1 {
+                return Err(format!(
+                    "has {} data keys, expected only {VALUE_KEY:?}",
+                    secret.items.len()
+                ));
+            }
+            secret
+                .items
+                .remove(VALUE_KEY)
+                .ok_or_else(|| format!("has no data key {VALUE_KEY:?}"))
+        })();
+        values.insert(key, result);
+    }
+
+    let mut report = String::new();
+    let mut failed = 0usize;
+    let mut line = |key: &str, r: Result<(), String>| match r {
+        Ok(()) => report.push_str(&format!("{key} OK\n")),
+        Err(why) => {
+            failed += 1;
+            report.push_str(&format!("{key} FAIL: {why}\n"));
+        }
+    };
+    for e in CONTRACT {
+        let needed = selection.iter().any(|s| s.entry.key == e.key && s.included);
+        let r = match values.get(e.key) {
+            None if needed => Err("missing: no sealed file".to_string()),
+            None => continue,
+            Some(Err(why)) => Err(why.clone()),
+            Some(Ok(v)) => verify::check_value(e.key, v).and_then(|()| {
+                if e.key == DEX_HASH {
+                    match values.get(DEX_PASSWORD) {
+                        Some(Ok(pw)) => verify::check_dex_pair(pw, v),
+                        _ => Err(format!(
+                            "cannot be checked: {DEX_PASSWORD} is missing or unreadable"
+                        )),
+                    }
+                } else {
+                    Ok(())
+                }
+            }),
+        };
+        line(e.key, r);
+    }
+    for (k, v) in &values {
+        if sealstrap::contract::entry(k).is_none() {
+            line(k, v.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+    }
+    write_stdout(report.as_bytes())?;
+    if failed > 0 {
+        return Err(Failure::new(format!("{failed} check(s) failed")));
+    }
+    Ok(ExitCode::SUCCESS)
+}
