@@ -36,6 +36,8 @@ pub enum Command {
     Reseal(ResealArgs),
     /// Decrypt every sealed value in memory and check it against the contract's rules.
     Verify(VerifyArgs),
+    /// Look for secrets in plain text and stale sealed files (pre-commit and CI guard).
+    Scan(ScanArgs),
     /// Add `property: value` to the remoteRefs of ExternalSecrets that read the store.
     #[command(name = "patch-externalsecrets")]
     PatchExternalSecrets(PatchArgs),
@@ -544,4 +546,34 @@ pub struct VerifyArgs {
     /// Namespace of the source Secrets.
     #[arg(long, default_value = "secret-source")]
     pub source_namespace: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Finds: plaintext `kind: Secret` manifests with data/stringData; values shaped like the contract's
+(sk- keys, 64-hex secrets, bcrypt hashes, hf_/sk-ant-/cfut_ tokens) outside sealed files;
+SealedSecrets sealed for another certificate than --cert; ExternalSecrets to the store without
+property. Files git ignores are skipped. One line per finding, never the value.
+
+Exit codes: 0 clean, 1 findings, 2 usage error.
+
+Examples:
+  sealstrap scan
+  sealstrap scan --cert pub.pem --output json platform/ secret-source/")]
+pub struct ScanArgs {
+    /// Files and folders [default: the git work tree].
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The current controller certificate: SealedSecrets sealed for another are reported.
+    #[arg(long, env = "SEALSTRAP_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// ClusterSecretStore for the ExternalSecret check.
+    #[arg(long, default_value = "secret-store")]
+    pub store: String,
+    /// Data key for the ExternalSecret check.
+    #[arg(long, default_value = "value")]
+    pub property: String,
+    /// text (one line per finding) or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
 }

@@ -19,6 +19,7 @@ pub mod objects;
 pub mod output;
 pub mod patch;
 pub mod reseal;
+pub mod scan;
 pub mod seal;
 pub mod timefmt;
 pub mod verify;

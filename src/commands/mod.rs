@@ -6,6 +6,7 @@ pub mod io;
 pub mod kubeseal;
 pub mod patch;
 pub mod reseal;
+pub mod scan;
 pub mod seal;
 pub mod unseal;
 pub mod verify;
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Contract(args) => contract::run(&args),
         Command::PatchExternalSecrets(args) => patch::run(&args),
         Command::Reseal(args) => reseal::run(&args),
+        Command::Scan(args) => scan::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Unseal(args) => unseal::run(&args),

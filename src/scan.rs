@@ -1,0 +1,277 @@
+//! `scan`'s checks on one file's text: plaintext Secrets, values that look like the contract's
+//! formats outside sealed files, SealedSecrets sealed for another certificate, and
+//! ExternalSecrets to the store without `property`. Pure; findings never quote a value.
+
+use serde_json::Value;
+
+use crate::manifests::FINGERPRINT_ANNOTATION;
+use crate::patch;
+use crate::yaml;
+
+/// What kind of problem a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    PlaintextSecret,
+    SecretLikeValue,
+    StaleSealedSecret,
+    MissingProperty,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::PlaintextSecret => "plaintext-secret",
+            Kind::SecretLikeValue => "secret-like-value",
+            Kind::StaleSealedSecret => "stale-sealed-secret",
+            Kind::MissingProperty => "missing-property",
+        }
+    }
+}
+
+/// One finding, 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub line: usize,
+    pub kind: Kind,
+    pub message: String,
+}
+
+/// What to look for.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The current certificate's fingerprint: SealedSecrets annotated with another are stale.
+    pub fingerprint: Option<String>,
+    /// Store and property for the ExternalSecret check.
+    pub patch: patch::Options,
+}
+
+/// Whether a file name is one `scan` parses as manifests.
+pub fn is_manifest_name(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+}
+
+/// Scans one file. `manifest` says whether to parse it as YAML/JSON manifests.
+pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let lines: Vec<&str> = text.split('\n').collect();
+    // Line ranges of the documents, to skip sealed ones in the value search and to place
+    // findings.
+    let mut sealed_ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    if manifest && let Ok(docs) = yaml::parse_documents(text) {
+        let ranges = doc_ranges(&lines, yaml::looks_like_json(text), docs.len());
+        for (doc, range) in docs.iter().zip(ranges) {
+            let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("(unnamed)");
+            let at = line_of(&lines, &range, "kind:").unwrap_or(range.start + 1);
+            match kind {
+                "Secret" if doc.get("apiVersion").and_then(Value::as_str) == Some("v1") => {
+                    let has = |f: &str| {
+                        doc.get(f)
+                            .and_then(Value::as_object)
+                            .is_some_and(|m| !m.is_empty())
+                    };
+                    if has("data") || has("stringData") {
+                        findings.push(Finding {
+                            line: at,
+                            kind: Kind::PlaintextSecret,
+                            message: format!(
+                                "Secret {name} carries data in plain text (base64 is not encryption); seal it (sealstrap kubeseal -f FILE -w sealed.yaml) and delete this file, then rotate the values: they are in git history"
+                            ),
+                        });
+                    }
+                }
+                "SealedSecret" => {
+                    sealed_ranges.push(range.clone());
+                    if let (Some(want), Some(have)) = (
+                        &opts.fingerprint,
+                        doc.pointer("/metadata/annotations")
+                            .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
+                            .and_then(Value::as_str),
+                    ) && want != have
+                    {
+                        findings.push(Finding {
+                            line: at,
+                            kind: Kind::StaleSealedSecret,
+                            message: format!(
+                                "SealedSecret {name} is sealed for certificate {have}, not {want}; reseal it (sealstrap reseal --private-key OLD --cert NEW)"
+                            ),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !yaml::looks_like_json(text)
+            && let Ok(p) = patch::patch_text(text, &opts.patch)
+        {
+            for f in p.findings.iter().filter(|f| f.is_missing_property()) {
+                findings.push(Finding {
+                    line: f.line,
+                    kind: Kind::MissingProperty,
+                    message: format!(
+                        "ExternalSecret {} reads {} without property: {} (ESO would hand over the whole Secret as JSON); run sealstrap patch-externalsecrets",
+                        f.external_secret,
+                        f.key.as_deref().unwrap_or("?"),
+                        opts.patch.property
+                    ),
+                });
+            }
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if sealed_ranges.iter().any(|r| r.contains(&i)) {
+            continue;
+        }
+        if let Some(what) = secret_like(line) {
+            findings.push(Finding {
+                line: i + 1,
+                kind: Kind::SecretLikeValue,
+                message: format!("{what} outside a sealed file; seal it and rotate it"),
+            });
+        }
+    }
+    findings.sort_by_key(|f| f.line);
+    findings
+}
+
+/// Line ranges of the documents of a YAML stream (JSON streams: the whole file).
+fn doc_ranges(lines: &[&str], json: bool, count: usize) -> Vec<std::ops::Range<usize>> {
+    if json || count <= 1 {
+        return vec![0..lines.len(); count.max(1)]
+            .into_iter()
+            .take(count)
+            .collect();
+    }
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let l = l.trim_end_matches('\r');
+        if l == "---" || l.starts_with("--- ") {
+            if lines[start..i].iter().any(|l| is_content(l)) {
+                ranges.push(start..i);
+            }
+            start = i + 1;
+        }
+    }
+    if lines[start..].iter().any(|l| is_content(l)) {
+        ranges.push(start..lines.len());
+    }
+    if ranges.len() != count {
+        // Unusual layout: place every finding at the start of the file rather than guess.
+        return vec![0..lines.len(); count];
+    }
+    ranges
+}
+
+fn is_content(l: &str) -> bool {
+    let t = l.trim();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+fn line_of(lines: &[&str], range: &std::ops::Range<usize>, prefix: &str) -> Option<usize> {
+    (range.start..range.end.min(lines.len()))
+        .find(|&i| lines[i].trim_start().starts_with(prefix))
+        .map(|i| i + 1)
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// What a line holds that looks like one of the contract's value formats, if anything.
+pub fn secret_like(line: &str) -> Option<&'static str> {
+    let b = line.as_bytes();
+    let lower = line.to_ascii_lowercase();
+    let hashy_context = [
+        "sha256",
+        "sha512",
+        "checksum",
+        "digest",
+        "integrity",
+        "hash",
+        "fingerprint",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let boundary_before = |i: usize| i == 0 || !is_token_char(b[i - 1]);
+    let run =
+        |from: usize, pred: &dyn Fn(u8) -> bool| b[from..].iter().take_while(|c| pred(**c)).count();
+    for i in 0..b.len() {
+        if !boundary_before(i) {
+            continue;
+        }
+        let rest = &line[i..];
+        if rest.starts_with("sk-ant-") && run(i + 7, &is_token_char) >= 20 {
+            return Some("an Anthropic API key (sk-ant-...)");
+        }
+        if rest.starts_with("sk-") {
+            let n = run(i + 3, &|c| c.is_ascii_hexdigit());
+            if n == 64 && b.get(i + 67).is_none_or(|c| !is_token_char(*c)) {
+                return Some("a LiteLLM master key (sk- + 64 hex)");
+            }
+        }
+        if rest.starts_with("hf_") {
+            let n = run(i + 3, &|c| c.is_ascii_alphabetic());
+            if n == 34 && b.get(i + 37).is_none_or(|c| !is_token_char(*c)) {
+                return Some("a Hugging Face token (hf_...)");
+            }
+        }
+        if (rest.starts_with("cfut_") || rest.starts_with("cfat_"))
+            && run(i + 5, &is_token_char) >= 20
+        {
+            return Some("a Cloudflare API token");
+        }
+        if (rest.starts_with("$2a$") || rest.starts_with("$2b$") || rest.starts_with("$2y$"))
+            && b.len() >= i + 7
+            && b[i + 4].is_ascii_digit()
+            && b[i + 5].is_ascii_digit()
+            && b[i + 6] == b'$'
+            && run(i + 7, &|c| {
+                c.is_ascii_alphanumeric() || c == b'.' || c == b'/'
+            }) == 53
+        {
+            return Some("a bcrypt hash (like the Dex admin hash)");
+        }
+        if !hashy_context && b[i].is_ascii_hexdigit() {
+            let n = run(i, &|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+            if n == 64 && b.get(i + 64).is_none_or(|c| !is_token_char(*c)) {
+                return Some("a 64-hex value like sealstrap's random secrets");
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_shapes() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(secret_like(&format!("key: sk-{hex}")).is_some());
+        assert!(secret_like(&format!("password: {hex}")).is_some());
+        assert!(secret_like(&format!("image: app@sha256:{hex}")).is_none());
+        assert!(secret_like(&format!("checksum = \"{hex}\"")).is_none());
+        assert!(secret_like(&format!("x: {hex}0")).is_none(), "65 hex");
+        assert!(secret_like(&format!("token: hf_{}", "a".repeat(34))).is_some());
+        assert!(secret_like("token: sk-ant-api03-abcdefghijklmnopqrstuvwxyz").is_some());
+        let h = bcrypt::hash_with_salt(b"x", 10, [0u8; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoA);
+        assert!(secret_like(&format!("hash: '{h}'")).is_some());
+        assert!(secret_like("name: litellm-master-key").is_none());
+    }
+
+    #[test]
+    fn secrets_and_sealed_secrets() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {pw: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: empty}\ndata: {}\n";
+        let f = scan_text(text, true, &Options::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
+        assert!(!f[0].message.contains(": x"));
+    }
+}
