@@ -5,6 +5,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `0.1.0 (git 1a2b3c4d5e6f)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("SEALSTRAP_GIT_REV"),
+    ")"
+);
+
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -15,7 +23,7 @@ Exit codes:
 /// Offline secret bring-up for bare-metal Kubernetes: seal values with the sealed-secrets
 /// controller's certificate (byte-compatible with kubeseal) and read them back.
 #[derive(Debug, Parser)]
-#[command(name = "sealstrap", version, about, after_help = EXIT_CODES)]
+#[command(name = "sealstrap", version = VERSION, about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -36,6 +44,16 @@ pub enum Command {
     Reseal(ResealArgs),
     /// Decrypt every sealed value in memory and check it against the contract's rules.
     Verify(VerifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  source <(sealstrap completions bash)\n  sealstrap completions zsh > ~/.zfunc/_sealstrap\n  sealstrap completions fish > ~/.config/fish/completions/sealstrap.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `sealstrap man > sealstrap.1 && man -l sealstrap.1`.
+    Man,
     /// Look for secrets in plain text and stale sealed files (pre-commit and CI guard).
     Scan(ScanArgs),
     /// Add `property: value` to the remoteRefs of ExternalSecrets that read the store.
@@ -112,7 +130,7 @@ pub struct UnsealArgs {
 #[derive(Debug, Parser)]
 #[command(
     name = "kubeseal",
-    version,
+    version = VERSION,
     about = "sealstrap's drop-in for kubeseal: seal Secrets with the sealed-secrets controller's certificate, offline.",
     after_help = "\
 Where sealstrap does better than kubeseal:

@@ -99,6 +99,32 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::PatchExternalSecrets(args) => patch::run(&args),
         Command::Reseal(args) => reseal::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "sealstrap", &mut out);
+            io::write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd.clone())
+                .render(&mut out)
+                .map_err(|e| Failure::new(format!("cannot render the manual: {e}")))?;
+            // One section per subcommand, so the page documents every command and flag.
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let name = format!("sealstrap {}", sub.get_name());
+                out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+                let man = clap_mangen::Man::new(sub.clone());
+                man.render_description_section(&mut out)
+                    .and_then(|_| man.render_options_section(&mut out))
+                    .and_then(|_| man.render_extra_section(&mut out))
+                    .map_err(|e| Failure::new(format!("cannot render the manual: {e}")))?;
+            }
+            io::write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Unseal(args) => unseal::run(&args),

@@ -1,0 +1,71 @@
+//! Completions, the man page, --version and --help, as a user meets them.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn bash_completion_loads() {
+    let bin = bin();
+    let script = format!(
+        "source <({} completions bash) && complete -p sealstrap",
+        bin.display()
+    );
+    let o = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("_sealstrap sealstrap"));
+    for shell in ["zsh", "fish"] {
+        let o = run(&["completions", shell], b"");
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("patch-externalsecrets"), "{shell}");
+    }
+}
+
+#[test]
+fn man_page_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["man"], b"");
+    assert!(o.status.success());
+    let page = dir.path().join("sealstrap.1");
+    std::fs::write(&page, &o.stdout).unwrap();
+    let o = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .expect("man(1) is needed for this test");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for section in [
+        "SEALSTRAP SEAL",
+        "SEALSTRAP KUBESEAL",
+        "SEALSTRAP VERIFY",
+        "--require-complete",
+    ] {
+        assert!(
+            text.contains(section),
+            "{section} missing from the rendered page"
+        );
+    }
+}
+
+#[test]
+fn version_names_the_git_revision() {
+    let o = run(&["--version"], b"");
+    assert!(o.status.success());
+    let v = stdout(&o);
+    assert!(
+        v.starts_with(&format!("sealstrap {} (git ", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+}
+
+#[test]
+fn help_lists_exit_codes() {
+    let o = run(&["--help"], b"");
+    assert!(stdout(&o).contains("3  seal --require-complete"));
+}
