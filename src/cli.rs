@@ -44,6 +44,10 @@ pub enum Command {
     Reseal(ResealArgs),
     /// Decrypt every sealed value in memory and check it against the contract's rules.
     Verify(VerifyArgs),
+    /// Server-side apply the output folder to the cluster, in dependency order.
+    Apply(ApplyArgs),
+    /// Walk the chain controller -> SealedSecrets -> Secrets -> RBAC -> store -> ExternalSecrets.
+    Doctor(DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  source <(sealstrap completions bash)\n  sealstrap completions zsh > ~/.zfunc/_sealstrap\n  sealstrap completions fish > ~/.config/fish/completions/sealstrap.fish"
@@ -71,6 +75,23 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
+    /// Fetch the controller's current certificate from the cluster (kubeseal --fetch-cert).
+    #[command(after_help = "\
+Asks the API server for the controller Service, then its /v1/cert.pem through the service proxy
+(kubeseal's algorithm). When the Service is not there, looks for the controller by the labels the
+Helm chart and the upstream manifests use and says which --controller-name/--controller-namespace
+to pass. The certificate is checked as `cert inspect` does before it is written.
+
+Examples:
+  sealstrap cert fetch -o pub.pem
+  sealstrap cert fetch --controller-name sealed-secrets --controller-namespace sealed-secrets -o pub.pem")]
+    Fetch {
+        /// Write the certificate here (atomically) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Show a certificate's subject, issuer, validity, key size and fingerprint.
     #[command(
         after_help = "Exits 1 when the certificate cannot be used for sealing (expired, not RSA, under 2048 bits)."
@@ -139,9 +160,10 @@ Where sealstrap does better than kubeseal:
   A clear message when stdin is a terminal; input and output may not be the same file.
   Every error names the document and field; no secret value is ever printed in an error.
 
-Cluster flags (--fetch-cert, --validate, --re-encrypt, --controller-*, kubeconfig flags) are
-accepted; until sealstrap's cluster support lands, operations that need a cluster fail with a
-message saying so. Pass --cert FILE.
+Without --cert the certificate is fetched from the controller, as kubeseal does; --fetch-cert,
+--validate and --re-encrypt talk to the controller through the API server's service proxy, using
+the kubeconfig (--kubeconfig, --context and kubectl's connection flags). Every request times out
+after --request-timeout (default 30s).
 
 Exit codes: 0 success, 1 error (as kubeseal), 2 usage error.
 
@@ -368,8 +390,18 @@ pub struct WiringArgs {
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
     /// The sealed-secrets controller's certificate (PEM).
-    #[arg(long, env = "SEALSTRAP_CERT", value_name = "FILE")]
-    pub cert: PathBuf,
+    #[arg(
+        long,
+        env = "SEALSTRAP_CERT",
+        value_name = "FILE",
+        required_unless_present = "fetch_cert"
+    )]
+    pub cert: Option<PathBuf>,
+    /// Fetch the certificate from the cluster instead (needs a kubeconfig).
+    #[arg(long, conflicts_with = "cert")]
+    pub fetch_cert: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The platform's environment config (environments/<env>/config.yaml): decides which
     /// entries are needed.
     #[arg(long, value_name = "FILE")]
@@ -594,4 +626,81 @@ pub struct ScanArgs {
     /// text (one line per finding) or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
+}
+
+/// How to reach the cluster and the controller.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cluster")]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file [default: KUBECONFIG, ~/.kube/config, in-cluster].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Timeout of every request (e.g. 30s, 1m).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub request_timeout: String,
+    /// Name of the sealed-secrets controller Service.
+    #[arg(long, default_value = "sealed-secrets-controller")]
+    pub controller_name: String,
+    /// Namespace of the sealed-secrets controller.
+    #[arg(long, default_value = "kube-system")]
+    pub controller_namespace: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Applies namespace, RBAC, SealedSecrets, then the ClusterSecretStore (field manager sealstrap),
+one result line per object, and stops at the first failure with the API server's message.
+
+Exit codes: 0 applied, 1 a failure (objects before it were applied), 2 usage error.
+
+Examples:
+  sealstrap apply
+  sealstrap apply --dry-run secret-source/")]
+pub struct ApplyArgs {
+    /// The output folder of `seal`.
+    #[arg(default_value = "secret-source", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Server-side dry run: the API server validates and admits, nothing is stored.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Links: the controller answers and its certificate is the one the folder was sealed for; every
+SealedSecret is Synced; every source Secret exists with key `value`; the reader may get secrets in
+the source namespace (SubjectAccessReview); the ClusterSecretStore is Ready; every ExternalSecret
+using it is Ready. Each broken link comes with a fix.
+
+Exit codes: 0 every link OK, 1 a link is broken or the cluster cannot be reached, 2 usage error.
+
+Examples:
+  sealstrap doctor
+  sealstrap doctor --output json secret-source/")]
+pub struct DoctorArgs {
+    /// The output folder of `seal`.
+    #[arg(default_value = "secret-source", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// table or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
+    /// Namespace of the source Secrets.
+    #[arg(long, default_value = "secret-source")]
+    pub source_namespace: String,
+    /// The ClusterSecretStore.
+    #[arg(long, default_value = "secret-store")]
+    pub store_name: String,
+    /// ESO's namespace.
+    #[arg(long, default_value = "external-secrets")]
+    pub eso_namespace: String,
+    /// ESO's reader ServiceAccount.
+    #[arg(long, default_value = "eso-reader")]
+    pub reader: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }

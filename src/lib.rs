@@ -9,8 +9,10 @@
 
 pub mod bootstrap;
 pub mod cert;
+pub mod cluster;
 pub mod config;
 pub mod contract;
+pub mod doctor;
 pub mod generate;
 pub mod keys;
 pub mod kubeseal;

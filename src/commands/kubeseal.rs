@@ -26,23 +26,68 @@ pub fn run_args(args: Vec<OsString>) -> CmdResult {
     run(&args)
 }
 
-fn needs_cluster(what: &str) -> Failure {
-    Failure::new(format!(
-        "{what} needs a cluster, and this sealstrap build works offline only"
-    ))
-    .hint("pass the controller's certificate with --cert FILE (fetch it once where you have cluster access: kubeseal --fetch-cert > pub.pem)")
+/// The cluster connection kubeseal's flags describe.
+fn cluster_opts(args: &KubesealArgs) -> Result<sealstrap::cluster::ClusterOpts, Failure> {
+    let overrides = sealstrap::cluster::Overrides {
+        cluster: args.cluster.clone(),
+        user: args.user.clone(),
+        server: args.server.clone(),
+        token: args.token.clone(),
+        impersonate: args.as_user.clone(),
+        impersonate_groups: args.as_group.clone(),
+        certificate_authority: args.certificate_authority.clone(),
+        client_certificate: args.client_certificate.clone(),
+        client_key: args.client_key.clone(),
+        insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+    };
+    let timeout = match &args.request_timeout {
+        Some(t) => sealstrap::cluster::parse_timeout(t)
+            .map_err(|e| Failure::usage(format!("--request-timeout: {e}")))?,
+        None => std::time::Duration::from_secs(30),
+    };
+    Ok(sealstrap::cluster::ClusterOpts {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        timeout,
+        overrides,
+    })
+}
+
+fn connect(args: &KubesealArgs) -> Result<sealstrap::cluster::Cluster, Failure> {
+    super::cluster::connect(&cluster_opts(args)?)
+}
+
+/// The certificate to seal with: --cert, else fetched from the controller (as kubeseal does).
+fn certificate(args: &KubesealArgs) -> Result<sealstrap::cert::Certificate, Failure> {
+    match &args.cert {
+        Some(spec) => super::cert::load_for_sealing(spec, ""),
+        None => {
+            let cluster = connect(args)?;
+            Ok(super::cluster::fetch_checked(
+                &cluster,
+                &args.controller_name,
+                &args.controller_namespace,
+                "",
+            )?
+            .1)
+        }
+    }
+}
+
+/// The SealedSecret on input, as JSON for the controller's API.
+fn sealed_input_json(args: &KubesealArgs) -> Result<Vec<u8>, Failure> {
+    let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
+    let docs = ks::parse_sealed_stream(&text)?;
+    let [doc] = docs.as_slice() else {
+        return Err(Failure::new(format!(
+            "expected one SealedSecret on input, got {}",
+            docs.len()
+        )));
+    };
+    Ok(serde_json::to_vec(&doc.value).expect("json"))
 }
 
 pub fn run(args: &KubesealArgs) -> CmdResult {
-    if args.fetch_cert {
-        return Err(needs_cluster("--fetch-cert"));
-    }
-    if args.validate {
-        return Err(needs_cluster("--validate"));
-    }
-    if args.re_encrypt {
-        return Err(needs_cluster("--re-encrypt"));
-    }
     let explicit_format = match &args.format {
         Some(f) => Some(Format::parse(f).ok_or_else(|| {
             Failure::new(format!("unsupported output format: {f}")).hint("use -o json or -o yaml")
@@ -72,12 +117,59 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
         return recovery_unseal(args, explicit_format);
     }
 
-    let Some(cert_spec) = &args.cert else {
-        return Err(needs_cluster(
-            "fetching the certificate from the controller (no --cert given)",
-        ));
-    };
-    let cert = super::cert::load_for_sealing(cert_spec, "")?;
+    if args.fetch_cert {
+        let cluster = connect(args)?;
+        let (pem, _) = super::cluster::fetch_checked(
+            &cluster,
+            &args.controller_name,
+            &args.controller_namespace,
+            "",
+        )?;
+        write_output(args.sealed_secret_file.as_deref(), pem.as_bytes(), None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.validate {
+        let body = sealed_input_json(args)?;
+        let cluster = connect(args)?;
+        return if cluster.verify_sealed(&args.controller_name, &args.controller_namespace, &body)? {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            Err(Failure::new("unable to decrypt sealed secret")
+                .hint("it was sealed for a key the controller does not have, or renamed/moved (strict scope)"))
+        };
+    }
+    if args.re_encrypt {
+        let body = sealed_input_json(args)?;
+        let cluster = connect(args)?;
+        let text =
+            cluster.rotate_sealed(&args.controller_name, &args.controller_namespace, &body)?;
+        let mut doc: Value = serde_json::from_str(&text)
+            .map_err(|e| Failure::new(format!("unexpected answer from the controller: {e}")))?;
+        if let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut) {
+            for f in [
+                "creationTimestamp",
+                "deletionTimestamp",
+                "generation",
+                "resourceVersion",
+                "uid",
+                "managedFields",
+            ] {
+                meta.remove(f);
+            }
+        }
+        if let Some(obj) = doc.as_object_mut() {
+            obj.remove("status");
+        }
+        let format = output_format(explicit_format, args.sealed_secret_file.as_deref());
+        write_output(
+            args.sealed_secret_file.as_deref(),
+            format.render(&[doc]).as_bytes(),
+            None,
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let cert = certificate(args)?;
     let mut rng = UnwrapErr(SysRng);
 
     if args.raw {

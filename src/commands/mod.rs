@@ -1,6 +1,7 @@
 //! Command implementations: the only place that reads files, the environment and the clock.
 
 pub mod cert;
+pub mod cluster;
 pub mod contract;
 pub mod io;
 pub mod kubeseal;
@@ -127,6 +128,11 @@ pub fn run(cli: Cli) -> CmdResult {
         }
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
+        Command::Cert(CertCommand::Fetch { output, cluster }) => {
+            cluster::cert_fetch(output.as_deref(), &cluster)
+        }
+        Command::Apply(args) => cluster::apply(&args),
+        Command::Doctor(args) => cluster::doctor(&args),
         Command::Unseal(args) => unseal::run(&args),
         Command::Kubeseal(pass) => {
             let mut argv = vec![std::ffi::OsString::from("kubeseal")];

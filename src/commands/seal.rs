@@ -94,8 +94,23 @@ struct Context {
 fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
     let wiring = wiring(&args.wiring);
     check_wiring(&wiring)?;
-    let cert_spec = args.cert.to_string_lossy().into_owned();
-    let cert = super::cert::load_for_sealing(&cert_spec, "sealstrap: ")?;
+    let cert = if args.fetch_cert {
+        let cluster =
+            super::cluster::connect(&super::cluster::opts(&args.cluster, Default::default())?)?;
+        super::cluster::fetch_checked(
+            &cluster,
+            &args.cluster.controller_name,
+            &args.cluster.controller_namespace,
+            "sealstrap: ",
+        )?
+        .1
+    } else {
+        let path = args
+            .cert
+            .as_ref()
+            .expect("clap requires --cert or --fetch-cert");
+        super::cert::load_for_sealing(&path.to_string_lossy(), "sealstrap: ")?
+    };
     let mut notes = Vec::new();
     let config = match &args.config {
         None => None,
@@ -445,6 +460,7 @@ struct Outcome {
     gitignore_added: Option<PathBuf>,
     notes: Vec<String>,
     fingerprint: String,
+    cert: Certificate,
     out: PathBuf,
 }
 
@@ -609,6 +625,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         gitignore_added,
         notes,
         fingerprint: ctx.cert.fingerprint.clone(),
+        cert: ctx.cert,
         out: ctx.out,
     })
 }
@@ -706,19 +723,14 @@ fn format_line(l: &Line) -> String {
     s
 }
 
-fn cert_line(args: &BootstrapArgs) -> Result<String, Failure> {
-    // Re-reading is cheap and keeps execute() free of presentation.
-    let c = sealstrap::cert::parse(
-        &std::fs::read(&args.cert).map_err(|e| io_failure("cannot read", &args.cert, &e))?,
-    )
-    .map_err(|e| Failure::new(e.to_string()))?;
-    Ok(format!(
+fn cert_line(o: &Outcome) -> String {
+    format!(
         "sealing for {} (RSA {}, expires {}) into {}",
-        c.fingerprint,
-        c.bits,
-        timefmt::rfc3339(c.not_after).get(..10).unwrap_or(""),
-        args.out.display()
-    ))
+        o.cert.fingerprint,
+        o.cert.bits,
+        timefmt::rfc3339(o.cert.not_after).get(..10).unwrap_or(""),
+        o.out.display()
+    )
 }
 
 pub fn seal(args: &SealArgs) -> CmdResult {
@@ -731,7 +743,7 @@ pub fn seal(args: &SealArgs) -> CmdResult {
             o.out.display()
         ));
     }
-    report(&args.common, &o, &cert_line(&args.common)?, &follow)?;
+    report(&args.common, &o, &cert_line(&o), &follow)?;
     if args.require_complete && o.plan.lines.iter().any(|l| l.status == Status::NeedsValue) {
         return Ok(ExitCode::from(EXIT_INCOMPLETE));
     }
@@ -804,6 +816,6 @@ pub fn reset_dex_admin(args: &ResetDexAdminArgs) -> CmdResult {
 fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
     let o = execute(args, Mode::Rotate(keys))?;
     let follow = follow_up_for(keys);
-    report(args, &o, &cert_line(args)?, &follow)?;
+    report(args, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
 }

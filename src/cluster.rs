@@ -1,0 +1,712 @@
+//! Everything that talks to a cluster, in one module: the kube client, the requests sealstrap
+//! makes (certificate fetch, controller verify/rotate, server-side apply, the reads `doctor`
+//! needs) and the errors a user can act on. Offline commands never reach this module.
+//!
+//! Every request has a timeout. Requests are plain REST calls through kube's client (auth, TLS,
+//! kubeconfig handling are kube's), so the stand-in API server in the tests sees exactly what a
+//! real one would.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::Value;
+
+/// Field manager for server-side apply.
+pub const FIELD_MANAGER: &str = "sealstrap";
+
+/// How to reach the cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterOpts {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub timeout: Duration,
+    /// kubectl-style overrides (kubeseal's kubeconfig flags).
+    pub overrides: Overrides,
+}
+
+/// kubectl's connection flags, applied over the kubeconfig.
+#[derive(Clone, Default)]
+pub struct Overrides {
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    pub server: Option<String>,
+    pub token: Option<String>,
+    pub impersonate: Option<String>,
+    pub impersonate_groups: Vec<String>,
+    pub certificate_authority: Option<PathBuf>,
+    pub client_certificate: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overrides")
+            .field("cluster", &self.cluster)
+            .field("user", &self.user)
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("impersonate", &self.impersonate)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cluster problem the user can act on. Messages never contain secret values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    #[error("no kubeconfig found ({0}) and not running inside a cluster")]
+    NoKubeconfig(String),
+    #[error("cannot read kubeconfig {path}: {message}")]
+    BadKubeconfig { path: String, message: String },
+    #[error("context {name:?} is not in the kubeconfig (it has: {available})")]
+    ContextNotFound { name: String, available: String },
+    #[error("cannot reach the API server at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("access denied: cannot {verb} {resource}: {message}")]
+    Forbidden {
+        verb: String,
+        resource: String,
+        message: String,
+    },
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    #[error("the API server did not answer within {secs} s ({verb} {resource})")]
+    Timeout {
+        verb: String,
+        resource: String,
+        secs: u64,
+    },
+    #[error("the API server refused to {verb} {resource}: {message} (HTTP {code})")]
+    Api {
+        verb: String,
+        resource: String,
+        code: u16,
+        message: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ClusterError {
+    /// What the user can do.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ClusterError::NoKubeconfig(_) => Some(
+                "set KUBECONFIG or pass --kubeconfig FILE; offline commands (seal --cert, kubeseal --cert) need no cluster".into(),
+            ),
+            ClusterError::ContextNotFound { .. } => {
+                Some("pass one of the listed contexts with --context, or fix the kubeconfig".into())
+            }
+            ClusterError::Unreachable { .. } => Some(
+                "check the network path to the API server (VPN, firewall) and the kubeconfig's server address".into(),
+            ),
+            ClusterError::Forbidden { verb, resource, .. } => Some(format!(
+                "ask a cluster admin for permission to {verb} {resource}, or use a context that has it"
+            )),
+            ClusterError::Timeout { .. } => {
+                Some("raise --request-timeout, or check the API server's health".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A request's verb and resource, for messages.
+#[derive(Clone, Debug)]
+pub struct What {
+    pub verb: &'static str,
+    pub resource: String,
+}
+
+impl What {
+    pub fn new(verb: &'static str, resource: impl Into<String>) -> Self {
+        What {
+            verb,
+            resource: resource.into(),
+        }
+    }
+}
+
+/// A connected client and the runtime it runs on.
+pub struct Cluster {
+    client: kube::Client,
+    rt: tokio::runtime::Runtime,
+    timeout: Duration,
+    url: String,
+}
+
+fn context_names(kc: &Kubeconfig) -> String {
+    let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    if names.is_empty() {
+        "no contexts".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+impl Cluster {
+    /// Loads the kubeconfig (`--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`, else the
+    /// in-cluster service account) and builds a client. No request is made yet.
+    pub fn connect(opts: &ClusterOpts) -> Result<Cluster, ClusterError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ClusterError::Other(format!("cannot start the async runtime: {e}")))?;
+        let kubeconfig = match &opts.kubeconfig {
+            Some(p) => Some(
+                Kubeconfig::read_from(p).map_err(|e| ClusterError::BadKubeconfig {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?,
+            ),
+            None => match Kubeconfig::read() {
+                Ok(kc) => Some(kc),
+                Err(e) => {
+                    if opts.context.is_some() {
+                        return Err(ClusterError::NoKubeconfig(e.to_string()));
+                    }
+                    None
+                }
+            },
+        };
+        let ov = &opts.overrides;
+        let mut config = match kubeconfig {
+            None if ov.server.is_some() => {
+                let url = ov.server.as_deref().unwrap_or_default();
+                kube::Config::new(url.parse().map_err(|e| {
+                    ClusterError::Other(format!("--server {url:?} is not a URL: {e}"))
+                })?)
+            }
+            Some(kc) => {
+                if let Some(ctx) = &opts.context
+                    && !kc.contexts.iter().any(|c| &c.name == ctx)
+                {
+                    return Err(ClusterError::ContextNotFound {
+                        name: ctx.clone(),
+                        available: context_names(&kc),
+                    });
+                }
+                let kopts = KubeConfigOptions {
+                    context: opts.context.clone(),
+                    cluster: ov.cluster.clone(),
+                    user: ov.user.clone(),
+                };
+                rt.block_on(kube::Config::from_custom_kubeconfig(kc, &kopts))
+                    .map_err(|e| ClusterError::BadKubeconfig {
+                        path: opts
+                            .kubeconfig
+                            .as_deref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|| "(KUBECONFIG or ~/.kube/config)".into()),
+                        message: e.to_string(),
+                    })?
+            }
+            None => kube::Config::incluster().map_err(|_| {
+                ClusterError::NoKubeconfig("no KUBECONFIG, no ~/.kube/config".into())
+            })?,
+        };
+        if let Some(server) = &ov.server {
+            config.cluster_url = server.parse().map_err(|e| {
+                ClusterError::Other(format!("--server {server:?} is not a URL: {e}"))
+            })?;
+        }
+        if let Some(t) = &ov.token {
+            config.auth_info.token = Some(t.clone().into());
+        }
+        if let Some(u) = &ov.impersonate {
+            config.auth_info.impersonate = Some(u.clone());
+        }
+        if !ov.impersonate_groups.is_empty() {
+            config.auth_info.impersonate_groups = Some(ov.impersonate_groups.clone());
+        }
+        if let Some(p) = &ov.client_certificate {
+            config.auth_info.client_certificate = Some(p.display().to_string());
+        }
+        if let Some(p) = &ov.client_key {
+            config.auth_info.client_key = Some(p.display().to_string());
+        }
+        if let Some(p) = &ov.certificate_authority {
+            let pem = std::fs::read(p).map_err(|e| {
+                ClusterError::Other(format!(
+                    "cannot read --certificate-authority {}: {e}",
+                    p.display()
+                ))
+            })?;
+            let ders: Vec<Vec<u8>> = x509_parser::pem::Pem::iter_from_buffer(&pem)
+                .filter_map(Result::ok)
+                .filter(|b| b.label == "CERTIFICATE")
+                .map(|b| b.contents)
+                .collect();
+            if ders.is_empty() {
+                return Err(ClusterError::Other(format!(
+                    "--certificate-authority {} holds no PEM certificate",
+                    p.display()
+                )));
+            }
+            config.root_cert = Some(ders);
+        }
+        if ov.insecure_skip_tls_verify {
+            config.accept_invalid_certs = true;
+        }
+        config.connect_timeout = Some(opts.timeout);
+        config.read_timeout = Some(opts.timeout);
+        config.write_timeout = Some(opts.timeout);
+        let url = config.cluster_url.to_string();
+        let _guard = rt.enter();
+        let client = kube::Client::try_from(config)
+            .map_err(|e| ClusterError::Other(format!("cannot build the Kubernetes client: {e}")))?;
+        Ok(Cluster {
+            client,
+            rt,
+            timeout: opts.timeout,
+            url,
+        })
+    }
+
+    fn map_err(&self, e: kube::Error, what: &What) -> ClusterError {
+        match e {
+            kube::Error::Api(status) => match status.code {
+                403 => ClusterError::Forbidden {
+                    verb: what.verb.into(),
+                    resource: what.resource.clone(),
+                    message: status.message.clone(),
+                },
+                404 => ClusterError::NotFound {
+                    what: what.resource.clone(),
+                },
+                code => ClusterError::Api {
+                    verb: what.verb.into(),
+                    resource: what.resource.clone(),
+                    code,
+                    message: status.message.clone(),
+                },
+            },
+            other => {
+                let msg = error_chain(&other);
+                if msg.contains("timed out") || msg.contains("Timeout") || msg.contains("deadline")
+                {
+                    ClusterError::Timeout {
+                        verb: what.verb.into(),
+                        resource: what.resource.clone(),
+                        secs: self.timeout.as_secs(),
+                    }
+                } else {
+                    ClusterError::Unreachable {
+                        url: self.url.clone(),
+                        message: msg,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends one request; returns the body text.
+    pub fn send(
+        &self,
+        method: http::Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        what: &What,
+    ) -> Result<String, ClusterError> {
+        let mut req = http::Request::builder().method(method).uri(path);
+        if let Some(ct) = content_type {
+            req = req.header(http::header::CONTENT_TYPE, ct);
+        }
+        req = req.header(http::header::ACCEPT, "application/json, */*");
+        let req = req.body(body).map_err(|e| {
+            ClusterError::Other(format!("cannot build the request for {path}: {e}"))
+        })?;
+        let fut = self.client.request_text(req);
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
+        {
+            Err(_) => Err(ClusterError::Timeout {
+                verb: what.verb.into(),
+                resource: what.resource.clone(),
+                secs: self.timeout.as_secs(),
+            }),
+            Ok(Err(e)) => Err(self.map_err(e, what)),
+            Ok(Ok(text)) => Ok(text),
+        }
+    }
+
+    pub fn get_text(&self, path: &str, what: &What) -> Result<String, ClusterError> {
+        self.send(http::Method::GET, path, None, Vec::new(), what)
+    }
+
+    pub fn get_json(&self, path: &str, what: &What) -> Result<Value, ClusterError> {
+        let text = self.get_text(path, what)?;
+        serde_json::from_str(&text).map_err(|e| {
+            ClusterError::Other(format!(
+                "unexpected answer to {} {}: {e}",
+                what.verb, what.resource
+            ))
+        })
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value, what: &What) -> Result<Value, ClusterError> {
+        let text = self.send(
+            http::Method::POST,
+            path,
+            Some("application/json"),
+            serde_json::to_vec(body).expect("json"),
+            what,
+        )?;
+        serde_json::from_str(&text).map_err(|e| {
+            ClusterError::Other(format!(
+                "unexpected answer to {} {}: {e}",
+                what.verb, what.resource
+            ))
+        })
+    }
+
+    /// The controller Service's first port name (kubeseal's algorithm).
+    fn controller_port(&self, name: &str, ns: &str) -> Result<String, ClusterError> {
+        let what = What::new("get", format!("service {ns}/{name}"));
+        let svc = self.get_json(&format!("/api/v1/namespaces/{ns}/services/{name}"), &what)?;
+        svc.pointer("/spec/ports/0/name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                svc.pointer("/spec/ports/0/port")
+                    .and_then(Value::as_u64)
+                    .map(|p| p.to_string())
+            })
+            .ok_or_else(|| ClusterError::Other(format!("service {ns}/{name} has no ports")))
+    }
+
+    /// Looks for the sealed-secrets controller Service by the labels the Helm chart and the
+    /// upstream manifests put on it: `(namespace, name)` pairs.
+    pub fn find_controllers(&self) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for selector in [
+            "app.kubernetes.io/name%3Dsealed-secrets",
+            "name%3Dsealed-secrets-controller",
+        ] {
+            let what = What::new("list", "services (all namespaces)");
+            if let Ok(list) =
+                self.get_json(&format!("/api/v1/services?labelSelector={selector}"), &what)
+            {
+                for item in list
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let ns = item.pointer("/metadata/namespace").and_then(Value::as_str);
+                    let name = item.pointer("/metadata/name").and_then(Value::as_str);
+                    // Skip the metrics Service the chart also labels.
+                    if let (Some(ns), Some(name)) = (ns, name)
+                        && !name.ends_with("-metrics")
+                    {
+                        let pair = (ns.to_string(), name.to_string());
+                        if !found.contains(&pair) {
+                            found.push(pair);
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    fn proxy_path(&self, name: &str, ns: &str, suffix: &str) -> Result<String, ClusterError> {
+        let port = self.controller_port(name, ns)?;
+        Ok(format!(
+            "/api/v1/namespaces/{ns}/services/http:{name}:{port}/proxy{suffix}"
+        ))
+    }
+
+    /// kubeseal's `--fetch-cert`: the controller's current certificate (PEM). When the Service
+    /// does not exist, the error names the controllers found by label.
+    pub fn fetch_cert(&self, name: &str, ns: &str) -> Result<String, FetchError> {
+        let path = match self.proxy_path(name, ns, "/v1/cert.pem") {
+            Ok(p) => p,
+            Err(ClusterError::NotFound { .. }) => {
+                return Err(FetchError::NoController {
+                    name: name.into(),
+                    namespace: ns.into(),
+                    found: self.find_controllers(),
+                });
+            }
+            Err(e) => return Err(FetchError::Cluster(e)),
+        };
+        self.get_text(
+            &path,
+            &What::new("get", format!("the certificate from service {ns}/{name}")),
+        )
+        .map_err(FetchError::Cluster)
+    }
+
+    /// kubeseal's `--validate`: whether the controller can decrypt `sealed` (JSON).
+    pub fn verify_sealed(&self, name: &str, ns: &str, sealed: &[u8]) -> Result<bool, ClusterError> {
+        let path = self.proxy_path(name, ns, "/v1/verify")?;
+        let what = What::new("create", format!("a verify request to service {ns}/{name}"));
+        match self.send(
+            http::Method::POST,
+            &path,
+            Some("application/json"),
+            sealed.to_vec(),
+            &what,
+        ) {
+            Ok(_) => Ok(true),
+            Err(ClusterError::Api { code: 409, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// kubeseal's `--re-encrypt`: the controller re-encrypts `sealed` with its newest key.
+    pub fn rotate_sealed(
+        &self,
+        name: &str,
+        ns: &str,
+        sealed: &[u8],
+    ) -> Result<String, ClusterError> {
+        let path = self.proxy_path(name, ns, "/v1/rotate")?;
+        let what = What::new("create", format!("a rotate request to service {ns}/{name}"));
+        match self.send(
+            http::Method::POST,
+            &path,
+            Some("application/json"),
+            sealed.to_vec(),
+            &what,
+        ) {
+            Err(ClusterError::Api { code: 409, .. }) => Err(ClusterError::Other(
+                "unable to rotate secret: the controller cannot decrypt it".into(),
+            )),
+            other => other,
+        }
+    }
+
+    /// Server-side apply of one object (field manager `sealstrap`, conflicts forced).
+    pub fn apply(&self, obj: &Value, dry_run: bool) -> Result<Value, ClusterError> {
+        let path = resource_path(obj).map_err(ClusterError::Other)?;
+        let what = What::new("patch", describe(obj));
+        let mut url = format!("{path}?fieldManager={FIELD_MANAGER}&force=true");
+        if dry_run {
+            url.push_str("&dryRun=All");
+        }
+        let text = self.send(
+            http::Method::PATCH,
+            &url,
+            Some("application/apply-patch+yaml"),
+            serde_json::to_vec(obj).expect("json"),
+            &what,
+        )?;
+        serde_json::from_str(&text)
+            .map_err(|e| ClusterError::Other(format!("unexpected answer to apply: {e}")))
+    }
+}
+
+/// `cert fetch` failures: the Service was not found (with what was found instead), or another
+/// cluster problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot fetch the certificate: service {namespace}/{name} not found")]
+    NoController {
+        name: String,
+        namespace: String,
+        found: Vec<(String, String)>,
+    },
+    #[error("cannot fetch the certificate: {0}")]
+    Cluster(ClusterError),
+}
+
+impl FetchError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            FetchError::NoController { found, .. } if found.is_empty() => Some(
+                "no sealed-secrets controller Service was found by its usual labels; is the controller installed? Pass --controller-name and --controller-namespace".into(),
+            ),
+            FetchError::NoController { found, .. } => Some(format!(
+                "found the controller as {}: pass --controller-name {} --controller-namespace {}",
+                found
+                    .iter()
+                    .map(|(ns, n)| format!("{ns}/{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                found[0].1,
+                found[0].0
+            )),
+            FetchError::Cluster(e) => e.hint(),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// `Kind namespace/name`.
+pub fn describe(obj: &Value) -> String {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+/// The kinds `apply` knows: (apiVersion, kind, plural, namespaced), in apply order.
+pub const APPLY_ORDER: &[(&str, &str, &str, bool)] = &[
+    ("v1", "Namespace", "namespaces", false),
+    ("v1", "ServiceAccount", "serviceaccounts", true),
+    ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+    ),
+    (
+        "bitnami.com/v1alpha1",
+        "SealedSecret",
+        "sealedsecrets",
+        true,
+    ),
+    (
+        "external-secrets.io/v1",
+        "ClusterSecretStore",
+        "clustersecretstores",
+        false,
+    ),
+];
+
+/// Position of an object's kind in [`APPLY_ORDER`].
+pub fn apply_rank(obj: &Value) -> Option<usize> {
+    let api = obj.get("apiVersion").and_then(Value::as_str)?;
+    let kind = obj.get("kind").and_then(Value::as_str)?;
+    APPLY_ORDER
+        .iter()
+        .position(|(a, k, _, _)| *a == api && *k == kind)
+}
+
+/// The REST path of an object.
+pub fn resource_path(obj: &Value) -> Result<String, String> {
+    let rank = apply_rank(obj).ok_or_else(|| {
+        format!(
+            "{}: sealstrap applies only {}",
+            describe(obj),
+            APPLY_ORDER
+                .iter()
+                .map(|(_, k, _, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let (api, _, plural, namespaced) = APPLY_ORDER[rank];
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{}: no metadata.name", describe(obj)))?;
+    let base = if api == "v1" {
+        "/api/v1".to_string()
+    } else {
+        format!("/apis/{api}")
+    };
+    if namespaced {
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{}: no metadata.namespace", describe(obj)))?;
+        Ok(format!("{base}/namespaces/{ns}/{plural}/{name}"))
+    } else {
+        Ok(format!("{base}/{plural}/{name}"))
+    }
+}
+
+/// Parses kubectl-style durations: `30s`, `2m`, `1m30s`, or plain seconds.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        if n == 0 {
+            return Err("the timeout must be above zero".into());
+        }
+        return Ok(Duration::from_secs(n));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s"))?;
+        num.clear();
+        total += match c {
+            's' => n,
+            'm' => n * 60,
+            'h' => n * 3600,
+            _ => return Err(format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s")),
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// The kubeconfig path kube would use, for messages.
+pub fn kubeconfig_hint_path(flag: Option<&Path>) -> String {
+    flag.map(|p| p.display().to_string())
+        .or_else(|| std::env::var("KUBECONFIG").ok())
+        .unwrap_or_else(|| "~/.kube/config".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_and_order() {
+        let ns =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "secret-source"}});
+        assert_eq!(
+            resource_path(&ns).unwrap(),
+            "/api/v1/namespaces/secret-source"
+        );
+        let ss = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "a", "namespace": "secret-source"}});
+        assert_eq!(
+            resource_path(&ss).unwrap(),
+            "/apis/bitnami.com/v1alpha1/namespaces/secret-source/sealedsecrets/a"
+        );
+        let css = json!({"apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore", "metadata": {"name": "s"}});
+        assert_eq!(
+            resource_path(&css).unwrap(),
+            "/apis/external-secrets.io/v1/clustersecretstores/s"
+        );
+        assert!(apply_rank(&ns) < apply_rank(&ss) && apply_rank(&ss) < apply_rank(&css));
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        assert!(resource_path(&cm).unwrap_err().contains("applies only"));
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_timeout("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("abc").is_err());
+        assert!(parse_timeout("10x").is_err());
+    }
+}

@@ -1,0 +1,363 @@
+//! Cluster commands: `cert fetch`, `apply`, `doctor`, and the connection helpers `seal
+//! --fetch-cert` and the kubeseal mode share.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sealstrap::cert::{self, Certificate};
+use sealstrap::cluster::{self, Cluster, ClusterError, ClusterOpts, FetchError, Overrides, What};
+use sealstrap::doctor::{self, Link};
+use sealstrap::manifests::{FINGERPRINT_ANNOTATION, KUSTOMIZATION_FILE, VALUE_KEY};
+use sealstrap::yaml;
+use serde_json::{Value, json};
+
+use super::io::{io_failure, write_output, write_stdout};
+use super::{CmdResult, Failure, cert_failure, now};
+use crate::cli::{ApplyArgs, ClusterArgs, DoctorArgs, SummaryFormat};
+
+impl From<ClusterError> for Failure {
+    fn from(e: ClusterError) -> Self {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint_opt(hint)
+    }
+}
+
+impl From<FetchError> for Failure {
+    fn from(e: FetchError) -> Self {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint_opt(hint)
+    }
+}
+
+pub fn opts(args: &ClusterArgs, overrides: Overrides) -> Result<ClusterOpts, Failure> {
+    Ok(ClusterOpts {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        timeout: cluster::parse_timeout(&args.request_timeout)
+            .map_err(|e| Failure::usage(format!("--request-timeout: {e}")))?,
+        overrides,
+    })
+}
+
+pub fn connect(opts: &ClusterOpts) -> Result<Cluster, Failure> {
+    Ok(Cluster::connect(opts)?)
+}
+
+/// Fetches and checks the controller's certificate, as `cert inspect` checks it.
+pub fn fetch_checked(
+    cluster: &Cluster,
+    name: &str,
+    namespace: &str,
+    warn_prefix: &str,
+) -> Result<(String, Certificate), Failure> {
+    let pem = cluster.fetch_cert(name, namespace)?;
+    let what = format!("the certificate of {namespace}/{name}");
+    let c = cert::parse(pem.as_bytes()).map_err(|e| cert_failure(&what, &e))?;
+    for w in c.check(now()).map_err(|e| cert_failure(&what, &e))? {
+        eprintln!("{warn_prefix}warning: {w}");
+    }
+    Ok((pem, c))
+}
+
+pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
+    let cluster = connect(&opts(args, Overrides::default())?)?;
+    let (pem, c) = fetch_checked(
+        &cluster,
+        &args.controller_name,
+        &args.controller_namespace,
+        "sealstrap: ",
+    )?;
+    write_output(output, pem.as_bytes(), None)?;
+    if output.is_some() {
+        eprintln!(
+            "sealstrap: wrote the certificate of {}/{} ({}, RSA {}, expires {})",
+            args.controller_namespace,
+            args.controller_name,
+            c.fingerprint,
+            c.bits,
+            sealstrap::timefmt::rfc3339(c.not_after)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The objects of an output folder: the kustomization's resources (or every YAML file), in
+/// dependency order.
+fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
+    let kust = dir.join(KUSTOMIZATION_FILE);
+    let files: Vec<PathBuf> = match std::fs::read_to_string(&kust) {
+        Ok(text) => {
+            let docs = yaml::parse_documents(&text)
+                .map_err(|e| Failure::new(format!("{}: {}", kust.display(), e.message)))?;
+            docs.first()
+                .and_then(|d| d.get("resources"))
+                .and_then(Value::as_array)
+                .ok_or_else(|| Failure::new(format!("{} lists no resources", kust.display())))?
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|r| dir.join(r))
+                .collect()
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(
+                Failure::new(format!("{} has no {KUSTOMIZATION_FILE}", dir.display()))
+                    .hint("pass the output folder of `sealstrap seal`"),
+            );
+        }
+        Err(e) => return Err(io_failure("cannot read", &kust, &e)),
+    };
+    let mut objects = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| io_failure("cannot read", &f, &e))?;
+        let docs = yaml::parse_documents(&text)
+            .map_err(|e| Failure::new(format!("{}: {}", f.display(), e.message)))?;
+        for d in docs {
+            if cluster::apply_rank(&d).is_none() {
+                return Err(Failure::new(format!(
+                    "{}: {} is not a kind sealstrap applies",
+                    f.display(),
+                    cluster::describe(&d)
+                )));
+            }
+            objects.push((f.display().to_string(), d));
+        }
+    }
+    objects.sort_by_key(|(_, o)| cluster::apply_rank(o));
+    Ok(objects)
+}
+
+pub fn apply(args: &ApplyArgs) -> CmdResult {
+    let objects = folder_objects(&args.dir)?;
+    let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
+    let suffix = if args.dry_run {
+        " (server dry run)"
+    } else {
+        ""
+    };
+    for (file, obj) in &objects {
+        let what = cluster::describe(obj);
+        match cluster.apply(obj, args.dry_run) {
+            Ok(_) => eprintln!("applied  {what}{suffix}"),
+            Err(e) => {
+                eprintln!("FAILED   {what} ({file})");
+                return Err(Failure::from(e));
+            }
+        }
+    }
+    eprintln!("sealstrap: {} object(s) applied{suffix}", objects.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists `path` and returns its items by name; a missing list (404) is empty.
+fn list_by_name(cluster: &Cluster, path: &str, what: &What) -> Result<Vec<Value>, ClusterError> {
+    match cluster.get_json(path, what) {
+        Ok(v) => Ok(v
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()),
+        Err(ClusterError::NotFound { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
+    items
+        .iter()
+        .find(|i| i.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
+}
+
+pub fn doctor(args: &DoctorArgs) -> CmdResult {
+    let objects = folder_objects(&args.dir)?;
+    let sealed: Vec<&Value> = objects
+        .iter()
+        .map(|(_, o)| o)
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("SealedSecret"))
+        .collect();
+    let mut folder_fps: Vec<String> = sealed
+        .iter()
+        .filter_map(|o| {
+            o.pointer("/metadata/annotations")
+                .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    folder_fps.sort();
+    let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
+    let ns = &args.source_namespace;
+    let mut links: Vec<Link> = Vec::new();
+
+    // 1. The controller and its certificate.
+    match cluster.fetch_cert(
+        &args.cluster.controller_name,
+        &args.cluster.controller_namespace,
+    ) {
+        Ok(pem) => match cert::parse(pem.as_bytes()) {
+            Ok(c) => links.push(doctor::controller_link(&c.fingerprint, &folder_fps)),
+            Err(e) => links.push(Link::broken(
+                "controller",
+                format!("served an unusable certificate: {e}"),
+                "check the controller's key Secrets",
+            )),
+        },
+        Err(e @ FetchError::NoController { .. }) => {
+            let fix = e.hint().unwrap_or_default();
+            links.push(Link::broken("controller", e.to_string(), fix));
+        }
+        Err(FetchError::Cluster(
+            e @ (ClusterError::Unreachable { .. }
+            | ClusterError::NoKubeconfig(_)
+            | ClusterError::BadKubeconfig { .. }
+            | ClusterError::Timeout { .. }),
+        )) => {
+            return Err(e.into());
+        }
+        Err(FetchError::Cluster(e)) => {
+            let fix = e
+                .hint()
+                .unwrap_or_else(|| "check the controller's Service and pods".into());
+            links.push(Link::broken("controller", e.to_string(), fix));
+        }
+    }
+
+    // 2. SealedSecrets Synced, 3. Secrets with key `value`.
+    let ss_list = list_by_name(
+        &cluster,
+        &format!("/apis/bitnami.com/v1alpha1/namespaces/{ns}/sealedsecrets"),
+        &What::new("list", format!("sealedsecrets in {ns}")),
+    );
+    let secret_list = list_by_name(
+        &cluster,
+        &format!("/api/v1/namespaces/{ns}/secrets"),
+        &What::new("list", format!("secrets in {ns}")),
+    );
+    for s in &sealed {
+        let name = s
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        match &ss_list {
+            Ok(items) => links.push(doctor::sealed_secret_link(name, find(items, name))),
+            Err(e) => links.push(Link::broken(
+                format!("sealedsecret/{name}"),
+                e.to_string(),
+                e.hint().unwrap_or_default(),
+            )),
+        }
+        match &secret_list {
+            Ok(items) => links.push(doctor::secret_link(name, find(items, name), VALUE_KEY)),
+            Err(e) => links.push(Link::broken(
+                format!("secret/{name}"),
+                e.to_string(),
+                e.hint().unwrap_or_default(),
+            )),
+        }
+    }
+    // The secret list held values; drop it now.
+    drop(secret_list);
+
+    // 4. The reader may get secrets (SubjectAccessReview).
+    let sar = json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": format!("system:serviceaccount:{}:{}", args.eso_namespace, args.reader),
+            "groups": ["system:serviceaccounts", format!("system:serviceaccounts:{}", args.eso_namespace), "system:authenticated"],
+            "resourceAttributes": {"namespace": ns, "verb": "get", "resource": "secrets", "version": "v1"}
+        }
+    });
+    match cluster.post_json(
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+        &sar,
+        &What::new("create", "subjectaccessreviews"),
+    ) {
+        Ok(r) => links.push(doctor::reader_link(&args.reader, ns, &r)),
+        Err(e) => links.push(Link::broken(
+            format!("rbac/{}", args.reader),
+            e.to_string(),
+            e.hint().unwrap_or_default(),
+        )),
+    }
+
+    // 5. The store, 6. the ExternalSecrets using it.
+    match cluster.get_json(
+        &format!(
+            "/apis/external-secrets.io/v1/clustersecretstores/{}",
+            args.store_name
+        ),
+        &What::new("get", format!("clustersecretstore {}", args.store_name)),
+    ) {
+        Ok(v) => links.push(doctor::store_link(&args.store_name, Some(&v))),
+        Err(ClusterError::NotFound { .. }) => {
+            links.push(doctor::store_link(&args.store_name, None))
+        }
+        Err(e) => links.push(Link::broken(
+            format!("clustersecretstore/{}", args.store_name),
+            e.to_string(),
+            e.hint().unwrap_or_default(),
+        )),
+    }
+    match cluster.get_json(
+        "/apis/external-secrets.io/v1/externalsecrets",
+        &What::new("list", "externalsecrets (all namespaces)"),
+    ) {
+        Ok(list) => {
+            let es = doctor::external_secret_links(&args.store_name, &list);
+            if es.is_empty() {
+                links.push(Link::broken(
+                    "externalsecrets",
+                    format!("none uses ClusterSecretStore {}", args.store_name),
+                    "apply the platform's ExternalSecrets (with property: value)",
+                ));
+            }
+            links.extend(es);
+        }
+        Err(e) => links.push(Link::broken(
+            "externalsecrets",
+            e.to_string(),
+            e.hint().unwrap_or_default(),
+        )),
+    }
+
+    let broken = links.iter().filter(|l| !l.ok).count();
+    let out = match args.output {
+        SummaryFormat::Json => {
+            let v: Vec<Value> = links
+                .iter()
+                .map(|l| json!({"link": l.name, "ok": l.ok, "detail": l.detail, "fix": l.fix}))
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&json!({"ok": broken == 0, "links": v}))
+                    .expect("json")
+            )
+        }
+        SummaryFormat::Text => {
+            let w = links
+                .iter()
+                .map(|l| l.name.len())
+                .max()
+                .unwrap_or(10)
+                .max(10);
+            let mut s = format!("{:<6} {:<w$} {}\n", "STATUS", "LINK", "DETAIL");
+            for l in &links {
+                s.push_str(&format!(
+                    "{:<6} {:<w$} {}\n",
+                    if l.ok { "OK" } else { "BROKEN" },
+                    l.name,
+                    l.detail
+                ));
+                if let Some(f) = &l.fix {
+                    s.push_str(&format!("{:<6} {:<w$} fix: {f}\n", "", ""));
+                }
+            }
+            s
+        }
+    };
+    write_stdout(out.as_bytes())?;
+    if broken > 0 {
+        return Err(Failure::new(format!("{broken} link(s) broken")));
+    }
+    Ok(ExitCode::SUCCESS)
+}

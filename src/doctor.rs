@@ -1,0 +1,250 @@
+//! `doctor`'s judgement of each link of the chain, from what the cluster returned. Pure: the
+//! command layer fetches, this decides OK or broken and what to do about it.
+
+use serde_json::Value;
+
+/// One link of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Which link (`controller`, `sealedsecret/<name>`, ...).
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    /// How to fix it, when broken.
+    pub fix: Option<String>,
+}
+
+impl Link {
+    pub fn ok(name: impl Into<String>, detail: impl Into<String>) -> Link {
+        Link {
+            name: name.into(),
+            ok: true,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    pub fn broken(
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Link {
+        Link {
+            name: name.into(),
+            ok: false,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// The `type` condition of an object's `status.conditions`: (status is "True", message).
+pub fn condition(obj: &Value, type_: &str) -> Option<(bool, String)> {
+    obj.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
+        .map(|c| {
+            (
+                c.get("status").and_then(Value::as_str) == Some("True"),
+                c.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+}
+
+/// The controller's certificate against the fingerprints the folder was sealed for.
+pub fn controller_link(current: &str, folder: &[String]) -> Link {
+    let others: Vec<&String> = folder.iter().filter(|f| f.as_str() != current).collect();
+    if others.is_empty() {
+        Link::ok(
+            "controller",
+            format!("answers; current certificate {current}"),
+        )
+    } else {
+        Link::broken(
+            "controller",
+            format!(
+                "answers, but {} file(s) are sealed for {} and its current certificate is {current}",
+                others.len(),
+                others
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "if the controller still has the old key this works until it is dropped; reseal with `sealstrap reseal --private-key OLD --cert NEW` (fetch NEW with `sealstrap cert fetch`)",
+        )
+    }
+}
+
+/// A SealedSecret's `Synced` condition.
+pub fn sealed_secret_link(name: &str, obj: Option<&Value>) -> Link {
+    let link = format!("sealedsecret/{name}");
+    match obj {
+        None => Link::broken(
+            link,
+            "not in the cluster",
+            "run `sealstrap apply` (or let GitOps sync the folder)",
+        ),
+        Some(o) => match condition(o, "Synced") {
+            Some((true, _)) => Link::ok(link, "Synced=True"),
+            Some((false, msg)) => Link::broken(
+                link,
+                format!("Synced=False: {msg}"),
+                if msg.contains("no key could decrypt") {
+                    "it was sealed for a certificate the controller has no key for: reseal it, or seal it again with `sealstrap rotate`"
+                } else {
+                    "read the controller's log: kubectl logs -n kube-system deploy/sealed-secrets-controller"
+                },
+            ),
+            None => Link::broken(
+                link,
+                "no Synced condition yet",
+                "wait for the controller, or check that it runs",
+            ),
+        },
+    }
+}
+
+/// A source Secret: exists, with data key `key`.
+pub fn secret_link(name: &str, obj: Option<&Value>, key: &str) -> Link {
+    let link = format!("secret/{name}");
+    match obj {
+        None => Link::broken(
+            link,
+            "does not exist",
+            "the controller makes it from the SealedSecret; see that link",
+        ),
+        Some(o) if o.pointer(&format!("/data/{key}")).is_some() => {
+            Link::ok(link, format!("has key {key:?}"))
+        }
+        Some(_) => Link::broken(
+            link,
+            format!("has no data key {key:?}"),
+            "reseal the value with `sealstrap rotate` so the source Secret holds it under `value`",
+        ),
+    }
+}
+
+/// The SubjectAccessReview answer for the reader.
+pub fn reader_link(reader: &str, ns: &str, sar: &Value) -> Link {
+    let link = format!("rbac/{reader}");
+    if sar.pointer("/status/allowed").and_then(Value::as_bool) == Some(true) {
+        Link::ok(link, format!("may get secrets in {ns}"))
+    } else {
+        let reason = sar
+            .pointer("/status/reason")
+            .and_then(Value::as_str)
+            .unwrap_or("denied");
+        Link::broken(
+            link,
+            format!("may not get secrets in {ns}: {reason}"),
+            "apply rbac.yaml (`sealstrap apply`): Role and RoleBinding for the reader in the source namespace",
+        )
+    }
+}
+
+/// The ClusterSecretStore's `Ready` condition.
+pub fn store_link(name: &str, obj: Option<&Value>) -> Link {
+    let link = format!("clustersecretstore/{name}");
+    match obj {
+        None => Link::broken(
+            link,
+            "not in the cluster",
+            "apply cluster-secret-store.yaml (`sealstrap apply`)",
+        ),
+        Some(o) => match condition(o, "Ready") {
+            Some((true, _)) => Link::ok(link, "Ready=True"),
+            Some((false, msg)) => Link::broken(
+                link,
+                format!("Ready=False: {msg}"),
+                if msg.contains("not allowed") || msg.contains("forbidden") {
+                    "the reader lacks RBAC in the source namespace: apply rbac.yaml"
+                } else if msg.contains("CAProvider") || msg.contains("ca.crt") {
+                    "check the CA ConfigMap and its namespace (caProvider.namespace)"
+                } else {
+                    "check ESO's log: kubectl logs -n external-secrets deploy/external-secrets"
+                },
+            ),
+            None => Link::broken(
+                link,
+                "no Ready condition yet",
+                "wait for ESO, or check that it runs",
+            ),
+        },
+    }
+}
+
+/// Every ExternalSecret that reads `store`, with its `Ready` condition.
+pub fn external_secret_links(store: &str, list: &Value) -> Vec<Link> {
+    let mut out = Vec::new();
+    for es in list
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let r = es.pointer("/spec/secretStoreRef");
+        if r.and_then(|r| r.get("kind")).and_then(Value::as_str) != Some("ClusterSecretStore")
+            || r.and_then(|r| r.get("name")).and_then(Value::as_str) != Some(store)
+        {
+            continue;
+        }
+        let ns = es
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let name = es
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        let link = format!("externalsecret/{ns}/{name}");
+        out.push(match condition(es, "Ready") {
+            Some((true, _)) => Link::ok(link, "Ready=True"),
+            Some((false, msg)) => {
+                let fix = if msg.contains("property") && msg.contains("does not exist") {
+                    "the property names a data key the source Secret lacks: use property: value (`sealstrap patch-externalsecrets`)"
+                } else if msg.contains("not found") || msg.contains("NotFound") {
+                    "the source Secret does not exist: check remoteRef.key, then `sealstrap seal` (a provided value may still be missing)"
+                } else if msg.contains("unable to unmarshal") || msg.contains("JSON") {
+                    "remoteRef has no property, so ESO got the whole Secret as JSON: `sealstrap patch-externalsecrets`"
+                } else {
+                    "kubectl describe externalsecret shows the events"
+                };
+                Link::broken(link, format!("Ready=False: {msg}"), fix)
+            }
+            None => Link::broken(link, "no Ready condition yet", "wait for ESO's next sync"),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conditions() {
+        let o = json!({"status": {"conditions": [{"type": "Synced", "status": "False", "message": "no key could decrypt secret (value)"}]}});
+        let l = sealed_secret_link("a", Some(&o));
+        assert!(!l.ok && l.fix.unwrap().contains("reseal"));
+        let es = json!({"items": [{"metadata": {"namespace": "n", "name": "e"}, "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "secret-store"}},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "message": "property x does not exist in data of secret \"y\""}]}}]});
+        let links = external_secret_links("secret-store", &es);
+        assert_eq!(links.len(), 1);
+        assert!(
+            links[0]
+                .fix
+                .as_ref()
+                .unwrap()
+                .contains("patch-externalsecrets")
+        );
+        assert!(external_secret_links("other", &es).is_empty());
+    }
+}
