@@ -417,26 +417,29 @@ fn recovery_unseal_prints_the_secret() {
 
 #[test]
 fn cluster_flags_without_a_cluster_fail_clearly() {
-    for args in [
-        vec!["kubeseal", "--fetch-cert"],
-        vec![
-            "kubeseal",
-            "--re-encrypt",
-            "--controller-name",
-            "sealed-secrets",
-            "--controller-namespace",
-            "ss",
-        ],
-        vec!["kubeseal", "-o", "yaml"],
-    ] {
-        let o = run(&args, b"");
+    let sealed = std::fs::read(data("vectors/sealedsecrets/strict-opaque.yaml")).unwrap();
+    let secret = std::fs::read(data("secrets/opaque.yaml")).unwrap();
+    let cases: [(&[&str], &[u8]); 3] = [
+        (&["kubeseal", "--fetch-cert"], b""),
+        (
+            &[
+                "kubeseal",
+                "--re-encrypt",
+                "--controller-name",
+                "x",
+                "--controller-namespace",
+                "y",
+            ],
+            &sealed,
+        ),
+        (&["kubeseal", "-o", "yaml"], &secret),
+    ];
+    for (args, input) in cases {
+        let o = run(args, input);
         assert_eq!(o.status.code(), Some(1), "{args:?}");
-        assert!(
-            stderr(&o).contains("no kubeconfig found"),
-            "{args:?}: {}",
-            stderr(&o)
-        );
-        assert!(stderr(&o).contains("--kubeconfig"), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains("no kubeconfig found"), "{args:?}: {err}");
+        assert!(err.contains("--kubeconfig"), "{args:?}");
     }
 }
 
