@@ -442,17 +442,32 @@ impl Cluster {
         .map_err(FetchError::Cluster)
     }
 
-    /// kubeseal's `--validate`: whether the controller can decrypt `sealed` (JSON).
-    pub fn verify_sealed(&self, name: &str, ns: &str, sealed: &[u8]) -> Result<bool, ClusterError> {
-        let path = self.proxy_path(name, ns, "/v1/verify")?;
-        let what = What::new("create", format!("a verify request to service {ns}/{name}"));
-        match self.send(
+    /// POSTs a SealedSecret (JSON) to the controller's `suffix` endpoint through the proxy.
+    fn post_to_controller(
+        &self,
+        name: &str,
+        ns: &str,
+        suffix: &str,
+        sealed: &[u8],
+    ) -> Result<String, ClusterError> {
+        let path = self.proxy_path(name, ns, suffix)?;
+        let what = What::new(
+            "create",
+            format!("a {suffix} request to service {ns}/{name}"),
+        );
+        self.send(
             http::Method::POST,
             &path,
             Some("application/json"),
             sealed.to_vec(),
             &what,
-        ) {
+        )
+    }
+
+    /// kubeseal's `--validate`: whether the controller can decrypt `sealed` (JSON); it answers
+    /// 409 when it cannot.
+    pub fn verify_sealed(&self, name: &str, ns: &str, sealed: &[u8]) -> Result<bool, ClusterError> {
+        match self.post_to_controller(name, ns, "/v1/verify", sealed) {
             Ok(_) => Ok(true),
             Err(ClusterError::Api { code: 409, .. }) => Ok(false),
             Err(e) => Err(e),
@@ -466,15 +481,7 @@ impl Cluster {
         ns: &str,
         sealed: &[u8],
     ) -> Result<String, ClusterError> {
-        let path = self.proxy_path(name, ns, "/v1/rotate")?;
-        let what = What::new("create", format!("a rotate request to service {ns}/{name}"));
-        match self.send(
-            http::Method::POST,
-            &path,
-            Some("application/json"),
-            sealed.to_vec(),
-            &what,
-        ) {
+        match self.post_to_controller(name, ns, "/v1/rotate", sealed) {
             Err(ClusterError::Api { code: 409, .. }) => Err(ClusterError::Other(
                 "unable to rotate secret: the controller cannot decrypt it".into(),
             )),
