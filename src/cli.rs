@@ -22,14 +22,15 @@ Exit codes:
 
 /// Offline secret bring-up for bare-metal Kubernetes: seal values with the sealed-secrets
 /// controller's certificate (byte-compatible with kubeseal) and read them back.
-#[derive(Debug, Parser)]
+// No Debug on the command line types that can carry a credential (kubeseal's --token).
+#[derive(Parser)]
 #[command(name = "sealstrap", version = VERSION, about, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Bootstrap the whole secret contract into a folder: generate, seal, write the ESO wiring.
     Seal(SealArgs),
@@ -103,7 +104,7 @@ Examples:
 }
 
 /// Everything after `sealstrap kubeseal`, parsed as kubeseal's own flags.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct KubesealPassthrough {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
     pub args: Vec<std::ffi::OsString>,
@@ -148,7 +149,7 @@ pub struct UnsealArgs {
 }
 
 /// kubeseal's flags. Environment fallbacks are `SEALED_SECRETS_<FLAG>`; a flag wins.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "kubeseal",
     version = VERSION,
