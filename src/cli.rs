@@ -690,18 +690,8 @@ pub struct DoctorArgs {
     /// table or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
-    /// Namespace of the source Secrets.
-    #[arg(long, default_value = "secret-source")]
-    pub source_namespace: String,
-    /// The ClusterSecretStore.
-    #[arg(long, default_value = "secret-store")]
-    pub store_name: String,
-    /// ESO's namespace.
-    #[arg(long, default_value = "external-secrets")]
-    pub eso_namespace: String,
-    /// ESO's reader ServiceAccount.
-    #[arg(long, default_value = "eso-reader")]
-    pub reader: String,
+    #[command(flatten)]
+    pub wiring: WiringArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }

@@ -185,7 +185,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         .collect();
     folder_fps.sort();
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
-    let ns = &args.source_namespace;
+    let ns = &args.wiring.source_namespace;
     let mut links: Vec<Link> = Vec::new();
 
     // 1. The controller and its certificate.
@@ -262,8 +262,8 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SubjectAccessReview",
         "spec": {
-            "user": format!("system:serviceaccount:{}:{}", args.eso_namespace, args.reader),
-            "groups": ["system:serviceaccounts", format!("system:serviceaccounts:{}", args.eso_namespace), "system:authenticated"],
+            "user": format!("system:serviceaccount:{}:{}", args.wiring.eso_namespace, args.wiring.reader),
+            "groups": ["system:serviceaccounts", format!("system:serviceaccounts:{}", args.wiring.eso_namespace), "system:authenticated"],
             "resourceAttributes": {"namespace": ns, "verb": "get", "resource": "secrets", "version": "v1"}
         }
     });
@@ -272,9 +272,9 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         &sar,
         &What::new("create", "subjectaccessreviews"),
     ) {
-        Ok(r) => links.push(doctor::reader_link(&args.reader, ns, &r)),
+        Ok(r) => links.push(doctor::reader_link(&args.wiring.reader, ns, &r)),
         Err(e) => links.push(Link::broken(
-            format!("rbac/{}", args.reader),
+            format!("rbac/{}", args.wiring.reader),
             e.to_string(),
             e.hint().unwrap_or_default(),
         )),
@@ -284,16 +284,19 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     match cluster.get_json(
         &format!(
             "/apis/external-secrets.io/v1/clustersecretstores/{}",
-            args.store_name
+            args.wiring.store_name
         ),
-        &What::new("get", format!("clustersecretstore {}", args.store_name)),
+        &What::new(
+            "get",
+            format!("clustersecretstore {}", args.wiring.store_name),
+        ),
     ) {
-        Ok(v) => links.push(doctor::store_link(&args.store_name, Some(&v))),
+        Ok(v) => links.push(doctor::store_link(&args.wiring.store_name, Some(&v))),
         Err(ClusterError::NotFound { .. }) => {
-            links.push(doctor::store_link(&args.store_name, None))
+            links.push(doctor::store_link(&args.wiring.store_name, None))
         }
         Err(e) => links.push(Link::broken(
-            format!("clustersecretstore/{}", args.store_name),
+            format!("clustersecretstore/{}", args.wiring.store_name),
             e.to_string(),
             e.hint().unwrap_or_default(),
         )),
@@ -303,11 +306,11 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         &What::new("list", "externalsecrets (all namespaces)"),
     ) {
         Ok(list) => {
-            let es = doctor::external_secret_links(&args.store_name, &list);
+            let es = doctor::external_secret_links(&args.wiring.store_name, &list);
             if es.is_empty() {
                 links.push(Link::broken(
                     "externalsecrets",
-                    format!("none uses ClusterSecretStore {}", args.store_name),
+                    format!("none uses ClusterSecretStore {}", args.wiring.store_name),
                     "apply the platform's ExternalSecrets (with property: value)",
                 ));
             }
