@@ -625,3 +625,73 @@ fn unwritable_output_folder_is_a_clear_error() {
     assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+#[test]
+fn allow_empty_data_and_the_kubeconfig_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = data(CERT);
+    let empty = b"apiVersion: v1\nkind: Secret\nmetadata: {name: placeholder}\n";
+    let o = run_in(
+        dir.path(),
+        &[
+            "kubeseal",
+            "--cert",
+            p(&cert),
+            "--allow-empty-data",
+            "-o",
+            "yaml",
+        ],
+        empty,
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc = &yaml::parse_documents(&stdout(&o)).unwrap()[0];
+    assert_eq!(doc["spec"]["encryptedData"], serde_json::json!({}));
+    // No namespace in the Secret: the kubeconfig context's namespace, read from the file only.
+    assert_eq!(doc["metadata"]["namespace"], "default");
+    let kc = dir.path().join("kc");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\ncurrent-context: work\ncontexts:\n- name: work\n  context: {cluster: c, user: u, namespace: team-a}\n- name: other\n  context: {cluster: c, user: u, namespace: team-b}\nclusters: []\nusers: []\n",
+    )
+    .unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "kubeseal",
+            "--cert",
+            p(&cert),
+            "--allow-empty-data",
+            "-o",
+            "yaml",
+        ],
+        empty,
+        &[("KUBECONFIG", p(&kc))],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        yaml::parse_documents(&stdout(&o)).unwrap()[0]["metadata"]["namespace"],
+        "team-a"
+    );
+    let o = run_in(
+        dir.path(),
+        &[
+            "kubeseal",
+            "--cert",
+            p(&cert),
+            "--allow-empty-data",
+            "-o",
+            "yaml",
+            "--kubeconfig",
+            p(&kc),
+            "--context",
+            "other",
+        ],
+        empty,
+        &[],
+    );
+    assert_eq!(
+        yaml::parse_documents(&stdout(&o)).unwrap()[0]["metadata"]["namespace"],
+        "team-b"
+    );
+}
