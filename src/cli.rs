@@ -602,7 +602,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Finds: plaintext `kind: Secret` manifests with data/stringData; values shaped like the contract's
-(sk- keys, 64-hex secrets, bcrypt hashes, hf_/sk-ant-/cfut_ tokens) outside sealed files;
+(sk- keys, 64-hex secrets, bcrypt hashes, hf_/sk-ant-/cfut_ tokens) and PEM private keys outside sealed files;
 SealedSecrets sealed for another certificate than --cert; ExternalSecrets to the store without
 property. Files git ignores are skipped. One line per finding, never the value.
 

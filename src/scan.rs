@@ -183,6 +183,9 @@ fn is_token_char(b: u8) -> bool {
 
 /// What a line holds that looks like one of the contract's value formats, if anything.
 pub fn secret_like(line: &str) -> Option<&'static str> {
+    if line.contains("-----BEGIN") && line.contains("PRIVATE KEY-----") {
+        return Some("a PEM private key (a controller key backup opens every sealed value)");
+    }
     let b = line.as_bytes();
     let lower = line.to_ascii_lowercase();
     let hashy_context = [
@@ -264,6 +267,8 @@ mod tests {
             .format_for_version(bcrypt::Version::TwoA);
         assert!(secret_like(&format!("hash: '{h}'")).is_some());
         assert!(secret_like("name: litellm-master-key").is_none());
+        assert!(secret_like("-----BEGIN RSA PRIVATE KEY-----").is_some());
+        assert!(secret_like("-----BEGIN CERTIFICATE-----").is_none());
     }
 
     #[test]

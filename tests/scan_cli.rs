@@ -132,6 +132,19 @@ fn values_shaped_like_the_contracts_are_found_outside_sealed_files() {
         "{out}"
     );
     assert!(!out.contains(&key));
+    // A controller key backup.
+    std::fs::copy(
+        data("vectors/keys/controller-2048.key.pem"),
+        dir.path().join("platform/backup.pem"),
+    )
+    .unwrap();
+    let o = scan(dir.path(), &[]);
+    assert!(
+        stdout(&o).contains("platform/backup.pem:1: secret-like-value: a PEM private key"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_file(dir.path().join("platform/backup.pem")).unwrap();
     // Ignored by git: not scanned.
     std::fs::write(dir.path().join(".gitignore"), "/secrets/\n/platform/.env\n").unwrap();
     assert!(scan(dir.path(), &[]).status.success());
