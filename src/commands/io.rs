@@ -96,3 +96,47 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
+
+/// The files under `paths`, sorted and deduplicated, skipping `.git` folders. Inside folders
+/// only names ending in one of `exts` are taken (every file when `exts` is empty); files given
+/// directly are taken whatever their name.
+pub fn collect_files(
+    paths: &[std::path::PathBuf],
+    exts: &[&str],
+) -> Result<Vec<std::path::PathBuf>, Failure> {
+    fn walk(dir: &Path, exts: &[&str], out: &mut Vec<std::path::PathBuf>) -> Result<(), Failure> {
+        for entry in std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))? {
+            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
+            let path = entry.path();
+            let ft = entry
+                .file_type()
+                .map_err(|e| io_failure("cannot read", &path, &e))?;
+            if ft.is_dir() {
+                if entry.file_name() != ".git" {
+                    walk(&path, exts, out)?;
+                }
+            } else if ft.is_file()
+                && (exts.is_empty()
+                    || path
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| exts.contains(&e)))
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
+        if meta.is_dir() {
+            walk(p, exts, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -1,50 +1,13 @@
 //! `sealstrap patch-externalsecrets`: walk, patch, report.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use sealstrap::objects;
 use sealstrap::patch::{self, FindingKind, Options};
 
-use super::io::{io_failure, write_stdout};
+use super::io::write_stdout;
 use super::{CmdResult, EXIT_ERROR, Failure};
 use crate::cli::PatchArgs;
-
-/// Every .yaml/.yml file under `paths` (files given directly are taken whatever their name),
-/// sorted, skipping `.git`.
-fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
-        if meta.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
-        let path = entry.path();
-        let ft = entry
-            .file_type()
-            .map_err(|e| io_failure("cannot read", &path, &e))?;
-        if ft.is_dir() {
-            if entry.file_name() != ".git" {
-                walk(&path, out)?;
-            }
-        } else if ft.is_file() && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
 
 pub fn run(args: &PatchArgs) -> CmdResult {
     if !objects::is_dns_subdomain(&args.store) {
@@ -63,7 +26,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         store: args.store.clone(),
         property: args.property.clone(),
     };
-    let files = collect(&args.paths)?;
+    let files = super::io::collect_files(&args.paths, &["yaml", "yml"])?;
     let mut report = String::new();
     let mut diff = String::new();
     let (mut failed, mut missing, mut changed) = (0usize, 0usize, 0usize);

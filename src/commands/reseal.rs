@@ -7,37 +7,8 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use sealstrap::reseal::{self, Resealed};
 
-use super::io::io_failure;
 use super::{CmdResult, Failure};
 use crate::cli::ResealArgs;
-
-fn collect(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
-        if meta.is_dir() {
-            let mut children = Vec::new();
-            for e in std::fs::read_dir(p).map_err(|e| io_failure("cannot read", p, &e))? {
-                let e = e.map_err(|e| io_failure("cannot read", p, &e))?;
-                let path = e.path();
-                let name = e.file_name();
-                if name == ".git" {
-                    continue;
-                }
-                if path.is_dir()
-                    || path
-                        .extension()
-                        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-                {
-                    children.push(path);
-                }
-            }
-            collect(&children, out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(())
-}
 
 pub fn run(args: &ResealArgs) -> CmdResult {
     let old_keys = super::unseal::load_keys(&args.private_keys)?;
@@ -47,10 +18,7 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     } else {
         args.paths.clone()
     };
-    let mut files = Vec::new();
-    collect(&paths, &mut files)?;
-    files.sort();
-    files.dedup();
+    let files = super::io::collect_files(&paths, &["yaml", "yml", "json"])?;
     let mut rng = UnwrapErr(SysRng);
     let (mut changed, mut failed, mut values) = (0usize, 0usize, 0usize);
     for file in &files {

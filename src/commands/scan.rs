@@ -55,27 +55,7 @@ fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             "not inside a git work tree; pass the files or folders to scan",
         ));
     }
-    let mut files = Vec::new();
-    for p in paths {
-        walk(p, &mut files)?;
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-    let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
-    if meta.is_dir() {
-        for e in std::fs::read_dir(p).map_err(|e| io_failure("cannot read", p, &e))? {
-            let e = e.map_err(|e| io_failure("cannot read", p, &e))?;
-            if e.file_name() != ".git" {
-                walk(&e.path(), out)?;
-            }
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
+    super::io::collect_files(paths, &[])
 }
 
 pub fn run(args: &ScanArgs) -> CmdResult {
