@@ -387,6 +387,21 @@ pub struct WiringArgs {
     pub ca_key: String,
 }
 
+/// Which contract entries are needed: the environment config, then --with/--without.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
+    /// The platform's environment config (environments/<env>/config.yaml): decides which
+    /// entries are needed.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Include entries of these features (identity, n8n, cloudflare, anthropic, hf), over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub with: Vec<sealstrap::contract::Feature>,
+    /// Leave out entries of these features, over the config.
+    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
+    pub without: Vec<sealstrap::contract::Feature>,
+}
+
 /// Options shared by seal, rotate and reset-dex-admin.
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
@@ -403,16 +418,8 @@ pub struct BootstrapArgs {
     pub fetch_cert: bool,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// The platform's environment config (environments/<env>/config.yaml): decides which
-    /// entries are needed.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Include entries of these features (identity, n8n, cloudflare, anthropic, hf), over the config.
-    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
-    pub with: Vec<sealstrap::contract::Feature>,
-    /// Leave out entries of these features, over the config.
-    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
-    pub without: Vec<sealstrap::contract::Feature>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Output folder (committed to git).
     #[arg(long, default_value = "secret-source", value_name = "DIR")]
     pub out: PathBuf,
@@ -585,15 +592,8 @@ pub struct VerifyArgs {
     /// The output folder of `seal`.
     #[arg(default_value = "secret-source", value_name = "DIR")]
     pub dir: PathBuf,
-    /// The environment config that decides which keys are needed.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Features to include, over the config.
-    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
-    pub with: Vec<sealstrap::contract::Feature>,
-    /// Features to leave out, over the config.
-    #[arg(long, value_delimiter = ',', value_parser = parse_feature, value_name = "FEATURE")]
-    pub without: Vec<sealstrap::contract::Feature>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Namespace of the source Secrets.
     #[arg(long, default_value = "secret-source")]
     pub source_namespace: String,

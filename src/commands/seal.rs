@@ -21,7 +21,8 @@ use zeroize::Zeroizing;
 use super::io::{io_failure, write_stdout};
 use super::{CmdResult, EXIT_USAGE, Failure};
 use crate::cli::{
-    BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SummaryFormat, WiringArgs,
+    BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SelectionArgs, SummaryFormat,
+    WiringArgs,
 };
 
 /// Exit code of `seal --require-complete` when a value is still missing.
@@ -112,26 +113,16 @@ fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
         super::cert::load_for_sealing(&path.to_string_lossy(), "sealstrap: ")?
     };
     let mut notes = Vec::new();
-    let config = match &args.config {
-        None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| io_failure("cannot read config", path, &e))?;
-            let cfg = EnvConfig::parse(&text).map_err(|e| {
-                Failure::new(format!("config {}: {e}", path.display()))
-                    .hint("fix the file, or leave out --config and choose with --with/--without")
-            })?;
-            if let Some(b) = &cfg.secret_backend
-                && b != "kubernetes"
-            {
-                notes.push(format!(
-                    "config {} has secret_backend: {b}; set secret_backend: kubernetes so the platform renders the Kubernetes-provider store and stops regenerating its own",
-                    path.display()
-                ));
-            }
-            Some(cfg)
-        }
-    };
+    let config = load_config(&args.selection)?;
+    if let (Some(cfg), Some(path)) = (&config, &args.selection.config)
+        && let Some(b) = &cfg.secret_backend
+        && b != "kubernetes"
+    {
+        notes.push(format!(
+            "config {} has secret_backend: {b}; set secret_backend: kubernetes so the platform renders the Kubernetes-provider store and stops regenerating its own",
+            path.display()
+        ));
+    }
     if args.out.exists() && !args.out.is_dir() {
         return Err(Failure::new(format!(
             "--out {} exists and is not a folder",
@@ -148,6 +139,24 @@ fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
         extra,
         notes,
     })
+}
+
+/// Reads `--config`, if given.
+pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
+    let Some(path) = &args.config else {
+        return Ok(None);
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| io_failure("cannot read config", path, &e))?;
+    EnvConfig::parse(&text).map(Some).map_err(|e| {
+        Failure::new(format!("config {}: {e}", path.display()))
+            .hint("fix the file, or leave out --config and choose with --with/--without")
+    })
+}
+
+/// The contract entries a run is about.
+pub fn selection(args: &SelectionArgs, config: Option<&EnvConfig>) -> Vec<Selected> {
+    bootstrap::select(config, &args.with, &args.without)
 }
 
 /// Reads `<out>/sealed/*.yaml`: contract entries with their fingerprint, and extra files.
@@ -466,7 +475,7 @@ struct Outcome {
 
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let mut ctx = load_context(args)?;
-    let mut selection = bootstrap::select(ctx.config.as_ref(), &args.with, &args.without);
+    let mut selection = selection(&args.selection, ctx.config.as_ref());
     let empty = BTreeSet::new();
     let rotate = match &mode {
         Mode::Seal => &empty,

@@ -3,8 +3,6 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use sealstrap::bootstrap;
-use sealstrap::config::EnvConfig;
 use sealstrap::contract::{CONTRACT, DEX_HASH, DEX_PASSWORD};
 use sealstrap::manifests::{SEALED_DIR, VALUE_KEY};
 use sealstrap::{kubeseal, objects, verify};
@@ -16,18 +14,8 @@ use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = super::unseal::load_keys(&args.private_keys)?;
-    let config = match &args.config {
-        None => None,
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).map_err(|e| io_failure("cannot read config", p, &e))?;
-            Some(
-                EnvConfig::parse(&text)
-                    .map_err(|e| Failure::new(format!("config {}: {e}", p.display())))?,
-            )
-        }
-    };
-    let selection = bootstrap::select(config.as_ref(), &args.with, &args.without);
+    let config = super::seal::load_config(&args.selection)?;
+    let selection = super::seal::selection(&args.selection, config.as_ref());
     let dir = args.dir.join(SEALED_DIR);
     if !dir.is_dir() {
         return Err(Failure::new(format!("{} is not a folder", dir.display()))
