@@ -6,7 +6,7 @@
 //! kubeconfig handling are kube's), so the stand-in API server in the tests sees exactly what a
 //! real one would.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -670,13 +670,6 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         return Err(format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s"));
     }
     Ok(Duration::from_secs(total))
-}
-
-/// The kubeconfig path kube would use, for messages.
-pub fn kubeconfig_hint_path(flag: Option<&Path>) -> String {
-    flag.map(|p| p.display().to_string())
-        .or_else(|| std::env::var("KUBECONFIG").ok())
-        .unwrap_or_else(|| "~/.kube/config".into())
 }
 
 #[cfg(test)]

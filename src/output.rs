@@ -178,15 +178,6 @@ impl Transaction {
         Ok(())
     }
 
-    /// Number of staged files.
-    pub fn len(&self) -> usize {
-        self.staged.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.staged.is_empty()
-    }
-
     /// Renames every staged file into place.
     pub fn commit(mut self) -> io::Result<()> {
         self.done = true;

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::contract::{self, DEX_HASH, DEX_PASSWORD, Generator, Source};
+use crate::contract::{self, DEX_PASSWORD, Generator, Source};
 use crate::generate::{self, BCRYPT_COSTS};
 
 /// Checks one value against its key's rules; `Err(why)` names the broken rule.
@@ -92,12 +92,10 @@ pub fn check_dex_pair(password: &[u8], hash: &[u8]) -> Result<(), String> {
     }
 }
 
-/// The rule name for the pair check, for messages.
-pub const PAIR: (&str, &str) = (DEX_HASH, DEX_PASSWORD);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::DEX_HASH;
 
     #[test]
     fn rules() {
