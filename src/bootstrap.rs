@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::rsa::PublicKey;
 use rand::CryptoRng;
-use rsa::PublicKey;
 use zeroize::Zeroizing;
 
 use crate::config::EnvConfig;

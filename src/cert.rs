@@ -6,12 +6,11 @@
 //! certificate expiring within [`EXPIRY_WARNING_DAYS`] days draws a warning. The controller's
 //! empty subject and issuer are normal.
 
-use rsa::PublicKey;
-use rsa::pkcs8::DecodePublicKey;
 use sha2::{Digest, Sha256};
 use x509_parser::pem::Pem;
 use x509_parser::public_key::PublicKey as X509PublicKey;
 
+use crate::rsa::PublicKey;
 use crate::timefmt;
 
 /// Smallest RSA modulus sealstrap seals for.
@@ -140,8 +139,8 @@ pub fn parse(pem: &[u8]) -> Result<Certificate, CertError> {
     if bits < MIN_RSA_BITS {
         return Err(CertError::TooSmall { bits });
     }
-    let public_key = PublicKey::from_public_key_der(spki.raw)
-        .map_err(|e| CertError::BadRsaKey(e.to_string()))?;
+    let public_key =
+        PublicKey::from_spki_der(spki.raw).map_err(|e| CertError::BadRsaKey(e.to_string()))?;
     let validity = x509.validity();
     Ok(Certificate {
         public_key,

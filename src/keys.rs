@@ -7,13 +7,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rsa::PrivateKey;
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
 use serde_json::Value;
 use x509_parser::pem::Pem;
 use zeroize::Zeroizing;
 
+use crate::rsa::PrivateKey;
 use crate::yaml;
 
 /// Why a private key file could not be read.

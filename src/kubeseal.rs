@@ -2,8 +2,8 @@
 //! merge into an existing SealedSecret, and recovery-unseal. Text in, values out; the binary
 //! does the reading, writing and flag handling.
 
+use crate::rsa::{PrivateKey, PublicKey};
 use rand::CryptoRng;
-use rsa::{PrivateKey, PublicKey};
 use serde_json::Value;
 
 use crate::objects::{

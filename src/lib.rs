@@ -21,6 +21,7 @@ pub mod objects;
 pub mod output;
 pub mod patch;
 pub mod reseal;
+pub mod rsa;
 pub mod scan;
 pub mod seal;
 pub mod timefmt;

@@ -1,8 +1,8 @@
 //! The ESO wiring and the sealed contract entries as typed values, rendered deterministically
 //! (sorted keys, fixed document order) so that a re-run produces no diff. Pure.
 
+use crate::rsa::PublicKey;
 use rand::CryptoRng;
-use rsa::PublicKey;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 

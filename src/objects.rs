@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::rsa::{PrivateKey, PublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::CryptoRng;
-use rsa::{PrivateKey, PublicKey};
 use serde_json::{Map, Value, json};
 use zeroize::{Zeroize, Zeroizing};
 

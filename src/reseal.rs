@@ -6,8 +6,8 @@
 //! place; the result is parsed again and must equal the original with exactly those values
 //! changed. A file with anything that cannot be decrypted is not changed at all. Pure.
 
+use crate::rsa::{PrivateKey, PublicKey};
 use rand::CryptoRng;
-use rsa::{PrivateKey, PublicKey};
 use serde_json::Value;
 
 use crate::manifests::FINGERPRINT_ANNOTATION;

@@ -23,14 +23,11 @@
 //! `<namespace>/<name>` (strict), `<namespace>` (namespace-wide) or empty (cluster-wide).
 //! Session keys and decrypted plaintexts are zeroized when dropped.
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
+use crate::rsa::{PrivateKey, PublicKey, RsaError};
+use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::CryptoRng;
-use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, PrivateKey, PublicKey};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 /// Length of the AES-256 session key.
@@ -129,7 +126,7 @@ impl std::fmt::Display for Scope {
 pub enum SealError {
     /// The RSA operation failed (for example a key too small for OAEP-SHA256 of 32 bytes).
     #[error("RSA-OAEP encryption failed: {0}")]
-    Rsa(#[from] rsa::Error),
+    Rsa(#[from] RsaError),
     /// The plaintext is too large for AES-GCM (never for a Kubernetes Secret).
     #[error("AES-GCM encryption failed")]
     Aead,
@@ -162,21 +159,23 @@ pub fn seal_bytes<R: CryptoRng + ?Sized>(
     let mut session_key = Zeroizing::new([0u8; SESSION_KEY_LEN]);
     rng.fill_bytes(session_key.as_mut());
 
-    let wrapped = key.encrypt(
-        rng,
-        Oaep::<Sha256>::new_with_label(label.to_vec()),
-        session_key.as_ref(),
-    )?;
-    let cipher = Aes256Gcm::new_from_slice(session_key.as_ref()).map_err(|_| SealError::Aead)?;
-    let sealed = cipher
-        .encrypt(&Nonce::default(), plaintext)
-        .map_err(|_| SealError::Aead)?;
-
+    let wrapped = key.encrypt(label, session_key.as_ref())?;
     let rsa_len = u16::try_from(wrapped.len()).map_err(|_| SealError::Aead)?;
-    let mut out = Vec::with_capacity(2 + wrapped.len() + sealed.len());
+
+    // One buffer: length, wrapped key, then the plaintext encrypted in place with its tag.
+    let mut out = Vec::with_capacity(2 + wrapped.len() + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&rsa_len.to_be_bytes());
     out.extend_from_slice(&wrapped);
-    out.extend_from_slice(&sealed);
+    let mut body = out.split_off(out.len());
+    body.extend_from_slice(plaintext);
+    let cipher = gcm_key(session_key.as_ref()).ok_or(SealError::Aead)?;
+    // The zero nonce is what the controller uses; it is safe because the key is never reused.
+    let sealed = cipher.seal_in_place_append_tag(zero_nonce(), Aad::empty(), &mut body);
+    if sealed.is_err() {
+        zeroize::Zeroize::zeroize(&mut body);
+        return Err(SealError::Aead);
+    }
+    out.append(&mut body);
     Ok(out)
 }
 
@@ -211,22 +210,46 @@ pub fn unseal_bytes(
     }
     let (wrapped, body) = rest.split_at(rsa_len);
     for key in keys {
-        let Ok(session_key) = key.decrypt(Oaep::<Sha256>::new_with_label(label.to_vec()), wrapped)
-        else {
+        let Some(session_key) = key.decrypt(label, wrapped) else {
             continue;
         };
-        let session_key = Zeroizing::new(session_key);
-        if session_key.len() != SESSION_KEY_LEN {
-            continue;
-        }
-        let Ok(cipher) = Aes256Gcm::new_from_slice(&session_key) else {
-            continue;
-        };
-        if let Ok(plain) = cipher.decrypt(&Nonce::default(), body) {
-            return Ok(Zeroizing::new(plain));
+        if let Some(plain) = open_body(&session_key, body) {
+            return Ok(plain);
         }
     }
     Err(UnsealError::NoKey)
+}
+
+/// AES-GCM with a zero nonce under a 16-, 24- or 32-byte session key. sealstrap and kubeseal
+/// always make 32-byte keys, but the controller opens the body with Go's `aes.NewCipher`, which
+/// takes all three AES key sizes (upstream `pkg/crypto/crypto.go` `HybridDecrypt`), so a value
+/// another sealer made with a shorter key must unseal here too.
+fn open_body(session_key: &[u8], body: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let cipher = gcm_key(session_key)?;
+    let mut buf = Zeroizing::new(body.to_vec());
+    let len = cipher
+        .open_in_place(zero_nonce(), Aad::empty(), buf.as_mut_slice())
+        .ok()?
+        .len();
+    buf.truncate(len);
+    Some(buf)
+}
+
+/// An AES-GCM key of the size the session key has (16, 24 or 32 bytes).
+fn gcm_key(session_key: &[u8]) -> Option<LessSafeKey> {
+    let algorithm = match session_key.len() {
+        16 => &AES_128_GCM,
+        24 => &AES_192_GCM,
+        SESSION_KEY_LEN => &AES_256_GCM,
+        _ => return None,
+    };
+    Some(LessSafeKey::new(
+        UnboundKey::new(algorithm, session_key).ok()?,
+    ))
+}
+
+fn zero_nonce() -> Nonce {
+    Nonce::assume_unique_for_key([0u8; 12])
 }
 
 /// Unseals one `spec.encryptedData` value (padded standard base64 only, as the controller).

@@ -30,12 +30,15 @@ fn repo_with_seal() -> tempfile::TempDir {
     dir
 }
 
-fn key(rel: &str) -> Vec<rsa::PrivateKey> {
+fn key(rel: &str) -> Vec<sealstrap::rsa::PrivateKey> {
     keys::parse_private_keys(&std::fs::read(data(rel)).unwrap()).unwrap()
 }
 
 /// Unseals every SealedSecret in `file` with `keys`: `name/key -> plaintext`, or None.
-fn unseal_file(file: &Path, keys: &[rsa::PrivateKey]) -> Option<BTreeMap<String, Vec<u8>>> {
+fn unseal_file(
+    file: &Path,
+    keys: &[sealstrap::rsa::PrivateKey],
+) -> Option<BTreeMap<String, Vec<u8>>> {
     let text = std::fs::read_to_string(file).unwrap();
     let mut out = BTreeMap::new();
     for d in kubeseal::parse_sealed_stream(&text).unwrap() {

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rsa::PrivateKey;
+use sealstrap::rsa::PrivateKey;
 use sealstrap::seal::{self, Scope};
 use sealstrap::{cert, keys};
 
@@ -16,7 +16,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn key_pair(bits: u32) -> (rsa::PublicKey, Vec<PrivateKey>) {
+fn key_pair(bits: u32) -> (sealstrap::rsa::PublicKey, Vec<PrivateKey>) {
     let c = cert::parse(&fixture(&format!("controller-{bits}.crt.pem"))).unwrap();
     let k = keys::parse_private_keys(&fixture(&format!("controller-{bits}.key.pem"))).unwrap();
     (c.public_key, k)

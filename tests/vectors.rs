@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rsa::PrivateKey;
+use sealstrap::rsa::PrivateKey;
 use sealstrap::{keys, kubeseal, objects, seal, yaml};
 use serde_json::Value;
 
@@ -125,11 +125,19 @@ fn every_key_form_kubeseal_accepts() {
     );
     let secret_json =
         serde_json::to_string(&yaml::parse_documents(&secret_yaml).unwrap()[0]).unwrap();
-    // PKCS#8 form of the same key, made with the rsa crate.
+    // PKCS#8 form of the same key, as `openssl pkcs8 -topk8 -nocrypt` writes it.
     let k = &key("keys/controller-4096.key.pem")[0];
     let pkcs8 = {
-        use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-        k.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+        let b64 = STANDARD.encode(k.to_pkcs8_der().unwrap().as_slice());
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        )
     };
     let items: Value =
         serde_json::from_str(&std::fs::read_to_string(vectors().join("items.json")).unwrap())

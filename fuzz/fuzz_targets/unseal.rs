@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rsa::PrivateKey;
+use sealstrap::rsa::PrivateKey;
 
 fn key() -> &'static [PrivateKey] {
     static KEY: OnceLock<Vec<PrivateKey>> = OnceLock::new();

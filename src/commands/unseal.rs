@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use rsa::PrivateKey;
 use sealstrap::keys;
 use sealstrap::kubeseal::parse_sealed_stream;
 use sealstrap::objects::{self, scrub};
+use sealstrap::rsa::PrivateKey;
 use sealstrap::yaml::Format;
 use zeroize::Zeroizing;
 

@@ -1,0 +1,288 @@
+//! RSA for sealstrap, on aws-lc-rs: OAEP-SHA256 (MGF1-SHA256) with a label, public keys from a
+//! certificate's SubjectPublicKeyInfo, private keys from PKCS#1 or PKCS#8 DER, and key
+//! generation for `key new`.
+//!
+//! This module owns every use of the RSA backend, so the rest of the crate never names it.
+//! aws-lc-rs is constant-time and carries no open advisory; the `rsa` crate, which sealstrap used
+//! first, is flagged by every audit for RUSTSEC-2023-0071 (the Marvin timing attack).
+//!
+//! The controller keeps `tls.key` as PKCS#1 (`RSA PRIVATE KEY`, upstream
+//! `pkg/controller/keys.go` `writeKey`), while aws-lc-rs reads and writes PKCS#8 only; the two
+//! differ by a fixed wrapper (RFC 5208 `PrivateKeyInfo` around the RFC 8017 `RSAPrivateKey`),
+//! which [`wrap_pkcs1`] and [`unwrap_pkcs8`] add and remove. Private key bytes only ever sit in
+//! [`Zeroizing`] buffers, and no type here prints key material in `Debug`.
+
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::rsa::{
+    KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
+    PrivateDecryptingKey, PublicEncryptingKey,
+};
+use zeroize::Zeroizing;
+
+/// What went wrong with an RSA key or operation. Never carries key bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RsaError {
+    /// The DER is not an RSA key aws-lc-rs accepts (2048 to 8192 bits).
+    #[error("not an RSA key of 2048 to 8192 bits ({0})")]
+    Rejected(String),
+    /// The DER is not well-formed.
+    #[error("malformed DER: {0}")]
+    Der(&'static str),
+    /// Encryption failed (for example a message too long for OAEP with this key).
+    #[error("RSA-OAEP encryption failed")]
+    Encrypt,
+    /// Key generation failed.
+    #[error("RSA key generation failed")]
+    Generate,
+}
+
+/// An RSA public key that seals session keys with OAEP-SHA256.
+#[derive(Clone)]
+pub struct PublicKey {
+    key: PublicEncryptingKey,
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("bits", &self.bits())
+            .finish()
+    }
+}
+
+impl PublicKey {
+    /// Reads an X.509 SubjectPublicKeyInfo (what a certificate carries).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, RsaError> {
+        let key =
+            PublicEncryptingKey::from_der(der).map_err(|e| RsaError::Rejected(e.to_string()))?;
+        Ok(PublicKey { key })
+    }
+
+    /// Modulus size in bytes: the length of every OAEP ciphertext.
+    pub fn size(&self) -> usize {
+        self.key.key_size_bytes()
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.key_size_bits()
+    }
+
+    /// The SubjectPublicKeyInfo DER; its SHA-256 is the key's fingerprint.
+    pub fn spki_der(&self) -> Vec<u8> {
+        self.key
+            .as_der()
+            .map(|d| d.as_ref().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// RSA-OAEP(SHA-256, MGF1-SHA-256, `label`) of `message`.
+    pub fn encrypt(&self, label: &[u8], message: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let oaep = OaepPublicEncryptingKey::new(self.key.clone()).map_err(|_| RsaError::Encrypt)?;
+        let mut out = vec![0u8; oaep.ciphertext_size()];
+        let len = oaep
+            .encrypt(
+                &OAEP_SHA256_MGF1SHA256,
+                message,
+                &mut out,
+                oaep_label(label),
+            )
+            .map_err(|_| RsaError::Encrypt)?
+            .len();
+        out.truncate(len);
+        Ok(out)
+    }
+}
+
+/// An RSA private key that opens OAEP-SHA256 session keys.
+#[derive(Clone)]
+pub struct PrivateKey {
+    key: PrivateDecryptingKey,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("bits", &self.bits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Reads a PKCS#8 `PrivateKeyInfo` holding an RSA key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, RsaError> {
+        let key =
+            PrivateDecryptingKey::from_pkcs8(der).map_err(|e| RsaError::Rejected(e.to_string()))?;
+        Ok(PrivateKey { key })
+    }
+
+    /// Reads a PKCS#1 `RSAPrivateKey` (the controller's `tls.key`).
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, RsaError> {
+        // Check it is one DER SEQUENCE before wrapping, so garbage is refused as such.
+        let (tag, body, rest) = der_read(der)?;
+        if tag != 0x30 || !rest.is_empty() || body.is_empty() {
+            return Err(RsaError::Der("a PKCS#1 RSAPrivateKey is one SEQUENCE"));
+        }
+        Self::from_pkcs8_der(&wrap_pkcs1(der))
+    }
+
+    /// A fresh RSA-4096 key from AWS-LC's DRBG, as the controller makes its keys
+    /// (upstream `pkg/crypto/keys.go` `GeneratePrivateKeyAndCert`, `--key-size` 4096).
+    pub fn generate_4096() -> Result<Self, RsaError> {
+        let key =
+            PrivateDecryptingKey::generate(KeySize::Rsa4096).map_err(|_| RsaError::Generate)?;
+        Ok(PrivateKey { key })
+    }
+
+    /// The PKCS#8 DER.
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, RsaError> {
+        let der: Pkcs8V1Der<'static> = self.key.as_der().map_err(|_| RsaError::Generate)?;
+        Ok(Zeroizing::new(der.as_ref().to_vec()))
+    }
+
+    /// The PKCS#1 DER, as the controller stores it.
+    pub fn to_pkcs1_der(&self) -> Result<Zeroizing<Vec<u8>>, RsaError> {
+        let pkcs8 = self.to_pkcs8_der()?;
+        Ok(Zeroizing::new(unwrap_pkcs8(&pkcs8)?.to_vec()))
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey {
+            key: self.key.public_key(),
+        }
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.key_size_bits()
+    }
+
+    /// Opens an RSA-OAEP(SHA-256) ciphertext made under `label`; `None` if this key or label does
+    /// not fit. Like the controller, the caller learns nothing more about why.
+    pub fn decrypt(&self, label: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let oaep = OaepPrivateDecryptingKey::new(self.key.clone()).ok()?;
+        let mut out = Zeroizing::new(vec![0u8; oaep.min_output_size()]);
+        let len = oaep
+            .decrypt(
+                &OAEP_SHA256_MGF1SHA256,
+                ciphertext,
+                &mut out,
+                oaep_label(label),
+            )
+            .ok()?
+            .len();
+        out.truncate(len);
+        Some(out)
+    }
+}
+
+/// aws-lc-rs takes "no label" as `None`; an empty label is the same thing in OAEP (RFC 8017
+/// §7.1.1: L defaults to the empty string), and the controller's cluster-wide scope uses it.
+fn oaep_label(label: &[u8]) -> Option<&[u8]> {
+    (!label.is_empty()).then_some(label)
+}
+
+/// DER of `AlgorithmIdentifier { rsaEncryption, NULL }` (RFC 8017 A.1).
+const RSA_ALGORITHM_ID: [u8; 15] = [
+    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
+
+/// PKCS#8 v1 `PrivateKeyInfo { version 0, rsaEncryption, OCTET STRING pkcs1 }` (RFC 5208 §5).
+fn wrap_pkcs1(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut octets = Zeroizing::new(vec![0x04]);
+    der_push_len(&mut octets, pkcs1.len());
+    octets.extend_from_slice(pkcs1);
+    let body_len = 3 + RSA_ALGORITHM_ID.len() + octets.len();
+    let mut out = Zeroizing::new(Vec::with_capacity(body_len + 6));
+    out.push(0x30);
+    der_push_len(&mut out, body_len);
+    out.extend_from_slice(&[0x02, 0x01, 0x00]);
+    out.extend_from_slice(&RSA_ALGORITHM_ID);
+    out.extend_from_slice(&octets);
+    out
+}
+
+/// The PKCS#1 key inside an RSA PKCS#8 `PrivateKeyInfo`.
+fn unwrap_pkcs8(pkcs8: &[u8]) -> Result<&[u8], RsaError> {
+    let (tag, body, _) = der_read(pkcs8)?;
+    if tag != 0x30 {
+        return Err(RsaError::Der("PrivateKeyInfo is not a SEQUENCE"));
+    }
+    let (tag, _version, rest) = der_read(body)?;
+    if tag != 0x02 {
+        return Err(RsaError::Der("PrivateKeyInfo has no version"));
+    }
+    let (tag, algorithm, rest) = der_read(rest)?;
+    if tag != 0x30 || algorithm != &RSA_ALGORITHM_ID[2..] {
+        return Err(RsaError::Der("PrivateKeyInfo is not rsaEncryption"));
+    }
+    let (tag, key, _) = der_read(rest)?;
+    if tag != 0x04 {
+        return Err(RsaError::Der(
+            "PrivateKeyInfo has no privateKey OCTET STRING",
+        ));
+    }
+    Ok(key)
+}
+
+fn der_push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+        return;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    out.push(0x80 | (bytes.len() - skip) as u8);
+    out.extend_from_slice(&bytes[skip..]);
+}
+
+/// One DER TLV with a one-byte tag: `(tag, contents, rest)`.
+fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
+    let (&tag, rest) = input.split_first().ok_or(RsaError::Der("empty"))?;
+    let (&first, rest) = rest.split_first().ok_or(RsaError::Der("no length"))?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return Err(RsaError::Der("bad length"));
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return Err(RsaError::Der("truncated"));
+    }
+    let (body, rest) = rest.split_at(len);
+    Ok((tag, body, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs1_and_pkcs8_wrappers_round_trip() {
+        let fake = [0x30, 0x03, 0x02, 0x01, 0x00];
+        let wrapped = wrap_pkcs1(&fake);
+        assert_eq!(unwrap_pkcs8(&wrapped).unwrap(), &fake);
+        let long = {
+            let mut v = vec![0x30, 0x82, 0x01, 0x00];
+            v.extend(std::iter::repeat_n(0u8, 256));
+            v
+        };
+        assert_eq!(unwrap_pkcs8(&wrap_pkcs1(&long)).unwrap(), long.as_slice());
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(PrivateKey::from_pkcs1_der(b"").is_err());
+        assert!(PrivateKey::from_pkcs1_der(&[0x30, 0x05, 0x00]).is_err());
+        assert!(PrivateKey::from_pkcs8_der(&[0x30, 0x00]).is_err());
+        assert!(PublicKey::from_spki_der(b"not der").is_err());
+        assert!(unwrap_pkcs8(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+}
