@@ -34,7 +34,7 @@ pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R, generator: Generator) -> Zer
             s
         }
         Generator::CookieSecret => {
-            Zeroizing::new(URL_SAFE_NO_PAD.encode(random::<32, _>(rng).as_ref()))
+            Zeroizing::new(URL_SAFE_NO_PAD.encode(&random::<32, _>(rng)[..]))
         }
         Generator::DexPassword => hex_of(random::<16, _>(rng).as_ref()),
         Generator::DexHash => unreachable!("the Dex hash is made with its password: dex_pair"),

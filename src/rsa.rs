@@ -34,6 +34,9 @@ pub enum RsaError {
     /// Key generation failed.
     #[error("RSA key generation failed")]
     Generate,
+    /// Signing failed.
+    #[error("RSA signing failed")]
+    Sign,
 }
 
 /// An RSA public key that seals session keys with OAEP-SHA256.
@@ -158,6 +161,23 @@ impl PrivateKey {
         self.key.key_size_bits()
     }
 
+    /// An RSASSA-PKCS1-v1_5 SHA-256 signature of `message` (Go's SHA256WithRSA), used to
+    /// self-sign a controller certificate.
+    pub fn sign_pkcs1_sha256(&self, message: &[u8]) -> Result<Vec<u8>, RsaError> {
+        use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+        let pkcs8 = self.to_pkcs8_der()?;
+        let pair = RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| RsaError::Rejected(e.to_string()))?;
+        let mut sig = vec![0u8; pair.public_modulus_len()];
+        pair.sign(
+            &RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            message,
+            &mut sig,
+        )
+        .map_err(|_| RsaError::Sign)?;
+        Ok(sig)
+    }
+
     /// Opens an RSA-OAEP(SHA-256) ciphertext made under `label`; `None` if this key or label does
     /// not fit. Like the controller, the caller learns nothing more about why.
     pub fn decrypt(&self, label: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
@@ -238,7 +258,7 @@ fn der_push_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// One DER TLV with a one-byte tag: `(tag, contents, rest)`.
-fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
+pub(crate) fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
     let (&tag, rest) = input.split_first().ok_or(RsaError::Der("empty"))?;
     let (&first, rest) = rest.split_first().ok_or(RsaError::Der("no length"))?;
     let (len, rest) = if first < 0x80 {

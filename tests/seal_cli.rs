@@ -248,13 +248,7 @@ fn output_validates_and_kustomize_lists_every_object() {
     let (ok, report) = validate(&[out.as_path()]);
     assert!(ok, "{report}");
 
-    let kubectl = std::env::var("SEALSTRAP_KUBECTL").unwrap_or_else(|_| "kubectl".into());
-    let k = std::process::Command::new(&kubectl)
-        .args(["kustomize", p(&out)])
-        .output()
-        .unwrap_or_else(|e| panic!("kubectl is needed for this test ({kubectl}): {e}"));
-    assert!(k.status.success(), "{}", stderr(&k));
-    let docs = sealstrap::yaml::parse_documents(&stdout(&k)).unwrap();
+    let docs = common::kustomize(&out);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for d in &docs {
         *kinds

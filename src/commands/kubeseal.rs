@@ -248,7 +248,13 @@ fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
             "--recovery-unseal needs --recovery-private-key FILE[,FILE...]",
         ));
     }
-    let keys = super::unseal::load_keys(&args.recovery_private_key)?;
+    let keys = super::unseal::load_keys(
+        &args.recovery_private_key,
+        &std::env::var_os("SEALSTRAP_IDENTITY")
+            .map(PathBuf::from)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )?;
     let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
     let secrets = ks::unseal_stream(&text, &keys)?;
     let mut manifests: Vec<Value> = secrets.iter().map(|s| s.to_manifest()).collect();

@@ -4,6 +4,7 @@ pub mod cert;
 pub mod cluster;
 pub mod contract;
 pub mod io;
+pub mod key;
 pub mod kubeseal;
 pub mod patch;
 pub mod reseal;
@@ -131,6 +132,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Cert(CertCommand::Fetch { output, cluster }) => {
             cluster::cert_fetch(output.as_deref(), &cluster)
         }
+        Command::Key(cmd) => key::run(&cmd),
         Command::Apply(args) => cluster::apply(&args),
         Command::Doctor(args) => cluster::doctor(&args),
         Command::Unseal(args) => unseal::run(&args),

@@ -428,7 +428,7 @@ fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>)
 
 /// Decrypts the sealed Dex admin password with `--private-key`.
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
-    let keys = super::unseal::load_keys(&args.private_keys)?;
+    let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let path = ctx.out.join(manifests::sealed_path(DEX_PASSWORD));
     let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
     let docs = sealstrap::kubeseal::parse_sealed_stream(&text)

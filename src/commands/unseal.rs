@@ -17,10 +17,16 @@ use crate::cli::{ManifestFormat, UnsealArgs};
 const TTY_HINT: &str = "(tty detected: expecting SealedSecret YAML or JSON on stdin)";
 
 /// Loads every key from every file (each file may hold several).
-pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>, Failure> {
+/// An age escrow (`sealstrap key new`) is opened in memory with `identity` or its passphrase.
+pub fn load_keys(paths: &[PathBuf], identity: &[PathBuf]) -> Result<Vec<PrivateKey>, Failure> {
     let mut all = Vec::new();
     for p in paths {
         let data = read_input(Some(p), "(tty detected: expecting a private key on stdin)")?;
+        if sealstrap::escrow::is_age(&data) {
+            let keys = super::key::escrow_keys(p, identity)?;
+            all.extend(keys.into_iter().map(|k| k.key));
+            continue;
+        }
         let mut found = keys::parse_private_keys(&data)
             .map_err(|e| Failure::new(format!("{}: {e}", p.display())))?;
         all.append(&mut found);
@@ -29,7 +35,7 @@ pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PrivateKey>, Failure> {
 }
 
 pub fn run(args: &UnsealArgs) -> CmdResult {
-    let keys = load_keys(&args.private_keys)?;
+    let keys = load_keys(&args.private_keys, &args.identity.identity)?;
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
         vec![None]
     } else {

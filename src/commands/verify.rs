@@ -13,7 +13,7 @@ use super::{CmdResult, Failure};
 use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
-    let keys = super::unseal::load_keys(&args.private_keys)?;
+    let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let config = super::seal::load_config(&args.selection)?;
     let selection = super::seal::selection(&args.selection, config.as_ref());
     let dir = args.dir.join(SEALED_DIR);

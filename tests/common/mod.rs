@@ -60,32 +60,31 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The shared conformance validator (strict schemas for core kinds, SealedSecret, ESO).
-/// CI has it beside the clone; a missing validator is a failure, not a skip.
-pub fn validator() -> PathBuf {
-    if let Some(p) = std::env::var_os("SEALSTRAP_VALIDATE") {
-        return PathBuf::from(p);
-    }
-    let p = root().join("../shared/conformance/validate");
-    assert!(
-        p.exists(),
-        "conformance validator not found at {} (set SEALSTRAP_VALIDATE)",
-        p.display()
-    );
-    p
-}
+pub mod schema;
 
-/// Runs the validator on `paths`; returns (success, combined output).
-pub fn validate(paths: &[&Path]) -> (bool, String) {
-    let out = Command::new("bash")
-        .arg(validator())
-        .args(paths)
-        .output()
-        .expect("run the conformance validator");
-    (
-        out.status.success(),
-        format!("{}{}", stdout(&out), stderr(&out)),
-    )
+/// Strict schema validation from the repository alone (see `schema.rs`).
+#[allow(unused_imports)]
+pub use schema::validate;
+
+/// The objects `kubectl kustomize DIR` would build from a plain kustomization (resources only,
+/// files or folders with their own kustomization), read without kubectl. CI cross-checks the
+/// same folders with the real `kubectl kustomize` (`.ci/run`).
+pub fn kustomize(dir: &Path) -> Vec<serde_json::Value> {
+    let k = dir.join("kustomization.yaml");
+    let text = std::fs::read_to_string(&k).unwrap_or_else(|e| panic!("{}: {e}", k.display()));
+    let doc = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
+    let mut out = Vec::new();
+    for r in doc["resources"].as_array().into_iter().flatten() {
+        let p = dir.join(r.as_str().unwrap());
+        if p.is_dir() {
+            out.extend(kustomize(&p));
+        } else {
+            let text = std::fs::read_to_string(&p)
+                .unwrap_or_else(|e| panic!("resource {}: {e}", p.display()));
+            out.extend(sealstrap::yaml::parse_documents(&text).unwrap());
+        }
+    }
+    out
 }
 
 /// Replaces every sealed value (base64 runs of 300+ characters) with `<SEALED>`.

@@ -1,0 +1,611 @@
+//! `sealstrap key new|install|backup|list`: the controller key's life cycle. The key pair is made
+//! offline, the private key is only ever written inside the age escrow, and the escrow, the
+//! certificate bundle and the recipients file are committed beside the sealed output.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use age::secrecy::SecretString;
+use sealstrap::cert::Certificate;
+use sealstrap::controller_key::{
+    self as ck, ControllerKey, DEFAULT_KEY_PREFIX, KEY_LABEL, Template,
+};
+use sealstrap::escrow::{self, EscrowError};
+use sealstrap::output::Transaction;
+use sealstrap::rsa::PrivateKey;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::io::read_input;
+use super::{CmdResult, Failure, cluster as cmd_cluster};
+use crate::cli::{KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs};
+
+/// The escrow's file name beside the sealed output.
+pub const ESCROW_NAME: &str = "controller-keys.age";
+/// The committed certificate bundle.
+pub const CERT_NAME: &str = "controller.crt";
+/// The committed age recipients.
+pub const RECIPIENTS_NAME: &str = "controller-keys.recipients";
+/// Largest escrow or identity file read (a key List of dozens of keys is a few hundred KiB).
+const MAX_FILE: usize = 8 << 20;
+
+impl From<EscrowError> for Failure {
+    fn from(e: EscrowError) -> Self {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint_opt(hint)
+    }
+}
+
+impl From<ck::ControllerKeyError> for Failure {
+    fn from(e: ck::ControllerKeyError) -> Self {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint_opt(hint)
+    }
+}
+
+pub fn run(cmd: &KeyCommand) -> CmdResult {
+    match cmd {
+        KeyCommand::New(a) => new(a),
+        KeyCommand::Install(a) => install(a),
+        KeyCommand::Backup(a) => backup(a),
+        KeyCommand::List(a) => list(a),
+    }
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| super::io::io_failure(&format!("cannot read the {what}"), path, &e))?;
+    if meta.len() > MAX_FILE as u64 {
+        return Err(Failure::new(format!(
+            "{}: the {what} is {} bytes; sealstrap reads at most {} MiB",
+            path.display(),
+            meta.len(),
+            MAX_FILE >> 20
+        )));
+    }
+    read_input(Some(path), "")
+}
+
+/// A passphrase from SEALSTRAP_PASSPHRASE or the terminal (twice when making an escrow).
+fn passphrase(confirm: bool) -> Result<SecretString, Failure> {
+    if let Ok(p) = std::env::var("SEALSTRAP_PASSPHRASE") {
+        if p.is_empty() {
+            return Err(Failure::new("SEALSTRAP_PASSPHRASE is empty"));
+        }
+        return Ok(SecretString::from(p));
+    }
+    let p = rpassword::prompt_password("escrow passphrase: ").map_err(|e| {
+        Failure::new(format!("cannot read the passphrase from the terminal: {e}"))
+            .hint("run it in a terminal, or set SEALSTRAP_PASSPHRASE for automation")
+    })?;
+    let p = Zeroizing::new(p);
+    if p.is_empty() {
+        return Err(Failure::new("the passphrase is empty"));
+    }
+    if confirm {
+        let again = Zeroizing::new(
+            rpassword::prompt_password("same passphrase again: ")
+                .map_err(|e| Failure::new(format!("cannot read the passphrase: {e}")))?,
+        );
+        if *again != *p {
+            return Err(Failure::new(
+                "the two passphrases differ; nothing was written",
+            ));
+        }
+    }
+    Ok(SecretString::from(p.to_string()))
+}
+
+/// Opens an age escrow with the identities given, or asks for its passphrase.
+pub fn open_escrow(path: &Path, identity: &[PathBuf]) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let data = read_file(path, "escrow")?;
+    let name = |f: Failure| Failure {
+        message: format!("{}: {}", path.display(), f.message),
+        ..f
+    };
+    if escrow::is_passphrase(&data).map_err(|e| name(e.into()))? {
+        if !identity.is_empty() {
+            return Err(name(EscrowError::NeedsPassphrase.into()));
+        }
+        return escrow::decrypt_with_passphrase(&data, passphrase(false)?)
+            .map_err(|e| name(e.into()));
+    }
+    if identity.is_empty() {
+        return Err(name(EscrowError::NeedsIdentity.into()));
+    }
+    let mut ids = Vec::new();
+    for p in identity {
+        let text = read_file(p, "identity file")?;
+        ids.extend(escrow::parse_identities(&text).map_err(|e| {
+            let f: Failure = e.into();
+            Failure {
+                message: format!("{}: {}", p.display(), f.message),
+                ..f
+            }
+        })?);
+    }
+    escrow::decrypt_with_identities(&data, &ids).map_err(|e| name(e.into()))
+}
+
+/// The controller keys in an escrow.
+pub fn escrow_keys(path: &Path, identity: &[PathBuf]) -> Result<Vec<ControllerKey>, Failure> {
+    let plain = open_escrow(path, identity)?;
+    let text = std::str::from_utf8(&plain).map_err(|_| {
+        Failure::new(format!(
+            "{}: the escrow's content is not a YAML key List",
+            path.display()
+        ))
+    })?;
+    ck::parse_key_list(text).map_err(|e| {
+        let f: Failure = e.into();
+        Failure {
+            message: format!("{}: {}", path.display(), f.message),
+            ..f
+        }
+    })
+}
+
+/// How an escrow is re-encrypted: its recipients, or a passphrase.
+enum Lock {
+    Recipients(Vec<age::x25519::Recipient>),
+    Passphrase(SecretString),
+}
+
+impl Lock {
+    fn seal(&self, plaintext: &[u8], armor: bool) -> Result<Vec<u8>, Failure> {
+        Ok(match self {
+            Lock::Recipients(r) => escrow::encrypt_to(r, plaintext, armor)?,
+            Lock::Passphrase(p) => escrow::encrypt_passphrase(p.clone(), plaintext, armor)?,
+        })
+    }
+}
+
+fn read_recipients(path: &Path) -> Result<Vec<age::x25519::Recipient>, Failure> {
+    let text = read_file(path, "recipients file")?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    escrow::parse_recipients(text.lines()).map_err(|e| {
+        let f: Failure = e.into();
+        Failure {
+            message: format!("{}: {}", path.display(), f.message),
+            ..f
+        }
+    })
+}
+
+/// Refuses to write a file that git would ignore: the user commits these.
+fn check_not_ignored(path: &Path) -> Result<(), Failure> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => {
+                existing = Path::new(".");
+                break;
+            }
+        }
+    }
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(existing)
+        .args(["check-ignore", "-q", "--"])
+        .arg(&abs)
+        .output();
+    // 0: ignored, 1: not ignored, 128: not a repository or no git — nothing to check then.
+    if let Ok(o) = out
+        && o.status.code() == Some(0)
+    {
+        return Err(Failure::new(format!(
+            "{} would be ignored by git, so it would never be committed",
+            path.display()
+        ))
+        .hint(format!(
+            "add a re-include rule to .gitignore (see `git check-ignore -v {}`), or choose another path",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn print_chart_values(namespace: &str) {
+    eprintln!(
+        "\nInstall the controller so it keeps this key (Helm chart sealed-secrets 2.18.5, repository\n\
+         https://bitnami-labs.github.io/sealed-secrets):\n\
+         \x20 fullnameOverride: sealed-secrets-controller   # kubeseal's default --controller-name finds it\n\
+         \x20 namespace: {namespace}\n\
+         \x20 keyrenewperiod: \"0\"                            # no renewal: the escrowed key stays the sealing key\n\
+         or keep renewal and run `sealstrap key backup --check` in CI, and `sealstrap key backup` when it fails."
+    );
+}
+
+/// RSA-4096 generation takes from a fraction of a second to a few; say so when it is slow.
+fn generate_with_progress() -> Result<PrivateKey, Failure> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let start = Instant::now();
+    let notice = std::thread::spawn(move || {
+        if rx.recv_timeout(Duration::from_secs(1)).is_err() {
+            eprintln!("sealstrap: generating an RSA-4096 key (this can take a few seconds)...");
+            let _ = rx.recv();
+            true
+        } else {
+            false
+        }
+    });
+    let key = PrivateKey::generate_4096();
+    let _ = tx.send(());
+    if notice.join().unwrap_or(false) {
+        eprintln!(
+            "sealstrap: key generated in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    key.map_err(|e| Failure::new(e.to_string()))
+}
+
+fn random_serial() -> Result<[u8; 16], Failure> {
+    use rand::Rng as _;
+    let mut serial = [0u8; 16];
+    rand::rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut serial);
+    Ok(serial)
+}
+
+fn new(a: &KeyNewArgs) -> CmdResult {
+    let out = &a.files.out;
+    let escrow_path = a.escrow.clone().unwrap_or_else(|| out.join(ESCROW_NAME));
+    let cert_path = a
+        .files
+        .cert_file
+        .clone()
+        .unwrap_or_else(|| out.join(CERT_NAME));
+    let recipients_path = a
+        .files
+        .recipients_out
+        .clone()
+        .unwrap_or_else(|| out.join(RECIPIENTS_NAME));
+    if !sealstrap::objects::is_dns_label(&a.controller_namespace) {
+        return Err(Failure::usage(format!(
+            "--controller-namespace {:?} is not a valid namespace (a DNS label)",
+            a.controller_namespace
+        )));
+    }
+
+    // Read everything first: the existing escrow and its recipients.
+    let mut keys = Vec::new();
+    let existing_armor = if escrow_path.exists() {
+        keys = escrow_keys(&escrow_path, &a.identity.identity)?;
+        read_file(&escrow_path, "escrow")?.starts_with(b"-----BEGIN AGE")
+    } else {
+        false
+    };
+    let given: Vec<String> = a.recipients.clone();
+    let mut lines: Vec<String> = given;
+    for f in &a.recipients_files {
+        let text = read_file(f, "recipients file")?;
+        lines.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
+    }
+    let lock = if a.passphrase {
+        Lock::Passphrase(passphrase(true)?)
+    } else if !lines.is_empty() {
+        Lock::Recipients(escrow::parse_recipients(lines.iter().map(String::as_str))?)
+    } else if recipients_path.exists() {
+        Lock::Recipients(read_recipients(&recipients_path)?)
+    } else if escrow_path.exists()
+        && escrow::is_passphrase(&read_file(&escrow_path, "escrow")?).unwrap_or(false)
+    {
+        Lock::Passphrase(passphrase(false)?)
+    } else {
+        return Err(EscrowError::NoRecipients.into());
+    };
+    if let Lock::Recipients(r) = &lock
+        && r.is_empty()
+    {
+        return Err(EscrowError::NoRecipients.into());
+    }
+    for p in [&escrow_path, &cert_path] {
+        check_not_ignored(p)?;
+    }
+    if matches!(lock, Lock::Recipients(_)) {
+        check_not_ignored(&recipients_path)?;
+    }
+
+    // Plan: the new key, the List, the encrypted escrow and the bundle, all in memory.
+    let key = generate_with_progress()?;
+    let template = Template {
+        common_name: a.cn.clone(),
+        not_before: super::now(),
+        ttl_secs: a.ttl,
+        serial: random_serial()?,
+    };
+    let new_key = ControllerKey::new(key, &template)?;
+    let fingerprint = new_key.cert.fingerprint.clone();
+    keys.push(new_key);
+    let plaintext = ck::key_list_yaml(&keys, &a.controller_namespace, DEFAULT_KEY_PREFIX)?;
+    let sealed = lock.seal(plaintext.as_bytes(), a.armor || existing_armor)?;
+    let bundle = ck::cert_bundle(&keys);
+
+    // Write, all or nothing. The escrow is encrypted and meant for git: 0644 like any file.
+    let mut tx = Transaction::new();
+    for p in [&escrow_path, &cert_path, &recipients_path] {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tx.create_dir_all(dir, None)
+                .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
+        }
+    }
+    tx.stage(&escrow_path, &sealed, Some(0o644))
+        .map_err(|e| super::io::io_failure("cannot write", &escrow_path, &e))?;
+    tx.stage(&cert_path, bundle.as_bytes(), Some(0o644))
+        .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
+    if let Lock::Recipients(r) = &lock {
+        tx.stage(
+            &recipients_path,
+            escrow::recipients_file(r).as_bytes(),
+            Some(0o644),
+        )
+        .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
+    }
+    tx.commit()
+        .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
+
+    let how = match &lock {
+        Lock::Recipients(r) => format!("{} age recipient(s)", r.len()),
+        Lock::Passphrase(_) => "a passphrase".into(),
+    };
+    eprintln!("new controller key {fingerprint}");
+    eprintln!(
+        "wrote {} (private keys, encrypted to {how}; {} key(s))",
+        escrow_path.display(),
+        keys.len()
+    );
+    eprintln!(
+        "wrote {} (public certificates, newest first: seal with it)",
+        cert_path.display()
+    );
+    if matches!(lock, Lock::Recipients(_)) {
+        eprintln!(
+            "wrote {} (who can open the escrow; later runs re-encrypt to these)",
+            recipients_path.display()
+        );
+    }
+    eprintln!(
+        "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
+        cert_path.display()
+    );
+    print_chart_values(&a.controller_namespace);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The key Secret as an API object for server-side apply.
+fn secret_object(k: &ControllerKey, namespace: &str) -> Result<Value, Failure> {
+    let text = ck::key_list_yaml(std::slice::from_ref(k), namespace, DEFAULT_KEY_PREFIX)?;
+    let list = sealstrap::yaml::parse_documents(&text)
+        .map_err(|e| Failure::new(format!("internal: the key list does not parse: {e}")))?;
+    Ok(list[0]["items"][0].clone())
+}
+
+fn sealing_line(certs: &[&Certificate]) -> String {
+    match ck::sealing_key(certs.iter().copied()) {
+        Some(c) => format!(
+            "the controller seals with {} (newest NotBefore)",
+            c.fingerprint
+        ),
+        None => "no key".into(),
+    }
+}
+
+fn install(a: &KeyInstallArgs) -> CmdResult {
+    let keys = escrow_keys(&a.escrow, &a.identity.identity)?;
+    let ns = &a.cluster.controller_namespace;
+    let objects: Vec<Value> = keys
+        .iter()
+        .map(|k| secret_object(k, ns))
+        .collect::<Result<_, _>>()?;
+    let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
+    let cluster = cmd_cluster::connect(&opts)?;
+    for (k, obj) in keys.iter().zip(&objects) {
+        cluster.apply(obj, a.dry_run)?;
+        println!(
+            "{} secret {ns}/{}  {}",
+            if a.dry_run { "checked" } else { "applied" },
+            k.secret_name(DEFAULT_KEY_PREFIX),
+            k.cert.fingerprint
+        );
+    }
+    let certs: Vec<&Certificate> = keys.iter().map(|k| &k.cert).collect();
+    println!("{}", sealing_line(&certs));
+
+    let deployment = format!(
+        "/apis/apps/v1/namespaces/{ns}/deployments/{}",
+        a.cluster.controller_name
+    );
+    let what = sealstrap::cluster::What::new(
+        "get",
+        format!("deployment {ns}/{}", a.cluster.controller_name),
+    );
+    match cluster.get_json(&deployment, &what) {
+        Ok(_) if a.restart && !a.dry_run => {
+            let now = sealstrap::timefmt::rfc3339(super::now());
+            let patch = json!({"spec": {"template": {"metadata": {"annotations": {
+                "kubectl.kubernetes.io/restartedAt": now}}}}});
+            cluster.send(
+                http::Method::PATCH,
+                &deployment,
+                Some("application/strategic-merge-patch+json"),
+                serde_json::to_vec(&patch).unwrap_or_default(),
+                &sealstrap::cluster::What::new(
+                    "patch",
+                    format!("deployment {ns}/{}", a.cluster.controller_name),
+                ),
+            )?;
+            println!(
+                "restarted deployment {ns}/{}: the controller loads the keys as it starts",
+                a.cluster.controller_name
+            );
+        }
+        Ok(_) => {
+            eprintln!(
+                "the controller is running: it reads key Secrets only at start-up; restart it:\n  kubectl -n {ns} rollout restart deployment/{}\n(or run again with --restart)",
+                a.cluster.controller_name
+            );
+        }
+        Err(sealstrap::cluster::ClusterError::NotFound { .. }) => {
+            eprintln!(
+                "no deployment {ns}/{} yet: the controller will load these keys when it starts",
+                a.cluster.controller_name
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    print_chart_values(ns);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The controller's key Secrets, by label, in its namespace.
+fn cluster_key_secrets(
+    cluster: &sealstrap::cluster::Cluster,
+    ns: &str,
+) -> Result<Vec<Value>, Failure> {
+    let path = format!(
+        "/api/v1/namespaces/{ns}/secrets?labelSelector={}",
+        KEY_LABEL.replace('/', "%2F")
+    );
+    let what = sealstrap::cluster::What::new("list", format!("secrets in {ns}"));
+    let list = cluster.get_json(&path, &what)?;
+    Ok(list["items"].as_array().cloned().unwrap_or_default())
+}
+
+fn bundle_path(escrow: &Path, given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| escrow.parent().unwrap_or(Path::new(".")).join(CERT_NAME))
+}
+
+fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
+    let data = read_file(path, "certificate bundle")?;
+    ck::parse_cert_bundle(&data).map_err(|e| super::cert_failure(&path.display().to_string(), &e))
+}
+
+fn backup(a: &KeyBackupArgs) -> CmdResult {
+    let cert_path = bundle_path(&a.escrow, a.cert_file.as_deref());
+    let ns = &a.cluster.controller_namespace;
+    let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
+    let cluster = cmd_cluster::connect(&opts)?;
+    let items = cluster_key_secrets(&cluster, ns)?;
+    if a.check {
+        let committed = read_bundle(&cert_path)?;
+        let mut missing = 0;
+        for item in &items {
+            let name = item["metadata"]["name"].as_str().unwrap_or("(unnamed)");
+            let crt = item["data"]["tls.crt"]
+                .as_str()
+                .and_then(|b| {
+                    use base64::Engine as _;
+                    base64::engine::general_purpose::STANDARD.decode(b).ok()
+                })
+                .and_then(|pem| sealstrap::cert::parse(&pem).ok());
+            let Some(crt) = crt else {
+                return Err(Failure::new(format!(
+                    "secret {ns}/{name} has no readable tls.crt"
+                )));
+            };
+            if committed.iter().any(|c| c.fingerprint == crt.fingerprint) {
+                println!("OK      {ns}/{name}  {}", crt.fingerprint);
+            } else {
+                missing += 1;
+                println!("MISSING {ns}/{name}  {}", crt.fingerprint);
+            }
+        }
+        if missing > 0 {
+            return Err(Failure::new(format!(
+                "the cluster holds {missing} key(s) that {} lacks",
+                cert_path.display()
+            ))
+            .hint(format!(
+                "run `sealstrap key backup -i IDENTITY {}` and commit the result",
+                a.escrow.display()
+            )));
+        }
+        println!(
+            "every key in the cluster is escrowed ({} checked)",
+            items.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let from_cluster = ck::from_secrets(&items)?;
+    let mut keys = escrow_keys(&a.escrow, &a.identity.identity)?;
+    let data = read_file(&a.escrow, "escrow")?;
+    let armor = data.starts_with(b"-----BEGIN AGE");
+    let lock = if escrow::is_passphrase(&data)? {
+        Lock::Passphrase(passphrase(false)?)
+    } else {
+        let recipients_path = a
+            .escrow
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(RECIPIENTS_NAME);
+        Lock::Recipients(read_recipients(&recipients_path)?)
+    };
+    let added = ck::merge(&mut keys, from_cluster);
+    if added.is_empty() {
+        println!(
+            "nothing new: the escrow already holds all {} key(s) of the cluster",
+            items.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let plaintext = ck::key_list_yaml(&keys, ns, DEFAULT_KEY_PREFIX)?;
+    let sealed = lock.seal(plaintext.as_bytes(), armor)?;
+    let bundle = ck::cert_bundle(&keys);
+    let mut tx = Transaction::new();
+    tx.stage(&a.escrow, &sealed, Some(0o644))
+        .map_err(|e| super::io::io_failure("cannot write", &a.escrow, &e))?;
+    tx.stage(&cert_path, bundle.as_bytes(), Some(0o644))
+        .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
+    tx.commit()
+        .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
+    for f in &added {
+        println!("new     {f}");
+    }
+    println!(
+        "escrowed {} new key(s) into {} and {}; commit both",
+        added.len(),
+        a.escrow.display(),
+        cert_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(a: &KeyListArgs) -> CmdResult {
+    let certs: Vec<Certificate> = if a.identity.identity.is_empty()
+        && !(a.escrow.exists()
+            && escrow::is_passphrase(&read_file(&a.escrow, "escrow")?).unwrap_or(false)
+            && std::env::var_os("SEALSTRAP_PASSPHRASE").is_some())
+    {
+        let path = bundle_path(&a.escrow, a.cert_file.as_deref());
+        println!("# certificates in {} (no identity given)", path.display());
+        read_bundle(&path)?
+    } else {
+        println!("# keys in {}", a.escrow.display());
+        escrow_keys(&a.escrow, &a.identity.identity)?
+            .into_iter()
+            .map(|k| k.cert)
+            .collect()
+    };
+    let sealing = ck::sealing_key(certs.iter()).map(|c| c.fingerprint.clone());
+    let mut sorted: Vec<&Certificate> = certs.iter().collect();
+    sorted.sort_by_key(|c| c.not_before);
+    for c in sorted {
+        let mark = if Some(&c.fingerprint) == sealing.as_ref() {
+            "  <- seals"
+        } else {
+            ""
+        };
+        println!("{}{mark}", ck::describe(c));
+    }
+    Ok(ExitCode::SUCCESS)
+}

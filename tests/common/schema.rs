@@ -1,0 +1,365 @@
+//! A strict structural-schema checker for the manifests sealstrap writes, with nothing but the
+//! repository: the upstream CRD schemas and the core-kind schemas in `tests/data/schemas/`
+//! (see its README for sources and licenses).
+//!
+//! It checks what the API server checks with strict field validation: types, required fields,
+//! enums, unknown fields (an error unless the schema says `x-kubernetes-preserve-unknown-fields`
+//! or gives `additionalProperties`), `x-kubernetes-int-or-string` and `nullable`. On top, the
+//! rules the shared validator adds: DNS names, Secret data-key names, padded standard base64 for
+//! sealed values and `data`, the ClusterSecretStore admission rules, and kustomization
+//! resources that exist.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schemas")
+}
+
+struct Schemas {
+    /// `apiVersion/kind` → schema.
+    kinds: BTreeMap<String, Value>,
+    object_meta: Value,
+}
+
+fn schemas() -> &'static Schemas {
+    static S: OnceLock<Schemas> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut kinds = BTreeMap::new();
+        for f in [
+            "bitnami.com_sealedsecrets.yaml",
+            "external-secrets.io_clustersecretstores.yaml",
+            "external-secrets.io_externalsecrets.yaml",
+        ] {
+            let text = std::fs::read_to_string(schemas_dir().join(f)).unwrap();
+            let crd = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
+            let group = crd["spec"]["group"].as_str().unwrap();
+            let kind = crd["spec"]["names"]["kind"].as_str().unwrap();
+            for v in crd["spec"]["versions"].as_array().unwrap() {
+                if v["served"] != Value::Bool(true) {
+                    continue;
+                }
+                let name = v["name"].as_str().unwrap();
+                kinds.insert(
+                    format!("{group}/{name}/{kind}"),
+                    v["schema"]["openAPIV3Schema"].clone(),
+                );
+            }
+        }
+        let text = std::fs::read_to_string(schemas_dir().join("core-v1.yaml")).unwrap();
+        let core = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
+        for (k, v) in core["kinds"].as_object().unwrap() {
+            kinds.insert(k.clone(), v.clone());
+        }
+        Schemas {
+            kinds,
+            object_meta: core["ObjectMeta"].clone(),
+        }
+    })
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+fn is_dns_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+fn is_data_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c))
+}
+
+/// Checks `value` against a structural `schema`; pushes `path: problem` lines.
+fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        assert_eq!(r, "ObjectMeta");
+        return check(&schemas().object_meta, value, path, errors);
+    }
+    if value.is_null() {
+        if schema.get("nullable") != Some(&Value::Bool(true)) {
+            errors.push(format!("{path}: null is not allowed"));
+        }
+        return;
+    }
+    if schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
+        if !(value.is_i64() || value.is_u64() || value.is_string()) {
+            errors.push(format!("{path}: must be an integer or a string"));
+        }
+        return;
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+    }
+    let preserve = schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let Some(obj) = value.as_object() else {
+                errors.push(format!("{path}: must be an object"));
+                return;
+            };
+            for r in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let r = r.as_str().unwrap();
+                if !obj.contains_key(r) {
+                    errors.push(format!("{path}.{r}: required"));
+                }
+            }
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            for (k, v) in obj {
+                let sub = format!("{path}.{k}");
+                if let Some(s) = props.and_then(|p| p.get(k)) {
+                    check(s, v, &sub, errors);
+                } else if let Some(a) = additional.filter(|a| a.is_object()) {
+                    check(a, v, &sub, errors);
+                } else if additional == Some(&Value::Bool(true)) || preserve {
+                } else {
+                    errors.push(format!("{sub}: unknown field"));
+                }
+            }
+        }
+        Some("array") => {
+            let Some(items) = value.as_array() else {
+                errors.push(format!("{path}: must be an array"));
+                return;
+            };
+            if let Some(s) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    check(s, v, &format!("{path}[{i}]"), errors);
+                }
+            }
+        }
+        Some("string") => match value.as_str() {
+            None => errors.push(format!("{path}: must be a string")),
+            Some(s) => {
+                if schema.get("format").and_then(Value::as_str) == Some("byte")
+                    && STANDARD.decode(s).is_err()
+                {
+                    errors.push(format!("{path}: not padded standard base64"));
+                }
+            }
+        },
+        Some("integer") if !(value.is_i64() || value.is_u64()) => {
+            errors.push(format!("{path}: must be an integer"));
+        }
+        Some("boolean") if !value.is_boolean() => {
+            errors.push(format!("{path}: must be a boolean"));
+        }
+        Some("number") if !value.is_number() => {
+            errors.push(format!("{path}: must be a number"));
+        }
+        _ => {}
+    }
+}
+
+/// Checks one object; returns its problems.
+pub fn check_object(doc: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let (Some(api), Some(kind)) = (
+        doc.get("apiVersion").and_then(Value::as_str),
+        doc.get("kind").and_then(Value::as_str),
+    ) else {
+        return vec!["not a Kubernetes object (kind/apiVersion missing)".into()];
+    };
+    if api == "v1" && kind == "List" {
+        for (i, item) in doc["items"].as_array().into_iter().flatten().enumerate() {
+            errors.extend(
+                check_object(item)
+                    .into_iter()
+                    .map(|e| format!("items[{i}] {e}")),
+            );
+        }
+        return errors;
+    }
+    let key = format!("{api}/{kind}");
+    let Some(schema) = schemas().kinds.get(&key) else {
+        return vec![format!(
+            "no schema for {key}: sealstrap should not write this kind"
+        )];
+    };
+    // The API server validates metadata itself, not with the CRD schema.
+    let meta = doc.get("metadata").cloned().unwrap_or(Value::Null);
+    let mut body = doc.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("metadata");
+    }
+    let mut body_schema = schema.clone();
+    if let Some(p) = body_schema
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+    {
+        p.remove("metadata");
+    }
+    if let Some(r) = body_schema
+        .get_mut("required")
+        .and_then(Value::as_array_mut)
+    {
+        r.retain(|x| x != "metadata");
+    }
+    check(&body_schema, &body, kind, &mut errors);
+    if meta.is_null() {
+        errors.push("metadata: required".into());
+    } else {
+        check(&schemas().object_meta, &meta, "metadata", &mut errors);
+        match meta.get("name").and_then(Value::as_str) {
+            Some(n) if !is_dns_subdomain(n) => {
+                errors.push(format!("metadata.name {n:?} is not a DNS subdomain"))
+            }
+            None if meta.get("generateName").is_none() => {
+                errors.push("metadata.name is missing".into())
+            }
+            _ => {}
+        }
+        if let Some(ns) = meta.get("namespace").and_then(Value::as_str)
+            && !is_dns_label(ns)
+        {
+            errors.push(format!("metadata.namespace {ns:?} is not a DNS label"));
+        }
+    }
+    let keys_of = |v: Option<&Value>| -> Vec<(String, Value)> {
+        v.and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    };
+    match kind {
+        "Secret" => {
+            for field in ["data", "stringData"] {
+                for (k, _) in keys_of(doc.get(field)) {
+                    if !is_data_key(&k) {
+                        errors.push(format!("{field} key {k:?} is not a valid Secret key"));
+                    }
+                }
+            }
+        }
+        "SealedSecret" => {
+            for (k, v) in keys_of(doc.pointer("/spec/encryptedData")) {
+                if !is_data_key(&k) {
+                    errors.push(format!("encryptedData key {k:?} is not a valid Secret key"));
+                }
+                match v.as_str().map(|s| STANDARD.decode(s)) {
+                    Some(Ok(raw)) => {
+                        let rsa = raw
+                            .get(..2)
+                            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+                        if rsa.is_none_or(|r| raw.len() < 2 + r + 16) {
+                            errors.push(format!("encryptedData[{k}] is too short to be sealed"));
+                        }
+                    }
+                    _ => errors.push(format!("encryptedData[{k}] is not padded standard base64")),
+                }
+            }
+        }
+        "ClusterSecretStore" => {
+            if let Some(k8s) = doc.pointer("/spec/provider/kubernetes") {
+                if k8s.pointer("/server/caProvider").is_some_and(|ca| {
+                    ca.get("namespace")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                }) {
+                    errors.push(
+                        "caProvider.namespace must not be empty with ClusterSecretStore".into(),
+                    );
+                }
+                if k8s.pointer("/auth/serviceAccount").is_some_and(|sa| {
+                    sa.get("namespace")
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                }) {
+                    errors.push("auth.serviceAccount.namespace is empty".into());
+                }
+                if k8s.get("remoteNamespace").is_none() {
+                    errors.push("remoteNamespace is not set".into());
+                }
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+fn files_under(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|e| !e.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect();
+        entries.sort();
+        for e in entries {
+            files_under(&e, out);
+        }
+    } else if p
+        .extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+    {
+        out.push(p.to_path_buf());
+    }
+}
+
+/// Validates files and folders (`*.yaml`, `*.yml`, `*.json`); returns (all valid, report).
+pub fn validate(paths: &[&Path]) -> (bool, String) {
+    let mut files = Vec::new();
+    for p in paths {
+        assert!(p.exists(), "no such file or directory: {}", p.display());
+        files_under(p, &mut files);
+    }
+    let mut report = String::new();
+    let mut ok = true;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let docs = match sealstrap::yaml::parse_documents(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                report.push_str(&format!("INVALID {}: not YAML: {e}\n", f.display()));
+                ok = false;
+                continue;
+            }
+        };
+        let name = f.file_name().unwrap().to_string_lossy();
+        if name == "kustomization.yaml" || name == "kustomization.yml" {
+            for d in &docs {
+                for r in d["resources"].as_array().into_iter().flatten() {
+                    let r = r.as_str().unwrap_or_default();
+                    if !f.parent().unwrap().join(r).exists() {
+                        report.push_str(&format!(
+                            "INVALID {}: resource {r:?} does not exist\n",
+                            f.display()
+                        ));
+                        ok = false;
+                    }
+                }
+            }
+            continue;
+        }
+        for (i, d) in docs.iter().enumerate() {
+            for e in check_object(d) {
+                report.push_str(&format!("INVALID {}#{i}: {e}\n", f.display()));
+                ok = false;
+            }
+        }
+    }
+    report.push_str(&format!("{} file(s) checked\n", files.len()));
+    (ok, report)
+}
+
