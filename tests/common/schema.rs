@@ -362,4 +362,3 @@ pub fn validate(paths: &[&Path]) -> (bool, String) {
     report.push_str(&format!("{} file(s) checked\n", files.len()));
     (ok, report)
 }
-
