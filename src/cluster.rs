@@ -605,9 +605,19 @@ pub fn apply_rank(obj: &Value) -> Option<usize> {
         .position(|(a, k, _, _)| *a == api && *k == kind)
 }
 
+/// Kinds sealstrap writes to the cluster but never from a folder: `key install` applies the
+/// controller's key Secrets, while `apply` refuses any plaintext Secret it finds.
+const OTHER_KINDS: &[(&str, &str, &str, bool)] = &[("v1", "Secret", "secrets", true)];
+
 /// The REST path of an object.
 pub fn resource_path(obj: &Value) -> Result<String, String> {
-    let rank = apply_rank(obj).ok_or_else(|| {
+    let api = obj.get("apiVersion").and_then(Value::as_str);
+    let kind = obj.get("kind").and_then(Value::as_str);
+    let known = APPLY_ORDER
+        .iter()
+        .chain(OTHER_KINDS)
+        .find(|(a, k, _, _)| Some(*a) == api && Some(*k) == kind);
+    let (api, _, plural, namespaced) = *known.ok_or_else(|| {
         format!(
             "{}: sealstrap applies only {}",
             describe(obj),
@@ -618,7 +628,6 @@ pub fn resource_path(obj: &Value) -> Result<String, String> {
                 .join(", ")
         )
     })?;
-    let (api, _, plural, namespaced) = APPLY_ORDER[rank];
     let name = obj
         .pointer("/metadata/name")
         .and_then(Value::as_str)

@@ -114,9 +114,17 @@ fn parse_pem_keys(data: &[u8]) -> Result<Option<Vec<PrivateKey>>, KeyError> {
             "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&contents)
                 .map_err(|e| KeyError::new(format!("invalid PKCS#1 RSA private key: {e}")))?,
             "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&contents).map_err(|e| {
-                KeyError::new(format!(
-                    "not an RSA PKCS#8 private key ({e}); the controller's keys are RSA"
-                ))
+                // id-ecPublicKey (RFC 5480) and id-Ed25519 (RFC 8410) in the AlgorithmIdentifier.
+                let has = |oid: &[u8]| contents.windows(oid.len()).any(|w| w == oid);
+                if has(&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]) {
+                    KeyError::new("an EC private key (PKCS#8); the sealed-secrets controller's keys are RSA")
+                } else if has(&[0x06, 0x03, 0x2b, 0x65, 0x70]) {
+                    KeyError::new("an Ed25519 private key (PKCS#8); the sealed-secrets controller's keys are RSA")
+                } else {
+                    KeyError::new(format!(
+                        "not a usable RSA PKCS#8 private key ({e}); the controller's keys are RSA"
+                    ))
+                }
             })?,
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(KeyError::new(

@@ -74,7 +74,8 @@ fn wrong_key_and_bad_key_files() {
     let o = run(&["unseal", "--private-key", p(&ec), p(&f)], b"");
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("not an RSA PKCS#8 private key"),
+        stderr(&o)
+            .contains("an EC private key (PKCS#8); the sealed-secrets controller's keys are RSA"),
         "{}",
         stderr(&o)
     );
