@@ -775,7 +775,11 @@ certificates to the committed bundle; nothing in plaintext touches the disk. --c
 identity: it compares the cluster's certificates with the committed bundle and exits 1 when the
 cluster holds a key the escrow lacks (run it in CI).
 
+With no escrow yet, backup makes one from the cluster's keys for -r/-R/--passphrase (a
+controller that made its own key, before `key new` was ever run).
+
 Examples:
+  sealstrap key backup -r age1...                     # first escrow of a running controller
   sealstrap key backup -i key.txt
   sealstrap key backup --check")]
     Backup(KeyBackupArgs),
@@ -789,13 +793,10 @@ Examples:
     List(KeyListArgs),
 }
 
+/// Who can open a new escrow. Without any, an existing escrow keeps the recipients in its
+/// committed recipients file (or its passphrase).
 #[derive(Debug, Args)]
-pub struct KeyNewArgs {
-    #[command(flatten)]
-    pub files: KeyFiles,
-    /// The escrow file [default: OUT/controller-keys.age].
-    #[arg(long, value_name = "FILE")]
-    pub escrow: Option<PathBuf>,
+pub struct EscrowLockArgs {
     /// age X25519 recipient (age1...) that can open the escrow; repeatable.
     #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]
     pub recipients: Vec<String>,
@@ -808,6 +809,17 @@ pub struct KeyNewArgs {
     /// Write the escrow ASCII-armored (-----BEGIN AGE ENCRYPTED FILE-----).
     #[arg(short = 'a', long)]
     pub armor: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyNewArgs {
+    #[command(flatten)]
+    pub files: KeyFiles,
+    /// The escrow file [default: OUT/controller-keys.age].
+    #[arg(long, value_name = "FILE")]
+    pub escrow: Option<PathBuf>,
+    #[command(flatten)]
+    pub lock: EscrowLockArgs,
     #[command(flatten)]
     pub identity: IdentityArgs,
     /// Certificate common name (the controller's --my-cn); empty by default, as the controller.
@@ -857,6 +869,9 @@ pub struct KeyBackupArgs {
     /// The committed certificate bundle [default: beside the escrow, controller.crt].
     #[arg(long = "cert-file", value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
+    /// For a first backup (no escrow yet): who can open the new escrow.
+    #[command(flatten)]
+    pub lock: EscrowLockArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }

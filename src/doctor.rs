@@ -55,6 +55,32 @@ pub fn condition(obj: &Value, type_: &str) -> Option<(bool, String)> {
         })
 }
 
+/// Key custody: is the controller's current certificate one of the committed, escrowed ones
+/// (`controller.crt` beside the escrow)? `escrowed` is `None` when nothing is committed.
+pub fn key_custody_link(current: &str, bundle: &str, escrowed: Option<&[String]>) -> Link {
+    match escrowed {
+        None => Link::broken(
+            "key-custody",
+            format!(
+                "no escrowed controller key ({bundle} not found): the key {current} exists only in the cluster, and a rebuild loses every sealed value"
+            ),
+            "escrow the running controller's keys: `sealstrap key backup -r age1...` (or `--passphrase`), then commit the escrow and controller.crt",
+        ),
+        Some(fps) if fps.iter().any(|f| f == current) => Link::ok(
+            "key-custody",
+            format!("the current certificate {current} is escrowed ({bundle})"),
+        ),
+        Some(fps) => Link::broken(
+            "key-custody",
+            format!(
+                "the controller seals with {current}, which is not among the {} escrowed certificate(s) in {bundle}: a key renewal or a rebuild made a key that exists only in the cluster, and values sealed for it are lost in the next rebuild",
+                fps.len()
+            ),
+            "after a renewal: `sealstrap key backup -i IDENTITY` and commit; after a rebuild that made a fresh key: `sealstrap key install -i IDENTITY --restart`, so the escrowed key seals again",
+        ),
+    }
+}
+
 /// The controller's certificate against the fingerprints the folder was sealed for.
 pub fn controller_link(current: &str, folder: &[String]) -> Link {
     let others: Vec<&String> = folder.iter().filter(|f| f.as_str() != current).collect();
@@ -227,6 +253,20 @@ pub fn external_secret_links(store: &str, list: &Value) -> Vec<Link> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_custody_needs_the_current_certificate_escrowed() {
+        let fps = vec!["sha256:aa".to_string(), "sha256:bb".to_string()];
+        assert!(key_custody_link("sha256:bb", "c.crt", Some(&fps)).ok);
+        let l = key_custody_link("sha256:cc", "c.crt", Some(&fps));
+        assert!(!l.ok && l.detail.contains("not among the 2"), "{l:?}");
+        assert!(l.fix.unwrap().contains("key backup"));
+        let l = key_custody_link("sha256:cc", "c.crt", None);
+        assert!(
+            !l.ok && l.detail.contains("exists only in the cluster"),
+            "{l:?}"
+        );
+    }
     use serde_json::json;
 
     #[test]

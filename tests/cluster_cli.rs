@@ -508,17 +508,20 @@ fn healthy(out: &Path) -> Vec<Route> {
 #[test]
 fn doctor_reports_a_healthy_chain() {
     let (dir, out) = folder();
+    // The controller's key is escrowed: its certificate is in the committed bundle.
+    std::fs::write(out.join("controller.crt"), pem(CERT)).unwrap();
     let api = FakeApi::start(healthy(&out));
     let o = run_k(&api, dir.path(), &["doctor", p(&out)], b"");
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let table = stdout(&o);
     assert!(table.starts_with("STATUS"));
-    // controller + 5 SealedSecrets + 5 Secrets + rbac + store + 1 ExternalSecret
+    // controller + key custody + 5 SealedSecrets + 5 Secrets + rbac + store + 1 ExternalSecret
     assert_eq!(
         table.lines().filter(|l| l.starts_with("OK ")).count(),
-        14,
+        15,
         "{table}"
     );
+    assert!(table.contains("key-custody"), "{table}");
     assert!(!table.contains("c2VjcmV0") && !table.contains("secret\n"));
     let sar = api
         .requests()
@@ -542,6 +545,32 @@ fn doctor_reports_a_healthy_chain() {
     );
     let j: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(j["ok"], true);
+
+    // Key custody breaks when the controller seals with a key nobody escrowed (a renewal or a
+    // rebuild), and when nothing is escrowed at all.
+    std::fs::write(
+        out.join("controller.crt"),
+        pem("vectors/keys/other-4096.crt.pem"),
+    )
+    .unwrap();
+    let o = run_k(&api, dir.path(), &["doctor", p(&out)], b"");
+    assert_eq!(o.status.code(), Some(1));
+    let all = stdout(&o);
+    let broken: Vec<&str> = all.lines().filter(|l| !l.starts_with("OK ")).collect();
+    assert!(
+        all.contains("not among the 1 escrowed certificate(s)"),
+        "{all}"
+    );
+    assert!(all.contains("sealstrap key backup -i IDENTITY"), "{all}");
+    assert!(broken.len() >= 2, "{all}");
+    std::fs::remove_file(out.join("controller.crt")).unwrap();
+    let o = run_k(&api, dir.path(), &["doctor", p(&out)], b"");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("exists only in the cluster"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

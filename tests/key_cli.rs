@@ -742,6 +742,28 @@ fn key_backup_merges_the_clusters_keys_and_check_finds_what_is_missing() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("nothing new"), "{}", stdout(&o));
 
+    // A first backup of a controller that made its own key: a new escrow for -r.
+    let fresh = tempfile::tempdir().unwrap();
+    let (fid, frecipient) = identity(fresh.path(), "id.txt");
+    let o = run_k(&api, fresh.path(), &["key", "backup", "-r", &frecipient]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let fescrow = fresh.path().join("secret-source/controller-keys.age");
+    let fkeys = sealstrap::yaml::parse_documents(&decrypt(&fescrow, &fid)).unwrap();
+    assert_eq!(fkeys[0]["items"].as_array().unwrap().len(), 2);
+    assert!(
+        fresh
+            .path()
+            .join("secret-source/controller-keys.recipients")
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_to_string(fresh.path().join("secret-source/controller.crt"))
+            .unwrap()
+            .matches("BEGIN CERTIFICATE")
+            .count(),
+        2
+    );
+
     // The vector's values now unseal with the escrow alone.
     let sealed = data("vectors/sealedsecrets/strict-opaque.yaml");
     let o = run_in(

@@ -194,7 +194,25 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         &args.cluster.controller_namespace,
     ) {
         Ok(pem) => match cert::parse(pem.as_bytes()) {
-            Ok(c) => links.push(doctor::controller_link(&c.fingerprint, &folder_fps)),
+            Ok(c) => {
+                links.push(doctor::controller_link(&c.fingerprint, &folder_fps));
+                let bundle = args.dir.join(super::key::CERT_NAME);
+                let escrowed = match std::fs::read(&bundle) {
+                    Ok(data) => Some(
+                        sealstrap::controller_key::parse_cert_bundle(&data)
+                            .map_err(|e| super::cert_failure(&bundle.display().to_string(), &e))?
+                            .into_iter()
+                            .map(|c| c.fingerprint)
+                            .collect::<Vec<_>>(),
+                    ),
+                    Err(_) => None,
+                };
+                links.push(doctor::key_custody_link(
+                    &c.fingerprint,
+                    &bundle.display().to_string(),
+                    escrowed.as_deref(),
+                ));
+            }
             Err(e) => links.push(Link::broken(
                 "controller",
                 format!("served an unusable certificate: {e}"),

@@ -19,7 +19,9 @@ use zeroize::Zeroizing;
 
 use super::io::read_input;
 use super::{CmdResult, Failure, cluster as cmd_cluster};
-use crate::cli::{KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs};
+use crate::cli::{
+    EscrowLockArgs, KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs,
+};
 
 /// The escrow's file name beside the sealed output.
 pub const ESCROW_NAME: &str = "controller-keys.age";
@@ -173,6 +175,39 @@ fn read_recipients(path: &Path) -> Result<Vec<age::x25519::Recipient>, Failure> 
     })
 }
 
+/// Who can open the escrow: the flags, else the committed recipients file, else the existing
+/// escrow's passphrase.
+fn choose_lock(
+    a: &EscrowLockArgs,
+    recipients_path: &Path,
+    escrow_path: &Path,
+) -> Result<Lock, Failure> {
+    let mut lines: Vec<String> = a.recipients.clone();
+    for f in &a.recipients_files {
+        let text = read_file(f, "recipients file")?;
+        lines.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
+    }
+    let lock = if a.passphrase {
+        Lock::Passphrase(passphrase(true)?)
+    } else if !lines.is_empty() {
+        Lock::Recipients(escrow::parse_recipients(lines.iter().map(String::as_str))?)
+    } else if recipients_path.exists() {
+        Lock::Recipients(read_recipients(recipients_path)?)
+    } else if escrow_path.exists()
+        && escrow::is_passphrase(&read_file(escrow_path, "escrow")?).unwrap_or(false)
+    {
+        Lock::Passphrase(passphrase(false)?)
+    } else {
+        return Err(EscrowError::NoRecipients.into());
+    };
+    if let Lock::Recipients(r) = &lock
+        && r.is_empty()
+    {
+        return Err(EscrowError::NoRecipients.into());
+    }
+    Ok(lock)
+}
+
 /// Refuses to write a file that git would ignore: the user commits these.
 fn check_not_ignored(path: &Path) -> Result<(), Failure> {
     let dir = path
@@ -282,30 +317,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     } else {
         false
     };
-    let given: Vec<String> = a.recipients.clone();
-    let mut lines: Vec<String> = given;
-    for f in &a.recipients_files {
-        let text = read_file(f, "recipients file")?;
-        lines.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
-    }
-    let lock = if a.passphrase {
-        Lock::Passphrase(passphrase(true)?)
-    } else if !lines.is_empty() {
-        Lock::Recipients(escrow::parse_recipients(lines.iter().map(String::as_str))?)
-    } else if recipients_path.exists() {
-        Lock::Recipients(read_recipients(&recipients_path)?)
-    } else if escrow_path.exists()
-        && escrow::is_passphrase(&read_file(&escrow_path, "escrow")?).unwrap_or(false)
-    {
-        Lock::Passphrase(passphrase(false)?)
-    } else {
-        return Err(EscrowError::NoRecipients.into());
-    };
-    if let Lock::Recipients(r) = &lock
-        && r.is_empty()
-    {
-        return Err(EscrowError::NoRecipients.into());
-    }
+    let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
     for p in [&escrow_path, &cert_path] {
         check_not_ignored(p)?;
     }
@@ -325,7 +337,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let fingerprint = new_key.cert.fingerprint.clone();
     keys.push(new_key);
     let plaintext = ck::key_list_yaml(&keys, &a.controller_namespace, DEFAULT_KEY_PREFIX)?;
-    let sealed = lock.seal(plaintext.as_bytes(), a.armor || existing_armor)?;
+    let sealed = lock.seal(plaintext.as_bytes(), a.lock.armor || existing_armor)?;
     let bundle = ck::cert_bundle(&keys);
 
     // Write, all or nothing. The escrow is encrypted and meant for git: 0644 like any file.
@@ -537,19 +549,28 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     }
 
     let from_cluster = ck::from_secrets(&items)?;
-    let mut keys = escrow_keys(&a.escrow, &a.identity.identity)?;
-    let data = read_file(&a.escrow, "escrow")?;
-    let armor = data.starts_with(b"-----BEGIN AGE");
-    let lock = if escrow::is_passphrase(&data)? {
-        Lock::Passphrase(passphrase(false)?)
+    let dir = a
+        .escrow
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let recipients_path = dir.join(RECIPIENTS_NAME);
+    let first = !a.escrow.exists();
+    let (mut keys, armor) = if first {
+        (Vec::new(), a.lock.armor)
     } else {
-        let recipients_path = a
-            .escrow
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(RECIPIENTS_NAME);
-        Lock::Recipients(read_recipients(&recipients_path)?)
+        let data = read_file(&a.escrow, "escrow")?;
+        (
+            escrow_keys(&a.escrow, &a.identity.identity)?,
+            a.lock.armor || data.starts_with(b"-----BEGIN AGE"),
+        )
     };
+    let lock = choose_lock(&a.lock, &recipients_path, &a.escrow)?;
+    if first {
+        for p in [&a.escrow, &cert_path, &recipients_path] {
+            check_not_ignored(p)?;
+        }
+    }
     let added = ck::merge(&mut keys, from_cluster);
     if added.is_empty() {
         println!(
@@ -562,10 +583,20 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     let sealed = lock.seal(plaintext.as_bytes(), armor)?;
     let bundle = ck::cert_bundle(&keys);
     let mut tx = Transaction::new();
+    tx.create_dir_all(dir, None)
+        .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
     tx.stage(&a.escrow, &sealed, Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &a.escrow, &e))?;
     tx.stage(&cert_path, bundle.as_bytes(), Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
+    if let Lock::Recipients(r) = &lock {
+        tx.stage(
+            &recipients_path,
+            escrow::recipients_file(r).as_bytes(),
+            Some(0o644),
+        )
+        .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
+    }
     tx.commit()
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
     for f in &added {
