@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sealstrap::defaults;
 
 /// `0.1.0 (git 1a2b3c4d5e6f)`.
 pub const VERSION: &str = concat!(
@@ -181,6 +182,11 @@ Examples:
   kubeseal --cert pub.pem --merge-into sealed.yaml < extra-key.yaml
   kubeseal --recovery-unseal --recovery-private-key key.pem -f sealed.yaml"
 )]
+#[command(group(
+    clap::ArgGroup::new("mode")
+        .multiple(false)
+        .args(["raw", "merge_into", "recovery_unseal", "fetch_cert", "validate", "re_encrypt"])
+))]
 pub struct KubesealArgs {
     /// Certificate / public key file to seal with (PEM; a file:// URL also works).
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE")]
@@ -206,12 +212,13 @@ pub struct KubesealArgs {
         short = 'o',
         long = "format",
         env = "SEALED_SECRETS_FORMAT",
-        value_name = "FORMAT"
+        value_name = "FORMAT",
+        value_parser = parse_format
     )]
-    pub format: Option<String>,
+    pub format: Option<sealstrap::yaml::Format>,
     /// Scope: strict, namespace-wide or cluster-wide (default: the Secret's annotations, else strict).
-    #[arg(long, env = "SEALED_SECRETS_SCOPE", value_name = "SCOPE")]
-    pub scope: Option<String>,
+    #[arg(long, env = "SEALED_SECRETS_SCOPE", value_name = "SCOPE", value_parser = parse_scope)]
+    pub scope: Option<sealstrap::seal::Scope>,
     /// Name of the sealed secret (overrides metadata.name; required with --raw and strict scope).
     #[arg(long, env = "SEALED_SECRETS_NAME")]
     pub name: Option<String>,
@@ -272,7 +279,7 @@ pub struct KubesealArgs {
     #[arg(
         long = "controller-name",
         env = "SEALED_SECRETS_CONTROLLER_NAME",
-        default_value = "sealed-secrets-controller",
+        default_value = defaults::CONTROLLER_NAME,
         help_heading = "Cluster"
     )]
     pub controller_name: String,
@@ -280,7 +287,7 @@ pub struct KubesealArgs {
     #[arg(
         long = "controller-namespace",
         env = "SEALED_SECRETS_CONTROLLER_NAMESPACE",
-        default_value = "kube-system",
+        default_value = defaults::CONTROLLER_NAMESPACE,
         help_heading = "Cluster"
     )]
     pub controller_namespace: String,
@@ -349,9 +356,10 @@ pub struct KubesealArgs {
     #[arg(
         long = "request-timeout",
         env = "SEALED_SECRETS_REQUEST_TIMEOUT",
-        help_heading = "Cluster"
+        help_heading = "Cluster",
+        value_parser = sealstrap::cluster::parse_timeout
     )]
-    pub request_timeout: Option<String>,
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 fn parse_feature(s: &str) -> Result<sealstrap::contract::Feature, String> {
@@ -371,25 +379,25 @@ pub enum SummaryFormat {
 #[command(next_help_heading = "ESO wiring")]
 pub struct WiringArgs {
     /// Namespace that holds the source Secrets.
-    #[arg(long, default_value = "secret-source")]
+    #[arg(long, default_value = defaults::SOURCE_NAMESPACE)]
     pub source_namespace: String,
     /// Name of the ClusterSecretStore.
-    #[arg(long, default_value = "secret-store")]
+    #[arg(long, default_value = defaults::STORE_NAME)]
     pub store_name: String,
     /// Namespace ESO runs in.
-    #[arg(long, default_value = "external-secrets")]
+    #[arg(long, default_value = defaults::ESO_NAMESPACE)]
     pub eso_namespace: String,
     /// ServiceAccount (and Role) ESO reads the source namespace as.
-    #[arg(long, default_value = "eso-reader")]
+    #[arg(long, default_value = defaults::READER)]
     pub reader: String,
     /// API server URL as ESO sees it.
-    #[arg(long, default_value = "https://kubernetes.default.svc")]
+    #[arg(long, default_value = defaults::SERVER_URL)]
     pub server_url: String,
     /// ConfigMap in the ESO namespace holding the API server CA.
-    #[arg(long, default_value = "kube-root-ca.crt")]
+    #[arg(long, default_value = defaults::CA_CONFIGMAP)]
     pub ca_configmap: String,
     /// Key of the CA in that ConfigMap.
-    #[arg(long, default_value = "ca.crt")]
+    #[arg(long, default_value = defaults::CA_KEY)]
     pub ca_key: String,
 }
 
@@ -427,7 +435,7 @@ pub struct BootstrapArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Output folder (committed to git).
-    #[arg(long, default_value = "secret-source", value_name = "DIR")]
+    #[arg(long, default_value = defaults::OUT_DIR, value_name = "DIR")]
     pub out: PathBuf,
     /// Where the Dex admin password copy goes [default: secrets/ at the git root holding --out].
     #[arg(long, value_name = "DIR")]
@@ -532,10 +540,10 @@ pub struct PatchArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// ClusterSecretStore whose ExternalSecrets are patched.
-    #[arg(long, default_value = "secret-store")]
+    #[arg(long, default_value = defaults::STORE_NAME)]
     pub store: String,
     /// Data key to name in remoteRef.property.
-    #[arg(long, default_value = "value")]
+    #[arg(long, default_value = defaults::PROPERTY)]
     pub property: String,
     /// Change nothing; exit 1 listing every remoteRef still missing the property.
     #[arg(long, conflicts_with = "diff")]
@@ -602,12 +610,12 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub identity: IdentityArgs,
     /// The output folder of `seal`.
-    #[arg(default_value = "secret-source", value_name = "DIR")]
+    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
     pub dir: PathBuf,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Namespace of the source Secrets.
-    #[arg(long, default_value = "secret-source")]
+    #[arg(long, default_value = defaults::SOURCE_NAMESPACE)]
     pub source_namespace: String,
 }
 
@@ -631,10 +639,10 @@ pub struct ScanArgs {
     #[arg(long, env = "SEALSTRAP_CERT", value_name = "FILE")]
     pub cert: Option<PathBuf>,
     /// ClusterSecretStore for the ExternalSecret check.
-    #[arg(long, default_value = "secret-store")]
+    #[arg(long, default_value = defaults::STORE_NAME)]
     pub store: String,
     /// Data key for the ExternalSecret check.
-    #[arg(long, default_value = "value")]
+    #[arg(long, default_value = defaults::PROPERTY)]
     pub property: String,
     /// text (one line per finding) or json.
     #[arg(long, value_enum, default_value = "text")]
@@ -652,13 +660,13 @@ pub struct ClusterArgs {
     #[arg(long)]
     pub context: Option<String>,
     /// Timeout of every request (e.g. 30s, 1m).
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub request_timeout: String,
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = sealstrap::cluster::parse_timeout)]
+    pub request_timeout: std::time::Duration,
     /// Name of the sealed-secrets controller Service.
-    #[arg(long, default_value = "sealed-secrets-controller")]
+    #[arg(long, default_value = defaults::CONTROLLER_NAME)]
     pub controller_name: String,
     /// Namespace of the sealed-secrets controller.
-    #[arg(long, default_value = "kube-system")]
+    #[arg(long, default_value = defaults::CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
 }
 
@@ -674,7 +682,7 @@ Examples:
   sealstrap apply --dry-run secret-source/")]
 pub struct ApplyArgs {
     /// The output folder of `seal`.
-    #[arg(default_value = "secret-source", value_name = "DIR")]
+    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
     pub dir: PathBuf,
     /// Server-side dry run: the API server validates and admits, nothing is stored.
     #[arg(long)]
@@ -697,7 +705,7 @@ Examples:
   sealstrap doctor --output json secret-source/")]
 pub struct DoctorArgs {
     /// The output folder of `seal`.
-    #[arg(default_value = "secret-source", value_name = "DIR")]
+    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
     pub dir: PathBuf,
     /// table or json.
     #[arg(long, value_enum, default_value = "text")]
@@ -712,7 +720,7 @@ pub struct DoctorArgs {
 #[derive(Debug, Args)]
 pub struct KeyFiles {
     /// The sealed output folder the files sit in by default.
-    #[arg(long, default_value = "secret-source", value_name = "DIR")]
+    #[arg(long, default_value = defaults::OUT_DIR, value_name = "DIR")]
     pub out: PathBuf,
     /// The public certificate bundle (newest first) [default: OUT/controller.crt].
     #[arg(long = "cert-file", value_name = "FILE")]
@@ -829,7 +837,7 @@ pub struct KeyNewArgs {
     #[arg(long, default_value = "87600h", value_parser = parse_ttl, value_name = "DURATION")]
     pub ttl: i64,
     /// Namespace of the controller, written into the key Secrets.
-    #[arg(long, default_value = "kube-system")]
+    #[arg(long, default_value = defaults::CONTROLLER_NAMESPACE)]
     pub controller_namespace: String,
 }
 
@@ -838,7 +846,7 @@ pub struct KeyInstallArgs {
     /// The escrow [default: secret-source/controller-keys.age].
     #[arg(
         value_name = "ESCROW",
-        default_value = "secret-source/controller-keys.age"
+        default_value = defaults::ESCROW
     )]
     pub escrow: PathBuf,
     #[command(flatten)]
@@ -858,7 +866,7 @@ pub struct KeyBackupArgs {
     /// The escrow [default: secret-source/controller-keys.age].
     #[arg(
         value_name = "ESCROW",
-        default_value = "secret-source/controller-keys.age"
+        default_value = defaults::ESCROW
     )]
     pub escrow: PathBuf,
     #[command(flatten)]
@@ -881,7 +889,7 @@ pub struct KeyListArgs {
     /// The escrow [default: secret-source/controller-keys.age].
     #[arg(
         value_name = "ESCROW",
-        default_value = "secret-source/controller-keys.age"
+        default_value = defaults::ESCROW
     )]
     pub escrow: PathBuf,
     #[command(flatten)]
@@ -907,4 +915,57 @@ fn parse_ttl(s: &str) -> Result<i64, String> {
         return Err(format!("{s:?}: must be between 1h and 200y"));
     }
     Ok(secs)
+}
+
+/// kubeseal's `-o`: json or yaml.
+fn parse_format(s: &str) -> Result<sealstrap::yaml::Format, String> {
+    sealstrap::yaml::Format::parse(s)
+        .ok_or_else(|| format!("unsupported output format: {s} (use -o json or -o yaml)"))
+}
+
+/// kubeseal's `--scope`; empty means strict.
+fn parse_scope(s: &str) -> Result<sealstrap::seal::Scope, String> {
+    sealstrap::seal::Scope::parse(s).ok_or_else(|| {
+        format!("invalid --scope {s:?}: must be one of: strict, namespace-wide, cluster-wide")
+    })
+}
+
+/// What one kubeseal invocation does. The flags that choose a mode conflict with each other
+/// (clap's `mode` group), so exactly one applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubesealMode {
+    /// Seal Secrets from the input (the default).
+    Seal,
+    /// `--raw`: seal one value.
+    Raw,
+    /// `--merge-into FILE`.
+    MergeInto,
+    /// `--recovery-unseal`.
+    RecoveryUnseal,
+    /// `--fetch-cert`.
+    FetchCert,
+    /// `--validate`.
+    Validate,
+    /// `--re-encrypt`.
+    ReEncrypt,
+}
+
+impl KubesealArgs {
+    pub fn mode(&self) -> KubesealMode {
+        if self.raw {
+            KubesealMode::Raw
+        } else if self.merge_into.is_some() {
+            KubesealMode::MergeInto
+        } else if self.recovery_unseal {
+            KubesealMode::RecoveryUnseal
+        } else if self.fetch_cert {
+            KubesealMode::FetchCert
+        } else if self.validate {
+            KubesealMode::Validate
+        } else if self.re_encrypt {
+            KubesealMode::ReEncrypt
+        } else {
+            KubesealMode::Seal
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! The platform's secret contract: every backend key, who consumes it, when it is needed, and
 //! how its value is made. A static table with invariant tests; no I/O.
 //!
-//! Source: the platform's secrets document (shared/reference, sections "The secrets" and
-//! "Secret contract"), FACTS §7–8.
+//! Source: the platform's secrets page (sections "The secrets" and
+//! "Secret contract"); the rules behind it are in docs/format.md §6.
 
 /// Optional parts of the platform that bring their own secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -363,7 +363,7 @@ pub fn entry(key: &str) -> Option<&'static Entry> {
 pub const DEX_PASSWORD: &str = "dex-admin-password";
 pub const DEX_HASH: &str = "dex-admin-hash";
 
-/// What a provided value looks like to the loose checks of FACTS §8: `None` if it looks right,
+/// What a provided value looks like to the loose checks of docs/format.md §6: `None` if it looks right,
 /// else what was expected (a warning, never a refusal).
 pub fn unexpected_format(key: &str, value: &str) -> Option<&'static str> {
     let ok = match key {

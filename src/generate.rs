@@ -1,4 +1,4 @@
-//! Value generators, each in the format its consumer needs (FACTS §7–8). Randomness comes in as
+//! Value generators, each in the format its consumer needs (docs/format.md §6). Randomness comes in as
 //! an argument; every value lives in a zeroizing buffer.
 
 use base64::Engine as _;
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn oauth2_proxy_rules() {
-        // 32 hex characters decode as base64url to 24 bytes: AES-192, as FACTS §8 says.
+        // 32 hex characters decode as base64url to 24 bytes: AES-192 (docs/format.md §6).
         assert_eq!(cookie_secret_key_len(&"a".repeat(32)), Some(24));
         assert_eq!(cookie_secret_key_len("0123456789abcdef"), Some(16));
         // Standard base64 with + or / is not base64url and is not 16/24/32 raw bytes either.

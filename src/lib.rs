@@ -1,10 +1,26 @@
 //! sealstrap: offline secret bring-up for bare-metal Kubernetes.
 //!
-//! The library holds everything that does not touch the outside world: the sealed-secrets
-//! format ([`seal`]), certificates ([`cert`]), private keys ([`keys`]), Kubernetes objects and
-//! their deterministic rendering ([`objects`], [`yaml`]) and the `kubeseal` operations built on
-//! them ([`kubeseal`]). Only [`output`] writes files, and only the binary reads flags, the
-//! environment and the clock.
+//! The library is a pure core plus two I/O edges. Every module:
+//!
+//! | module | owns | I/O |
+//! |---|---|---|
+//! | [`seal`] | the sealed value format: seal/unseal one value, scopes and labels | none |
+//! | [`rsa`] | RSA-OAEP, key parsing and generation on aws-lc-rs | none |
+//! | [`cert`] | controller certificates: parse, check, fingerprint | none (`now` passed in) |
+//! | [`keys`] | private key files in every form kubeseal takes | none |
+//! | [`controller_key`] | the controller's key pairs: certificate template, key Secrets, key List | none |
+//! | [`escrow`] | the age-encrypted key escrow, in memory | none |
+//! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
+//! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
+//! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
+//! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
+//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
+//! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
+//! | [`timefmt`] | dates for messages and certificates | none |
+//! | [`output`] | atomic writes and multi-file transactions | files |
+//! | [`cluster`] | every request to the API server (the kube client behind the `cluster` feature) | network |
+//!
+//! Only the binary (`src/commands/`) reads flags, the environment, the clock and input files.
 #![forbid(unsafe_code)]
 
 pub mod bootstrap;
@@ -13,6 +29,7 @@ pub mod cluster;
 pub mod config;
 pub mod contract;
 pub mod controller_key;
+pub mod defaults;
 pub mod doctor;
 pub mod escrow;
 pub mod generate;

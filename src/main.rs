@@ -127,15 +127,9 @@ mod tests {
             "--raw",
             "--from-file",
             "k=v",
-            "--merge-into",
-            "m.yaml",
             "--allow-empty-data",
-            "--recovery-unseal",
             "--recovery-private-key",
             "a,b",
-            "--fetch-cert",
-            "--validate",
-            "--re-encrypt",
             "--controller-name",
             "ss",
             "--controller-namespace",
@@ -148,14 +142,32 @@ mod tests {
         .unwrap();
         assert_eq!(a.cert.as_deref(), Some("c.pem"));
         assert_eq!(a.recovery_private_key.len(), 2);
-        assert!(
-            a.raw
-                && a.allow_empty_data
-                && a.recovery_unseal
-                && a.fetch_cert
-                && a.validate
-                && a.re_encrypt
-        );
+        assert!(a.raw && a.allow_empty_data);
+        assert_eq!(a.mode(), crate::cli::KubesealMode::Raw);
+        // Each mode flag alone selects its mode; any two conflict (usage error).
+        use crate::cli::KubesealMode as M;
+        let modes: [(&[&str], M); 6] = [
+            (&["--raw"], M::Raw),
+            (&["--merge-into", "m.yaml"], M::MergeInto),
+            (&["--recovery-unseal"], M::RecoveryUnseal),
+            (&["--fetch-cert"], M::FetchCert),
+            (&["--validate"], M::Validate),
+            (&["--re-encrypt"], M::ReEncrypt),
+        ];
+        for (flags, mode) in &modes {
+            let mut argv = vec!["kubeseal"];
+            argv.extend_from_slice(flags);
+            let a = <KubesealArgs as clap::Parser>::try_parse_from(&argv).unwrap();
+            assert_eq!(a.mode(), *mode, "{flags:?}");
+            for (other, _) in modes.iter().filter(|(_, m)| m != mode) {
+                let mut both = argv.clone();
+                both.extend_from_slice(other);
+                let err = <KubesealArgs as clap::Parser>::try_parse_from(&both)
+                    .err()
+                    .unwrap_or_else(|| panic!("{both:?} must conflict"));
+                assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+            }
+        }
         assert_eq!(a.controller_name, "ss");
         let d = <KubesealArgs as clap::Parser>::try_parse_from(["kubeseal"]).unwrap();
         assert_eq!(d.controller_name, "sealed-secrets-controller");

@@ -6,6 +6,7 @@ use rand::CryptoRng;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
+use crate::defaults;
 use crate::objects::{self, Items, SecretDoc, Target};
 use crate::seal::{self, Scope};
 use crate::yaml;
@@ -15,7 +16,7 @@ pub const FINGERPRINT_ANNOTATION: &str = "sealstrap.dev/cert-fingerprint";
 /// Annotation recording whether the value was generated or provided.
 pub const ORIGIN_ANNOTATION: &str = "sealstrap.dev/origin";
 /// The data key every source Secret holds its value under (`remoteRef.property`).
-pub const VALUE_KEY: &str = "value";
+pub const VALUE_KEY: &str = crate::defaults::PROPERTY;
 
 pub const NAMESPACE_FILE: &str = "namespace.yaml";
 pub const RBAC_FILE: &str = "rbac.yaml";
@@ -45,13 +46,13 @@ pub struct Wiring {
 impl Default for Wiring {
     fn default() -> Self {
         Wiring {
-            source_namespace: "secret-source".into(),
-            store_name: "secret-store".into(),
-            eso_namespace: "external-secrets".into(),
-            reader: "eso-reader".into(),
-            server_url: "https://kubernetes.default.svc".into(),
-            ca_configmap: "kube-root-ca.crt".into(),
-            ca_key: "ca.crt".into(),
+            source_namespace: defaults::SOURCE_NAMESPACE.into(),
+            store_name: defaults::STORE_NAME.into(),
+            eso_namespace: defaults::ESO_NAMESPACE.into(),
+            reader: defaults::READER.into(),
+            server_url: defaults::SERVER_URL.into(),
+            ca_configmap: defaults::CA_CONFIGMAP.into(),
+            ca_key: defaults::CA_KEY.into(),
         }
     }
 }
@@ -85,7 +86,7 @@ pub fn namespace(w: &Wiring) -> Value {
 }
 
 /// ServiceAccount for ESO's reader, and a Role + RoleBinding that let it read the source
-/// namespace (ESO docs `provider/kubernetes.md`, FACTS §6).
+/// namespace (ESO docs `provider/kubernetes.md`; docs/format.md §5).
 pub fn rbac(w: &Wiring) -> Vec<Value> {
     vec![
         json!({

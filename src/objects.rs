@@ -1,6 +1,6 @@
 //! Kubernetes objects sealstrap reads and writes: Secret in, SealedSecret out, and back.
 //!
-//! The rules are the controller's and kubeseal's (FACTS §2, §4, §5): a Secret's `data` is
+//! The rules are the controller's and kubeseal's (docs/format.md §2–4): a Secret's `data` is
 //! base64, `stringData` is applied second; the SealedSecret's top-level metadata carries only
 //! name, namespace and the scope annotation; its template carries the Secret's metadata minus
 //! what the server set and what would leak (`last-applied-configuration`); unsealing takes the

@@ -25,8 +25,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            store: "secret-store".into(),
-            property: "value".into(),
+            store: crate::defaults::STORE_NAME.into(),
+            property: crate::defaults::PROPERTY.into(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! The controller keeps `tls.key` as PKCS#1 (`RSA PRIVATE KEY`, upstream
 //! `pkg/controller/keys.go` `writeKey`), while aws-lc-rs reads and writes PKCS#8 only; the two
 //! differ by a fixed wrapper (RFC 5208 `PrivateKeyInfo` around the RFC 8017 `RSAPrivateKey`),
-//! which [`wrap_pkcs1`] and [`unwrap_pkcs8`] add and remove. Private key bytes only ever sit in
+//! which `wrap_pkcs1` and `unwrap_pkcs8` add and remove. Private key bytes only ever sit in
 //! [`Zeroizing`] buffers, and no type here prints key material in `Debug`.
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};

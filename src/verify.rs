@@ -1,4 +1,4 @@
-//! The contract's rules for values (FACTS §7–8), checked on decrypted values in memory. Pure;
+//! The contract's rules for values (docs/format.md §6), checked on decrypted values in memory. Pure;
 //! the findings never contain a value.
 
 use base64::Engine as _;

@@ -33,8 +33,7 @@ pub fn opts(args: &ClusterArgs, overrides: Overrides) -> Result<ClusterOpts, Fai
     Ok(ClusterOpts {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
-        timeout: cluster::parse_timeout(&args.request_timeout)
-            .map_err(|e| Failure::usage(format!("--request-timeout: {e}")))?,
+        timeout: args.request_timeout,
         overrides,
     })
 }

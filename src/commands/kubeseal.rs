@@ -9,20 +9,32 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use sealstrap::kubeseal as ks;
 use sealstrap::objects::{SealRequest, scrub};
-use sealstrap::seal::Scope;
 use sealstrap::yaml::{self, Format};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::io::{io_failure, is_dash, read_input, read_text, same_file, write_output};
 use super::{CmdResult, Failure};
-use crate::cli::KubesealArgs;
+use crate::cli::{KubesealArgs, KubesealMode};
 
 const TTY_HINT: &str = "(tty detected: expecting json/yaml k8s resource in stdin)";
 
 /// Parses kubeseal's command line and runs it.
 pub fn run_args(args: Vec<OsString>) -> CmdResult {
-    let args = KubesealArgs::parse_from(args);
+    let args = match KubesealArgs::try_parse_from(args) {
+        Ok(a) => a,
+        // kubeseal reports an unknown output format as an error (exit 1) in its own wording;
+        // every other bad flag is a usage error (exit 2), as clap reports it.
+        Err(e)
+            if e.kind() == clap::error::ErrorKind::ValueValidation
+                && std::error::Error::source(&e)
+                    .is_some_and(|s| s.to_string().starts_with("unsupported output format")) =>
+        {
+            let msg = std::error::Error::source(&e).map(|s| s.to_string());
+            return Err(Failure::new(msg.unwrap_or_default()));
+        }
+        Err(e) => e.exit(),
+    };
     run(&args)
 }
 
@@ -40,11 +52,9 @@ fn cluster_opts(args: &KubesealArgs) -> Result<sealstrap::cluster::ClusterOpts, 
         client_key: args.client_key.clone(),
         insecure_skip_tls_verify: args.insecure_skip_tls_verify,
     };
-    let timeout = match &args.request_timeout {
-        Some(t) => sealstrap::cluster::parse_timeout(t)
-            .map_err(|e| Failure::usage(format!("--request-timeout: {e}")))?,
-        None => std::time::Duration::from_secs(30),
-    };
+    let timeout = args
+        .request_timeout
+        .unwrap_or(std::time::Duration::from_secs(30));
     Ok(sealstrap::cluster::ClusterOpts {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -88,20 +98,8 @@ fn sealed_input_json(args: &KubesealArgs) -> Result<Vec<u8>, Failure> {
 }
 
 pub fn run(args: &KubesealArgs) -> CmdResult {
-    let explicit_format = match &args.format {
-        Some(f) => Some(Format::parse(f).ok_or_else(|| {
-            Failure::new(format!("unsupported output format: {f}")).hint("use -o json or -o yaml")
-        })?),
-        None => None,
-    };
-    let scope = match &args.scope {
-        Some(s) => Some(Scope::parse(s).ok_or_else(|| {
-            Failure::usage(format!(
-                "invalid --scope {s:?}: must be one of: strict, namespace-wide, cluster-wide"
-            ))
-        })?),
-        None => None,
-    };
+    let explicit_format = args.format;
+    let scope = args.scope;
     if let (Some(input), Some(output)) = (&args.secret_file, &args.sealed_secret_file)
         && !is_dash(input)
         && same_file(input, output)
@@ -113,11 +111,12 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
         .hint("write the sealed output to another file"));
     }
 
-    if args.recovery_unseal {
+    let mode = args.mode();
+    if mode == KubesealMode::RecoveryUnseal {
         return recovery_unseal(args, explicit_format);
     }
 
-    if args.fetch_cert {
+    if mode == KubesealMode::FetchCert {
         let cluster = connect(args)?;
         let (pem, _) = super::cluster::fetch_checked(
             &cluster,
@@ -128,7 +127,7 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
         write_output(args.sealed_secret_file.as_deref(), pem.as_bytes(), None)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if args.validate {
+    if mode == KubesealMode::Validate {
         let body = sealed_input_json(args)?;
         let cluster = connect(args)?;
         return if cluster.verify_sealed(&args.controller_name, &args.controller_namespace, &body)? {
@@ -138,7 +137,7 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
                 .hint("it was sealed for a key the controller does not have, or renamed/moved (strict scope)"))
         };
     }
-    if args.re_encrypt {
+    if mode == KubesealMode::ReEncrypt {
         let body = sealed_input_json(args)?;
         let cluster = connect(args)?;
         let text =
@@ -172,7 +171,7 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
     let cert = certificate(args)?;
     let mut rng = UnwrapErr(SysRng);
 
-    if args.raw {
+    if mode == KubesealMode::Raw {
         let value = match &args.from_file {
             Some(spec) => {
                 // kubectl's --from-file form: [key=]path; the key is irrelevant to a raw value.

@@ -1,4 +1,9 @@
 //! Command implementations: the only place that reads files, the environment and the clock.
+//!
+//! One module per command family: `seal` (seal, rotate, reset-dex-admin), `key` (key
+//! new/install/backup/list), `kubeseal` (the drop-in), `unseal`, `reseal`, `verify`, `scan`,
+//! `patch` (patch-externalsecrets), `contract`, `cert` (cert inspect), `cluster` (cert fetch,
+//! apply, doctor and the connection flags); `io` holds the shared input/output helpers.
 
 pub mod cert;
 pub mod cluster;
