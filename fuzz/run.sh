@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 secs="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cert_pem manifests unseal private_keys patch config)
+[ ${#targets[@]} -gt 0 ] || targets=(cert_pem manifests unseal private_keys patch config scan)
 export RUSTC_BOOTSTRAP=1
 
 seed() {
@@ -29,6 +29,7 @@ for i,it in enumerate(items):
 " ;;
     patch) find ../tests/data/externalsecrets -name '*.y*ml' -exec cp {} "$d"/ \; ;;
     config) printf 'features: {identity: true, n8n: false}\ndns: {automate: true, provider: cloudflare}\n' > "$d/c1.yaml" ;;
+    scan) cp ../tests/data/vectors/keys/*.pem ../tests/data/externalsecrets/tree/*/*.yaml "$d"/ 2>/dev/null || true ;;
   esac
 }
 

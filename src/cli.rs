@@ -647,6 +647,9 @@ pub struct ScanArgs {
     /// text (one line per finding) or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
+    /// Do not count files that could not be read (permissions, not regular files) as findings.
+    #[arg(long)]
+    pub allow_skipped: bool,
 }
 
 /// How to reach the cluster and the controller.

@@ -15,6 +15,8 @@ pub enum Kind {
     SecretLikeValue,
     StaleSealedSecret,
     MissingProperty,
+    /// A file scan could not read (not a verdict on its content).
+    Skipped,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
             Kind::SecretLikeValue => "secret-like-value",
             Kind::StaleSealedSecret => "stale-sealed-secret",
             Kind::MissingProperty => "missing-property",
+            Kind::Skipped => "skipped",
         }
     }
 }
@@ -48,6 +51,66 @@ pub struct Options {
 /// Whether a file name is one `scan` parses as manifests.
 pub fn is_manifest_name(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+}
+
+/// How a file's bytes are read as text. Manifest rules need real text; value shapes and PEM
+/// keys are looked for in every file, whatever its encoding.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// UTF-8 (lossy), checked with every rule.
+    Text(String),
+    /// UTF-16 with a byte-order mark, decoded; checked with every rule.
+    Utf16(String),
+    /// Binary (NUL bytes): NULs become line breaks, checked for value shapes and keys only.
+    Binary(String),
+}
+
+/// Reads a file's bytes for scanning (pure). UTF-16 needs its byte-order mark; other files with
+/// NUL bytes are binary.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| {
+                let pair = [c[0], *c.get(1).unwrap_or(&0)];
+                if le {
+                    u16::from_le_bytes(pair)
+                } else {
+                    u16::from_be_bytes(pair)
+                }
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    if bytes.starts_with(&[0xff, 0xfe]) {
+        return Decoded::Utf16(utf16(true));
+    }
+    if bytes.starts_with(&[0xfe, 0xff]) {
+        return Decoded::Utf16(utf16(false));
+    }
+    if bytes.contains(&0) {
+        let replaced: Vec<u8> = bytes
+            .iter()
+            .map(|b| if *b == 0 { b'\n' } else { *b })
+            .collect();
+        return Decoded::Binary(String::from_utf8_lossy(&replaced).into_owned());
+    }
+    Decoded::Text(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Value shapes and PEM private keys, line by line (for binary files and streamed large ones).
+/// `first_line` is the 1-based number of the first line of `text`.
+pub fn scan_values(text: &str, first_line: usize) -> Vec<Finding> {
+    text.split('\n')
+        .enumerate()
+        .filter_map(|(i, l)| {
+            secret_like(l).map(|what| Finding {
+                line: first_line + i,
+                kind: Kind::SecretLikeValue,
+                message: format!("{what} in plain text"),
+            })
+        })
+        .collect()
 }
 
 /// Scans one file. `manifest` says whether to parse it as YAML/JSON manifests.
@@ -206,28 +269,29 @@ pub fn secret_like(line: &str) -> Option<&'static str> {
         if !boundary_before(i) {
             continue;
         }
-        let rest = &line[i..];
-        if rest.starts_with("sk-ant-") && run(i + 7, &is_token_char) >= 20 {
+        // Bytes, not `&line[i..]`: `i` may fall inside a multi-byte character.
+        let rest = &b[i..];
+        if rest.starts_with(b"sk-ant-") && run(i + 7, &is_token_char) >= 20 {
             return Some("an Anthropic API key (sk-ant-...)");
         }
-        if rest.starts_with("sk-") {
+        if rest.starts_with(b"sk-") {
             let n = run(i + 3, &|c| c.is_ascii_hexdigit());
             if n == 64 && b.get(i + 67).is_none_or(|c| !is_token_char(*c)) {
                 return Some("a LiteLLM master key (sk- + 64 hex)");
             }
         }
-        if rest.starts_with("hf_") {
+        if rest.starts_with(b"hf_") {
             let n = run(i + 3, &|c| c.is_ascii_alphabetic());
             if n == 34 && b.get(i + 37).is_none_or(|c| !is_token_char(*c)) {
                 return Some("a Hugging Face token (hf_...)");
             }
         }
-        if (rest.starts_with("cfut_") || rest.starts_with("cfat_"))
+        if (rest.starts_with(b"cfut_") || rest.starts_with(b"cfat_"))
             && run(i + 5, &is_token_char) >= 20
         {
             return Some("a Cloudflare API token");
         }
-        if (rest.starts_with("$2a$") || rest.starts_with("$2b$") || rest.starts_with("$2y$"))
+        if (rest.starts_with(b"$2a$") || rest.starts_with(b"$2b$") || rest.starts_with(b"$2y$"))
             && b.len() >= i + 7
             && b[i + 4].is_ascii_digit()
             && b[i + 5].is_ascii_digit()
@@ -269,6 +333,42 @@ mod tests {
         assert!(secret_like("name: litellm-master-key").is_none());
         assert!(secret_like("-----BEGIN RSA PRIVATE KEY-----").is_some());
         assert!(secret_like("-----BEGIN CERTIFICATE-----").is_none());
+    }
+
+    #[test]
+    fn multi_byte_characters_before_a_value_do_not_panic() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(secret_like(&format!("# café ✓ — password: {hex}")).is_some());
+        assert!(secret_like(&format!("é{hex}")).is_some());
+        for line in [
+            "ä",
+            "✓sk-",
+            "日本語 hf_",
+            "€$2a$",
+            "sk-ant-é",
+            "\u{1F600}cfut_",
+        ] {
+            let _ = secret_like(line);
+        }
+    }
+
+    #[test]
+    fn decoding_finds_keys_in_binary_and_utf16() {
+        let key = b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n\0";
+        let Decoded::Binary(t) = decode(key) else {
+            panic!("NUL means binary")
+        };
+        assert_eq!(scan_values(&t, 1).len(), 1);
+        let mut utf16 = vec![0xff, 0xfe];
+        for u in "kind: Secret\n-----BEGIN PRIVATE KEY-----\n".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        let Decoded::Utf16(t) = decode(&utf16) else {
+            panic!("BOM means UTF-16")
+        };
+        assert!(t.starts_with("kind: Secret"));
+        assert_eq!(scan_values(&t, 1)[0].line, 2);
+        assert_eq!(decode(b"plain"), Decoded::Text("plain".into()));
     }
 
     #[test]

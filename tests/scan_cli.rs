@@ -149,3 +149,94 @@ fn values_shaped_like_the_contracts_are_found_outside_sealed_files() {
     std::fs::write(dir.path().join(".gitignore"), "/secrets/\n/platform/.env\n").unwrap();
     assert!(scan(dir.path(), &[]).status.success());
 }
+
+/// Issue 12: lines with multi-byte characters before a match crashed scan (exit 101, with the
+/// line in the panic message); files with NUL bytes, UTF-16 files and files over 4 MiB were
+/// skipped and reported as clean; a file git lists but scan cannot read vanished silently.
+#[test]
+fn scan_reads_every_file_and_never_crashes() {
+    let hex = "0123456789abcdef".repeat(4);
+    let key = std::fs::read(vector_key("controller-2048.key.pem")).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "notes.md",
+            format!("Café ✓ — mot de passe : {hex}\n").into_bytes(),
+        ),
+        ("backup.pem.bin", [key.clone(), vec![0u8]].concat()),
+        ("utf16.yaml", {
+            let mut b = vec![0xff, 0xfe];
+            let text = format!(
+                "apiVersion: v1\nkind: Secret\nmetadata: {{name: a}}\nstringData: {{pw: {hex}}}\n"
+            );
+            for u in text.encode_utf16() {
+                b.extend_from_slice(&u.to_le_bytes());
+            }
+            b
+        }),
+        ("big.log", {
+            let mut b = "x".repeat(80).into_bytes();
+            b.push(b'\n');
+            let mut all = b.repeat(60_000);
+            all.extend_from_slice(&key);
+            all
+        }),
+    ];
+    for (name, bytes) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        std::fs::write(dir.path().join(name), &bytes).unwrap();
+        let o = run_in(dir.path(), &["scan"], b"", &[]);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{name}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stdout(&o).contains(name), "{name}: {}", stdout(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            !all.contains(&hex) && !all.contains("MII"),
+            "{name}: content printed"
+        );
+        assert!(!all.contains("panicked"), "{name}: {all}");
+    }
+    let big = {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let mut b = "y".repeat(100).into_bytes();
+        b.push(b'\n');
+        let mut all = b.repeat(50_000);
+        all.extend_from_slice(format!("token: sk-{hex}\n").as_bytes());
+        std::fs::write(dir.path().join("big.txt"), &all).unwrap();
+        let o = run_in(dir.path(), &["scan"], b"", &[]);
+        stdout(&o)
+    };
+    assert!(big.contains("big.txt:50001: secret-like-value"), "{big}");
+
+    // A tracked file that is no longer a regular file is reported, not dropped.
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    std::fs::write(dir.path().join("pipe.yaml"), "a: b\n").unwrap();
+    git(dir.path(), &["add", "pipe.yaml"]);
+    std::fs::remove_file(dir.path().join("pipe.yaml")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe.yaml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let o = run_in(dir.path(), &["scan"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("pipe.yaml:0: skipped: not scanned: not a regular file"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_in(dir.path(), &["scan", "--allow-skipped"], b"", &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("1 unreadable file(s) skipped"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -10,7 +10,7 @@ use super::io::{io_failure, write_stdout};
 use super::{CmdResult, Failure};
 use crate::cli::{ScanArgs, SummaryFormat};
 
-/// Largest file scanned; bigger ones are not configuration.
+/// Largest file checked with every rule; bigger ones are streamed for value shapes and keys.
 const MAX_FILE: u64 = 4 << 20;
 
 /// The files to scan. In a git work tree: tracked and untracked files git does not ignore
@@ -44,7 +44,9 @@ fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
                 .filter(|s| !s.is_empty())
                 .map(|s| top.join(String::from_utf8_lossy(s).as_ref()))
                 .map(|p| p.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(p))
-                .filter(|p| p.is_file())
+                // Everything git lists except folders (submodules) and files deleted from the
+                // work tree; what cannot be read is reported, not dropped.
+                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
                 .collect();
             files.sort();
             return Ok(files);
@@ -56,6 +58,54 @@ fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
         ));
     }
     super::io::collect_files(paths, &[])
+}
+
+/// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up
+/// to [`MAX_FILE`] get every rule; larger ones are streamed for value shapes and PEM keys, as
+/// are binary files. Messages never quote the content.
+fn scan_file(path: &Path, name: &str, opts: &Options) -> Result<Vec<scan::Finding>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_FILE {
+        return scan_large(path);
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    Ok(match scan::decode(&bytes) {
+        scan::Decoded::Text(t) | scan::Decoded::Utf16(t) => {
+            scan::scan_text(&t, scan::is_manifest_name(name), opts)
+        }
+        scan::Decoded::Binary(t) => scan::scan_values(&t, 1),
+    })
+}
+
+/// A large file, read in 1 MiB pieces cut at line ends, checked for value shapes and keys.
+fn scan_large(path: &Path) -> Result<Vec<scan::Finding>, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut found = Vec::new();
+    let mut line_no = 1;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // One line at most 1 MiB; a longer run is checked in 1 MiB pieces.
+        let n = std::io::Read::take(&mut reader, 1 << 20)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read it: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        let text = match scan::decode(&line) {
+            scan::Decoded::Text(t) | scan::Decoded::Utf16(t) | scan::Decoded::Binary(t) => t,
+        };
+        found.extend(scan::scan_values(text.trim_end_matches('\n'), line_no));
+        if line.ends_with(b"\n") {
+            line_no += 1;
+        }
+    }
+    Ok(found)
 }
 
 pub fn run(args: &ScanArgs) -> CmdResult {
@@ -87,24 +137,24 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     };
     let files = list_files(&args.paths)?;
     let mut all = Vec::new();
+    let mut skipped = 0;
     for f in &files {
-        let Ok(meta) = std::fs::metadata(f) else {
-            continue;
-        };
-        if meta.len() > MAX_FILE {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(f) else {
-            continue;
-        };
-        if bytes.contains(&0) {
-            continue; // binary
-        }
-        let text = String::from_utf8_lossy(&bytes);
         let name = f.display().to_string();
-        let manifest = scan::is_manifest_name(&name);
-        for finding in scan::scan_text(&text, manifest, &opts) {
-            all.push((name.clone(), finding));
+        match scan_file(f, &name, &opts) {
+            Ok(found) => all.extend(found.into_iter().map(|x| (name.clone(), x))),
+            Err(reason) => {
+                skipped += 1;
+                if !args.allow_skipped {
+                    all.push((
+                        name.clone(),
+                        scan::Finding {
+                            line: 0,
+                            kind: scan::Kind::Skipped,
+                            message: format!("not scanned: {reason}"),
+                        },
+                    ));
+                }
+            }
         }
     }
     let out = match args.output {
@@ -129,7 +179,15 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         )));
     }
     if args.output == SummaryFormat::Text {
-        eprintln!("sealstrap: {} file(s) scanned, nothing found", files.len());
+        eprintln!(
+            "sealstrap: {} file(s) scanned, nothing found{}",
+            files.len() - skipped,
+            if skipped > 0 {
+                format!(" ({skipped} unreadable file(s) skipped: --allow-skipped)")
+            } else {
+                String::new()
+            }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
