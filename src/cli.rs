@@ -248,6 +248,10 @@ pub struct KubesealArgs {
     /// Unseal SealedSecrets with private keys (offline recovery); prints the Secrets.
     #[arg(long = "recovery-unseal", env = "SEALED_SECRETS_RECOVERY_UNSEAL")]
     pub recovery_unseal: bool,
+    /// With --recovery-unseal: print plaintext even to a terminal (sealstrap's addition; kubeseal
+    /// prints it unasked).
+    #[arg(long, requires = "recovery_unseal")]
+    pub show: bool,
     /// Private key files for --recovery-unseal (comma-separated or repeated).
     #[arg(
         long = "recovery-private-key",

@@ -72,3 +72,79 @@ fn short_aes_session_keys_unseal_like_the_controller() {
         }
     }
 }
+
+/// Issue 12: `/dev/zero` as any input grew to the memory limit; a 200 MB provided value was
+/// sealed although a Secret holds at most 1 MiB. Every input now has a limit, named in the error.
+#[test]
+fn endless_and_oversized_inputs_are_refused_with_the_limit() {
+    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let dir = tempfile::tempdir().unwrap();
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors/keys/controller-4096.crt.pem");
+    let cert = cert.to_str().unwrap();
+    let big = dir.path().join("big-value");
+    std::fs::write(&big, vec![b'a'; (1 << 20) + 1]).unwrap();
+    let big_kv = format!("hf-token={}", big.display());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["cert", "inspect", "/dev/zero"], "larger than 16 MiB"),
+        (
+            vec!["kubeseal", "--cert", "/dev/zero", "-f", "/dev/null"],
+            "larger than 16 MiB",
+        ),
+        (
+            vec!["kubeseal", "--cert", cert, "-f", "/dev/zero"],
+            "larger than 16 MiB",
+        ),
+        (
+            vec![
+                "kubeseal",
+                "--cert",
+                cert,
+                "--raw",
+                "--name",
+                "n",
+                "-n",
+                "ns",
+                "--from-file",
+                "/dev/zero",
+            ],
+            "larger than 1 MiB",
+        ),
+        (
+            vec!["unseal", "--private-key", "/dev/zero", "/dev/null"],
+            "larger than 16 MiB",
+        ),
+        (
+            vec!["seal", "--cert", cert, "--config", "/dev/zero"],
+            "larger than 16 MiB",
+        ),
+        (
+            vec![
+                "seal",
+                "--cert",
+                cert,
+                "--with",
+                "hf",
+                "--value-file",
+                &big_kv,
+            ],
+            "larger than 1 MiB",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = std::process::Command::new(bin)
+            .args(&args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert!(
+        !dir.path().join("secret-source").exists(),
+        "nothing written"
+    );
+}

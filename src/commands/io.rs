@@ -13,14 +13,33 @@ pub fn is_dash(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-/// Reads a whole file, or stdin for `-`; the buffer is zeroized when dropped.
+/// Largest input file read whole: certificates, keys, configs, manifests and escrows are far
+/// smaller, and `/dev/zero` must not grow to the memory limit.
+pub const INPUT_LIMIT: u64 = 16 << 20;
+/// Largest single value: Kubernetes caps a whole Secret at 1 MiB.
+pub const VALUE_LIMIT: u64 = 1 << 20;
+
+/// Reads a whole file, or stdin for `-`, up to [`INPUT_LIMIT`]; the buffer is zeroized when
+/// dropped.
 pub fn read_input(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    read_limited(path, tty_hint, INPUT_LIMIT)
+}
+
+/// Reads a whole file, or stdin for `-`, refusing more than `limit` bytes (it reads at most one
+/// byte past the limit, so an endless input is refused quickly).
+pub fn read_limited(
+    path: Option<&Path>,
+    tty_hint: &str,
+    limit: u64,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let mut buf = Zeroizing::new(Vec::new());
-    match path {
+    let name = match path {
         Some(p) if !is_dash(p) => {
-            let mut f = std::fs::File::open(p).map_err(|e| io_failure("cannot read", p, &e))?;
-            f.read_to_end(&mut buf)
+            let f = std::fs::File::open(p).map_err(|e| io_failure("cannot read", p, &e))?;
+            f.take(limit + 1)
+                .read_to_end(&mut buf)
                 .map_err(|e| io_failure("cannot read", p, &e))?;
+            p.display().to_string()
         }
         _ => {
             let stdin = std::io::stdin();
@@ -29,9 +48,22 @@ pub fn read_input(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<Vec<u
             }
             stdin
                 .lock()
+                .take(limit + 1)
                 .read_to_end(&mut buf)
                 .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
+            "stdin".to_string()
         }
+    };
+    if buf.len() as u64 > limit {
+        return Err(Failure::new(format!(
+            "{name}: larger than {} MiB, the most sealstrap reads here",
+            limit >> 20
+        ))
+        .hint(if limit == VALUE_LIMIT {
+            "a Kubernetes Secret holds at most 1 MiB in all"
+        } else {
+            "is this the right file? (certificates, keys, configs and manifests are a few KiB)"
+        }));
     }
     Ok(buf)
 }

@@ -13,7 +13,9 @@ use sealstrap::yaml::{self, Format};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::io::{io_failure, is_dash, read_input, read_text, same_file, write_output};
+use super::io::{
+    VALUE_LIMIT, io_failure, is_dash, read_limited, read_text, same_file, write_output,
+};
 use super::{CmdResult, Failure};
 use crate::cli::{KubesealArgs, KubesealMode};
 
@@ -176,11 +178,12 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
             Some(spec) => {
                 // kubectl's --from-file form: [key=]path; the key is irrelevant to a raw value.
                 let path = spec.split_once('=').map(|(_, p)| p).unwrap_or(spec);
-                read_input(Some(Path::new(path)), TTY_HINT)?
+                read_limited(Some(Path::new(path)), TTY_HINT, VALUE_LIMIT)?
             }
-            None => read_input(
+            None => read_limited(
                 None,
                 "(tty detected: expecting the raw value on stdin; end with Ctrl-D)",
+                VALUE_LIMIT,
             )?,
         };
         let namespace = args
@@ -246,6 +249,13 @@ fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
         return Err(Failure::usage(
             "--recovery-unseal needs --recovery-private-key FILE[,FILE...]",
         ));
+    }
+    // kubeseal prints the plaintext to a terminal; sealstrap promises not to (SECURITY.md).
+    if args.sealed_secret_file.is_none() && !args.show && super::io::stdout_is_terminal() {
+        return Err(
+            Failure::new("refusing to print plaintext Secrets to a terminal")
+                .hint("write them to a file with -w FILE (mode 0600), pipe them, or pass --show"),
+        );
     }
     let keys = super::unseal::load_keys(
         &args.recovery_private_key,

@@ -146,8 +146,7 @@ pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
     let Some(path) = &args.config else {
         return Ok(None);
     };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| io_failure("cannot read config", path, &e))?;
+    let text = super::io::read_text(Some(path), "")?;
     EnvConfig::parse(&text).map(Some).map_err(|e| {
         Failure::new(format!("config {}: {e}", path.display()))
             .hint("fix the file, or leave out --config and choose with --with/--without")
@@ -248,8 +247,7 @@ fn read_value_file(spec: &str) -> Result<(String, Zeroizing<String>, Option<Stri
         ));
     }
     let path = Path::new(path);
-    let bytes =
-        Zeroizing::new(std::fs::read(path).map_err(|e| io_failure("cannot read", path, &e))?);
+    let bytes = super::io::read_limited(Some(path), "", super::io::VALUE_LIMIT)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Failure::new(format!(
             "--value-file {key}: {} is not UTF-8 text",
