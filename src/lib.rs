@@ -16,6 +16,7 @@
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
+//! | [`gitignore`] | lossless `.gitignore` rules | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
 //! | [`output`] | atomic writes and multi-file transactions | files |
 //! | [`cluster`] | every request to the API server (the kube client behind the `cluster` feature) | network |
@@ -33,6 +34,7 @@ pub mod defaults;
 pub mod doctor;
 pub mod escrow;
 pub mod generate;
+pub mod gitignore;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;

@@ -148,3 +148,90 @@ fn endless_and_oversized_inputs_are_refused_with_the_limit() {
         "nothing written"
     );
 }
+
+/// Issue 12: a `.gitignore` that was not UTF-8 (or unreadable) was replaced by one line, losing
+/// its rules; a symlinked `.gitignore` was followed; `--secrets-dir 'sec[prod]'` wrote a rule
+/// that did not match. Issue 10: `--secrets-dir .` left the copy committable.
+#[test]
+fn gitignore_edits_keep_every_byte_and_match_exactly() {
+    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors/keys/controller-4096.crt.pem");
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let seal = |dir: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["seal", "--cert", cert.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        std::process::Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .env("HOME", dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for (secrets_dir, copy) in [
+        ("sec[prod]", "sec[prod]/dex-admin-password"),
+        (".", "dex-admin-password"),
+        ("secret-source", "secret-source/dex-admin-password"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(git(dir.path(), &["init", "-q"]).status.success());
+        let before: &[u8] = b"# caf\xe9 (latin-1)\n.env\n*.key";
+        std::fs::write(dir.path().join(".gitignore"), before).unwrap();
+        let o = seal(dir.path(), &["--secrets-dir", secrets_dir]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let after = std::fs::read(dir.path().join(".gitignore")).unwrap();
+        assert_eq!(&after[..before.len()], before, "existing bytes kept");
+        assert!(dir.path().join(copy).is_file());
+        // git ignores exactly the copy: the copy is ignored, the sealed output is not.
+        let ignored = git(dir.path(), &["check-ignore", "-q", copy]);
+        assert!(
+            ignored.status.success(),
+            "{secrets_dir}: {copy} not ignored"
+        );
+        let sealed = git(
+            dir.path(),
+            &["check-ignore", "-q", "secret-source/kustomization.yaml"],
+        );
+        assert!(
+            !sealed.status.success(),
+            "{secrets_dir}: sealed output ignored"
+        );
+        let status = git(
+            dir.path(),
+            &["status", "--porcelain", "--untracked-files=all"],
+        );
+        let status = String::from_utf8_lossy(&status.stdout);
+        assert!(
+            !status
+                .lines()
+                .any(|l| l == format!("?? {copy}") || l == format!("?? \"{copy}\"")),
+            "{secrets_dir}: {status}"
+        );
+    }
+
+    // A symlinked .gitignore is refused, and nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(git(dir.path(), &["init", "-q"]).status.success());
+    std::fs::write(dir.path().join("elsewhere"), ".env\n").unwrap();
+    std::os::unix::fs::symlink("elsewhere", dir.path().join(".gitignore")).unwrap();
+    let o = seal(dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert!(
+        err.contains("/secrets/dex-admin-password"),
+        "the rule to add: {err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("elsewhere")).unwrap(),
+        b".env\n"
+    );
+    assert!(!dir.path().join("secret-source").exists());
+}

@@ -161,9 +161,9 @@ fn default_run_makes_every_random_entry_in_its_format() {
     );
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
-        "/secrets/\n"
+        "/secrets/dex-admin-password\n"
     );
-    assert!(stderr(&o).contains("added the secrets folder to"));
+    assert!(stderr(&o).contains("added a rule for the Dex admin password copy to"));
     assert!(stderr(&o).contains("nothing left to provide by hand"));
 }
 

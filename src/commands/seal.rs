@@ -584,13 +584,26 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             && !git_ignores(root, rel)
         {
             let gitignore = root.join(".gitignore");
-            let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
+            // Git does not follow a symlinked .gitignore; writing through it would change
+            // another file, and replacing it would drop its rules.
+            if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(Failure::new(format!(
+                    "{} is a symbolic link; git does not read it as a .gitignore, and sealstrap will not edit through it",
+                    gitignore.display()
+                ))
+                .hint(format!(
+                    "replace the link with a regular file, or add this line to your ignore rules yourself: {}",
+                    sealstrap::gitignore::exact_rule(&rel.to_string_lossy())
+                )));
             }
-            let dir_rel = rel.parent().unwrap_or(rel);
-            text.push_str(&format!("/{}/\n", dir_rel.display()));
-            files.push((gitignore.clone(), Zeroizing::new(text.into_bytes()), None));
+            let existing = match std::fs::read(&gitignore) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(io_failure("cannot read", &gitignore, &e)),
+            };
+            let rule = sealstrap::gitignore::exact_rule(&rel.to_string_lossy());
+            let text = sealstrap::gitignore::append_rule(&existing, &rule);
+            files.push((gitignore.clone(), Zeroizing::new(text), None));
             gitignore_added = Some(gitignore);
         }
         if restored.is_some() {
@@ -701,7 +714,7 @@ fn report(
             }
             if let Some(g) = &o.gitignore_added {
                 s.push_str(&format!(
-                    "{} the secrets folder to {} so git ignores the plaintext copy\n",
+                    "{} a rule for the Dex admin password copy to {} so git ignores the plaintext\n",
                     if args.dry_run { "would add" } else { "added" },
                     g.display()
                 ));
