@@ -146,7 +146,10 @@ pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
     let Some(path) = &args.config else {
         return Ok(None);
     };
-    let text = super::io::read_text(Some(path), "")?;
+    let text = super::io::read_text(Some(path), "").map_err(|f| Failure {
+        message: f.message.replacen("cannot read ", "cannot read config ", 1),
+        ..f
+    })?;
     EnvConfig::parse(&text).map(Some).map_err(|e| {
         Failure::new(format!("config {}: {e}", path.display()))
             .hint("fix the file, or leave out --config and choose with --with/--without")
