@@ -280,3 +280,107 @@ fn other_store_and_property_flags() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot read missing-dir"));
 }
+
+/// Issue 12: links inside a walked folder were skipped silently (so --check passed), a link
+/// given by name was replaced by a regular file, a read-only file was rewritten, and a failed
+/// write counted as a change.
+#[test]
+fn links_read_only_files_and_modes() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let es = std::fs::read_to_string(data("externalsecrets/tree/misc/already-patched.yaml"))
+        .unwrap()
+        .replace(", property: value", "")
+        .replace("property: value", "");
+    assert!(!es.contains("property"), "fixture without property");
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(tree.join("apps")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(tree.join("apps/real.yaml"), &es).unwrap();
+    std::fs::set_permissions(
+        tree.join("apps/real.yaml"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    symlink("apps/real.yaml", tree.join("inside-link.yaml")).unwrap();
+    std::fs::write(outside.join("far.yaml"), &es).unwrap();
+    symlink(outside.join("far.yaml"), tree.join("outside-link.yaml")).unwrap();
+
+    // --check: the link out of the tree is a finding, and named.
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--check", "tree"],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("outside-link.yaml: skipped: a link to"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Patch: the target inside the tree is patched once, through its own path; the links stay
+    // links; the file keeps its mode; the outside file is untouched.
+    let o = run_in(dir.path(), &["patch-externalsecrets", "tree"], b"", &[]);
+    assert!(
+        stderr(&o).contains("inside-link.yaml is a link to"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("1 changed"), "{}", stderr(&o));
+    assert!(
+        std::fs::read_to_string(tree.join("apps/real.yaml"))
+            .unwrap()
+            .contains("property: value")
+    );
+    assert!(
+        std::fs::symlink_metadata(tree.join("inside-link.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::metadata(tree.join("apps/real.yaml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("far.yaml")).unwrap(),
+        es
+    );
+
+    // A link given by name: its target is patched, the link stays a link.
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "tree/outside-link.yaml"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(tree.join("outside-link.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(outside.join("far.yaml"))
+            .unwrap()
+            .contains("property: value")
+    );
+
+    // A read-only file is refused and left alone, and not counted as changed.
+    let ro = dir.path().join("ro.yaml");
+    std::fs::write(&ro, &es).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let o = run_in(dir.path(), &["patch-externalsecrets", "ro.yaml"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is read-only"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 changed, 1 failed"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&ro).unwrap(), es);
+}

@@ -26,11 +26,23 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         store: args.store.clone(),
         property: args.property.clone(),
     };
-    let files = super::io::collect_files(&args.paths, &["yaml", "yml"])?;
+    let walk = super::io::walk_files(&args.paths, &["yaml", "yml"])?;
+    let files = &walk.files;
     let mut report = String::new();
     let mut diff = String::new();
     let (mut failed, mut missing, mut changed) = (0usize, 0usize, 0usize);
-    for file in &files {
+    for (link, target) in &walk.followed {
+        eprintln!(
+            "sealstrap: {} is a link to {}: patching the target",
+            link.display(),
+            target.display()
+        );
+    }
+    // A link that was not followed may hide an ExternalSecret: under --check that is a finding.
+    for (link, why) in &walk.skipped_links {
+        report.push_str(&format!("{}: skipped: {why}\n", link.display()));
+    }
+    for file in files {
         let name = file.display().to_string();
         let text = match std::fs::read(file) {
             Ok(b) => match String::from_utf8(b) {
@@ -80,14 +92,27 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             ));
         }
         if let Some(new_text) = &patched.text {
-            changed += 1;
             if args.diff {
                 diff.push_str(&patch::unified_diff(&name, &text, &patched.edits));
-            } else if !args.check
-                && let Err(e) = sealstrap::output::write_atomic(file, new_text.as_bytes(), None)
-            {
+                changed += 1;
+            } else if args.check {
+                changed += 1;
+            } else if std::fs::metadata(file).is_ok_and(|m| m.permissions().readonly()) {
                 failed += 1;
-                eprintln!("sealstrap: error: cannot write {name}: {e}; file left as it was");
+                eprintln!(
+                    "sealstrap: error: {name} is read-only; left as it was (make it writable to patch it)"
+                );
+            } else {
+                // write_atomic keeps the file's mode; only a write that succeeded is a change.
+                match sealstrap::output::write_atomic(file, new_text.as_bytes(), None) {
+                    Ok(()) => changed += 1,
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!(
+                            "sealstrap: error: cannot write {name}: {e}; file left as it was"
+                        );
+                    }
+                }
             }
         }
     }
@@ -103,13 +128,25 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         "changed"
     };
     eprintln!(
-        "sealstrap: {} file(s) read, {changed} {verb}, {failed} failed",
-        files.len()
+        "sealstrap: {} file(s) read, {changed} {verb}, {failed} failed{}",
+        files.len(),
+        if walk.skipped_links.is_empty() {
+            String::new()
+        } else {
+            format!(", {} link(s) skipped", walk.skipped_links.len())
+        }
     );
     if failed > 0 {
         return Err(Failure::new(format!(
             "{failed} file(s) could not be processed; see above"
         )));
+    }
+    if args.check && !walk.skipped_links.is_empty() {
+        return Err(Failure::new(format!(
+            "{} symbolic link(s) point outside the walked folders and were not checked",
+            walk.skipped_links.len()
+        ))
+        .hint("pass the link targets' folders too, or replace the links with the files"));
     }
     if args.check && missing > 0 {
         return Err(Failure {
