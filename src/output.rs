@@ -171,6 +171,17 @@ impl Transaction {
         let file_name = dest
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+        // A folder where the file goes would fail the rename after other files landed: refuse
+        // it now, before anything is replaced.
+        if fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                format!(
+                    "{} is a folder, where sealstrap writes a file",
+                    dest.display()
+                ),
+            ));
+        }
         let (tmp, mut file) = create_temp(&dir, file_name, mode.or(existing_mode(dest)))?;
         self.staged.push((tmp.clone(), dest.to_path_buf()));
         file.write_all(contents)?;
@@ -249,5 +260,387 @@ mod transaction_tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("secrets")]);
+    }
+}
+
+// --- Crash safety: a lock per output folder, an intent journal, and recovery ----------------
+//
+// A multi-file write goes through these steps (SECURITY.md, "After a crash"):
+//   1. lock the output folder (flock on the folder itself; a second run waits, then names the
+//      holder);
+//   2. stage every file beside its destination and fsync it (0600 from the first byte);
+//   3. write the intent journal (`<out>/.sealstrap-journal`, every temp → destination rename),
+//      fsync it and its folder;
+//   4. rename each file into place, fsync every folder touched, then remove the journal.
+// The next run, under the same lock, rolls a leftover journal forward (the journal exists only
+// once every file was staged) and removes temporary files no journal covers (a run killed while
+// staging: rolled back).
+
+/// The journal's file name inside the output folder.
+pub const JOURNAL_NAME: &str = ".sealstrap-journal";
+const JOURNAL_MAGIC: &str = "sealstrap-journal v1";
+
+/// Test hook (the crash-injection test and `tests/kill-loop.sh`): with
+/// `SEALSTRAP_TEST_CRASH_AFTER=k`, the process exits with status 99 right after the k-th step of
+/// a journaled write (each staged file, the journal, each rename, the journal's removal).
+fn crash_point() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STEP: AtomicU64 = AtomicU64::new(0);
+    let step = STEP.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(k) = std::env::var("SEALSTRAP_TEST_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        && k == step
+    {
+        std::process::exit(99);
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    File::open(dir)?.sync_all()
+}
+
+fn parent_dir(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(unix)]
+fn path_to_hex(p: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    hex::encode(p.as_os_str().as_bytes())
+}
+
+#[cfg(unix)]
+fn hex_to_path(s: &str) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(
+        &hex::decode(s).ok()?,
+    )))
+}
+
+impl Transaction {
+    /// Stages like [`Transaction::stage`], counting as one step of a journaled write.
+    pub fn stage_step(
+        &mut self,
+        dest: &Path,
+        contents: &[u8],
+        mode: Option<u32>,
+    ) -> io::Result<()> {
+        self.stage(dest, contents, mode)?;
+        crash_point();
+        Ok(())
+    }
+
+    /// Commits through an intent journal at `journal`, so a crash at any point leaves either
+    /// the old files (the next run removes the temporaries) or all the new ones (the next run
+    /// finishes the renames). Paths are made absolute.
+    #[cfg(unix)]
+    pub fn commit_journaled(mut self, journal: &Path) -> io::Result<()> {
+        let staged = std::mem::take(&mut self.staged);
+        let mut text = format!("{JOURNAL_MAGIC}\n");
+        let mut abs = Vec::new();
+        for (tmp, dest) in &staged {
+            let tmp = std::path::absolute(tmp)?;
+            let dest = std::path::absolute(dest)?;
+            text.push_str(&format!(
+                "rename {} {}\n",
+                path_to_hex(&tmp),
+                path_to_hex(&dest)
+            ));
+            abs.push((tmp, dest));
+        }
+        text.push_str("end\n");
+        let journal_dir = parent_dir(journal);
+        if let Err(e) =
+            write_atomic(journal, text.as_bytes(), Some(0o600)).and_then(|_| sync_dir(&journal_dir))
+        {
+            self.staged = staged;
+            let _ = fs::remove_file(journal);
+            return Err(e);
+        }
+        // From here on the write is decided: a failure leaves the journal for the next run.
+        self.done = true;
+        crash_point();
+        for (tmp, dest) in &abs {
+            fs::rename(tmp, dest).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot move {} into place: {e} (the next sealstrap run finishes the write)",
+                        dest.display()
+                    ),
+                )
+            })?;
+            crash_point();
+        }
+        let mut dirs: Vec<PathBuf> = abs.iter().map(|(_, d)| parent_dir(d)).collect();
+        dirs.sort();
+        dirs.dedup();
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        fs::remove_file(journal)?;
+        sync_dir(&journal_dir)?;
+        crash_point();
+        Ok(())
+    }
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Files moved into place from a leftover journal (an interrupted write finished).
+    pub rolled_forward: usize,
+    /// Temporary files of an interrupted run removed (its write never started).
+    pub removed_temps: Vec<PathBuf>,
+}
+
+/// Whether a file name is one of sealstrap's temporaries: `.<name>.<pid>.<n>.tmp`.
+pub fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '.');
+    let n = parts.next().unwrap_or("");
+    let pid = parts.next().unwrap_or("");
+    let base = parts.next().unwrap_or("");
+    !base.is_empty()
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Finishes or undoes an interrupted write. Call it holding the folder's lock: a leftover
+/// journal is rolled forward; then every temporary file in `dirs` is removed.
+#[cfg(unix)]
+pub fn recover(journal: &Path, dirs: &[PathBuf]) -> io::Result<Recovery> {
+    let mut rec = Recovery::default();
+    match fs::read_to_string(journal) {
+        Ok(text) => {
+            let mut lines = text.lines();
+            let complete = text.ends_with("end\n");
+            if lines.next() != Some(JOURNAL_MAGIC) || !complete {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is not a complete sealstrap journal; move it away and run again",
+                        journal.display()
+                    ),
+                ));
+            }
+            let mut touched = Vec::new();
+            for line in lines {
+                let mut f = line.split(' ');
+                if f.next() != Some("rename") {
+                    continue;
+                }
+                let (Some(tmp), Some(dest)) = (
+                    f.next().and_then(hex_to_path),
+                    f.next().and_then(hex_to_path),
+                ) else {
+                    continue;
+                };
+                if tmp.exists() {
+                    fs::rename(&tmp, &dest)?;
+                    rec.rolled_forward += 1;
+                }
+                touched.push(parent_dir(&dest));
+            }
+            touched.sort();
+            touched.dedup();
+            for d in &touched {
+                sync_dir(d)?;
+            }
+            fs::remove_file(journal)?;
+            sync_dir(&parent_dir(journal))?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if is_temp_name(&name.to_string_lossy()) && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                fs::remove_file(entry.path())?;
+                rec.removed_temps.push(entry.path());
+            }
+        }
+    }
+    Ok(rec)
+}
+
+/// An exclusive lock on an output folder for a whole run (read, plan, write), so two runs never
+/// interleave. The lock is `flock` on the folder itself: the kernel drops it when the process
+/// ends, however it ends, so a killed run never leaves a stale lock.
+pub struct FolderLock {
+    _dir: File,
+    path: PathBuf,
+    created: bool,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "{path} is being written by another sealstrap run{holder}; it did not finish within {secs} s"
+    )]
+    Busy {
+        path: String,
+        holder: String,
+        secs: u64,
+    },
+    #[error("cannot lock {path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+impl FolderLock {
+    /// Locks `dir` (creating it if missing; an empty folder this run created is removed again
+    /// if the run ends without writing into it), waiting up to `wait` for another run.
+    pub fn acquire(dir: &Path, wait: std::time::Duration) -> Result<FolderLock, LockError> {
+        let io_err = |source| LockError::Io {
+            path: dir.display().to_string(),
+            source,
+        };
+        let created = !dir.exists();
+        if created {
+            fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let file = File::open(dir).map_err(io_err)?;
+        let start = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(LockError::Busy {
+                        path: dir.display().to_string(),
+                        holder: lock_holder(dir)
+                            .map(|pid| format!(" (process {pid})"))
+                            .unwrap_or_default(),
+                        secs: wait.as_secs(),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io_err(e)),
+            }
+        }
+        Ok(FolderLock {
+            _dir: file,
+            path: dir.to_path_buf(),
+            created,
+        })
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        if self.created {
+            // Only removes it while empty: a run that wrote nothing leaves nothing behind.
+            let _ = fs::remove_dir(&self.path);
+        }
+    }
+}
+
+/// The process holding a flock on `dir`, from /proc/locks (Linux); `None` elsewhere.
+fn lock_holder(dir: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::metadata(dir).ok()?;
+        let ino = meta.ino();
+        let locks = fs::read_to_string("/proc/locks").ok()?;
+        // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:56789 0 EOF"
+        for line in locks.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() >= 6 && f[1] == "FLOCK" && f[5].rsplit(':').next() == Some(&ino.to_string())
+            {
+                return f[4].parse().ok();
+            }
+        }
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+#[cfg(all(test, unix))]
+mod journal_tests {
+    use super::*;
+
+    #[test]
+    fn temp_names() {
+        assert!(is_temp_name(".dex-admin-password.123.0.tmp"));
+        assert!(is_temp_name(".a.b.yaml.9.12.tmp"));
+        assert!(!is_temp_name("dex-admin-password"));
+        assert!(!is_temp_name(".x.tmp"));
+        assert!(!is_temp_name(".x.1.a.tmp"));
+    }
+
+    #[test]
+    fn a_journal_is_rolled_forward_and_stray_temps_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        fs::write(&a, b"old").unwrap();
+        let journal = dir.path().join(JOURNAL_NAME);
+        // Stage, then write the journal by hand as a crash after step 3 would leave it.
+        let mut t = Transaction::new();
+        t.stage(&a, b"new", None).unwrap();
+        let (tmp, _) = t.staged[0].clone();
+        t.done = true;
+        let text = format!(
+            "{JOURNAL_MAGIC}\nrename {} {}\nend\n",
+            path_to_hex(&std::path::absolute(&tmp).unwrap()),
+            path_to_hex(&std::path::absolute(&a).unwrap())
+        );
+        fs::write(&journal, text).unwrap();
+        fs::write(dir.path().join(".b.yaml.4242.0.tmp"), b"stray").unwrap();
+        let rec = recover(&journal, &[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(rec.rolled_forward, 1);
+        assert_eq!(rec.removed_temps.len(), 1);
+        assert_eq!(fs::read(&a).unwrap(), b"new");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.yaml")]);
+    }
+
+    #[test]
+    fn the_lock_excludes_a_second_holder_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let first = FolderLock::acquire(&out, std::time::Duration::ZERO).unwrap();
+        let err = FolderLock::acquire(&out, std::time::Duration::from_millis(100))
+            .err()
+            .unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("being written by another sealstrap run"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("process {}", std::process::id())),
+            "{msg}"
+        );
+        drop(first);
+        assert!(!out.exists(), "an empty folder this run created is removed");
+        let _again = FolderLock::acquire(&out, std::time::Duration::ZERO).unwrap();
     }
 }

@@ -241,3 +241,58 @@ pub fn collect_files(
 ) -> Result<Vec<std::path::PathBuf>, Failure> {
     Ok(walk_files(paths, exts)?.files)
 }
+
+/// How long a run waits for another run on the same folder.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Locks `out` for the whole run (reads, plan and write), then finishes an interrupted earlier
+/// write recorded in its journal, or removes the temporary files of one that never got that far
+/// (in `out` and `temp_dirs`), saying what it did. A dry run only says a journal is there.
+pub fn lock_and_recover(
+    out: &Path,
+    temp_dirs: &[std::path::PathBuf],
+    dry_run: bool,
+) -> Result<sealstrap::output::FolderLock, Failure> {
+    let lock = sealstrap::output::FolderLock::acquire(out, LOCK_WAIT).map_err(|e| {
+        Failure::new(e.to_string()).hint(
+            "wait for the other run to finish (or stop it); two runs on one folder would mix their values",
+        )
+    })?;
+    let journal = out.join(sealstrap::output::JOURNAL_NAME);
+    if dry_run {
+        if journal.exists() {
+            eprintln!(
+                "sealstrap: note: {} holds an interrupted write; a run without --dry-run finishes it",
+                out.display()
+            );
+        }
+        return Ok(lock);
+    }
+    let mut dirs = vec![out.to_path_buf()];
+    dirs.extend(temp_dirs.iter().cloned());
+    let rec = sealstrap::output::recover(&journal, &dirs).map_err(|e| {
+        Failure::new(format!(
+            "cannot finish the interrupted write recorded in {}: {e}",
+            journal.display()
+        ))
+        .hint("fix the cause named above and run again; the journal stays until the write is finished")
+    })?;
+    if rec.rolled_forward > 0 {
+        eprintln!(
+            "sealstrap: finished an interrupted write: moved {} staged file(s) into place",
+            rec.rolled_forward
+        );
+    }
+    if !rec.removed_temps.is_empty() {
+        eprintln!(
+            "sealstrap: removed {} temporary file(s) of an interrupted run (it had changed nothing): {}",
+            rec.removed_temps.len(),
+            rec.removed_temps
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(lock)
+}

@@ -309,6 +309,9 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         )));
     }
 
+    // One run at a time on the key files; finish an interrupted earlier write first.
+    let escrow_dir = parent_or_dot(&escrow_path);
+    let _lock = super::io::lock_and_recover(&escrow_dir, &[parent_or_dot(&cert_path)], false)?;
     // Read everything first: the existing escrow and its recipients.
     let mut keys = Vec::new();
     let existing_armor = if escrow_path.exists() {
@@ -348,19 +351,19 @@ fn new(a: &KeyNewArgs) -> CmdResult {
                 .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
         }
     }
-    tx.stage(&escrow_path, &sealed, Some(0o644))
+    tx.stage_step(&escrow_path, &sealed, Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &escrow_path, &e))?;
-    tx.stage(&cert_path, bundle.as_bytes(), Some(0o644))
+    tx.stage_step(&cert_path, bundle.as_bytes(), Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
     if let Lock::Recipients(r) = &lock {
-        tx.stage(
+        tx.stage_step(
             &recipients_path,
             escrow::recipients_file(r).as_bytes(),
             Some(0o644),
         )
         .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
     }
-    tx.commit()
+    tx.commit_journaled(&escrow_dir.join(sealstrap::output::JOURNAL_NAME))
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
 
     let how = match &lock {
@@ -555,6 +558,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let recipients_path = dir.join(RECIPIENTS_NAME);
+    let _lock = super::io::lock_and_recover(dir, &[parent_or_dot(&cert_path)], false)?;
     let first = !a.escrow.exists();
     let (mut keys, armor) = if first {
         (Vec::new(), a.lock.armor)
@@ -585,19 +589,19 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     let mut tx = Transaction::new();
     tx.create_dir_all(dir, None)
         .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
-    tx.stage(&a.escrow, &sealed, Some(0o644))
+    tx.stage_step(&a.escrow, &sealed, Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &a.escrow, &e))?;
-    tx.stage(&cert_path, bundle.as_bytes(), Some(0o644))
+    tx.stage_step(&cert_path, bundle.as_bytes(), Some(0o644))
         .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
     if let Lock::Recipients(r) = &lock {
-        tx.stage(
+        tx.stage_step(
             &recipients_path,
             escrow::recipients_file(r).as_bytes(),
             Some(0o644),
         )
         .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
     }
-    tx.commit()
+    tx.commit_journaled(&dir.join(sealstrap::output::JOURNAL_NAME))
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
     for f in &added {
         println!("new     {f}");
@@ -639,4 +643,12 @@ fn list(a: &KeyListArgs) -> CmdResult {
         println!("{}{mark}", ck::describe(c));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The folder holding `p` (`.` for a bare file name).
+fn parent_or_dot(p: &Path) -> PathBuf {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }

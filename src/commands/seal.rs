@@ -13,7 +13,7 @@ use sealstrap::cert::Certificate;
 use sealstrap::config::EnvConfig;
 use sealstrap::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Source};
 use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
-use sealstrap::output::Transaction;
+use sealstrap::output::{FolderLock, JOURNAL_NAME, Transaction};
 use sealstrap::{objects, timefmt, yaml};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -474,7 +474,20 @@ struct Outcome {
     out: PathBuf,
 }
 
+/// Locks the output folder for the whole run and finishes (or undoes) an interrupted earlier
+/// write; every read, the plan and the write happen under this lock.
+fn lock_and_recover(args: &BootstrapArgs) -> Result<FolderLock, Failure> {
+    let (copy, root) = dex_copy_path(args, &args.out);
+    let mut dirs = vec![
+        args.out.join("sealed"),
+        copy.parent().map(Path::to_path_buf).unwrap_or_default(),
+    ];
+    dirs.extend(root);
+    super::io::lock_and_recover(&args.out, &dirs, args.dry_run)
+}
+
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
+    let _lock = lock_and_recover(args)?;
     let mut ctx = load_context(args)?;
     let mut selection = selection(&args.selection, ctx.config.as_ref());
     let empty = BTreeSet::new();
@@ -629,12 +642,12 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
                         .hint("nothing was changed: every file is staged before any is replaced")
                 })?;
             }
-            tx.stage(path, contents, *mode).map_err(|e| {
+            tx.stage_step(path, contents, *mode).map_err(|e| {
                 io_failure("cannot write", path, &e)
                     .hint("nothing was changed: every file is staged before any is replaced")
             })?;
         }
-        tx.commit()
+        tx.commit_journaled(&ctx.out.join(JOURNAL_NAME))
             .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
         written = files
             .iter()
