@@ -463,6 +463,9 @@ pub struct BootstrapArgs {
     /// Compute and report everything, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Tighten an existing secrets folder that other users can enter to 0700 (otherwise refused).
+    #[arg(long)]
+    pub fix_permissions: bool,
     #[command(flatten)]
     pub wiring: WiringArgs,
 }

@@ -150,10 +150,11 @@ impl Transaction {
         for d in missing.into_iter().rev() {
             fs::create_dir(&d)?;
             self.created_dirs.push(d.clone());
+            // Set explicitly, whatever the umask (under umask 000 a folder would be 0777).
             #[cfg(unix)]
-            if let Some(m) = mode {
+            {
                 use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(&d, fs::Permissions::from_mode(m))?;
+                fs::set_permissions(&d, fs::Permissions::from_mode(mode.unwrap_or(0o755)))?;
             }
             #[cfg(not(unix))]
             let _ = mode;
@@ -517,6 +518,11 @@ impl FolderLock {
         let created = !dir.exists();
         if created {
             fs::create_dir_all(dir).map_err(io_err)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).map_err(io_err)?;
+            }
         }
         let file = File::open(dir).map_err(io_err)?;
         let start = std::time::Instant::now();

@@ -235,3 +235,79 @@ fn gitignore_edits_keep_every_byte_and_match_exactly() {
     );
     assert!(!dir.path().join("secret-source").exists());
 }
+
+/// Issue 12: an existing world-writable `secrets/`, or a `secrets` symlink, was used as it was;
+/// under umask 000 the new folders were 0777.
+#[test]
+fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors/keys/controller-2048.crt.pem");
+    let seal = |dir: &std::path::Path, extra: &[&str], umask: &str| {
+        let script = format!(
+            "umask {umask} && exec \"$0\" seal --cert \"$1\" --bcrypt-cost 10 {}",
+            extra.join(" ")
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &script, bin, cert.to_str().unwrap()])
+            .current_dir(dir)
+            .env("HOME", dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let init = |dir: &std::path::Path| {
+        assert!(
+            std::process::Command::new("git")
+                .args(["init", "-q"])
+                .current_dir(dir)
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("secrets"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let o = seal(dir.path(), &[], "022");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("has mode 0777") && err.contains("--fix-permissions"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("secret-source").exists(),
+        "nothing written"
+    );
+    let o = seal(dir.path(), &["--fix-permissions"], "022");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&dir.path().join("secrets")), 0o700);
+
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("secrets")).unwrap();
+    let o = seal(dir.path(), &["--fix-permissions"], "022");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let o = seal(dir.path(), &[], "000");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(mode(&dir.path().join("secrets")), 0o700);
+    assert_eq!(mode(&dir.path().join("secrets/dex-admin-password")), 0o600);
+    assert_eq!(mode(&dir.path().join("secret-source")), 0o755);
+    assert_eq!(mode(&dir.path().join("secret-source/sealed")), 0o755);
+}

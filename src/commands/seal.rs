@@ -427,6 +427,46 @@ fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>)
     (secrets_dir.join(DEX_COPY_NAME), root)
 }
 
+/// The folder of the plaintext Dex copy must be a real folder that only its owner can change: a
+/// symlink could send the password anywhere, and in a folder others can write to they can swap
+/// the file (the copy itself is always 0600). `--fix-permissions` tightens it to 0700.
+fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(dir) = copy.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return Ok(()); // created 0700 by this run
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Failure::new(format!(
+            "{} is a symbolic link; sealstrap writes the plaintext Dex admin password only into a real folder",
+            dir.display()
+        ))
+        .hint("replace the link with a folder (mode 0700), or choose one with --secrets-dir"));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o022 != 0 {
+        if !fix {
+            return Err(Failure::new(format!(
+                "{} has mode {mode:04o}: other users can write there and could swap or read the plaintext Dex admin password",
+                dir.display()
+            ))
+            .hint(format!(
+                "run `chmod 700 {}` or pass --fix-permissions",
+                dir.display()
+            )));
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| io_failure("cannot change the mode of", dir, &e))?;
+        eprintln!(
+            "sealstrap: tightened {} from {mode:04o} to 0700",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Decrypts the sealed Dex admin password with `--private-key`.
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
@@ -625,6 +665,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         if restored.is_some() {
             notes.push(format!("restored {} from its sealed copy", copy.display()));
         }
+        check_secrets_dir(&copy, args.fix_permissions)?;
         let contents = Zeroizing::new(pw.as_bytes().to_vec());
         files.push((copy.clone(), contents, Some(0o600)));
         dex_copy = Some(copy);
