@@ -12,7 +12,21 @@ use clap::Parser;
 
 use commands::Failure;
 
+/// No core dump: a crash (or a signal such as SIGQUIT) must not write values, session keys or
+/// private keys held in memory to disk. Soft and hard limit 0, so no child can raise it again.
+fn disable_core_dumps() {
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+}
+
 fn main() -> ExitCode {
+    disable_core_dumps();
     let args: Vec<OsString> = std::env::args_os().collect();
     let invoked_as = args
         .first()

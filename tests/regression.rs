@@ -311,3 +311,36 @@ fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
     assert_eq!(mode(&dir.path().join("secret-source")), 0o755);
     assert_eq!(mode(&dir.path().join("secret-source/sealed")), 0o755);
 }
+
+/// Issue 12: core dumps are disabled while plaintext is in memory (RLIMIT_CORE soft and hard 0),
+/// read from /proc/PID/limits of a sealstrap waiting for a Secret on stdin.
+#[test]
+fn core_dumps_are_disabled() {
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors/keys/controller-2048.crt.pem");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+        .args(["kubeseal", "--cert", cert.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits = format!("/proc/{}/limits", child.id());
+    let mut line = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let text = std::fs::read_to_string(&limits).unwrap_or_default();
+        line = text
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or("")
+            .to_string();
+        if line.split_whitespace().nth(4) == Some("0") {
+            break;
+        }
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{line}");
+}
