@@ -87,6 +87,27 @@ impl ObjectError {
 }
 
 /// Whether `s` is a valid DNS-1123 subdomain (Secret and SealedSecret names).
+/// A field that must be a string but is not: say what it is (YAML reads `name: 12345` as a
+/// number and `name: yes` as a boolean) and how to quote it. Never echoes strings.
+fn not_a_string(at: &str, field: &str, v: &Value) -> ObjectError {
+    let found = match v {
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+        Value::Null | Value::String(_) => "nothing usable".into(),
+    };
+    let shown = match v {
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => "...".into(),
+    };
+    ObjectError::new(format!("{at}: {field} must be a string, found {found}")).with_hint(format!(
+        "quote it: {}: \"{shown}\"",
+        field.rsplit('.').next().unwrap_or(field)
+    ))
+}
+
 pub fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
@@ -332,6 +353,9 @@ pub fn resolve(
             .insert("name".into(), Value::String(name.clone()));
     }
     let Some(name) = secret.name().map(str::to_string) else {
+        if let Some(other) = secret.metadata.get("name").filter(|v| !v.is_null()) {
+            return Err(not_a_string(&at, "metadata.name", other));
+        }
         return Err(
             ObjectError::new(format!("{at}: missing metadata.name in input Secret"))
                 .with_hint("set metadata.name, or pass --name"),
@@ -524,6 +548,9 @@ pub fn parse_sealed_secret(doc: &Value, index: usize) -> Result<SealedDoc, Objec
         Some(&name).filter(|n| !n.is_empty()).map(|s| s.as_str()),
     );
     if name.is_empty() {
+        if let Some(other) = doc.pointer("/metadata/name").filter(|v| !v.is_null()) {
+            return Err(not_a_string(&at, "metadata.name", other));
+        }
         return Err(ObjectError::new(format!("{at}: missing metadata.name")));
     }
     let namespace = doc

@@ -85,6 +85,16 @@ fn json_error_kind(e: &serde_json::Error) -> String {
 /// serde-saphyr's message with snippets off: "line L column C: what".
 fn yaml_error_text(e: &serde_saphyr::Error) -> String {
     let s = e.to_string();
+    // serde-saphyr's alias budget ("billion laughs") prints its limit as Rust debug output.
+    if let Some(pos) = s.find("budget breached") {
+        let at = s[pos..]
+            .find(" at line ")
+            .map(|i| s[pos + i..].split(" (").next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        return format!(
+            "the document expands through aliases (&anchor/*alias) past sealstrap's limit{at}; a Kubernetes manifest never needs that many"
+        );
+    }
     let s = s.strip_prefix("error: ").unwrap_or(&s);
     // Keep only the first line: with snippets disabled that is the whole message.
     s.lines().next().unwrap_or("syntax error").to_string()

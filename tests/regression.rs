@@ -344,3 +344,44 @@ fn core_dumps_are_disabled() {
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{line}");
 }
+
+/// Issue 12: `name: 12345` said "missing metadata.name", and an alias bomb printed serde-saphyr's
+/// Rust debug output (`Nodes { nodes: 250001 }`).
+#[test]
+fn messages_say_what_is_wrong_in_words() {
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/vectors/keys/controller-2048.crt.pem");
+    let run = |input: &[u8]| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+            .args(["kubeseal", "--cert", cert.to_str().unwrap()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let err = run(b"apiVersion: v1\nkind: Secret\nmetadata: {name: 12345}\nstringData: {a: b}\n");
+    assert!(
+        err.contains("metadata.name must be a string, found the number 12345"),
+        "{err}"
+    );
+    assert!(err.contains("quote it: name: \"12345\""), "{err}");
+    let mut bomb = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+    for i in 1..9 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 10].join(",")
+        ));
+    }
+    let err = run(bomb.as_bytes());
+    assert!(err.contains("expands through aliases"), "{err}");
+    assert!(
+        !err.contains('{') && !err.contains("Nodes"),
+        "no debug output: {err}"
+    );
+}
