@@ -344,6 +344,119 @@ impl Cluster {
         }
     }
 
+    /// A list's `items`; a list the server does not know (404: CRD not installed) is empty.
+    fn list_items(&self, path: &str, what: &What) -> Result<Vec<Value>, ClusterError> {
+        match self.get_json(path, what) {
+            Ok(v) => Ok(v
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()),
+            Err(ClusterError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One object, or `None` when it does not exist.
+    fn get_optional(&self, path: &str, what: &What) -> Result<Option<Value>, ClusterError> {
+        match self.get_json(path, what) {
+            Ok(v) => Ok(Some(v)),
+            Err(ClusterError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The SealedSecrets in `ns`.
+    pub fn list_sealed_secrets(&self, ns: &str) -> Result<Vec<Value>, ClusterError> {
+        self.list_items(
+            &format!("/apis/bitnami.com/v1alpha1/namespaces/{ns}/sealedsecrets"),
+            &What::new("list", format!("sealedsecrets in {ns}")),
+        )
+    }
+
+    /// The Secrets in `ns`, optionally only those with the label `selector` (a label key).
+    /// They hold values: callers drop them as soon as they can.
+    pub fn list_secrets(
+        &self,
+        ns: &str,
+        selector: Option<&str>,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let mut path = format!("/api/v1/namespaces/{ns}/secrets");
+        if let Some(sel) = selector {
+            path.push_str(&format!("?labelSelector={}", sel.replace('/', "%2F")));
+        }
+        self.list_items(&path, &What::new("list", format!("secrets in {ns}")))
+    }
+
+    /// May `service_account` (`namespace:name`) `verb` `resource` in `ns`? The
+    /// SubjectAccessReview's answer, as the API server returns it.
+    pub fn access_review(
+        &self,
+        sa_namespace: &str,
+        sa_name: &str,
+        ns: &str,
+        verb: &str,
+        resource: &str,
+    ) -> Result<Value, ClusterError> {
+        let sar = serde_json::json!({
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": format!("system:serviceaccount:{sa_namespace}:{sa_name}"),
+                "groups": ["system:serviceaccounts", format!("system:serviceaccounts:{sa_namespace}"), "system:authenticated"],
+                "resourceAttributes": {"namespace": ns, "verb": verb, "resource": resource, "version": "v1"}
+            }
+        });
+        self.post_json(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            &sar,
+            &What::new("create", "subjectaccessreviews"),
+        )
+    }
+
+    /// The ClusterSecretStore `name`, if it exists.
+    pub fn get_cluster_secret_store(&self, name: &str) -> Result<Option<Value>, ClusterError> {
+        self.get_optional(
+            &format!("/apis/external-secrets.io/v1/clustersecretstores/{name}"),
+            &What::new("get", format!("clustersecretstore {name}")),
+        )
+    }
+
+    /// Every ExternalSecret in the cluster (the list object).
+    pub fn list_external_secrets(&self) -> Result<Value, ClusterError> {
+        self.get_json(
+            "/apis/external-secrets.io/v1/externalsecrets",
+            &What::new("list", "externalsecrets (all namespaces)"),
+        )
+    }
+
+    /// The Deployment `ns/name`, if it exists.
+    pub fn get_deployment(&self, ns: &str, name: &str) -> Result<Option<Value>, ClusterError> {
+        self.get_optional(
+            &format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
+            &What::new("get", format!("deployment {ns}/{name}")),
+        )
+    }
+
+    /// `kubectl rollout restart`: stamps the pod template with `restartedAt` (RFC 3339).
+    pub fn restart_deployment(
+        &self,
+        ns: &str,
+        name: &str,
+        now_rfc3339: &str,
+    ) -> Result<(), ClusterError> {
+        let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": now_rfc3339}}}}});
+        self.send(
+            http::Method::PATCH,
+            &format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
+            Some("application/strategic-merge-patch+json"),
+            serde_json::to_vec(&patch).unwrap_or_default(),
+            &What::new("patch", format!("deployment {ns}/{name}")),
+        )?;
+        Ok(())
+    }
+
     /// Server-side apply of one object (field manager `sealstrap`, conflicts forced).
     pub fn apply(&self, obj: &Value, dry_run: bool) -> Result<Value, ClusterError> {
         let path = resource_path(obj).map_err(ClusterError::Other)?;

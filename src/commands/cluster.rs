@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use sealstrap::cert::{self, Certificate};
-use sealstrap::cluster::{self, Cluster, ClusterError, ClusterOpts, FetchError, Overrides, What};
+use sealstrap::cluster::{self, Cluster, ClusterError, ClusterOpts, FetchError, Overrides};
 use sealstrap::doctor::{self, Link};
 use sealstrap::manifests::{FINGERPRINT_ANNOTATION, KUSTOMIZATION_FILE, VALUE_KEY};
 use sealstrap::yaml;
@@ -147,19 +147,6 @@ pub fn apply(args: &ApplyArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists `path` and returns its items by name; a missing list (404) is empty.
-fn list_by_name(cluster: &Cluster, path: &str, what: &What) -> Result<Vec<Value>, ClusterError> {
-    match cluster.get_json(path, what) {
-        Ok(v) => Ok(v
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()),
-        Err(ClusterError::NotFound { .. }) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
-}
-
 fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
     items
         .iter()
@@ -239,16 +226,8 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     }
 
     // 2. SealedSecrets Synced, 3. Secrets with key `value`.
-    let ss_list = list_by_name(
-        &cluster,
-        &format!("/apis/bitnami.com/v1alpha1/namespaces/{ns}/sealedsecrets"),
-        &What::new("list", format!("sealedsecrets in {ns}")),
-    );
-    let secret_list = list_by_name(
-        &cluster,
-        &format!("/api/v1/namespaces/{ns}/secrets"),
-        &What::new("list", format!("secrets in {ns}")),
-    );
+    let ss_list = cluster.list_sealed_secrets(ns);
+    let secret_list = cluster.list_secrets(ns, None);
     for s in &sealed {
         let name = s
             .pointer("/metadata/name")
@@ -275,19 +254,12 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     drop(secret_list);
 
     // 4. The reader may get secrets (SubjectAccessReview).
-    let sar = json!({
-        "apiVersion": "authorization.k8s.io/v1",
-        "kind": "SubjectAccessReview",
-        "spec": {
-            "user": format!("system:serviceaccount:{}:{}", args.wiring.eso_namespace, args.wiring.reader),
-            "groups": ["system:serviceaccounts", format!("system:serviceaccounts:{}", args.wiring.eso_namespace), "system:authenticated"],
-            "resourceAttributes": {"namespace": ns, "verb": "get", "resource": "secrets", "version": "v1"}
-        }
-    });
-    match cluster.post_json(
-        "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-        &sar,
-        &What::new("create", "subjectaccessreviews"),
+    match cluster.access_review(
+        &args.wiring.eso_namespace,
+        &args.wiring.reader,
+        ns,
+        "get",
+        "secrets",
     ) {
         Ok(r) => links.push(doctor::reader_link(&args.wiring.reader, ns, &r)),
         Err(e) => links.push(Link::broken(
@@ -298,30 +270,15 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     }
 
     // 5. The store, 6. the ExternalSecrets using it.
-    match cluster.get_json(
-        &format!(
-            "/apis/external-secrets.io/v1/clustersecretstores/{}",
-            args.wiring.store_name
-        ),
-        &What::new(
-            "get",
-            format!("clustersecretstore {}", args.wiring.store_name),
-        ),
-    ) {
-        Ok(v) => links.push(doctor::store_link(&args.wiring.store_name, Some(&v))),
-        Err(ClusterError::NotFound { .. }) => {
-            links.push(doctor::store_link(&args.wiring.store_name, None))
-        }
+    match cluster.get_cluster_secret_store(&args.wiring.store_name) {
+        Ok(v) => links.push(doctor::store_link(&args.wiring.store_name, v.as_ref())),
         Err(e) => links.push(Link::broken(
             format!("clustersecretstore/{}", args.wiring.store_name),
             e.to_string(),
             e.hint().unwrap_or_default(),
         )),
     }
-    match cluster.get_json(
-        "/apis/external-secrets.io/v1/externalsecrets",
-        &What::new("list", "externalsecrets (all namespaces)"),
-    ) {
+    match cluster.list_external_secrets() {
         Ok(list) => {
             let es = doctor::external_secret_links(&args.wiring.store_name, &list);
             if es.is_empty() {

@@ -14,7 +14,7 @@ use sealstrap::controller_key::{
 use sealstrap::escrow::{self, EscrowError};
 use sealstrap::output::Transaction;
 use sealstrap::rsa::PrivateKey;
-use serde_json::{Value, json};
+use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::io::read_input;
@@ -433,41 +433,21 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
     let certs: Vec<&Certificate> = keys.iter().map(|k| &k.cert).collect();
     println!("{}", sealing_line(&certs));
 
-    let deployment = format!(
-        "/apis/apps/v1/namespaces/{ns}/deployments/{}",
-        a.cluster.controller_name
-    );
-    let what = sealstrap::cluster::What::new(
-        "get",
-        format!("deployment {ns}/{}", a.cluster.controller_name),
-    );
-    match cluster.get_json(&deployment, &what) {
-        Ok(_) if a.restart && !a.dry_run => {
-            let now = sealstrap::timefmt::rfc3339(super::now());
-            let patch = json!({"spec": {"template": {"metadata": {"annotations": {
-                "kubectl.kubernetes.io/restartedAt": now}}}}});
-            cluster.send(
-                http::Method::PATCH,
-                &deployment,
-                Some("application/strategic-merge-patch+json"),
-                serde_json::to_vec(&patch).unwrap_or_default(),
-                &sealstrap::cluster::What::new(
-                    "patch",
-                    format!("deployment {ns}/{}", a.cluster.controller_name),
-                ),
-            )?;
+    let name = &a.cluster.controller_name;
+    match cluster.get_deployment(ns, name) {
+        Ok(Some(_)) if a.restart && !a.dry_run => {
+            cluster.restart_deployment(ns, name, &sealstrap::timefmt::rfc3339(super::now()))?;
             println!(
-                "restarted deployment {ns}/{}: the controller loads the keys as it starts",
-                a.cluster.controller_name
+                "restarted deployment {ns}/{name}: the controller loads the keys as it starts"
             );
         }
-        Ok(_) => {
+        Ok(Some(_)) => {
             eprintln!(
                 "the controller is running: it reads key Secrets only at start-up; restart it:\n  kubectl -n {ns} rollout restart deployment/{}\n(or run again with --restart)",
                 a.cluster.controller_name
             );
         }
-        Err(sealstrap::cluster::ClusterError::NotFound { .. }) => {
+        Ok(None) => {
             eprintln!(
                 "no deployment {ns}/{} yet: the controller will load these keys when it starts",
                 a.cluster.controller_name
@@ -477,20 +457,6 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
     }
     print_chart_values(ns);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The controller's key Secrets, by label, in its namespace.
-fn cluster_key_secrets(
-    cluster: &sealstrap::cluster::Cluster,
-    ns: &str,
-) -> Result<Vec<Value>, Failure> {
-    let path = format!(
-        "/api/v1/namespaces/{ns}/secrets?labelSelector={}",
-        KEY_LABEL.replace('/', "%2F")
-    );
-    let what = sealstrap::cluster::What::new("list", format!("secrets in {ns}"));
-    let list = cluster.get_json(&path, &what)?;
-    Ok(list["items"].as_array().cloned().unwrap_or_default())
 }
 
 fn bundle_path(escrow: &Path, given: Option<&Path>) -> PathBuf {
@@ -509,7 +475,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     let ns = &a.cluster.controller_namespace;
     let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
     let cluster = cmd_cluster::connect(&opts)?;
-    let items = cluster_key_secrets(&cluster, ns)?;
+    let items = cluster.list_secrets(ns, Some(KEY_LABEL))?;
     if a.check {
         let committed = read_bundle(&cert_path)?;
         let mut missing = 0;
