@@ -82,3 +82,14 @@ fn cluster_secret_store_admission_rules() {
         "v1beta1 is no longer served"
     );
 }
+
+#[test]
+fn lengths_and_counts_are_checked() {
+    // ESO's data[].secretKey has minLength 1 (ExternalSecret CRD v2.9.0).
+    let es = json!({"apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+        "metadata": {"name": "x", "namespace": "y"},
+        "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "secret-store"},
+                 "data": [{"secretKey": "", "remoteRef": {"key": "k"}}]}});
+    let p = problems(es);
+    assert!(p.contains("shorter than minLength"), "{p}");
+}

@@ -3,8 +3,10 @@
 //! (see its README for sources and licenses).
 //!
 //! It checks what the API server checks with strict field validation: types, required fields,
-//! enums, unknown fields (an error unless the schema says `x-kubernetes-preserve-unknown-fields`
-//! or gives `additionalProperties`), `x-kubernetes-int-or-string` and `nullable`. On top, the
+//! enums, lengths, item counts and bounds, unknown fields (an error unless the schema says
+//! `x-kubernetes-preserve-unknown-fields` or gives `additionalProperties`),
+//! `x-kubernetes-int-or-string` and `nullable`. Not checked here: `pattern` (no regex engine in
+//! the tests) and CEL rules; CI's cross-check with the shared validator covers patterns. On top, the
 //! rules the shared validator adds: DNS names, Secret data-key names, padded standard base64 for
 //! sealed values and `data`, the ClusterSecretStore admission rules, and kustomization
 //! resources that exist.
@@ -144,6 +146,21 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
                 errors.push(format!("{path}: must be an array"));
                 return;
             };
+            let n = items.len() as u64;
+            if schema
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n < m)
+            {
+                errors.push(format!("{path}: fewer than minItems"));
+            }
+            if schema
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n > m)
+            {
+                errors.push(format!("{path}: more than maxItems"));
+            }
             if let Some(s) = schema.get("items") {
                 for (i, v) in items.iter().enumerate() {
                     check(s, v, &format!("{path}[{i}]"), errors);
@@ -153,6 +170,21 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
         Some("string") => match value.as_str() {
             None => errors.push(format!("{path}: must be a string")),
             Some(s) => {
+                let len = s.chars().count() as u64;
+                if schema
+                    .get("minLength")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|m| len < m)
+                {
+                    errors.push(format!("{path}: shorter than minLength"));
+                }
+                if schema
+                    .get("maxLength")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|m| len > m)
+                {
+                    errors.push(format!("{path}: longer than maxLength"));
+                }
                 if schema.get("format").and_then(Value::as_str) == Some("byte")
                     && STANDARD.decode(s).is_err()
                 {
@@ -162,6 +194,23 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
         },
         Some("integer") if !(value.is_i64() || value.is_u64()) => {
             errors.push(format!("{path}: must be an integer"));
+        }
+        Some("integer" | "number") => {
+            let v = value.as_f64().unwrap_or(0.0);
+            if schema
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| v < m)
+            {
+                errors.push(format!("{path}: below minimum"));
+            }
+            if schema
+                .get("maximum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| v > m)
+            {
+                errors.push(format!("{path}: above maximum"));
+            }
         }
         Some("boolean") if !value.is_boolean() => {
             errors.push(format!("{path}: must be a boolean"));
