@@ -195,6 +195,9 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
         Some("integer") if !(value.is_i64() || value.is_u64()) => {
             errors.push(format!("{path}: must be an integer"));
         }
+        Some("number") if !value.is_number() => {
+            errors.push(format!("{path}: must be a number"));
+        }
         Some("integer" | "number") => {
             let v = value.as_f64().unwrap_or(0.0);
             if schema
@@ -214,9 +217,6 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
         }
         Some("boolean") if !value.is_boolean() => {
             errors.push(format!("{path}: must be a boolean"));
-        }
-        Some("number") if !value.is_number() => {
-            errors.push(format!("{path}: must be a number"));
         }
         _ => {}
     }
