@@ -248,6 +248,13 @@ pub struct KubesealArgs {
     /// Unseal SealedSecrets with private keys (offline recovery); prints the Secrets.
     #[arg(long = "recovery-unseal", env = "SEALED_SECRETS_RECOVERY_UNSEAL")]
     pub recovery_unseal: bool,
+    /// age identity that opens an escrow given as --recovery-private-key (sealstrap's addition).
+    #[arg(
+        long = "recovery-identity",
+        env = "SEALSTRAP_IDENTITY",
+        value_name = "FILE"
+    )]
+    pub recovery_identity: Vec<PathBuf>,
     /// With --recovery-unseal: print plaintext even to a terminal (sealstrap's addition; kubeseal
     /// prints it unasked).
     #[arg(long, requires = "recovery_unseal")]

@@ -224,6 +224,22 @@ fn the_certificate_follows_the_controllers_template_and_its_values_unseal_from_t
     );
     assert!(rec.status.success(), "{}", stderr(&rec));
     assert!(stdout(&rec).contains(&STANDARD.encode("s3cr3t-value")));
+    // ... or from its own flag.
+    let rec = run_in(
+        dir.path(),
+        &[
+            "kubeseal",
+            "--recovery-unseal",
+            "--recovery-private-key",
+            p(&escrow),
+            "--recovery-identity",
+            p(&id),
+        ],
+        &sealed.stdout,
+        &[],
+    );
+    assert!(rec.status.success(), "{}", stderr(&rec));
+    assert!(stdout(&rec).contains(&STANDARD.encode("s3cr3t-value")));
     assert_no_plaintext_keys(dir.path());
 }
 

@@ -257,13 +257,7 @@ fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
                 .hint("write them to a file with -w FILE (mode 0600), pipe them, or pass --show"),
         );
     }
-    let keys = super::unseal::load_keys(
-        &args.recovery_private_key,
-        &std::env::var_os("SEALSTRAP_IDENTITY")
-            .map(PathBuf::from)
-            .into_iter()
-            .collect::<Vec<_>>(),
-    )?;
+    let keys = super::unseal::load_keys(&args.recovery_private_key, &args.recovery_identity)?;
     let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
     let secrets = ks::unseal_stream(&text, &keys)?;
     let mut manifests: Vec<Value> = secrets.iter().map(|s| s.to_manifest()).collect();
