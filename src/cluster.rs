@@ -140,7 +140,41 @@ mod transport;
 /// else can be reached without a connection.
 #[cfg(not(feature = "cluster"))]
 mod transport {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::Value;
+
     use super::{ClusterError, ClusterOpts, What};
+
+    /// Without kube, the one thing read from a kubeconfig (kubeseal's default namespace) is read
+    /// here: the context's namespace, from `path`, else the first file of `KUBECONFIG`, else
+    /// `~/.kube/config`.
+    pub fn kubeconfig_namespace(path: Option<&Path>, context: Option<&str>) -> Option<String> {
+        let path: PathBuf = match path {
+            Some(p) => p.to_path_buf(),
+            None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+                Some(list) => std::env::split_paths(&list).find(|p| p.is_file())?,
+                None => PathBuf::from(std::env::var_os("HOME")?)
+                    .join(".kube")
+                    .join("config"),
+            },
+        };
+        let text = std::fs::read_to_string(path).ok()?;
+        let docs = crate::yaml::parse_documents(&text).ok()?;
+        let cfg = docs.first()?;
+        let ctx_name = match context {
+            Some(c) => c.to_string(),
+            None => cfg.get("current-context")?.as_str()?.to_string(),
+        };
+        cfg.get("contexts")?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(ctx_name.as_str()))?
+            .pointer("/context/namespace")?
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
 
     pub enum Transport {}
 
@@ -161,6 +195,10 @@ mod transport {
         }
     }
 }
+
+/// The namespace of the kubeconfig's context: kubeseal's default namespace. The one kubeconfig
+/// reader: kube's in a full build, a small one in an offline build.
+pub use transport::kubeconfig_namespace;
 
 /// A connection to the API server (see `cluster_kube.rs` for the client itself).
 pub struct Cluster {

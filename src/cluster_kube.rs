@@ -2,6 +2,7 @@
 //! auth and one REST call at a time with a timeout. Built with the default `cluster` feature; an
 //! offline build (`--no-default-features`) has no kube, tokio or rustls and no such file.
 
+use std::path::Path;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -226,4 +227,24 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = c.source();
     }
     s
+}
+
+/// The namespace of the kubeconfig's current (or `context`) context, with kube's own kubeconfig
+/// reader (`path`, else `KUBECONFIG`, else `~/.kube/config`). Reads files only: no network.
+pub fn kubeconfig_namespace(path: Option<&Path>, context: Option<&str>) -> Option<String> {
+    let kc = match path {
+        Some(p) => Kubeconfig::read_from(p).ok()?,
+        None => Kubeconfig::read().ok()?,
+    };
+    let name = context
+        .map(str::to_string)
+        .or_else(|| kc.current_context.clone())?;
+    kc.contexts
+        .iter()
+        .find(|c| c.name == name)?
+        .context
+        .as_ref()?
+        .namespace
+        .clone()
+        .filter(|s| !s.is_empty())
 }

@@ -1,7 +1,7 @@
 //! The kubeseal drop-in: kubeseal's flags and behaviour over sealstrap's engine.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -9,7 +9,7 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use sealstrap::kubeseal as ks;
 use sealstrap::objects::{SealRequest, scrub};
-use sealstrap::yaml::{self, Format};
+use sealstrap::yaml::Format;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -273,31 +273,8 @@ fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The namespace of the kubeconfig's current (or `--context`) context, read from the file
-/// only: no network. `None` when there is no kubeconfig or it names no namespace.
+/// The namespace of the kubeconfig's context (kubeseal's default namespace), read by
+/// `sealstrap::cluster`, the one kubeconfig reader.
 pub fn kubeconfig_namespace(flag: Option<&Path>, context: Option<&str>) -> Option<String> {
-    let path: PathBuf = match flag {
-        Some(p) => p.to_path_buf(),
-        None => match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            Some(list) => std::env::split_paths(&list).find(|p| p.is_file())?,
-            None => PathBuf::from(std::env::var_os("HOME")?)
-                .join(".kube")
-                .join("config"),
-        },
-    };
-    let text = std::fs::read_to_string(path).ok()?;
-    let docs = yaml::parse_documents(&text).ok()?;
-    let cfg = docs.first()?;
-    let ctx_name = match context {
-        Some(c) => c.to_string(),
-        None => cfg.get("current-context")?.as_str()?.to_string(),
-    };
-    cfg.get("contexts")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("name").and_then(Value::as_str) == Some(ctx_name.as_str()))?
-        .pointer("/context/namespace")?
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    sealstrap::cluster::kubeconfig_namespace(flag, context)
 }
