@@ -109,6 +109,7 @@ fn assert_complete(dir: &Path, what: &str) -> BTreeMap<String, Vec<u8>> {
 /// Runs `cmd` crashing after step 1, 2, ... until a run gets through; after each crash the next
 /// plain `seal` must leave a complete folder. `setup` makes the starting state.
 fn crash_every_step(cmd: &str, setup: &dyn Fn(&Path)) -> u64 {
+    let rolled_forward = std::cell::Cell::new(0);
     let mut k = 1;
     loop {
         let dir = repo();
@@ -121,8 +122,24 @@ fn crash_every_step(cmd: &str, setup: &dyn Fn(&Path)) -> u64 {
         let o = run_cmd(dir.path(), cmd, Some(k));
         match o.status.code() {
             Some(99) => {}
-            Some(0) => return k - 1,
+            Some(0) => {
+                assert!(rolled_forward.get() > 0, "{cmd}: no crash left a journal");
+                return k - 1;
+            }
             other => panic!("{cmd} step {k}: exit {other:?}: {}", stderr(&o)),
+        }
+        let journal = dir.path().join("secret-source/.sealstrap-journal");
+        if journal.exists() {
+            // Read-only commands refuse a folder with an unfinished write.
+            let v = run_in(
+                dir.path(),
+                &["verify", "--private-key", p(&data(KEY))],
+                b"",
+                &[],
+            );
+            assert_eq!(v.status.code(), Some(1), "{cmd} step {k}");
+            assert!(stderr(&v).contains("interrupted write"), "{}", stderr(&v));
+            rolled_forward.set(rolled_forward.get() + 1);
         }
         let o = run_cmd(dir.path(), "seal", None);
         assert!(
@@ -130,6 +147,7 @@ fn crash_every_step(cmd: &str, setup: &dyn Fn(&Path)) -> u64 {
             "{cmd} step {k}: recovery run: {}",
             stderr(&o)
         );
+        assert!(!journal.exists(), "{cmd} step {k}: the journal survived");
         let after = assert_complete(dir.path(), &format!("{cmd} crashed after step {k}"));
         for (key, old) in &before {
             let rotated = cmd == "reset-dex-admin" && key.starts_with("dex-admin-");

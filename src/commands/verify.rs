@@ -16,6 +16,18 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let config = super::seal::load_config(&args.selection)?;
     let selection = super::seal::selection(&args.selection, config.as_ref());
+    // A leftover journal means an interrupted write: what is on disk may be half old, half new.
+    let journal = args.dir.join(sealstrap::output::JOURNAL_NAME);
+    if journal.exists() {
+        return Err(Failure::new(format!(
+            "{} holds an interrupted write ({})",
+            args.dir.display(),
+            journal.display()
+        ))
+        .hint(
+            "run `sealstrap seal` with the same flags: it finishes the write first, then verify",
+        ));
+    }
     let dir = args.dir.join(SEALED_DIR);
     if !dir.is_dir() {
         return Err(Failure::new(format!("{} is not a folder", dir.display()))
