@@ -193,6 +193,22 @@ mod transport {
         ) -> Result<String, ClusterError> {
             match *self {}
         }
+
+        pub fn list_secrets(
+            &self,
+            _ns: &str,
+            _selector: Option<&str>,
+        ) -> Result<Vec<Value>, ClusterError> {
+            match *self {}
+        }
+
+        pub fn deployment_exists(&self, _ns: &str, _name: &str) -> Result<bool, ClusterError> {
+            match *self {}
+        }
+
+        pub fn restart_deployment(&self, _ns: &str, _name: &str) -> Result<(), ClusterError> {
+            match *self {}
+        }
     }
 }
 
@@ -412,18 +428,14 @@ impl Cluster {
         )
     }
 
-    /// The Secrets in `ns`, optionally only those with the label `selector` (a label key).
-    /// They hold values: callers drop them as soon as they can.
+    /// The Secrets in `ns`, optionally only those with the label `selector` (a label key),
+    /// through `kube::Api<Secret>`. They hold values: callers drop them as soon as they can.
     pub fn list_secrets(
         &self,
         ns: &str,
         selector: Option<&str>,
     ) -> Result<Vec<Value>, ClusterError> {
-        let mut path = format!("/api/v1/namespaces/{ns}/secrets");
-        if let Some(sel) = selector {
-            path.push_str(&format!("?labelSelector={}", sel.replace('/', "%2F")));
-        }
-        self.list_items(&path, &What::new("list", format!("secrets in {ns}")))
+        self.transport.list_secrets(ns, selector)
     }
 
     /// May `service_account` (`namespace:name`) `verb` `resource` in `ns`? The
@@ -468,31 +480,14 @@ impl Cluster {
         )
     }
 
-    /// The Deployment `ns/name`, if it exists.
-    pub fn get_deployment(&self, ns: &str, name: &str) -> Result<Option<Value>, ClusterError> {
-        self.get_optional(
-            &format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
-            &What::new("get", format!("deployment {ns}/{name}")),
-        )
+    /// Whether the Deployment `ns/name` exists (`kube::Api<Deployment>`).
+    pub fn deployment_exists(&self, ns: &str, name: &str) -> Result<bool, ClusterError> {
+        self.transport.deployment_exists(ns, name)
     }
 
-    /// `kubectl rollout restart`: stamps the pod template with `restartedAt` (RFC 3339).
-    pub fn restart_deployment(
-        &self,
-        ns: &str,
-        name: &str,
-        now_rfc3339: &str,
-    ) -> Result<(), ClusterError> {
-        let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {
-            "kubectl.kubernetes.io/restartedAt": now_rfc3339}}}}});
-        self.send(
-            http::Method::PATCH,
-            &format!("/apis/apps/v1/namespaces/{ns}/deployments/{name}"),
-            Some("application/strategic-merge-patch+json"),
-            serde_json::to_vec(&patch).unwrap_or_default(),
-            &What::new("patch", format!("deployment {ns}/{name}")),
-        )?;
-        Ok(())
+    /// `kubectl rollout restart deployment/name`, as kube's `Api::restart` does it.
+    pub fn restart_deployment(&self, ns: &str, name: &str) -> Result<(), ClusterError> {
+        self.transport.restart_deployment(ns, name)
     }
 
     /// Server-side apply of one object (field manager `sealstrap`, conflicts forced).

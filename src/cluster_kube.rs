@@ -213,6 +213,68 @@ impl Transport {
             Ok(Ok(text)) => Ok(text),
         }
     }
+
+    /// Runs one typed `kube::Api` call with the request timeout and sealstrap's errors.
+    fn call<T>(
+        &self,
+        fut: impl std::future::Future<Output = kube::Result<T>>,
+        what: &What,
+    ) -> Result<T, ClusterError> {
+        let _guard = self.rt.enter();
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
+        {
+            Err(_) => Err(ClusterError::Timeout {
+                verb: what.verb.into(),
+                resource: what.resource.clone(),
+                secs: self.timeout.as_secs(),
+            }),
+            Ok(Err(e)) => Err(self.map_err(e, what)),
+            Ok(Ok(v)) => Ok(v),
+        }
+    }
+
+    /// Secrets in `ns` (optionally by label) through `kube::Api<Secret>`, as JSON values.
+    pub fn list_secrets(
+        &self,
+        ns: &str,
+        selector: Option<&str>,
+    ) -> Result<Vec<serde_json::Value>, ClusterError> {
+        use k8s_openapi::api::core::v1::Secret;
+        let api: kube::Api<Secret> = kube::Api::namespaced(self.client.clone(), ns);
+        let mut lp = kube::api::ListParams::default();
+        if let Some(sel) = selector {
+            lp = lp.labels(sel);
+        }
+        let what = What::new("list", format!("secrets in {ns}"));
+        match self.call(api.list(&lp), &what) {
+            Ok(list) => Ok(list
+                .items
+                .into_iter()
+                .filter_map(|s| serde_json::to_value(s).ok())
+                .collect()),
+            Err(ClusterError::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The Deployment `ns/name` through `kube::Api<Deployment>`, if it exists.
+    pub fn deployment_exists(&self, ns: &str, name: &str) -> Result<bool, ClusterError> {
+        use k8s_openapi::api::apps::v1::Deployment;
+        let api: kube::Api<Deployment> = kube::Api::namespaced(self.client.clone(), ns);
+        let what = What::new("get", format!("deployment {ns}/{name}"));
+        Ok(self.call(api.get_opt(name), &what)?.is_some())
+    }
+
+    /// `kubectl rollout restart` through kube's `Api::<Deployment>::restart`.
+    pub fn restart_deployment(&self, ns: &str, name: &str) -> Result<(), ClusterError> {
+        use k8s_openapi::api::apps::v1::Deployment;
+        let api: kube::Api<Deployment> = kube::Api::namespaced(self.client.clone(), ns);
+        let what = What::new("patch", format!("deployment {ns}/{name}"));
+        self.call(api.restart(name), &what)?;
+        Ok(())
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

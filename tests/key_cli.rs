@@ -633,7 +633,8 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
     assert!(crt_pem.starts_with(b"-----BEGIN CERTIFICATE-----\n"));
     assert_eq!(body.as_object().unwrap().len(), 5, "nothing else: {body}");
 
-    // A running controller: --restart patches its Deployment as `kubectl rollout restart`;
+    // A running controller: --restart patches its Deployment's pod template (kube's
+    // `Api::restart`, as `kubectl rollout restart`);
     // --dry-run asks the server to validate only.
     let api = FakeApi::start(vec![
         Route::json("PATCH", path.clone(), 200, json!({"kind": "Secret"})),
@@ -641,9 +642,14 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
             "GET",
             deploy,
             200,
-            json!({"kind": "Deployment", "metadata": {"name": "sealed-secrets-controller"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "sealed-secrets-controller", "namespace": "sealed-secrets"}}),
         ),
-        Route::json("PATCH", deploy, 200, json!({"kind": "Deployment"})),
+        Route::json(
+            "PATCH",
+            deploy,
+            200,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "sealed-secrets-controller", "namespace": "sealed-secrets"}}),
+        ),
     ]);
     let o = run_k(
         &api,
@@ -663,21 +669,26 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
     let reqs = api.requests();
     let restart = reqs
         .iter()
-        .find(|r| r.method == "PATCH" && r.target == deploy)
+        .find(|r| r.method == "PATCH" && r.target.split('?').next() == Some(deploy))
         .expect("restart");
     assert_eq!(
         restart.content_type.as_deref(),
-        Some("application/strategic-merge-patch+json")
+        Some("application/merge-patch+json")
     );
     let body: Value = serde_json::from_slice(&restart.body).unwrap();
     assert!(
-        body["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+        body["spec"]["template"]["metadata"]["annotations"]["kube.kubernetes.io/restartedAt"]
             .is_string()
     );
 
     let api = FakeApi::start(vec![
         Route::json("PATCH", path.clone(), 200, json!({"kind": "Secret"})),
-        Route::json("GET", deploy, 200, json!({"kind": "Deployment"})),
+        Route::json(
+            "GET",
+            deploy,
+            200,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "sealed-secrets-controller", "namespace": "sealed-secrets"}}),
+        ),
     ]);
     let o = run_k(
         &api,
@@ -737,7 +748,7 @@ fn key_backup_merges_the_clusters_keys_and_check_finds_what_is_missing() {
     assert!(
         api.requests()[0]
             .target
-            .ends_with("?labelSelector=sealedsecrets.bitnami.com%2Fsealed-secrets-key")
+            .contains("labelSelector=sealedsecrets.bitnami.com%2Fsealed-secrets-key")
     );
 
     let before = std::fs::read(&escrow).unwrap();

@@ -434,20 +434,20 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
     println!("{}", sealing_line(&certs));
 
     let name = &a.cluster.controller_name;
-    match cluster.get_deployment(ns, name) {
-        Ok(Some(_)) if a.restart && !a.dry_run => {
-            cluster.restart_deployment(ns, name, &sealstrap::timefmt::rfc3339(super::now()))?;
+    match cluster.deployment_exists(ns, name) {
+        Ok(true) if a.restart && !a.dry_run => {
+            cluster.restart_deployment(ns, name)?;
             println!(
                 "restarted deployment {ns}/{name}: the controller loads the keys as it starts"
             );
         }
-        Ok(Some(_)) => {
+        Ok(true) => {
             eprintln!(
                 "the controller is running: it reads key Secrets only at start-up; restart it:\n  kubectl -n {ns} rollout restart deployment/{}\n(or run again with --restart)",
                 a.cluster.controller_name
             );
         }
-        Ok(None) => {
+        Ok(false) => {
             eprintln!(
                 "no deployment {ns}/{} yet: the controller will load these keys when it starts",
                 a.cluster.controller_name
