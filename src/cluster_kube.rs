@@ -199,19 +199,7 @@ impl Transport {
         let req = req.body(body).map_err(|e| {
             ClusterError::Other(format!("cannot build the request for {path}: {e}"))
         })?;
-        let fut = self.client.request_text(req);
-        match self
-            .rt
-            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
-        {
-            Err(_) => Err(ClusterError::Timeout {
-                verb: what.verb.into(),
-                resource: what.resource.clone(),
-                secs: self.timeout.as_secs(),
-            }),
-            Ok(Err(e)) => Err(self.map_err(e, what)),
-            Ok(Ok(text)) => Ok(text),
-        }
+        self.call(self.client.request_text(req), what)
     }
 
     /// Runs one typed `kube::Api` call with the request timeout and sealstrap's errors.

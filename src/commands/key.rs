@@ -343,28 +343,16 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let sealed = lock.seal(plaintext.as_bytes(), a.lock.armor || existing_armor)?;
     let bundle = ck::cert_bundle(&keys);
 
-    // Write, all or nothing. The escrow is encrypted and meant for git: 0644 like any file.
-    let mut tx = Transaction::new();
-    for p in [&escrow_path, &cert_path, &recipients_path] {
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tx.create_dir_all(dir, None)
-                .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
-        }
-    }
-    tx.stage_step(&escrow_path, &sealed, Some(0o644))
-        .map_err(|e| super::io::io_failure("cannot write", &escrow_path, &e))?;
-    tx.stage_step(&cert_path, bundle.as_bytes(), Some(0o644))
-        .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
-    if let Lock::Recipients(r) = &lock {
-        tx.stage_step(
-            &recipients_path,
-            escrow::recipients_file(r).as_bytes(),
-            Some(0o644),
-        )
-        .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
-    }
-    tx.commit_journaled(&escrow_dir.join(sealstrap::output::JOURNAL_NAME))
-        .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
+    write_key_files(
+        &KeyFiles {
+            escrow: &escrow_path,
+            cert: &cert_path,
+            recipients: &recipients_path,
+        },
+        &sealed,
+        &bundle,
+        &lock,
+    )?;
 
     let how = match &lock {
         Lock::Recipients(r) => format!("{} age recipient(s)", r.len()),
@@ -552,23 +540,16 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     let plaintext = ck::key_list_yaml(&keys, ns, DEFAULT_KEY_PREFIX)?;
     let sealed = lock.seal(plaintext.as_bytes(), armor)?;
     let bundle = ck::cert_bundle(&keys);
-    let mut tx = Transaction::new();
-    tx.create_dir_all(dir, None)
-        .map_err(|e| super::io::io_failure("cannot create", dir, &e))?;
-    tx.stage_step(&a.escrow, &sealed, Some(0o644))
-        .map_err(|e| super::io::io_failure("cannot write", &a.escrow, &e))?;
-    tx.stage_step(&cert_path, bundle.as_bytes(), Some(0o644))
-        .map_err(|e| super::io::io_failure("cannot write", &cert_path, &e))?;
-    if let Lock::Recipients(r) = &lock {
-        tx.stage_step(
-            &recipients_path,
-            escrow::recipients_file(r).as_bytes(),
-            Some(0o644),
-        )
-        .map_err(|e| super::io::io_failure("cannot write", &recipients_path, &e))?;
-    }
-    tx.commit_journaled(&dir.join(sealstrap::output::JOURNAL_NAME))
-        .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))?;
+    write_key_files(
+        &KeyFiles {
+            escrow: &a.escrow,
+            cert: &cert_path,
+            recipients: &recipients_path,
+        },
+        &sealed,
+        &bundle,
+        &lock,
+    )?;
     for f in &added {
         println!("new     {f}");
     }
@@ -609,6 +590,41 @@ fn list(a: &KeyListArgs) -> CmdResult {
         println!("{}{mark}", ck::describe(c));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the three committed key files go.
+struct KeyFiles<'a> {
+    escrow: &'a Path,
+    cert: &'a Path,
+    recipients: &'a Path,
+}
+
+/// Writes the escrow, the certificate bundle and (for recipients, not a passphrase) the
+/// recipients file in one journaled transaction in the escrow's folder (held locked by the
+/// caller). All are meant for git, so 0644: the escrow is encrypted.
+fn write_key_files(
+    files: &KeyFiles<'_>,
+    sealed: &[u8],
+    bundle: &str,
+    lock: &Lock,
+) -> Result<(), Failure> {
+    let mut tx = Transaction::new();
+    for p in [files.escrow, files.cert, files.recipients] {
+        let dir = parent_or_dot(p);
+        tx.create_dir_all(&dir, None)
+            .map_err(|e| super::io::io_failure("cannot create", &dir, &e))?;
+    }
+    let mut stage = |path: &Path, contents: &[u8]| {
+        tx.stage_step(path, contents, Some(0o644))
+            .map_err(|e| super::io::io_failure("cannot write", path, &e))
+    };
+    stage(files.escrow, sealed)?;
+    stage(files.cert, bundle.as_bytes())?;
+    if let Lock::Recipients(r) = lock {
+        stage(files.recipients, escrow::recipients_file(r).as_bytes())?;
+    }
+    tx.commit_journaled(&parent_or_dot(files.escrow).join(sealstrap::output::JOURNAL_NAME))
+        .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))
 }
 
 /// The folder holding `p` (`.` for a bare file name).
