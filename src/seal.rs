@@ -162,21 +162,25 @@ pub fn seal_bytes<R: CryptoRng + ?Sized>(
     let wrapped = key.encrypt(label, session_key.as_ref())?;
     let rsa_len = u16::try_from(wrapped.len()).map_err(|_| SealError::Aead)?;
 
-    // One buffer: length, wrapped key, then the plaintext encrypted in place with its tag.
+    // One buffer of the final size: length, wrapped key, then the plaintext encrypted in place,
+    // then the tag. The plaintext is copied once and overwritten by its ciphertext.
     let mut out = Vec::with_capacity(2 + wrapped.len() + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&rsa_len.to_be_bytes());
     out.extend_from_slice(&wrapped);
-    let mut body = out.split_off(out.len());
-    body.extend_from_slice(plaintext);
+    let body = out.len();
+    out.extend_from_slice(plaintext);
     let cipher = gcm_key(session_key.as_ref()).ok_or(SealError::Aead)?;
     // The zero nonce is what the controller uses; it is safe because the key is never reused.
-    let sealed = cipher.seal_in_place_append_tag(zero_nonce(), Aad::empty(), &mut body);
-    if sealed.is_err() {
-        zeroize::Zeroize::zeroize(&mut body);
-        return Err(SealError::Aead);
+    match cipher.seal_in_place_separate_tag(zero_nonce(), Aad::empty(), &mut out[body..]) {
+        Ok(tag) => {
+            out.extend_from_slice(tag.as_ref());
+            Ok(out)
+        }
+        Err(_) => {
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(SealError::Aead)
+        }
     }
-    out.append(&mut body);
-    Ok(out)
 }
 
 /// Seals `plaintext` and returns it as a `spec.encryptedData` value (standard base64).
