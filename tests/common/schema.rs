@@ -1,15 +1,15 @@
-//! A strict structural-schema checker for the manifests sealstrap writes, with nothing but the
-//! repository: the upstream CRD schemas and the core-kind schemas in `tests/data/schemas/`
-//! (see its README for sources and licenses).
+//! A strict schema check of the manifests sealstrap writes, with nothing but the repository: the
+//! upstream CRD schemas and the core-kind schemas in `tests/data/schemas/` (see its README for
+//! sources and licenses), validated by the `jsonschema` crate (Draft 7, as the API server's
+//! OpenAPI v3 subset).
 //!
-//! It checks what the API server checks with strict field validation: types, required fields,
-//! enums, lengths, item counts and bounds, unknown fields (an error unless the schema says
-//! `x-kubernetes-preserve-unknown-fields` or gives `additionalProperties`),
-//! `x-kubernetes-int-or-string` and `nullable`. Not checked here: `pattern` (no regex engine in
-//! the tests) and CEL rules; CI's cross-check with the shared validator covers patterns. On top, the
-//! rules the shared validator adds: DNS names, Secret data-key names, padded standard base64 for
-//! sealed values and `data`, the ClusterSecretStore admission rules, and kustomization
-//! resources that exist.
+//! The schemas are made strict as the API server's strict field validation is: an object with
+//! `properties` rejects unknown fields unless it says `x-kubernetes-preserve-unknown-fields` or
+//! gives `additionalProperties`; `x-kubernetes-int-or-string` takes an integer or a string;
+//! `nullable` admits null. Not checked: CEL rules (`x-kubernetes-validations`). On top, the rules
+//! the shared validator adds: DNS names, Secret data-key names, padded standard base64 for sealed
+//! values and `data`, the ClusterSecretStore admission rules, and kustomization resources that
+//! exist.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -25,15 +25,72 @@ fn schemas_dir() -> PathBuf {
 }
 
 struct Schemas {
-    /// `apiVersion/kind` → schema.
-    kinds: BTreeMap<String, Value>,
-    object_meta: Value,
+    /// `apiVersion/kind` → validator of the object without `metadata`.
+    kinds: BTreeMap<String, jsonschema::Validator>,
+    object_meta: jsonschema::Validator,
+}
+
+/// The API server's strictness, in JSON Schema terms (see the module docs).
+fn strictify(v: &Value, meta: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(|i| strictify(i, meta)).collect()),
+        Value::Object(map) => {
+            if map.get("$ref").and_then(Value::as_str) == Some("ObjectMeta") {
+                return strictify(meta, meta);
+            }
+            let mut out: serde_json::Map<String, Value> = map
+                .iter()
+                .map(|(k, x)| (k.clone(), strictify(x, meta)))
+                .collect();
+            if out.get("type") == Some(&Value::from("object"))
+                && out.contains_key("properties")
+                && out.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true))
+                && !out.contains_key("additionalProperties")
+            {
+                out.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            if out.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
+                out.remove("type");
+                out.insert(
+                    "anyOf".into(),
+                    serde_json::json!([{"type": "integer"}, {"type": "string"}]),
+                );
+            }
+            if out.get("nullable") == Some(&Value::Bool(true))
+                && let Some(Value::String(t)) = out.get("type").cloned()
+            {
+                out.insert("type".into(), serde_json::json!([t, "null"]));
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// The schema of an object's body: `metadata` is the API server's own business.
+fn without_metadata(mut schema: Value) -> Value {
+    if let Some(p) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        p.remove("metadata");
+    }
+    if let Some(r) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        r.retain(|x| x != "metadata");
+    }
+    schema
+}
+
+fn compile(schema: &Value) -> jsonschema::Validator {
+    jsonschema::draft7::options()
+        .build(schema)
+        .unwrap_or_else(|e| panic!("schema does not compile: {e}"))
 }
 
 fn schemas() -> &'static Schemas {
     static S: OnceLock<Schemas> = OnceLock::new();
     S.get_or_init(|| {
-        let mut kinds = BTreeMap::new();
+        let text = std::fs::read_to_string(schemas_dir().join("core-v1.yaml")).unwrap();
+        let core = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
+        let meta = core["ObjectMeta"].clone();
+        let mut raw: BTreeMap<String, Value> = BTreeMap::new();
         for f in [
             "bitnami.com_sealedsecrets.yaml",
             "external-secrets.io_clustersecretstores.yaml",
@@ -48,22 +105,32 @@ fn schemas() -> &'static Schemas {
                     continue;
                 }
                 let name = v["name"].as_str().unwrap();
-                kinds.insert(
+                raw.insert(
                     format!("{group}/{name}/{kind}"),
                     v["schema"]["openAPIV3Schema"].clone(),
                 );
             }
         }
-        let text = std::fs::read_to_string(schemas_dir().join("core-v1.yaml")).unwrap();
-        let core = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
         for (k, v) in core["kinds"].as_object().unwrap() {
-            kinds.insert(k.clone(), v.clone());
+            raw.insert(k.clone(), v.clone());
         }
+        let kinds = raw
+            .into_iter()
+            .map(|(k, v)| (k, compile(&strictify(&without_metadata(v), &meta))))
+            .collect();
         Schemas {
             kinds,
-            object_meta: core["ObjectMeta"].clone(),
+            object_meta: compile(&strictify(&meta, &meta)),
         }
     })
+}
+
+/// Every problem `validator` finds in `value`, as `path: message`.
+fn check(validator: &jsonschema::Validator, value: &Value, at: &str, errors: &mut Vec<String>) {
+    for e in validator.iter_errors(value) {
+        let path = e.instance_path().to_string().replace('/', ".");
+        errors.push(format!("{at}{path}: {e}"));
+    }
 }
 
 fn is_dns_subdomain(s: &str) -> bool {
@@ -86,142 +153,6 @@ fn is_data_key(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c))
 }
 
-/// Checks `value` against a structural `schema`; pushes `path: problem` lines.
-fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        assert_eq!(r, "ObjectMeta");
-        return check(&schemas().object_meta, value, path, errors);
-    }
-    if value.is_null() {
-        if schema.get("nullable") != Some(&Value::Bool(true)) {
-            errors.push(format!("{path}: null is not allowed"));
-        }
-        return;
-    }
-    if schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
-        if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            errors.push(format!("{path}: must be an integer or a string"));
-        }
-        return;
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
-    {
-        errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-    }
-    let preserve = schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-    match schema.get("type").and_then(Value::as_str) {
-        Some("object") => {
-            let Some(obj) = value.as_object() else {
-                errors.push(format!("{path}: must be an object"));
-                return;
-            };
-            for r in schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let r = r.as_str().unwrap();
-                if !obj.contains_key(r) {
-                    errors.push(format!("{path}.{r}: required"));
-                }
-            }
-            let props = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties");
-            for (k, v) in obj {
-                let sub = format!("{path}.{k}");
-                if let Some(s) = props.and_then(|p| p.get(k)) {
-                    check(s, v, &sub, errors);
-                } else if let Some(a) = additional.filter(|a| a.is_object()) {
-                    check(a, v, &sub, errors);
-                } else if additional == Some(&Value::Bool(true)) || preserve {
-                } else {
-                    errors.push(format!("{sub}: unknown field"));
-                }
-            }
-        }
-        Some("array") => {
-            let Some(items) = value.as_array() else {
-                errors.push(format!("{path}: must be an array"));
-                return;
-            };
-            let n = items.len() as u64;
-            if schema
-                .get("minItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| n < m)
-            {
-                errors.push(format!("{path}: fewer than minItems"));
-            }
-            if schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| n > m)
-            {
-                errors.push(format!("{path}: more than maxItems"));
-            }
-            if let Some(s) = schema.get("items") {
-                for (i, v) in items.iter().enumerate() {
-                    check(s, v, &format!("{path}[{i}]"), errors);
-                }
-            }
-        }
-        Some("string") => match value.as_str() {
-            None => errors.push(format!("{path}: must be a string")),
-            Some(s) => {
-                let len = s.chars().count() as u64;
-                if schema
-                    .get("minLength")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|m| len < m)
-                {
-                    errors.push(format!("{path}: shorter than minLength"));
-                }
-                if schema
-                    .get("maxLength")
-                    .and_then(Value::as_u64)
-                    .is_some_and(|m| len > m)
-                {
-                    errors.push(format!("{path}: longer than maxLength"));
-                }
-                if schema.get("format").and_then(Value::as_str) == Some("byte")
-                    && STANDARD.decode(s).is_err()
-                {
-                    errors.push(format!("{path}: not padded standard base64"));
-                }
-            }
-        },
-        Some("integer") if !(value.is_i64() || value.is_u64()) => {
-            errors.push(format!("{path}: must be an integer"));
-        }
-        Some("number") if !value.is_number() => {
-            errors.push(format!("{path}: must be a number"));
-        }
-        Some("integer" | "number") => {
-            let v = value.as_f64().unwrap_or(0.0);
-            if schema
-                .get("minimum")
-                .and_then(Value::as_f64)
-                .is_some_and(|m| v < m)
-            {
-                errors.push(format!("{path}: below minimum"));
-            }
-            if schema
-                .get("maximum")
-                .and_then(Value::as_f64)
-                .is_some_and(|m| v > m)
-            {
-                errors.push(format!("{path}: above maximum"));
-            }
-        }
-        Some("boolean") if !value.is_boolean() => {
-            errors.push(format!("{path}: must be a boolean"));
-        }
-        _ => {}
-    }
-}
-
 /// Checks one object; returns its problems.
 pub fn check_object(doc: &Value) -> Vec<String> {
     let mut errors = Vec::new();
@@ -242,7 +173,7 @@ pub fn check_object(doc: &Value) -> Vec<String> {
         return errors;
     }
     let key = format!("{api}/{kind}");
-    let Some(schema) = schemas().kinds.get(&key) else {
+    let Some(validator) = schemas().kinds.get(&key) else {
         return vec![format!(
             "no schema for {key}: sealstrap should not write this kind"
         )];
@@ -253,20 +184,7 @@ pub fn check_object(doc: &Value) -> Vec<String> {
     if let Some(o) = body.as_object_mut() {
         o.remove("metadata");
     }
-    let mut body_schema = schema.clone();
-    if let Some(p) = body_schema
-        .get_mut("properties")
-        .and_then(Value::as_object_mut)
-    {
-        p.remove("metadata");
-    }
-    if let Some(r) = body_schema
-        .get_mut("required")
-        .and_then(Value::as_array_mut)
-    {
-        r.retain(|x| x != "metadata");
-    }
-    check(&body_schema, &body, kind, &mut errors);
+    check(validator, &body, kind, &mut errors);
     if meta.is_null() {
         errors.push("metadata: required".into());
     } else {
@@ -294,9 +212,12 @@ pub fn check_object(doc: &Value) -> Vec<String> {
     match kind {
         "Secret" => {
             for field in ["data", "stringData"] {
-                for (k, _) in keys_of(doc.get(field)) {
+                for (k, v) in keys_of(doc.get(field)) {
                     if !is_data_key(&k) {
                         errors.push(format!("{field} key {k:?} is not a valid Secret key"));
+                    }
+                    if field == "data" && v.as_str().is_none_or(|s| STANDARD.decode(s).is_err()) {
+                        errors.push(format!("data[{k}] is not padded standard base64"));
                     }
                 }
             }
