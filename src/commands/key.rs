@@ -332,7 +332,12 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let key = generate_with_progress()?;
     let template = Template {
         common_name: a.cn.clone(),
-        not_before: super::now(),
+        // The controller seals with the newest NotBefore; a key made in the same second as the
+        // last one would tie, so it starts one second after it.
+        not_before: keys
+            .iter()
+            .map(|k| k.cert.not_before + 1)
+            .fold(super::now(), i64::max),
         ttl_secs: a.ttl,
         serial: random_serial()?,
     };
