@@ -747,6 +747,16 @@ pub struct KeyFiles {
     pub recipients_out: Option<PathBuf>,
 }
 
+/// The escrow a `key` command reads, and how to open it.
+#[derive(Debug, Args)]
+pub struct EscrowArgs {
+    /// The escrow [default: secret-source/controller-keys.age].
+    #[arg(value_name = "ESCROW", default_value = defaults::ESCROW)]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+}
+
 /// How to open an age escrow.
 #[derive(Debug, Args, Clone, Default)]
 pub struct IdentityArgs {
@@ -860,14 +870,8 @@ pub struct KeyNewArgs {
 
 #[derive(Debug, Args)]
 pub struct KeyInstallArgs {
-    /// The escrow [default: secret-source/controller-keys.age].
-    #[arg(
-        value_name = "ESCROW",
-        default_value = defaults::ESCROW
-    )]
-    pub escrow: PathBuf,
     #[command(flatten)]
-    pub identity: IdentityArgs,
+    pub escrow: EscrowArgs,
     /// Restart the controller's Deployment after applying (kubectl rollout restart).
     #[arg(long)]
     pub restart: bool,
@@ -880,14 +884,8 @@ pub struct KeyInstallArgs {
 
 #[derive(Debug, Args)]
 pub struct KeyBackupArgs {
-    /// The escrow [default: secret-source/controller-keys.age].
-    #[arg(
-        value_name = "ESCROW",
-        default_value = defaults::ESCROW
-    )]
-    pub escrow: PathBuf,
     #[command(flatten)]
-    pub identity: IdentityArgs,
+    pub escrow: EscrowArgs,
     /// Only compare the cluster's certificates with the committed bundle; exit 1 if one is missing.
     #[arg(long)]
     pub check: bool,
@@ -903,14 +901,8 @@ pub struct KeyBackupArgs {
 
 #[derive(Debug, Args)]
 pub struct KeyListArgs {
-    /// The escrow [default: secret-source/controller-keys.age].
-    #[arg(
-        value_name = "ESCROW",
-        default_value = defaults::ESCROW
-    )]
-    pub escrow: PathBuf,
     #[command(flatten)]
-    pub identity: IdentityArgs,
+    pub escrow: EscrowArgs,
     /// The committed certificate bundle [default: beside the escrow, controller.crt].
     #[arg(long = "cert-file", value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
