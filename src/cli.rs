@@ -760,7 +760,8 @@ pub struct EscrowArgs {
 /// How to open an age escrow.
 #[derive(Debug, Args, Clone, Default)]
 pub struct IdentityArgs {
-    /// age identity file (AGE-SECRET-KEY-1... lines) that opens the escrow; repeatable.
+    /// Identity file that opens the escrow: age (AGE-SECRET-KEY-1... lines) or an SSH private
+    /// key (~/.ssh/id_ed25519, id_rsa); repeatable.
     /// Without it a passphrase escrow asks for its passphrase (or reads SEALSTRAP_PASSPHRASE).
     #[arg(
         short = 'i',
@@ -832,10 +833,12 @@ Examples:
 /// committed recipients file (or its passphrase).
 #[derive(Debug, Args)]
 pub struct EscrowLockArgs {
-    /// age X25519 recipient (age1...) that can open the escrow; repeatable.
+    /// Recipient that can open the escrow: an age key (age1...) or an SSH public key
+    /// ("ssh-ed25519 AAAA...", "ssh-rsa AAAA..."); repeatable.
     #[arg(short = 'r', long = "recipient", value_name = "RECIPIENT")]
     pub recipients: Vec<String>,
-    /// File of age recipients, one per line (as `age -R` reads); repeatable.
+    /// File of recipients, one per line, age or SSH (as `age -R` reads; ~/.ssh/id_ed25519.pub
+    /// works); repeatable.
     #[arg(short = 'R', long = "recipients-file", value_name = "FILE")]
     pub recipients_files: Vec<PathBuf>,
     /// Encrypt the escrow to a passphrase instead (asked twice, or SEALSTRAP_PASSPHRASE).

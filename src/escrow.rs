@@ -1,19 +1,55 @@
 //! The key escrow: an age file (age-encryption.org/v1, crate `age`, the library of str4d/rage)
-//! holding the controller's key List, encrypted to X25519 recipients or to a passphrase.
+//! holding the controller's key List, encrypted to recipients (age X25519 keys, and SSH
+//! `ssh-ed25519`/`ssh-rsa` keys through [`crate::ssh`]) or to a passphrase.
 //!
 //! In memory only: bytes in, bytes out; the caller reads and writes files. Plaintext comes back
 //! in [`Zeroizing`] buffers. Files made here decrypt with the Go reference CLI
-//! (`age -d -i identity.txt`), and files it makes decrypt here.
-//!
-//! SSH recipients are refused on purpose: the `age` crate's SSH support pulls in the `rsa`
-//! crate, which every audit flags for RUSTSEC-2023-0071, and sealstrap's RSA lives on aws-lc-rs
-//! alone. An operator with an SSH key makes an age key with `age-keygen` instead.
+//! (`age -d -i identity.txt`, or `-i ~/.ssh/id_ed25519`), and files it makes decrypt here.
 
 use std::io::{Read, Write};
 use std::str::FromStr;
 
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
+
+use crate::ssh::{PrivateKeyFile, SshError, SshRecipient};
+
+/// Someone the escrow is encrypted to.
+#[derive(Clone, Debug)]
+pub enum Recipient {
+    /// An age X25519 key (`age1...`).
+    Age(age::x25519::Recipient),
+    /// An SSH `ssh-ed25519` or `ssh-rsa` public key.
+    Ssh(SshRecipient),
+}
+
+impl std::fmt::Display for Recipient {
+    /// One line of a recipients file, as `age -R` reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Recipient::Age(r) => r.fmt(f),
+            Recipient::Ssh(r) => r.fmt(f),
+        }
+    }
+}
+
+impl age::Recipient for Recipient {
+    fn wrap_file_key(
+        &self,
+        file_key: &age_core::format::FileKey,
+    ) -> Result<
+        (
+            Vec<age_core::format::Stanza>,
+            std::collections::HashSet<String>,
+        ),
+        age::EncryptError,
+    > {
+        match self {
+            Recipient::Age(r) => r.wrap_file_key(file_key),
+            Recipient::Ssh(r) => r.wrap_file_key(file_key),
+        }
+    }
+}
 
 /// The first line of a binary age file.
 const BINARY_MAGIC: &[u8] = b"age-encryption.org/v1";
@@ -23,10 +59,12 @@ const ARMOR_MAGIC: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 /// Why the escrow could not be written or opened. Never carries plaintext or identities.
 #[derive(Debug, thiserror::Error)]
 pub enum EscrowError {
-    #[error("recipient {0:?} is not an age X25519 recipient (age1...)")]
+    #[error("recipient {0:?} is neither an age recipient (age1...) nor an SSH public key")]
     BadRecipient(String),
-    #[error("recipient {0:?} is an SSH key; sealstrap takes age X25519 recipients and passphrases")]
-    SshRecipient(String),
+    #[error("SSH recipient {0:?}: {1}")]
+    SshRecipient(String, crate::ssh::SshError),
+    #[error("the SSH identity: {0}")]
+    SshIdentity(crate::ssh::SshError),
     #[error("no recipients: give --recipient, --recipients-file or --passphrase")]
     NoRecipients,
     #[error("the identity file holds no usable age identity ({0})")]
@@ -55,11 +93,9 @@ impl EscrowError {
             EscrowError::BadRecipient(_) | EscrowError::NoRecipients => Some(
                 "make a key pair with `age-keygen -o key.txt` and pass its public line: --recipient age1...",
             ),
-            EscrowError::SshRecipient(_) => Some(
-                "make an age key with `age-keygen -o key.txt` and use its age1... recipient (age's SSH support needs the rsa crate, which carries RUSTSEC-2023-0071)",
-            ),
+            EscrowError::SshRecipient(_, e) | EscrowError::SshIdentity(e) => e.hint(),
             EscrowError::BadIdentity(_) => Some(
-                "pass the file age-keygen wrote (a line starting AGE-SECRET-KEY-1) with --identity",
+                "pass the file age-keygen wrote (a line starting AGE-SECRET-KEY-1), or an SSH private key, with --identity",
             ),
             EscrowError::WrongIdentity => Some(
                 "use an identity whose recipient the escrow was encrypted to (see controller-keys.recipients beside it)",
@@ -91,21 +127,26 @@ pub fn is_passphrase(data: &[u8]) -> Result<bool, EscrowError> {
 /// lines skipped), as `age -R` reads them.
 pub fn parse_recipients<'a, I: IntoIterator<Item = &'a str>>(
     lines: I,
-) -> Result<Vec<age::x25519::Recipient>, EscrowError> {
-    let mut out: Vec<age::x25519::Recipient> = Vec::new();
+) -> Result<Vec<Recipient>, EscrowError> {
+    let mut out: Vec<Recipient> = Vec::new();
     for line in lines {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if line.starts_with("ssh-") {
-            let shown: String = line.chars().take(24).collect();
-            return Err(EscrowError::SshRecipient(format!("{shown}...")));
-        }
-        let r = age::x25519::Recipient::from_str(line).map_err(|_| {
-            let shown: String = line.chars().take(24).collect();
-            EscrowError::BadRecipient(shown)
-        })?;
+        let shown: String = line.chars().take(24).collect();
+        let r = if line.starts_with("age1") {
+            Recipient::Age(
+                age::x25519::Recipient::from_str(line)
+                    .map_err(|_| EscrowError::BadRecipient(shown))?,
+            )
+        } else {
+            match SshRecipient::parse(line) {
+                Ok(r) => Recipient::Ssh(r),
+                Err(SshError::NotPublicKey) => return Err(EscrowError::BadRecipient(shown)),
+                Err(e) => return Err(EscrowError::SshRecipient(format!("{shown}..."), e)),
+            }
+        };
         if !out.iter().any(|o| o.to_string() == r.to_string()) {
             out.push(r);
         }
@@ -114,7 +155,7 @@ pub fn parse_recipients<'a, I: IntoIterator<Item = &'a str>>(
 }
 
 /// The recipients file sealstrap commits beside the escrow.
-pub fn recipients_file(recipients: &[age::x25519::Recipient]) -> String {
+pub fn recipients_file(recipients: &[Recipient]) -> String {
     let mut out = String::from(
         "# age recipients of controller-keys.age (one per line; `age -R` reads this file).\n\
          # sealstrap key new/backup re-encrypt the escrow to exactly these.\n",
@@ -128,7 +169,7 @@ pub fn recipients_file(recipients: &[age::x25519::Recipient]) -> String {
 
 /// Encrypts to every recipient; any one identity opens the file.
 pub fn encrypt_to(
-    recipients: &[age::x25519::Recipient],
+    recipients: &[Recipient],
     plaintext: &[u8],
     armor: bool,
 ) -> Result<Vec<u8>, EscrowError> {
@@ -173,10 +214,21 @@ fn finish(
     Ok(out)
 }
 
-/// Reads the identities in an identity file's text (`AGE-SECRET-KEY-1...` lines, `#` comments).
+/// Reads the identities in an identity file's text: `AGE-SECRET-KEY-1...` lines (`#` comments),
+/// or one SSH private key, as `age -i` takes them. An encrypted SSH key calls `passphrase` once.
 pub fn parse_identities(
     text: &[u8],
+    passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>, EscrowError>,
 ) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, EscrowError> {
+    if crate::ssh::is_private_key(text) {
+        let id = match crate::ssh::parse_private_key(text).map_err(EscrowError::SshIdentity)? {
+            PrivateKeyFile::Plain(id) => id,
+            PrivateKeyFile::Encrypted(key) => key
+                .decrypt(passphrase()?.as_bytes())
+                .map_err(EscrowError::SshIdentity)?,
+        };
+        return Ok(vec![Box::new(id)]);
+    }
     let file = age::IdentityFile::from_buffer(text)
         .map_err(|e| EscrowError::BadIdentity(e.to_string()))?;
     let ids = file
@@ -250,6 +302,10 @@ mod tests {
     use super::*;
     use age::secrecy::ExposeSecret;
 
+    fn no_pass() -> Result<Zeroizing<String>, EscrowError> {
+        panic!("no passphrase is asked for")
+    }
+
     #[test]
     fn round_trip_to_two_recipients_each_opens() {
         let a = age::x25519::Identity::generate();
@@ -266,14 +322,16 @@ mod tests {
             assert!(is_age(&file));
             assert_eq!(!armor, file.starts_with(BINARY_MAGIC));
             for id in [&a, &b] {
-                let ids = parse_identities(id.to_string().expose_secret().as_bytes()).unwrap();
+                let ids = parse_identities(id.to_string().expose_secret().as_bytes(), &mut no_pass)
+                    .unwrap();
                 assert_eq!(
                     decrypt_with_identities(&file, &ids).unwrap().as_slice(),
                     b"key list"
                 );
             }
             let other = age::x25519::Identity::generate();
-            let ids = parse_identities(other.to_string().expose_secret().as_bytes()).unwrap();
+            let ids = parse_identities(other.to_string().expose_secret().as_bytes(), &mut no_pass)
+                .unwrap();
             assert!(matches!(
                 decrypt_with_identities(&file, &ids),
                 Err(EscrowError::WrongIdentity)
@@ -282,14 +340,22 @@ mod tests {
     }
 
     #[test]
-    fn bad_recipients_are_named_and_ssh_is_refused() {
+    fn bad_recipients_are_named() {
         assert!(matches!(
             parse_recipients(["age1notarecipient"]),
             Err(EscrowError::BadRecipient(_))
         ));
         assert!(matches!(
+            parse_recipients(["hello world"]),
+            Err(EscrowError::BadRecipient(_))
+        ));
+        assert!(matches!(
             parse_recipients(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI user@host"]),
-            Err(EscrowError::SshRecipient(_))
+            Err(EscrowError::SshRecipient(_, SshError::Malformed(_)))
+        ));
+        assert!(matches!(
+            parse_recipients(["ecdsa-sha2-nistp256 AAAAE2VjZHNh user@host"]),
+            Err(EscrowError::SshRecipient(_, SshError::UnsupportedType(_)))
         ));
         assert!(matches!(
             encrypt_to(&[], b"x", false),
@@ -298,11 +364,60 @@ mod tests {
     }
 
     #[test]
+    fn ssh_and_age_recipients_share_one_escrow() {
+        let a = age::x25519::Identity::generate();
+        let ed_pub = include_str!("../tests/data/ssh/id_ed25519.pub");
+        let rsa_pub = include_str!("../tests/data/ssh/id_rsa.pub");
+        let recipients = parse_recipients([
+            a.to_public().to_string().as_str(),
+            ed_pub.trim(),
+            rsa_pub.trim(),
+            // The same key again, with another comment: one recipient.
+            ed_pub.trim().replace("sealstrap-test", "copy").as_str(),
+        ])
+        .unwrap();
+        assert_eq!(recipients.len(), 3);
+        let listed = recipients_file(&recipients);
+        assert!(listed.contains(ed_pub.rsplit_once(' ').unwrap().0));
+        let file = encrypt_to(&recipients, b"key list", false).unwrap();
+        for key in [
+            include_str!("../tests/data/ssh/id_ed25519"),
+            include_str!("../tests/data/ssh/id_rsa"),
+        ] {
+            let ids = parse_identities(key.as_bytes(), &mut no_pass).unwrap();
+            assert_eq!(
+                decrypt_with_identities(&file, &ids).unwrap().as_slice(),
+                b"key list"
+            );
+        }
+        let enc = include_str!("../tests/data/ssh/id_ed25519_pass");
+        let mut asked = 0;
+        let mut wrong = || {
+            asked += 1;
+            Ok(Zeroizing::new("nope".to_string()))
+        };
+        assert!(matches!(
+            parse_identities(enc.as_bytes(), &mut wrong),
+            Err(EscrowError::SshIdentity(SshError::WrongPassphrase))
+        ));
+        assert_eq!(asked, 1);
+        // That key is not a recipient: it is asked for, opens, and does not fit.
+        let ids = parse_identities(enc.as_bytes(), &mut || {
+            Ok(Zeroizing::new("sealstrap-test".to_string()))
+        })
+        .unwrap();
+        assert!(matches!(
+            decrypt_with_identities(&file, &ids),
+            Err(EscrowError::WrongIdentity)
+        ));
+    }
+
+    #[test]
     fn damaged_files_are_refused() {
         let a = age::x25519::Identity::generate();
         let r = parse_recipients([a.to_public().to_string().as_str()]).unwrap();
         let file = encrypt_to(&r, b"key list", false).unwrap();
-        let ids = parse_identities(a.to_string().expose_secret().as_bytes()).unwrap();
+        let ids = parse_identities(a.to_string().expose_secret().as_bytes(), &mut no_pass).unwrap();
         let truncated = &file[..file.len() - 5];
         assert!(matches!(
             decrypt_with_identities(truncated, &ids),

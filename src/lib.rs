@@ -10,6 +10,7 @@
 //! | [`keys`] | private key files in every form kubeseal takes | none |
 //! | [`controller_key`] | the controller's key pairs: certificate template, key Secrets, key List | none |
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
+//! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
@@ -45,6 +46,7 @@ pub mod reseal;
 pub mod rsa;
 pub mod scan;
 pub mod seal;
+pub mod ssh;
 pub mod timefmt;
 pub mod verify;
 pub mod yaml;

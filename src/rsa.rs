@@ -54,6 +54,22 @@ impl std::fmt::Debug for PublicKey {
 }
 
 impl PublicKey {
+    /// Builds a public key from its modulus and exponent (unsigned big-endian), as an SSH
+    /// `ssh-rsa` public key carries them (RFC 4253 §6.6).
+    pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, RsaError> {
+        let mut body = Vec::new();
+        der_push_uint(&mut body, n);
+        der_push_uint(&mut body, e);
+        let pkcs1 = der_sequence(&body);
+        // SubjectPublicKeyInfo { rsaEncryption, BIT STRING (0 unused bits) pkcs1 } (RFC 5280).
+        let mut bits = vec![0x03];
+        der_push_len(&mut bits, pkcs1.len() + 1);
+        bits.push(0);
+        bits.extend_from_slice(&pkcs1);
+        let mut spki = RSA_ALGORITHM_ID.to_vec();
+        spki.extend_from_slice(&bits);
+        Self::from_spki_der(&der_sequence(&spki))
+    }
     /// Reads an X.509 SubjectPublicKeyInfo (what a certificate carries).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, RsaError> {
         let key =
@@ -129,6 +145,30 @@ impl PrivateKey {
         Self::from_pkcs8_der(&wrap_pkcs1(der))
     }
 
+    /// Builds a key from its parts as an OpenSSH private key file stores them (`n`, `e`, `d`,
+    /// `iqmp`, `p`, `q`; PROTOCOL.key in OpenSSH), adding the CRT exponents `d mod (p-1)` and
+    /// `d mod (q-1)` that PKCS#1 also needs. AWS-LC checks the result is a consistent key.
+    pub fn from_components(
+        n: &[u8],
+        e: &[u8],
+        d: &[u8],
+        p: &[u8],
+        q: &[u8],
+        iqmp: &[u8],
+    ) -> Result<Self, RsaError> {
+        let p1 = minus_one_odd(strip_zeros(p)).ok_or(RsaError::Der("p is not an odd prime"))?;
+        let q1 = minus_one_odd(strip_zeros(q)).ok_or(RsaError::Der("q is not an odd prime"))?;
+        let mut body = Zeroizing::new(Vec::with_capacity(n.len() * 5));
+        der_push_uint(&mut body, &[0]);
+        for part in [n, e, d, p, q] {
+            der_push_uint(&mut body, part);
+        }
+        der_push_uint(&mut body, &big_mod(d, &p1));
+        der_push_uint(&mut body, &big_mod(d, &q1));
+        der_push_uint(&mut body, iqmp);
+        Self::from_pkcs1_der(&der_sequence(&body))
+    }
+
     /// A fresh RSA-4096 key from AWS-LC's DRBG, as the controller makes its keys
     /// (upstream `pkg/crypto/keys.go` `GeneratePrivateKeyAndCert`, `--key-size` 4096).
     pub fn generate_4096() -> Result<Self, RsaError> {
@@ -195,6 +235,97 @@ impl PrivateKey {
         out.truncate(len);
         Some(out)
     }
+}
+
+/// The smallest big-endian form of an unsigned integer: no leading zero bytes.
+fn strip_zeros(mut n: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = n {
+        n = rest;
+    }
+    n
+}
+
+/// Appends a DER INTEGER holding the unsigned big-endian `n` (RFC 8017 A.1 fields are
+/// non-negative, so a high first bit gets a zero byte in front).
+fn der_push_uint(out: &mut Vec<u8>, n: &[u8]) {
+    let n = strip_zeros(n);
+    let pad = n.first().is_none_or(|b| b & 0x80 != 0);
+    out.push(0x02);
+    der_push_len(out, n.len() + usize::from(pad));
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(n);
+}
+
+/// A DER SEQUENCE around `body`.
+fn der_sequence(body: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 6));
+    out.push(0x30);
+    der_push_len(&mut out, body.len());
+    out.extend_from_slice(body);
+    out
+}
+
+/// `a mod m` for unsigned big-endian integers, bit by bit (schoolbook; used once per key load
+/// for the CRT exponents, so speed does not matter). `m` must not be zero.
+fn big_mod(a: &[u8], m: &[u8]) -> Zeroizing<Vec<u8>> {
+    let m = strip_zeros(m);
+    // Remainder as big-endian bytes, one byte wider than m so the shift cannot overflow.
+    let mut r = Zeroizing::new(vec![0u8; m.len() + 1]);
+    for byte in a {
+        for bit in (0..8).rev() {
+            let mut carry = (byte >> bit) & 1;
+            for x in r.iter_mut().rev() {
+                let next = *x >> 7;
+                *x = (*x << 1) | carry;
+                carry = next;
+            }
+            if ge(&r, m) {
+                sub_in_place(&mut r, m);
+            }
+        }
+    }
+    r
+}
+
+/// `a >= b` for big-endian integers, `a` at least as long as `b`.
+fn ge(a: &[u8], b: &[u8]) -> bool {
+    let (head, tail) = a.split_at(a.len() - b.len());
+    if head.iter().any(|x| *x != 0) {
+        return true;
+    }
+    tail >= b
+}
+
+/// `a -= b` for big-endian integers with `a >= b`.
+fn sub_in_place(a: &mut [u8], b: &[u8]) {
+    let mut borrow = 0i16;
+    let offset = a.len() - b.len();
+    for i in (0..a.len()).rev() {
+        let sub = if i >= offset {
+            i16::from(b[i - offset])
+        } else {
+            0
+        };
+        let mut v = i16::from(a[i]) - sub - borrow;
+        borrow = i16::from(v < 0);
+        if v < 0 {
+            v += 256;
+        }
+        a[i] = v as u8;
+    }
+}
+
+/// `n - 1` for an odd unsigned big-endian integer (an RSA prime).
+fn minus_one_odd(n: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(n.to_vec());
+    let last = out.last_mut()?;
+    if *last & 1 == 0 {
+        return None;
+    }
+    *last &= !1;
+    Some(out)
 }
 
 /// aws-lc-rs takes "no label" as `None`; an empty label is the same thing in OAEP (RFC 8017
@@ -304,5 +435,52 @@ mod tests {
         assert!(PrivateKey::from_pkcs8_der(&[0x30, 0x00]).is_err());
         assert!(PublicKey::from_spki_der(b"not der").is_err());
         assert!(unwrap_pkcs8(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn big_mod_matches_machine_arithmetic() {
+        let cases: [(u128, u128); 6] = [
+            (0, 7),
+            (6, 7),
+            (u128::MAX, 0xffff_fffb),
+            (0x1234_5678_9abc_def0_1122_3344_5566_7788, 0x1_0000_0001),
+            (1 << 100, (1 << 61) - 1),
+            (12345, 1),
+        ];
+        for (a, m) in cases {
+            let got = big_mod(&a.to_be_bytes(), &m.to_be_bytes());
+            let got = got.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+            assert_eq!(got, a % m, "{a} mod {m}");
+        }
+    }
+
+    /// The fields of a PKCS#1 RSAPrivateKey, in order.
+    fn pkcs1_fields(der: &[u8]) -> Vec<Vec<u8>> {
+        let (_, mut body, _) = der_read(der).unwrap();
+        let mut out = Vec::new();
+        while !body.is_empty() {
+            let (tag, value, rest) = der_read(body).unwrap();
+            assert_eq!(tag, 0x02);
+            out.push(strip_zeros(value).to_vec());
+            body = rest;
+        }
+        out
+    }
+
+    #[test]
+    fn a_key_rebuilt_from_its_openssh_parts_is_the_same_key() {
+        let key = PrivateKey::generate_4096().unwrap();
+        let der = key.to_pkcs1_der().unwrap();
+        let f = pkcs1_fields(&der);
+        // version, n, e, d, p, q, dp, dq, qinv
+        let rebuilt =
+            PrivateKey::from_components(&f[1], &f[2], &f[3], &f[4], &f[5], &f[8]).unwrap();
+        assert_eq!(*rebuilt.to_pkcs1_der().unwrap(), *der);
+        let public = PublicKey::from_components(&f[1], &f[2]).unwrap();
+        assert_eq!(public.spki_der(), key.public_key().spki_der());
+        // A wrong d is refused, not silently accepted.
+        let mut bad_d = f[3].clone();
+        bad_d[10] ^= 1;
+        assert!(PrivateKey::from_components(&f[1], &f[2], &bad_d, &f[4], &f[5], &f[8]).is_err());
     }
 }

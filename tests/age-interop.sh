@@ -3,7 +3,9 @@
 #   1. an escrow made by `sealstrap key new` decrypts with `age -d` to a controller key List that
 #      opens values sealed for the new certificate;
 #   2. an escrow made by `age` (binary and armored) from a controller-style key List is read by
-#      sealstrap (`key list`, `unseal`).
+#      sealstrap (`key list`, `unseal`);
+#   3. the same both ways with SSH recipients (ssh-ed25519, ssh-rsa) and SSH identities, including
+#      a passphrase-protected OpenSSH key.
 # Usage: tests/age-interop.sh PATH/TO/sealstrap        (run by .ci/run)
 set -euo pipefail
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -50,5 +52,25 @@ for f in go.age go-armored.age; do
   "$bin" unseal --check --private-key "$f" -i id.txt "$root/tests/data/vectors/sealedsecrets/strict-opaque.yaml" >/dev/null
 done
 echo "ok: sealstrap reads age's escrows (binary and armored)"
+echo "-- SSH recipients and identities, both ways"
+ssh="$root/tests/data/ssh"
+mkdir sshout
+"$bin" key new --out sshout -R "$ssh/id_ed25519.pub" -r "$(cat "$ssh/id_rsa.pub")" -R "$ssh/id_ed25519_pass.pub" 2>/dev/null
+grep -q '^ssh-ed25519 ' sshout/controller-keys.recipients
+grep -q '^ssh-rsa ' sshout/controller-keys.recipients
+for key in id_ed25519 id_rsa id_rsa_pem; do
+  age -d -i "$ssh/$key" sshout/controller-keys.age | grep -q '^kind: List$'
+  "$bin" key list -i "$ssh/$key" sshout/controller-keys.age | grep -q '<- seals$'
+done
+SEALSTRAP_SSH_PASSPHRASE=sealstrap-test "$bin" key list -i "$ssh/id_ed25519_pass" sshout/controller-keys.age | grep -q '<- seals$'
+if SEALSTRAP_SSH_PASSPHRASE=wrong "$bin" key list -i "$ssh/id_ed25519_pass" sshout/controller-keys.age 2>err.txt; then
+  echo "age-interop: a wrong SSH passphrase opened the escrow" >&2; exit 1
+fi
+grep -q 'passphrase does not open the SSH private key' err.txt
+for key in id_ed25519 id_rsa; do
+  printf '%s\n' "$list" | age -R "$ssh/$key.pub" -o "go-$key.age"
+  "$bin" key list -i "$ssh/$key" "go-$key.age" | grep -q '^sha256:43a032dc.*<- seals$'
+done
+echo "ok: age and sealstrap open each other's escrows with SSH keys (ed25519, rsa, encrypted)"
 if grep -rl 'PRIVATE KEY' . ; then echo "age-interop: plaintext key left on disk" >&2; exit 1; fi
-echo "age interop: 2 passed, 0 failed"
+echo "age interop: 3 passed, 0 failed"

@@ -64,7 +64,10 @@ fn assert_no_plaintext_keys(dir: &Path) {
 }
 
 fn decrypt(escrow: &Path, id: &Path) -> String {
-    let ids = sealstrap::escrow::parse_identities(&std::fs::read(id).unwrap()).unwrap();
+    let ids = sealstrap::escrow::parse_identities(&std::fs::read(id).unwrap(), &mut || {
+        panic!("no passphrase")
+    })
+    .unwrap();
     let plain =
         sealstrap::escrow::decrypt_with_identities(&std::fs::read(escrow).unwrap(), &ids).unwrap();
     String::from_utf8(plain.to_vec()).unwrap()
@@ -412,23 +415,111 @@ fn a_passphrase_escrow_opens_with_its_passphrase_only() {
 }
 
 #[test]
+fn ssh_keys_lock_the_escrow_and_open_it_wherever_a_private_key_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let ssh = data("ssh");
+    let o = key_new(
+        dir.path(),
+        &[
+            "-R",
+            p(&ssh.join("id_ed25519.pub")),
+            "-R",
+            p(&ssh.join("id_rsa.pub")),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("secret-source");
+    let recipients = std::fs::read_to_string(out.join("controller-keys.recipients")).unwrap();
+    assert_eq!(
+        recipients.lines().filter(|l| l.starts_with("ssh-")).count(),
+        2,
+        "{recipients}"
+    );
+    let escrow = out.join("controller-keys.age");
+    let sealed = run_in(
+        dir.path(),
+        &["kubeseal", "--cert", "secret-source/controller.crt", "-o", "yaml"],
+        b"apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: app}\nstringData: {password: ssh-value}\n",
+        &[],
+    );
+    assert!(sealed.status.success(), "{}", stderr(&sealed));
+    std::fs::write(dir.path().join("sealed.yaml"), &sealed.stdout).unwrap();
+    for key in ["id_ed25519", "id_rsa", "id_rsa_pem"] {
+        let o = run_in(
+            dir.path(),
+            &[
+                "unseal",
+                "--check",
+                "--private-key",
+                p(&escrow),
+                "-i",
+                p(&ssh.join(key)),
+                "sealed.yaml",
+            ],
+            b"",
+            &[],
+        );
+        assert!(o.status.success(), "{key}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("app/db password OK"));
+    }
+    // Adding a key re-encrypts to the same SSH recipients, read back from the committed file.
+    let o = key_new(dir.path(), &["-i", p(&ssh.join("id_ed25519"))]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        decrypt(&escrow, &ssh.join("id_rsa"))
+            .matches("kind: Secret")
+            .count()
+            == 2
+    );
+    // An SSH key that is not a recipient is refused, and nothing is written.
+    let before = snapshot(dir.path());
+    let o = run_in(
+        dir.path(),
+        &[
+            "key",
+            "list",
+            "-i",
+            p(&ssh.join("id_ed25519_pass")),
+            p(&escrow),
+        ],
+        b"",
+        &[("SEALSTRAP_SSH_PASSPHRASE", "sealstrap-test")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("none of the given identities"),
+        "{}",
+        stderr(&o)
+    );
+    let o = key_new(dir.path(), &["-r", "ecdsa-sha2-nistp256 AAAAE2VjZHNh x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not supported"), "{}", stderr(&o));
+    assert_eq!(snapshot(dir.path()), before, "nothing written");
+}
+
+#[test]
 fn bad_input_is_refused_clearly_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (id, recipient) = identity(dir.path(), "id.txt");
     let (other, _) = identity(dir.path(), "other.txt");
 
     // Recipients that do not parse, and SSH keys: nothing created.
-    for (r, want) in [
-        ("age1notarecipient", "is not an age X25519 recipient"),
+    for (r, want, hint) in [
+        (
+            "age1notarecipient",
+            "neither an age recipient (age1...) nor an SSH public key",
+            "age-keygen",
+        ),
         (
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey user@host",
-            "is an SSH key",
+            "the SSH key is malformed",
+            "id_ed25519.pub",
         ),
     ] {
         let o = key_new(dir.path(), &["-r", r]);
         assert_eq!(o.status.code(), Some(1), "{r}");
         assert!(stderr(&o).contains(want), "{}", stderr(&o));
-        assert!(stderr(&o).contains("age-keygen"), "hint: {}", stderr(&o));
+        assert!(stderr(&o).contains(hint), "hint: {}", stderr(&o));
         assert!(!dir.path().join("secret-source").exists());
     }
     let o = key_new(dir.path(), &[]);

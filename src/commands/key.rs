@@ -99,6 +99,20 @@ fn passphrase(confirm: bool) -> Result<SecretString, Failure> {
     Ok(SecretString::from(p.to_string()))
 }
 
+/// The passphrase of an encrypted SSH identity: SEALSTRAP_SSH_PASSPHRASE, or the terminal.
+fn ssh_passphrase(key: &Path) -> Result<Zeroizing<String>, EscrowError> {
+    if let Ok(p) = std::env::var("SEALSTRAP_SSH_PASSPHRASE") {
+        return Ok(Zeroizing::new(p));
+    }
+    rpassword::prompt_password(format!("passphrase for {}: ", key.display()))
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            EscrowError::BadIdentity(format!(
+                "the SSH key is encrypted and no passphrase could be read from the terminal ({e}); set SEALSTRAP_SSH_PASSPHRASE for automation"
+            ))
+        })
+}
+
 /// Opens an age escrow with the identities given, or asks for its passphrase.
 pub fn open_escrow(path: &Path, identity: &[PathBuf]) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let data = read_file(path, "escrow")?;
@@ -119,7 +133,8 @@ pub fn open_escrow(path: &Path, identity: &[PathBuf]) -> Result<Zeroizing<Vec<u8
     let mut ids = Vec::new();
     for p in identity {
         let text = read_file(p, "identity file")?;
-        ids.extend(escrow::parse_identities(&text).map_err(|e| {
+        let mut ask = || ssh_passphrase(p);
+        ids.extend(escrow::parse_identities(&text, &mut ask).map_err(|e| {
             let f: Failure = e.into();
             Failure {
                 message: format!("{}: {}", p.display(), f.message),
@@ -150,7 +165,7 @@ pub fn escrow_keys(path: &Path, identity: &[PathBuf]) -> Result<Vec<ControllerKe
 
 /// How an escrow is re-encrypted: its recipients, or a passphrase.
 enum Lock {
-    Recipients(Vec<age::x25519::Recipient>),
+    Recipients(Vec<escrow::Recipient>),
     Passphrase(SecretString),
 }
 
@@ -163,7 +178,7 @@ impl Lock {
     }
 }
 
-fn read_recipients(path: &Path) -> Result<Vec<age::x25519::Recipient>, Failure> {
+fn read_recipients(path: &Path) -> Result<Vec<escrow::Recipient>, Failure> {
     let text = read_file(path, "recipients file")?;
     let text = String::from_utf8_lossy(&text).into_owned();
     escrow::parse_recipients(text.lines()).map_err(|e| {
@@ -312,6 +327,8 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     // One run at a time on the key files; finish an interrupted earlier write first.
     let escrow_dir = parent_or_dot(&escrow_path);
     let _lock = super::io::lock_and_recover(&escrow_dir, &[parent_or_dot(&cert_path)], false)?;
+    // Recipients on the command line are checked before anything is opened or asked for.
+    escrow::parse_recipients(a.lock.recipients.iter().map(String::as_str))?;
     // Read everything first: the existing escrow and its recipients.
     let mut keys = Vec::new();
     let existing_armor = if escrow_path.exists() {
@@ -575,14 +592,13 @@ fn list(a: &KeyListArgs) -> CmdResult {
             && std::env::var_os("SEALSTRAP_PASSPHRASE").is_some())
     {
         let path = bundle_path(&a.escrow.path, a.cert_file.as_deref());
+        let certs = read_bundle(&path)?;
         println!("# certificates in {} (no identity given)", path.display());
-        read_bundle(&path)?
+        certs
     } else {
+        let keys = escrow_keys(&a.escrow.path, &a.escrow.identity.identity)?;
         println!("# keys in {}", a.escrow.path.display());
-        escrow_keys(&a.escrow.path, &a.escrow.identity.identity)?
-            .into_iter()
-            .map(|k| k.cert)
-            .collect()
+        keys.into_iter().map(|k| k.cert).collect()
     };
     let sealing = ck::sealing_key(certs.iter()).map(|c| c.fingerprint.clone());
     let mut sorted: Vec<&Certificate> = certs.iter().collect();
