@@ -12,6 +12,7 @@
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
+//! | [`yaml_text`] | manifest text: lines, document ranges, content lines, safe slicing | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
@@ -50,3 +51,4 @@ pub mod ssh;
 pub mod timefmt;
 pub mod verify;
 pub mod yaml;
+pub mod yaml_text;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::contract;
 use crate::yaml;
+use crate::yaml_text::{Lines, doc_ranges, is_content};
 
 /// What to patch.
 #[derive(Clone, Debug)]
@@ -93,50 +94,6 @@ pub struct PatchError {
     /// 1-based line, when known.
     pub line: Option<usize>,
     pub message: String,
-}
-
-/// The file's lines without their endings, its line ending, and whether it ends with one.
-struct Lines {
-    lines: Vec<String>,
-    eol: &'static str,
-    trailing_eol: bool,
-}
-
-impl Lines {
-    fn split(text: &str) -> Lines {
-        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        let trailing_eol = text.ends_with('\n');
-        let body = text.strip_suffix('\n').unwrap_or(text);
-        let lines = if text.is_empty() {
-            Vec::new()
-        } else {
-            body.split('\n')
-                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-                .collect()
-        };
-        Lines {
-            lines,
-            eol,
-            trailing_eol,
-        }
-    }
-
-    fn join(lines: &[String], eol: &str, trailing: bool) -> String {
-        let mut s = lines.join(eol);
-        if trailing {
-            s.push_str(eol);
-        }
-        s
-    }
-}
-
-/// Whether a line starts a new YAML document (`---`, optionally followed by a space).
-fn is_doc_start(line: &str) -> bool {
-    line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
-}
-
-fn is_doc_end(line: &str) -> bool {
-    line == "..." || line.starts_with("... ")
 }
 
 /// A `remoteRef` key found in the text: line index within the file and the byte column just
@@ -344,11 +301,6 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-fn is_content(line: &str) -> bool {
-    let t = line.trim_start();
-    !t.is_empty() && !t.starts_with('#')
-}
-
 /// The edit that adds `property: <p>` to the remoteRef at `tok`.
 fn edit_for(lines: &[String], tok: Token, doc_end: usize, property: &str) -> Result<Edit, String> {
     let line = &lines[tok.line];
@@ -485,16 +437,7 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
         trailing_eol,
     } = Lines::split(text);
 
-    // Document boundaries by `---` / `...` lines.
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    for (i, l) in lines.iter().enumerate() {
-        if is_doc_start(l) || is_doc_end(l) {
-            ranges.push(start..i);
-            start = i + 1;
-        }
-    }
-    ranges.push(start..lines.len());
+    let ranges = doc_ranges(&lines);
 
     let mut findings = Vec::new();
     let mut edits = Vec::new();

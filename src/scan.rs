@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::manifests::FINGERPRINT_ANNOTATION;
 use crate::patch;
 use crate::yaml;
+use crate::yaml_text;
 
 /// What kind of problem a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +129,7 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("(unnamed)");
-            let at = line_of(&lines, &range, "kind:").unwrap_or(range.start + 1);
+            let at = yaml_text::line_starting(&lines, &range, "kind:").unwrap_or(range.start + 1);
             match kind {
                 "Secret" if doc.get("apiVersion").and_then(Value::as_str) == Some("v1") => {
                     let has = |f: &str| {
@@ -200,44 +201,18 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
     findings
 }
 
-/// Line ranges of the documents of a YAML stream (JSON streams: the whole file).
+/// Line ranges of the documents of a YAML stream, one per parsed document (JSON streams: the
+/// whole file).
 fn doc_ranges(lines: &[&str], json: bool, count: usize) -> Vec<std::ops::Range<usize>> {
     if json || count <= 1 {
-        return vec![0..lines.len(); count.max(1)]
-            .into_iter()
-            .take(count)
-            .collect();
+        return vec![0..lines.len(); count];
     }
-    let mut ranges = Vec::new();
-    let mut start = 0;
-    for (i, l) in lines.iter().enumerate() {
-        let l = l.trim_end_matches('\r');
-        if l == "---" || l.starts_with("--- ") {
-            if lines[start..i].iter().any(|l| is_content(l)) {
-                ranges.push(start..i);
-            }
-            start = i + 1;
-        }
-    }
-    if lines[start..].iter().any(|l| is_content(l)) {
-        ranges.push(start..lines.len());
-    }
+    let ranges = yaml_text::content_ranges(lines);
     if ranges.len() != count {
         // Unusual layout: place every finding at the start of the file rather than guess.
         return vec![0..lines.len(); count];
     }
     ranges
-}
-
-fn is_content(l: &str) -> bool {
-    let t = l.trim();
-    !t.is_empty() && !t.starts_with('#')
-}
-
-fn line_of(lines: &[&str], range: &std::ops::Range<usize>, prefix: &str) -> Option<usize> {
-    (range.start..range.end.min(lines.len()))
-        .find(|&i| lines[i].trim_start().starts_with(prefix))
-        .map(|i| i + 1)
 }
 
 fn is_token_char(b: u8) -> bool {
@@ -378,5 +353,15 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
+    }
+
+    #[test]
+    fn findings_land_on_their_document_whatever_the_markers() {
+        // Tab after `---`, a `...` end marker and a comment-only document: the shared text layer
+        // (yaml_text) pairs each parsed document with its lines.
+        let text = "# head\napiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {pw: x}\n---\t# second\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\nstringData: {pw: y}\n...\n---\n# nothing\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\nstringData: {pw: z}\n";
+        let f = scan_text(text, true, &Options::default());
+        let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
+        assert_eq!(lines, vec![3, 8, 16], "{f:?}");
     }
 }

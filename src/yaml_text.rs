@@ -1,0 +1,184 @@
+//! The YAML text layer: a manifest file as lines, its document boundaries, which lines are
+//! content, and slicing that never splits a character. `patch` edits the user's text in place
+//! and `scan` places its findings on lines, so both work on text, not on parsed values; this
+//! module is the one place that decides what a line, a document and a content line are.
+//!
+//! Document boundaries are the YAML 1.2 markers on a line of their own (spec §9.1.2: `---`
+//! directives-end, `...` document-end, each optionally followed by white space or a comment).
+//! JSON streams have no markers: the whole file is one range.
+
+use std::ops::Range;
+
+/// A file's lines without their endings, its line ending, and whether it ends with one. `join`
+/// gives back the same bytes for any text `split` read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lines {
+    pub lines: Vec<String>,
+    /// `"\r\n"` when the file uses it anywhere, else `"\n"`.
+    pub eol: &'static str,
+    pub trailing_eol: bool,
+}
+
+impl Lines {
+    pub fn split(text: &str) -> Lines {
+        let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        let trailing_eol = text.ends_with('\n');
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let lines = if text.is_empty() {
+            Vec::new()
+        } else {
+            body.split('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+                .collect()
+        };
+        Lines {
+            lines,
+            eol,
+            trailing_eol,
+        }
+    }
+
+    pub fn join(lines: &[String], eol: &str, trailing: bool) -> String {
+        let mut s = lines.join(eol);
+        if trailing {
+            s.push_str(eol);
+        }
+        s
+    }
+}
+
+/// Whether the rest of a marker line is empty, white space or a comment.
+fn marker_rest_ok(rest: &str) -> bool {
+    rest.is_empty() || rest.starts_with([' ', '\t'])
+}
+
+/// Whether a line starts a new document (`---`, alone or followed by white space).
+pub fn is_doc_start(line: &str) -> bool {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    line.strip_prefix("---").is_some_and(marker_rest_ok)
+}
+
+/// Whether a line ends a document (`...`, alone or followed by white space).
+pub fn is_doc_end(line: &str) -> bool {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    line.strip_prefix("...").is_some_and(marker_rest_ok)
+}
+
+/// Whether a line holds anything but white space or a comment.
+pub fn is_content(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#')
+}
+
+/// The line ranges between document markers, in order, the markers themselves excluded. Ranges
+/// holding no content (an empty document, a comment block) are kept, so the caller can pair
+/// ranges with the documents a parser returns only after dropping them ([`content_ranges`]).
+pub fn doc_ranges<S: AsRef<str>>(lines: &[S]) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let l = l.as_ref();
+        if is_doc_start(l) || is_doc_end(l) {
+            ranges.push(start..i);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..lines.len());
+    ranges
+}
+
+/// The document ranges that hold content: one per document a YAML parser returns.
+pub fn content_ranges<S: AsRef<str>>(lines: &[S]) -> Vec<Range<usize>> {
+    doc_ranges(lines)
+        .into_iter()
+        .filter(|r| lines[r.clone()].iter().any(|l| is_content(l.as_ref())))
+        .collect()
+}
+
+/// The 1-based number of the first line in `range` whose text (indentation skipped) starts with
+/// `prefix`.
+pub fn line_starting<S: AsRef<str>>(
+    lines: &[S],
+    range: &Range<usize>,
+    prefix: &str,
+) -> Option<usize> {
+    (range.start..range.end.min(lines.len()))
+        .find(|&i| lines[i].as_ref().trim_start().starts_with(prefix))
+        .map(|i| i + 1)
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`; an offset inside a
+/// character counts as that character, and one past the end as the end.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The largest character boundary at or before `i` (`str::floor_char_boundary`, stable).
+pub fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// At most `max` bytes from the start of `s`, cut at a character boundary.
+pub fn clip(s: &str, max: usize) -> &str {
+    &s[..floor_boundary(s, max)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_and_join_give_back_the_same_bytes() {
+        for text in ["", "a", "a\n", "a\r\nb\r\n", "a\n\nb", "\n", "x\r\ny"] {
+            let l = Lines::split(text);
+            assert_eq!(
+                Lines::join(&l.lines, l.eol, l.trailing_eol),
+                text,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn markers_are_whole_lines() {
+        for yes in ["---", "--- ", "---\t# c", "---\r", "--- !tag"] {
+            assert!(is_doc_start(yes), "{yes:?}");
+        }
+        for no in ["----", " ---", "---x", "-- -", ""] {
+            assert!(!is_doc_start(no), "{no:?}");
+        }
+        assert!(is_doc_end("...") && is_doc_end("... # end") && !is_doc_end("...."));
+    }
+
+    #[test]
+    fn ranges_pair_with_parsed_documents() {
+        let lines: Vec<&str> = "# head\n---\na: 1\n---\n# only a comment\n---\nb: 2\n...\n"
+            .split('\n')
+            .collect();
+        assert_eq!(doc_ranges(&lines), vec![0..1, 2..3, 4..5, 6..7, 8..9]);
+        assert_eq!(content_ranges(&lines), vec![2..3, 6..7]);
+        assert_eq!(line_starting(&lines, &(6..7), "b:"), Some(7));
+    }
+
+    #[test]
+    fn slicing_never_splits_a_character() {
+        let s = "héllo ✓ wörld";
+        for i in 0..=s.len() + 2 {
+            let c = clip(s, i);
+            assert!(s.starts_with(c));
+            let (line, col) = line_col(s, i);
+            assert_eq!(line, 1);
+            assert!(col <= s.chars().count() + 1);
+        }
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("ab\ncd", 99), (2, 3));
+    }
+}
