@@ -18,6 +18,9 @@ pub enum Kind {
     MissingProperty,
     /// A file scan could not read (not a verdict on its content).
     Skipped,
+    /// A journal or temporary file of a sealstrap write that was interrupted: the folder may be
+    /// half old, half new, and a temporary file may hold a plaintext value.
+    InterruptedWrite,
 }
 
 impl Kind {
@@ -28,6 +31,7 @@ impl Kind {
             Kind::StaleSealedSecret => "stale-sealed-secret",
             Kind::MissingProperty => "missing-property",
             Kind::Skipped => "skipped",
+            Kind::InterruptedWrite => "interrupted-write",
         }
     }
 }

@@ -183,6 +183,58 @@ fn reset_dex_admin_killed_after_any_step_never_splits_the_pair() {
 }
 
 #[test]
+fn scan_reports_an_interrupted_write_and_reseal_finishes_it_before_resealing() {
+    // Crash a first seal after its journal is written, with some renames done.
+    let dir = (20..200)
+        .find_map(|k| {
+            let dir = repo();
+            let o = run_cmd(dir.path(), "seal", Some(k));
+            assert_eq!(o.status.code(), Some(99), "step {k}: {}", stderr(&o));
+            let journal = dir.path().join("secret-source/.sealstrap-journal");
+            let sealed = dir.path().join("secret-source/sealed");
+            (journal.exists() && sealed.exists()).then_some(dir)
+        })
+        .expect("some step leaves a journal");
+    let scan = run_in(dir.path(), &["scan", "secret-source"], b"", &[]);
+    assert_eq!(scan.status.code(), Some(1), "{}", stderr(&scan));
+    assert!(
+        stdout(&scan).contains("secret-source/.sealstrap-journal:0: interrupted-write"),
+        "{}",
+        stdout(&scan)
+    );
+    // reseal to another certificate finishes the seal first, then reseals every file.
+    let new_key = data("vectors/keys/controller-4096.key.pem");
+    let o = run_in(
+        dir.path(),
+        &[
+            "reseal",
+            "--private-key",
+            p(&data(KEY)),
+            "--cert",
+            p(&data("vectors/keys/controller-4096.crt.pem")),
+            "secret-source/sealed",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("finished an interrupted write"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("15 file(s) resealed"), "{}", stderr(&o));
+    assert_eq!(leftovers(dir.path()), Vec::<PathBuf>::new());
+    let v = run_in(
+        dir.path(),
+        &["verify", "--private-key", p(&new_key), "secret-source"],
+        b"",
+        &[],
+    );
+    assert!(v.status.success(), "{}{}", stdout(&v), stderr(&v));
+}
+
+#[test]
 fn a_folder_where_a_file_goes_fails_before_anything_is_replaced() {
     let dir = repo();
     std::fs::create_dir_all(dir.path().join("secret-source/namespace.yaml/x")).unwrap();

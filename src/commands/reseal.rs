@@ -10,6 +10,43 @@ use sealstrap::reseal::{self, Resealed};
 use super::{CmdResult, Failure};
 use crate::cli::ResealArgs;
 
+/// Locks the folders reseal writes in, as `seal` locks its output folder (the one holding
+/// `sealed/`), and first finishes an interrupted `seal` recorded there: left alone, its journal
+/// would later put the old sealed files back over the resealed ones.
+fn lock_write_folders(
+    paths: &[PathBuf],
+    dry_run: bool,
+) -> Result<Vec<sealstrap::output::FolderLock>, Failure> {
+    use sealstrap::manifests::SEALED_DIR;
+    use sealstrap::output::JOURNAL_NAME;
+    let mut folders = std::collections::BTreeSet::new();
+    for p in paths {
+        let dir = if p.is_dir() {
+            p.clone()
+        } else {
+            match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        };
+        let root = match dir.parent() {
+            Some(up)
+                if dir.file_name().is_some_and(|n| n == SEALED_DIR)
+                    && (up.join(JOURNAL_NAME).exists()
+                        || up.join(sealstrap::manifests::KUSTOMIZATION_FILE).exists()) =>
+            {
+                up.to_path_buf()
+            }
+            _ => dir,
+        };
+        folders.insert(root);
+    }
+    folders
+        .iter()
+        .map(|f| super::io::lock_and_recover(f, &[f.join(SEALED_DIR)], dry_run))
+        .collect()
+}
+
 pub fn run(args: &ResealArgs) -> CmdResult {
     let old_keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let cert = super::cert::load_for_sealing(&args.cert.to_string_lossy(), "sealstrap: ")?;
@@ -18,6 +55,7 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     } else {
         args.paths.clone()
     };
+    let _locks = lock_write_folders(&paths, args.dry_run)?;
     let files = super::io::collect_files(&paths, &["yaml", "yml", "json"])?;
     let mut rng = UnwrapErr(SysRng);
     let (mut changed, mut failed, mut values) = (0usize, 0usize, 0usize);

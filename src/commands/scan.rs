@@ -108,6 +108,47 @@ fn scan_large(path: &Path) -> Result<Vec<scan::Finding>, String> {
     Ok(found)
 }
 
+/// Leftovers of an interrupted sealstrap write beside the scanned files: a journal (in the folder
+/// even when git ignores it) or a temporary file. scan only reads, so it reports them; the next
+/// `seal` (or any writing command on that folder) finishes or rolls back the write.
+fn interrupted_writes(files: &[PathBuf]) -> Vec<(String, scan::Finding)> {
+    let mut found = Vec::new();
+    // The files' folders and the folders above them: a journal sits in the output folder, above
+    // the files it writes into `sealed/`.
+    let dirs: std::collections::BTreeSet<PathBuf> = files
+        .iter()
+        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
+        .collect();
+    let finding = |message: &str| scan::Finding {
+        line: 0,
+        kind: scan::Kind::InterruptedWrite,
+        message: message.to_string(),
+    };
+    for d in dirs {
+        let journal = d.join(sealstrap::output::JOURNAL_NAME);
+        if journal.exists() {
+            found.push((
+                journal.display().to_string(),
+                finding(
+                    "a sealstrap write was interrupted here, so this folder may be half old, half new; run `sealstrap seal` with the same flags to finish it, then scan again",
+                ),
+            ));
+        }
+    }
+    for f in files {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if sealstrap::output::is_temp_name(name) {
+            found.push((
+                f.display().to_string(),
+                finding(
+                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run `sealstrap seal` with the same flags to clean it up, and never commit it",
+                ),
+            ));
+        }
+    }
+    found
+}
+
 pub fn run(args: &ScanArgs) -> CmdResult {
     for p in &args.paths {
         if !p.exists() {
@@ -136,7 +177,7 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         },
     };
     let files = list_files(&args.paths)?;
-    let mut all = Vec::new();
+    let mut all = interrupted_writes(&files);
     let mut skipped = 0;
     for f in &files {
         let name = f.display().to_string();
