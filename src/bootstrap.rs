@@ -372,11 +372,41 @@ pub fn todo_summary(lines: &[Line]) -> Option<String> {
     ))
 }
 
+/// An operator-provided value sealstrap refuses. Never carries the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvidedError {
+    #[error("the value for {key} is empty")]
+    Empty { key: String },
+    #[error(
+        "the value for {key} contains {what} at position {position}; it must be one line without spaces"
+    )]
+    BadCharacter {
+        key: String,
+        what: String,
+        position: usize,
+    },
+}
+
+impl ProvidedError {
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            ProvidedError::Empty { .. } => {
+                "give the value (the variable, --value-file or the prompt), or leave the key out with --without"
+            }
+            ProvidedError::BadCharacter { .. } => {
+                "a file written by `echo` ends with a newline: write it with `printf '%s' VALUE > FILE`, or paste it at the prompt"
+            }
+        })
+    }
+}
+
 /// Checks an operator-provided value: refuses empty values and any whitespace or control
 /// character; returns a warning when the format looks unexpected.
-pub fn check_provided(key: &str, value: &str) -> Result<Option<String>, String> {
+pub fn check_provided(key: &str, value: &str) -> Result<Option<String>, ProvidedError> {
     if value.is_empty() {
-        return Err(format!("the value for {key} is empty"));
+        return Err(ProvidedError::Empty {
+            key: key.to_string(),
+        });
     }
     if let Some((i, c)) = value
         .char_indices()
@@ -388,10 +418,11 @@ pub fn check_provided(key: &str, value: &str) -> Result<Option<String>, String> 
             '\t' => "a tab".to_string(),
             c => format!("the control or whitespace character U+{:04X}", c as u32),
         };
-        return Err(format!(
-            "the value for {key} contains {what} at position {}; it must be one line without spaces",
-            i + 1
-        ));
+        return Err(ProvidedError::BadCharacter {
+            key: key.to_string(),
+            what,
+            position: i + 1,
+        });
     }
     Ok(contract::unexpected_format(key, value).map(|expected| {
         format!("the value for {key} does not look like {expected}; sealing it anyway")
@@ -438,7 +469,9 @@ mod tests {
     #[test]
     fn provided_values_are_checked() {
         assert!(check_provided("hf-token", "").is_err());
-        let e = check_provided("hf-token", "hf_abc\ndef").unwrap_err();
+        let e = check_provided("hf-token", "hf_abc\ndef")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a line break at position 7"), "{e}");
         assert!(!e.contains("abc"));
         assert!(check_provided("hf-token", "a b").is_err());

@@ -21,18 +21,55 @@ pub struct EnvConfig {
 
 /// A config file sealstrap cannot use; names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+pub enum ConfigError {
+    /// Not YAML (the parser's message, with line and column).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("the file is empty")]
+    Empty,
+    #[error("expected one YAML document, found {0}")]
+    Documents(usize),
+    /// `field` is dotted (`features.identity`); `found` says what kind of value is there.
+    #[error("{field} must be {expected}, found {found}")]
+    WrongType {
+        field: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            ConfigError::Syntax(_) => {
+                "fix the YAML at the line named (it is the platform's environments/<env>/config.yaml)"
+            }
+            ConfigError::Empty | ConfigError::Documents(_) => {
+                "pass the environment's config.yaml (--config environments/<env>/config.yaml), or leave --config out"
+            }
+            ConfigError::WrongType { expected, .. } if *expected == "true or false" => {
+                "write true or false, unquoted"
+            }
+            ConfigError::WrongType { .. } => {
+                "compare with the platform's environments/*/config.yaml layout"
+            }
+        })
+    }
+}
+
+fn field_name(path: &str) -> String {
+    path.trim_start_matches('/').replace('/', ".")
+}
 
 fn get_bool(root: &Value, path: &str) -> Result<bool, ConfigError> {
     match root.pointer(path) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(ConfigError(format!(
-            "{} must be true or false, found {}",
-            path.trim_start_matches('/').replace('/', "."),
-            describe(other)
-        ))),
+        Some(other) => Err(ConfigError::WrongType {
+            field: field_name(path),
+            expected: "true or false",
+            found: describe(other),
+        }),
     }
 }
 
@@ -40,11 +77,11 @@ fn get_str(root: &Value, path: &str) -> Result<Option<String>, ConfigError> {
     match root.pointer(path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ConfigError(format!(
-            "{} must be a string, found {}",
-            path.trim_start_matches('/').replace('/', "."),
-            describe(other)
-        ))),
+        Some(other) => Err(ConfigError::WrongType {
+            field: field_name(path),
+            expected: "a string",
+            found: describe(other),
+        }),
     }
 }
 
@@ -62,28 +99,29 @@ fn describe(v: &Value) -> &'static str {
 impl EnvConfig {
     /// Parses the config's YAML text.
     pub fn parse(text: &str) -> Result<EnvConfig, ConfigError> {
-        let docs = yaml::parse_documents(text).map_err(|e| ConfigError(e.message))?;
+        let docs = yaml::parse_documents(text).map_err(|e| ConfigError::Syntax(e.message))?;
         let root = match docs.as_slice() {
-            [] => return Err(ConfigError("the file is empty".into())),
+            [] => return Err(ConfigError::Empty),
             [one] => one,
-            _ => return Err(ConfigError("expected one YAML document".into())),
+            more => return Err(ConfigError::Documents(more.len())),
         };
         if !root.is_object() {
-            return Err(ConfigError(format!(
-                "expected a mapping at the top level, found {}",
-                describe(root)
-            )));
+            return Err(ConfigError::WrongType {
+                field: "the top level".into(),
+                expected: "a mapping",
+                found: describe(root),
+            });
         }
         for section in ["/dns", "/features"] {
             if let Some(v) = root.pointer(section)
                 && !v.is_object()
                 && !v.is_null()
             {
-                return Err(ConfigError(format!(
-                    "{} must be a mapping, found {}",
-                    &section[1..],
-                    describe(v)
-                )));
+                return Err(ConfigError::WrongType {
+                    field: field_name(section),
+                    expected: "a mapping",
+                    found: describe(v),
+                });
             }
         }
         Ok(EnvConfig {
@@ -154,13 +192,17 @@ mod tests {
     fn wrong_types_are_named() {
         let e = EnvConfig::parse("features:\n  identity: maybe\n").unwrap_err();
         assert_eq!(
-            e.0,
+            e.to_string(),
             "features.identity must be true or false, found a string"
         );
+        assert_eq!(e.hint(), Some("write true or false, unquoted"));
         let e = EnvConfig::parse("features: [identity]\n").unwrap_err();
-        assert_eq!(e.0, "features must be a mapping, found a list");
+        assert_eq!(e.to_string(), "features must be a mapping, found a list");
         let e = EnvConfig::parse("features:\n  identity: true\n bad\n").unwrap_err();
-        assert!(e.0.contains("line"), "{}", e.0);
+        assert!(
+            matches!(&e, ConfigError::Syntax(m) if m.contains("line")),
+            "{e}"
+        );
         assert!(EnvConfig::parse("").is_err());
     }
 }

@@ -11,19 +11,65 @@ use serde_json::Value;
 use x509_parser::pem::Pem;
 use zeroize::Zeroizing;
 
-use crate::rsa::PrivateKey;
+use crate::rsa::{PrivateKey, RsaError};
 use crate::yaml;
 
-/// Why a private key file could not be read.
+/// Why a private key file could not be read. Never carries key bytes.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error("neither a PEM private key nor a YAML/JSON Secret (the file is binary)")]
+    Binary,
+    #[error("neither a PEM private key nor a readable YAML/JSON Secret: {0}")]
+    Unreadable(String),
+    #[error(
+        "no private key found: expected a PEM private key (-----BEGIN RSA PRIVATE KEY-----), a Secret with data[\"tls.key\"] or a List of them"
+    )]
+    NoKey,
+    #[error("the {0} has no items")]
+    EmptyList(String),
+    #[error("Secret {0} has no data[\"tls.key\"]")]
+    NoTlsKey(String),
+    #[error("Secret {0}: data[\"tls.key\"] is not valid base64")]
+    TlsKeyNotBase64(String),
+    #[error("Secret {0}: data[\"tls.key\"] holds no PEM private key")]
+    TlsKeyNotPem(String),
+    #[error("expected a Secret or a List of Secrets holding tls.key, found kind {0}")]
+    WrongKind(String),
+    #[error("invalid PKCS#1 RSA private key: {0}")]
+    BadPkcs1(RsaError),
+    #[error("not a usable RSA PKCS#8 private key ({0})")]
+    BadPkcs8(RsaError),
+    /// An EC or Ed25519 key.
+    #[error("{0}; the sealed-secrets controller's keys are RSA")]
+    NotRsa(&'static str),
+    #[error("the private key is password-protected")]
+    Encrypted,
 }
 
 impl KeyError {
-    fn new(msg: impl Into<String>) -> Self {
-        KeyError::Invalid(msg.into())
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            KeyError::Binary
+            | KeyError::Unreadable(_)
+            | KeyError::NoKey
+            | KeyError::WrongKind(_)
+            | KeyError::EmptyList(_)
+            | KeyError::NotRsa(_) => {
+                "pass the controller's key: the escrow from `sealstrap key new` (with --identity), or `kubectl -n kube-system get secret -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml`"
+            }
+            KeyError::NoTlsKey(_) => {
+                "is it a sealed-secrets key Secret? Those are type kubernetes.io/tls with tls.crt and tls.key"
+            }
+            KeyError::TlsKeyNotBase64(_) | KeyError::TlsKeyNotPem(_) => {
+                "take the Secret from the cluster unchanged (kubectl get secret -o yaml); data values are base64 of the PEM"
+            }
+            KeyError::BadPkcs1(_) | KeyError::BadPkcs8(_) => {
+                "the file is damaged or not the controller's key; restore it from the escrow or the cluster"
+            }
+            KeyError::Encrypted => {
+                "decrypt it into memory, not a file: `openssl pkey -in KEY | sealstrap unseal --private-key - ...`, or keep keys in an escrow (sealstrap key backup)"
+            }
+        })
     }
 }
 
@@ -32,22 +78,14 @@ pub fn parse_private_keys(data: &[u8]) -> Result<Vec<PrivateKey>, KeyError> {
     if let Some(keys) = parse_pem_keys(data)? {
         return Ok(keys);
     }
-    let text = std::str::from_utf8(data).map_err(|_| {
-        KeyError::new("neither a PEM private key nor a YAML/JSON Secret (the file is binary)")
-    })?;
-    let docs = yaml::parse_documents(text).map_err(|e| {
-        KeyError::new(format!(
-            "neither a PEM private key nor a readable YAML/JSON Secret: {e}"
-        ))
-    })?;
+    let text = std::str::from_utf8(data).map_err(|_| KeyError::Binary)?;
+    let docs = yaml::parse_documents(text).map_err(|e| KeyError::Unreadable(e.to_string()))?;
     let mut keys = Vec::new();
     for doc in docs.iter() {
         collect_from_object(doc, &mut keys)?;
     }
     if keys.is_empty() {
-        return Err(KeyError::new(
-            "no private key found: expected a PEM private key, a Secret with data[\"tls.key\"] or a List of them",
-        ));
+        return Err(KeyError::NoKey);
     }
     Ok(keys)
 }
@@ -59,7 +97,7 @@ fn collect_from_object(doc: &Value, keys: &mut Vec<PrivateKey>) -> Result<(), Ke
             let items = doc
                 .get("items")
                 .and_then(Value::as_array)
-                .ok_or_else(|| KeyError::new(format!("the {kind} has no items")))?;
+                .ok_or_else(|| KeyError::EmptyList(kind.to_string()))?;
             for item in items {
                 collect_from_object(item, keys)?;
             }
@@ -73,32 +111,22 @@ fn collect_from_object(doc: &Value, keys: &mut Vec<PrivateKey>) -> Result<(), Ke
             let encoded = doc
                 .pointer("/data/tls.key")
                 .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    KeyError::new(format!(
-                        "Secret {name} has no data[\"tls.key\"]; is it a sealed-secrets key Secret?"
-                    ))
-                })?;
-            let pem = Zeroizing::new(STANDARD.decode(encoded).map_err(|_| {
-                KeyError::new(format!(
-                    "Secret {name}: data[\"tls.key\"] is not valid base64"
-                ))
-            })?);
+                .ok_or_else(|| KeyError::NoTlsKey(name.to_string()))?;
+            let pem = Zeroizing::new(
+                STANDARD
+                    .decode(encoded)
+                    .map_err(|_| KeyError::TlsKeyNotBase64(name.to_string()))?,
+            );
             match parse_pem_keys(&pem)? {
                 Some(mut found) => {
                     keys.append(&mut found);
                     Ok(())
                 }
-                None => Err(KeyError::new(format!(
-                    "Secret {name}: data[\"tls.key\"] holds no PEM private key"
-                ))),
+                None => Err(KeyError::TlsKeyNotPem(name.to_string())),
             }
         }
-        "" => Err(KeyError::new(
-            "no private key found: expected a PEM private key (-----BEGIN RSA PRIVATE KEY-----), a Secret with data[\"tls.key\"] or a List of them",
-        )),
-        other => Err(KeyError::new(format!(
-            "expected a Secret or a List of Secrets holding tls.key, found kind {other}"
-        ))),
+        "" => Err(KeyError::NoKey),
+        other => Err(KeyError::WrongKind(other.to_string())),
     }
 }
 
@@ -111,31 +139,22 @@ fn parse_pem_keys(data: &[u8]) -> Result<Option<Vec<PrivateKey>>, KeyError> {
         };
         let contents = Zeroizing::new(block.contents);
         let key = match block.label.as_str() {
-            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&contents)
-                .map_err(|e| KeyError::new(format!("invalid PKCS#1 RSA private key: {e}")))?,
+            "RSA PRIVATE KEY" => {
+                PrivateKey::from_pkcs1_der(&contents).map_err(KeyError::BadPkcs1)?
+            }
             "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&contents).map_err(|e| {
                 // id-ecPublicKey (RFC 5480) and id-Ed25519 (RFC 8410) in the AlgorithmIdentifier.
                 let has = |oid: &[u8]| contents.windows(oid.len()).any(|w| w == oid);
                 if has(&[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]) {
-                    KeyError::new("an EC private key (PKCS#8); the sealed-secrets controller's keys are RSA")
+                    KeyError::NotRsa("an EC private key (PKCS#8)")
                 } else if has(&[0x06, 0x03, 0x2b, 0x65, 0x70]) {
-                    KeyError::new("an Ed25519 private key (PKCS#8); the sealed-secrets controller's keys are RSA")
+                    KeyError::NotRsa("an Ed25519 private key (PKCS#8)")
                 } else {
-                    KeyError::new(format!(
-                        "not a usable RSA PKCS#8 private key ({e}); the controller's keys are RSA"
-                    ))
+                    KeyError::BadPkcs8(e)
                 }
             })?,
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(KeyError::new(
-                    "the private key is password-protected; decrypt it first (openssl pkey -in KEY -out plain.pem)",
-                ));
-            }
-            "EC PRIVATE KEY" => {
-                return Err(KeyError::new(
-                    "an EC private key; the sealed-secrets controller's keys are RSA",
-                ));
-            }
+            "ENCRYPTED PRIVATE KEY" => return Err(KeyError::Encrypted),
+            "EC PRIVATE KEY" => return Err(KeyError::NotRsa("an EC private key")),
             _ => continue,
         };
         keys.push(key);

@@ -13,16 +13,15 @@ use crate::seal::{self, Scope};
 use crate::yaml::{self, Format};
 
 fn parse(text: &str) -> Result<Vec<Value>, ObjectError> {
-    let docs = yaml::parse_documents(text).map_err(|e| ObjectError::new(e.message))?;
+    let docs = yaml::parse_documents(text).map_err(|e| ObjectError::Syntax(e.message))?;
     if docs.is_empty() {
-        return Err(ObjectError::new("the input holds no document")
-            .with_hint("pass a Secret manifest on stdin or with -f FILE"));
+        return Err(ObjectError::NoDocument);
     }
     Ok(docs)
 }
 
 fn seal_err(e: seal::SealError) -> ObjectError {
-    ObjectError::new(format!("sealing failed: {e}"))
+    ObjectError::Seal(e.to_string())
 }
 
 /// Seals every Secret in `text` (a YAML or JSON stream). All or nothing: the first bad document
@@ -57,14 +56,16 @@ pub fn seal_raw<R: CryptoRng + ?Sized>(
     let name = name.unwrap_or("");
     let namespace = namespace.unwrap_or("");
     if scope != Scope::ClusterWide && namespace.is_empty() {
-        return Err(ObjectError::new(format!(
-            "must provide the --namespace flag with --raw and --scope {scope}"
-        )));
+        return Err(ObjectError::RawNeeds {
+            flag: "namespace",
+            scope: scope.to_string(),
+        });
     }
     if scope == Scope::Strict && name.is_empty() {
-        return Err(ObjectError::new(
-            "must provide the --name flag with --raw and --scope strict",
-        ));
+        return Err(ObjectError::RawNeeds {
+            flag: "name",
+            scope: scope.to_string(),
+        });
     }
     seal::seal(rng, key, &scope.label(namespace, name), value).map_err(seal_err)
 }
@@ -79,31 +80,24 @@ pub fn merge_into<R: CryptoRng + ?Sized>(
     target_text: &str,
     req: &SealRequest,
 ) -> Result<String, ObjectError> {
+    let in_target = |e: ObjectError| ObjectError::InMergeTarget(Box::new(e));
     let target_docs = yaml::parse_documents(target_text)
-        .map_err(|e| ObjectError::new(format!("--merge-into file: {}", e.message)))?;
+        .map_err(|e| in_target(ObjectError::Syntax(e.message)))?;
     if target_docs.len() != 1 {
-        return Err(ObjectError::new(format!(
-            "--merge-into file must hold exactly one SealedSecret, it holds {} documents",
-            target_docs.len()
-        )));
+        return Err(ObjectError::MergeTargetCount(target_docs.len()));
     }
-    let target = objects::parse_sealed_secret(&target_docs[0], 1)
-        .map_err(|e| ObjectError::new(format!("--merge-into file: {}", e.message)))?;
+    let target = objects::parse_sealed_secret(&target_docs[0], 1).map_err(in_target)?;
     if let Some(scope) = req.scope
         && scope != target.scope
     {
-        return Err(ObjectError::new(format!(
-            "--scope {scope} does not match the --merge-into file, which is sealed {}",
-            target.scope
-        ))
-        .with_hint("leave out --scope: the scope is taken from the file"));
+        return Err(ObjectError::MergeScope {
+            given: scope.to_string(),
+            file: target.scope.to_string(),
+        });
     }
     let docs = parse(text)?;
     if docs.len() != 1 {
-        return Err(ObjectError::new(format!(
-            "--merge-into takes one Secret on input, got {} documents",
-            docs.len()
-        )));
+        return Err(ObjectError::MergeInputCount(docs.len()));
     }
     let mut secret = objects::parse_secret(&docs[0], 1)?;
     // The file decides where the values will be unsealed; the input only brings items and
@@ -152,11 +146,12 @@ pub fn unseal_stream(text: &str, keys: &[PrivateKey]) -> Result<Vec<UnsealedSecr
     let sealed = parse_sealed_stream(text)?;
     let mut out = Vec::with_capacity(sealed.len());
     for s in &sealed {
-        out.push(objects::unseal_sealed_secret(s, keys).map_err(|f| {
-            ObjectError::new(format!("cannot unseal {}: {f}", s.id())).with_hint(
-                "check that the key is the controller's key for the certificate this was sealed with, and that the SealedSecret was not renamed or moved (strict scope binds namespace and name)",
-            )
-        })?);
+        out.push(
+            objects::unseal_sealed_secret(s, keys).map_err(|f| ObjectError::Unseal {
+                id: s.id(),
+                reason: f.to_string(),
+            })?,
+        );
     }
     Ok(out)
 }

@@ -63,51 +63,178 @@ const SERVER_SET_META: [&str; 9] = [
     "managedFields",
 ];
 
-/// Something wrong with an input object. The message names the object and the field; it never
-/// contains a secret value.
+/// Something wrong with an input object. Every message names the document (`at`: "document 2
+/// (Secret db)") and the field; none contains a secret value, and each has a [`hint`] that says
+/// how to fix it.
+///
+/// [`hint`]: ObjectError::hint
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ObjectError {
-    pub message: String,
-    pub hint: Option<String>,
+pub enum ObjectError {
+    /// The stream is not YAML/JSON (the parser's message, with line and column).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("the input holds no document")]
+    NoDocument,
+    #[error("document {index} is not an object: expected a {expected}")]
+    NotAnObject {
+        index: usize,
+        expected: &'static str,
+    },
+    #[error("document {index}: expected a {expected}, found {found}")]
+    WrongKind {
+        index: usize,
+        expected: &'static str,
+        api: &'static str,
+        found: String,
+    },
+    #[error("document {index}: {kind} has apiVersion {found:?}, expected {expected:?}")]
+    WrongApiVersion {
+        index: usize,
+        kind: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+    /// A field of the wrong YAML type; `shown` is a number or boolean to quote (never a string).
+    #[error("{at}: {field} must be {expected}, found {found}")]
+    WrongType {
+        at: String,
+        field: String,
+        expected: &'static str,
+        found: String,
+        shown: Option<String>,
+    },
+    #[error("{at}: {field} is not valid base64")]
+    NotBase64 { at: String, field: String },
+    #[error("{at}: {field} key {key:?} is not a valid Secret key")]
+    BadDataKey {
+        at: String,
+        field: &'static str,
+        key: String,
+    },
+    #[error("{at}: secret.data is empty in input Secret, assuming this is an error and aborting")]
+    EmptyData { at: String },
+    #[error("{at}: missing metadata.name{}", if *.input { " in input Secret" } else { "" })]
+    MissingName { at: String, input: bool },
+    #[error("{at}: metadata.name {name:?} is not a valid Kubernetes name")]
+    BadName { at: String, name: String },
+    #[error("namespace mismatch: {at} is in namespace {own:?} but --namespace says {given:?}")]
+    NamespaceMismatch {
+        at: String,
+        own: String,
+        given: String,
+    },
+    #[error("{at}: namespace {namespace:?} is not a valid Kubernetes namespace name")]
+    BadNamespace { at: String, namespace: String },
+    #[error("{at}: uses the deprecated spec.data format (sealed-secrets before v0.7)")]
+    DeprecatedSpecData { at: String },
+    /// kubeseal's own wording (`--raw` without the names its scope binds).
+    #[error("must provide the --{flag} flag with --raw and --scope {scope}")]
+    RawNeeds { flag: &'static str, scope: String },
+    #[error("--merge-into file must hold exactly one SealedSecret, it holds {0} documents")]
+    MergeTargetCount(usize),
+    #[error("--merge-into takes one Secret on input, got {0} documents")]
+    MergeInputCount(usize),
+    #[error("--scope {given} does not match the --merge-into file, which is sealed {file}")]
+    MergeScope { given: String, file: String },
+    /// An error in the `--merge-into` file rather than the input.
+    #[error("--merge-into file: {0}")]
+    InMergeTarget(Box<ObjectError>),
+    #[error("sealing failed: {0}")]
+    Seal(String),
+    #[error("cannot unseal {id}: {reason}")]
+    Unseal { id: String, reason: String },
 }
 
 impl ObjectError {
-    pub fn new(message: impl Into<String>) -> Self {
-        ObjectError {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            ObjectError::Syntax(_) => "fix the YAML at the line and column named; `kubectl apply --dry-run=client -f FILE` shows the same".into(),
+            ObjectError::NoDocument => "pass a Secret manifest on stdin or with -f FILE".into(),
+            ObjectError::NotAnObject { expected, .. } => {
+                format!("each document must be a {expected} manifest (a mapping with apiVersion and kind)")
+            }
+            ObjectError::WrongKind { expected, api, .. } => {
+                format!("the input must be {expected} manifests (apiVersion: {api}, kind: {expected})")
+            }
+            ObjectError::WrongApiVersion { kind, expected, .. } => {
+                format!("set apiVersion: {expected} on the {kind}")
+            }
+            ObjectError::WrongType { field, shown: Some(v), .. } => {
+                format!("quote it: {}: \"{v}\"", field.rsplit('.').next().unwrap_or(field))
+            }
+            ObjectError::WrongType { field, expected, .. } => format!("write {field} as {expected}"),
+            ObjectError::NotBase64 { .. } => {
+                "data values must be base64-encoded; put plain text under stringData instead".into()
+            }
+            ObjectError::BadDataKey { .. } => {
+                "keys may contain only letters, digits, '-', '_' and '.'".into()
+            }
+            ObjectError::EmptyData { .. } => {
+                "to work with empty data, --allow-empty-data can be used".into()
+            }
+            ObjectError::MissingName { input: true, .. } => "set metadata.name, or pass --name".into(),
+            ObjectError::MissingName { input: false, .. } => "set metadata.name".into(),
+            ObjectError::BadName { .. } => "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit".into(),
+            ObjectError::NamespaceMismatch { .. } => {
+                "drop -n, or change metadata.namespace in the input".into()
+            }
+            ObjectError::BadNamespace { .. } => {
+                "a namespace is a DNS label: lowercase letters, digits and '-', at most 63 characters".into()
+            }
+            ObjectError::DeprecatedSpecData { .. } => {
+                "seal the values again (sealstrap kubeseal); the spec.data format is not supported".into()
+            }
+            ObjectError::RawNeeds { flag, .. } => format!("pass --{flag}, or choose a looser --scope"),
+            ObjectError::MergeTargetCount(_) => {
+                "--merge-into takes one SealedSecret file, as kubeseal writes it".into()
+            }
+            ObjectError::MergeInputCount(_) => "pipe in one Secret at a time".into(),
+            ObjectError::MergeScope { .. } => {
+                "leave out --scope: the scope is taken from the file".into()
+            }
+            ObjectError::InMergeTarget(inner) => return inner.hint(),
+            ObjectError::Seal(_) => return None,
+            ObjectError::Unseal { .. } => "check that the key is the controller's key for the certificate this was sealed with, and that the SealedSecret was not renamed or moved (strict scope binds namespace and name)".into(),
+        })
     }
 }
 
-/// Whether `s` is a valid DNS-1123 subdomain (Secret and SealedSecret names).
-/// A field that must be a string but is not: say what it is (YAML reads `name: 12345` as a
-/// number and `name: yes` as a boolean) and how to quote it. Never echoes strings.
-fn not_a_string(at: &str, field: &str, v: &Value) -> ObjectError {
-    let found = match v {
+/// What a YAML value is, for messages: never echoes a string.
+fn describe_value(v: &Value) -> String {
+    match v {
         Value::Number(n) => format!("the number {n}"),
         Value::Bool(b) => format!("the boolean {b}"),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
-        Value::Null | Value::String(_) => "nothing usable".into(),
-    };
-    let shown = match v {
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => "...".into(),
-    };
-    ObjectError::new(format!("{at}: {field} must be a string, found {found}")).with_hint(format!(
-        "quote it: {}: \"{shown}\"",
-        field.rsplit('.').next().unwrap_or(field)
-    ))
+        Value::String(_) => "a string".into(),
+        Value::Null => "nothing usable".into(),
+    }
 }
 
+/// A field of the wrong type. YAML reads `name: 12345` as a number and `name: yes` as a
+/// boolean: those are shown so the hint can say how to quote them.
+fn wrong_type(at: &str, field: &str, expected: &'static str, v: &Value) -> ObjectError {
+    let shown = match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+    .filter(|_| expected == "a string");
+    ObjectError::WrongType {
+        at: at.to_string(),
+        field: field.to_string(),
+        expected,
+        found: describe_value(v),
+        shown,
+    }
+}
+
+fn not_a_string(at: &str, field: &str, v: &Value) -> ObjectError {
+    wrong_type(at, field, "a string", v)
+}
+
+/// Whether `s` is a valid DNS-1123 subdomain (Secret and SealedSecret names).
 pub fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
@@ -182,11 +309,17 @@ fn where_(index: usize, kind: &str, name: Option<&str>) -> String {
     }
 }
 
-fn check_kind(doc: &Value, index: usize, api: &str, kind: &str) -> Result<(), ObjectError> {
+fn check_kind(
+    doc: &Value,
+    index: usize,
+    api: &'static str,
+    kind: &'static str,
+) -> Result<(), ObjectError> {
     let Some(obj) = doc.as_object() else {
-        return Err(ObjectError::new(format!(
-            "document {index} is not an object: expected a {kind}"
-        )));
+        return Err(ObjectError::NotAnObject {
+            index,
+            expected: kind,
+        });
     };
     let got_kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
     let got_api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
@@ -196,18 +329,20 @@ fn check_kind(doc: &Value, index: usize, api: &str, kind: &str) -> Result<(), Ob
         } else {
             format!("kind {got_kind}")
         };
-        return Err(ObjectError::new(format!(
-            "document {index}: expected a {kind}, found {found}"
-        ))
-        .with_hint(format!(
-            "the input must be {kind} manifests (apiVersion: {api}, kind: {kind})"
-        )));
+        return Err(ObjectError::WrongKind {
+            index,
+            expected: kind,
+            api,
+            found,
+        });
     }
     if got_api != api {
-        return Err(ObjectError::new(format!(
-            "document {index}: {kind} has apiVersion {:?}, expected {api:?}",
-            got_api
-        )));
+        return Err(ObjectError::WrongApiVersion {
+            index,
+            kind,
+            found: got_api.to_string(),
+            expected: api,
+        });
     }
     Ok(())
 }
@@ -219,10 +354,13 @@ pub fn parse_secret(doc: &Value, index: usize) -> Result<SecretDoc, ObjectError>
     let metadata = match obj.get("metadata") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(_) => {
-            return Err(ObjectError::new(format!(
-                "document {index}: metadata must be a mapping"
-            )));
+        Some(other) => {
+            return Err(wrong_type(
+                &format!("document {index}"),
+                "metadata",
+                "a mapping",
+                other,
+            ));
         }
     };
     let name = metadata.get("name").and_then(Value::as_str);
@@ -232,19 +370,24 @@ pub fn parse_secret(doc: &Value, index: usize) -> Result<SecretDoc, ObjectError>
     if let Some(data) = obj.get("data").filter(|v| !v.is_null()) {
         let data = data
             .as_object()
-            .ok_or_else(|| ObjectError::new(format!("{at}: data must be a mapping")))?;
+            .ok_or_else(|| wrong_type(&at, "data", "a mapping", data))?;
         for (k, v) in data {
             check_key(&at, "data", k)?;
             let decoded = match v {
                 Value::Null => Zeroizing::new(Vec::new()),
-                Value::String(s) => Zeroizing::new(STANDARD.decode(s).map_err(|_| {
-                    ObjectError::new(format!("{at}: data.{k} is not valid base64"))
-                        .with_hint("data values must be base64-encoded; put plain text under stringData instead")
-                })?),
-                _ => {
-                    return Err(ObjectError::new(format!(
-                        "{at}: data.{k} must be a base64 string"
-                    )));
+                Value::String(s) => {
+                    Zeroizing::new(STANDARD.decode(s).map_err(|_| ObjectError::NotBase64 {
+                        at: at.clone(),
+                        field: format!("data.{k}"),
+                    })?)
+                }
+                other => {
+                    return Err(wrong_type(
+                        &at,
+                        &format!("data.{k}"),
+                        "a base64 string",
+                        other,
+                    ));
                 }
             };
             items.insert(k.clone(), decoded);
@@ -253,17 +396,14 @@ pub fn parse_secret(doc: &Value, index: usize) -> Result<SecretDoc, ObjectError>
     if let Some(data) = obj.get("stringData").filter(|v| !v.is_null()) {
         let data = data
             .as_object()
-            .ok_or_else(|| ObjectError::new(format!("{at}: stringData must be a mapping")))?;
+            .ok_or_else(|| wrong_type(&at, "stringData", "a mapping", data))?;
         for (k, v) in data {
             check_key(&at, "stringData", k)?;
             let value = match v {
                 Value::Null => Zeroizing::new(Vec::new()),
                 Value::String(s) => Zeroizing::new(s.as_bytes().to_vec()),
-                _ => {
-                    return Err(
-                        ObjectError::new(format!("{at}: stringData.{k} must be a string"))
-                            .with_hint("quote the value, e.g. port: \"5432\""),
-                    );
+                other => {
+                    return Err(not_a_string(&at, &format!("stringData.{k}"), other));
                 }
             };
             items.insert(k.clone(), value);
@@ -272,15 +412,13 @@ pub fn parse_secret(doc: &Value, index: usize) -> Result<SecretDoc, ObjectError>
     let type_ = match obj.get("type") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-        Some(_) => return Err(ObjectError::new(format!("{at}: type must be a string"))),
+        Some(other) => return Err(not_a_string(&at, "type", other)),
     };
     let immutable = match obj.get("immutable") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
-        Some(_) => {
-            return Err(ObjectError::new(format!(
-                "{at}: immutable must be true or false"
-            )));
+        Some(other) => {
+            return Err(wrong_type(&at, "immutable", "true or false", other));
         }
     };
     Ok(SecretDoc {
@@ -291,14 +429,15 @@ pub fn parse_secret(doc: &Value, index: usize) -> Result<SecretDoc, ObjectError>
     })
 }
 
-fn check_key(at: &str, field: &str, key: &str) -> Result<(), ObjectError> {
+fn check_key(at: &str, field: &'static str, key: &str) -> Result<(), ObjectError> {
     if is_data_key(key) {
         Ok(())
     } else {
-        Err(ObjectError::new(format!(
-            "{at}: {field} key {key:?} is not a valid Secret key"
-        ))
-        .with_hint("keys may contain only letters, digits, '-', '_' and '.'"))
+        Err(ObjectError::BadDataKey {
+            at: at.to_string(),
+            field,
+            key: key.to_string(),
+        })
     }
 }
 
@@ -342,10 +481,7 @@ pub fn resolve(
 ) -> Result<Target, ObjectError> {
     let at = where_(index, "Secret", secret.name());
     if secret.items.is_empty() && !req.allow_empty_data {
-        return Err(ObjectError::new(format!(
-            "{at}: secret.data is empty in input Secret, assuming this is an error and aborting"
-        ))
-        .with_hint("to work with empty data, --allow-empty-data can be used"));
+        return Err(ObjectError::EmptyData { at });
     }
     if let Some(name) = &req.name {
         secret
@@ -356,24 +492,19 @@ pub fn resolve(
         if let Some(other) = secret.metadata.get("name").filter(|v| !v.is_null()) {
             return Err(not_a_string(&at, "metadata.name", other));
         }
-        return Err(
-            ObjectError::new(format!("{at}: missing metadata.name in input Secret"))
-                .with_hint("set metadata.name, or pass --name"),
-        );
+        return Err(ObjectError::MissingName { at, input: true });
     };
     if !is_dns_subdomain(&name) {
-        return Err(ObjectError::new(format!(
-            "{at}: metadata.name {name:?} is not a valid Kubernetes name"
-        ))
-        .with_hint("use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"));
+        return Err(ObjectError::BadName { at, name });
     }
     if let Some(ns) = &req.namespace {
         match secret.namespace() {
             Some(own) if own != ns => {
-                return Err(ObjectError::new(format!(
-                    "namespace mismatch: {at} is in namespace {own:?} but --namespace says {ns:?}"
-                ))
-                .with_hint("drop -n, or change metadata.namespace in the input"));
+                return Err(ObjectError::NamespaceMismatch {
+                    at,
+                    own: own.to_string(),
+                    given: ns.clone(),
+                });
             }
             _ => {
                 secret
@@ -396,9 +527,10 @@ pub fn resolve(
     if let Some(ns) = &namespace
         && !is_dns_label(ns)
     {
-        return Err(ObjectError::new(format!(
-            "{at}: namespace {ns:?} is not a valid Kubernetes namespace name"
-        )));
+        return Err(ObjectError::BadNamespace {
+            at,
+            namespace: ns.clone(),
+        });
     }
     for field in SERVER_SET_META {
         secret.metadata.remove(field);
@@ -551,7 +683,7 @@ pub fn parse_sealed_secret(doc: &Value, index: usize) -> Result<SealedDoc, Objec
         if let Some(other) = doc.pointer("/metadata/name").filter(|v| !v.is_null()) {
             return Err(not_a_string(&at, "metadata.name", other));
         }
-        return Err(ObjectError::new(format!("{at}: missing metadata.name")));
+        return Err(ObjectError::MissingName { at, input: false });
     }
     let namespace = doc
         .pointer("/metadata/namespace")
@@ -560,23 +692,17 @@ pub fn parse_sealed_secret(doc: &Value, index: usize) -> Result<SealedDoc, Objec
         .to_string();
     let scope = Scope::from_annotations(string_pairs(doc.pointer("/metadata/annotations")));
     if doc.pointer("/spec/encryptedData").is_none() && doc.pointer("/spec/data").is_some() {
-        return Err(ObjectError::new(format!(
-            "{at}: uses the deprecated spec.data format (sealed-secrets before v0.7)"
-        )));
+        return Err(ObjectError::DeprecatedSpecData { at });
     }
     match doc.pointer("/spec/encryptedData") {
         Some(Value::Object(m)) => {
-            if let Some((k, _)) = m.iter().find(|(_, v)| !v.is_string()) {
-                return Err(ObjectError::new(format!(
-                    "{at}: spec.encryptedData.{k} must be a string"
-                )));
+            if let Some((k, v)) = m.iter().find(|(_, v)| !v.is_string()) {
+                return Err(not_a_string(&at, &format!("spec.encryptedData.{k}"), v));
             }
         }
         None | Some(Value::Null) => {}
-        Some(_) => {
-            return Err(ObjectError::new(format!(
-                "{at}: spec.encryptedData must be a mapping"
-            )));
+        Some(other) => {
+            return Err(wrong_type(&at, "spec.encryptedData", "a mapping", other));
         }
     }
     Ok(SealedDoc {
@@ -764,7 +890,7 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(
-            err.message,
+            err.to_string(),
             "document 1 (Secret a): data.pw is not valid base64"
         );
     }
@@ -775,7 +901,7 @@ mod tests {
             secret("apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {port: 5432}\n")
                 .err()
                 .unwrap();
-        assert!(err.message.contains("stringData.port must be a string"));
+        assert!(err.to_string().contains("stringData.port must be a string"));
     }
 
     #[test]
@@ -784,7 +910,7 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(
-            err.message,
+            err.to_string(),
             "document 1: expected a Secret, found kind ConfigMap"
         );
     }
@@ -831,9 +957,9 @@ mod tests {
         };
         let err = resolve(&mut secret(base).ok().unwrap(), &req, 1).unwrap_err();
         assert!(
-            err.message.starts_with("namespace mismatch:"),
+            err.to_string().starts_with("namespace mismatch:"),
             "{}",
-            err.message
+            err.to_string()
         );
 
         let req = SealRequest {
@@ -847,7 +973,7 @@ mod tests {
         assert!(
             resolve(&mut s, &req, 1)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("missing metadata.name")
         );
         let mut s = secret("apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n")
@@ -856,7 +982,7 @@ mod tests {
         assert!(
             resolve(&mut s, &req, 1)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("secret.data is empty")
         );
     }

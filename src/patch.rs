@@ -87,13 +87,65 @@ pub struct Patched {
     pub text: Option<String>,
 }
 
-/// A file that could not be patched; the file is left alone.
+/// Why a file could not be patched; the file is left alone. Each case names its 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct PatchError {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    pub message: String,
+pub enum PatchError {
+    /// The file is not YAML (the parser's message, which names the line).
+    #[error("{message}")]
+    Syntax {
+        line: Option<usize>,
+        message: String,
+    },
+    /// A document does not parse on its own (an anchor used across documents, say).
+    #[error("cannot split the documents of this file: {reason}")]
+    Split { line: usize, reason: String },
+    #[error("cannot split the documents of this file reliably")]
+    Unreliable { line: usize },
+    #[error(
+        "ExternalSecret {id}: found {in_text} remoteRef keys in the text but {in_data} in the data"
+    )]
+    RefCount {
+        line: usize,
+        id: String,
+        in_text: usize,
+        in_data: usize,
+    },
+    #[error("ExternalSecret {id}: {reason}")]
+    Layout {
+        line: usize,
+        id: String,
+        reason: &'static str,
+    },
+    #[error("ExternalSecret {id}: the edit would not give the intended YAML (unusual layout)")]
+    Unverified { line: usize, id: String },
+}
+
+impl PatchError {
+    /// The 1-based line the problem is on, when known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            PatchError::Syntax { line, .. } => *line,
+            PatchError::Split { line, .. }
+            | PatchError::Unreliable { line }
+            | PatchError::RefCount { line, .. }
+            | PatchError::Layout { line, .. }
+            | PatchError::Unverified { line, .. } => Some(*line),
+        }
+    }
+
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            PatchError::Syntax { .. } => "fix the YAML at that line; the file was left alone",
+            PatchError::Split { .. } | PatchError::Unreliable { .. } => {
+                "the file was left alone; keep each document self-contained (no anchors or aliases across `---`), or add `property:` by hand"
+            }
+            PatchError::RefCount { .. }
+            | PatchError::Layout { .. }
+            | PatchError::Unverified { .. } => {
+                "the file was left alone; write remoteRef in block style (`remoteRef:` then `key:` on its own line), or add `property:` by hand"
+            }
+        })
+    }
 }
 
 /// A `remoteRef` key found in the text: line index within the file and the byte column just
@@ -302,18 +354,23 @@ fn indent_of(line: &str) -> usize {
 }
 
 /// The edit that adds `property: <p>` to the remoteRef at `tok`.
-fn edit_for(lines: &[String], tok: Token, doc_end: usize, property: &str) -> Result<Edit, String> {
+fn edit_for(
+    lines: &[String],
+    tok: Token,
+    doc_end: usize,
+    property: &str,
+) -> Result<Edit, &'static str> {
     let line = &lines[tok.line];
     let bytes = line.as_bytes();
     let j = skip_spaces(bytes, tok.after_colon);
     if bytes.get(j) == Some(&b'{') {
         let (cl, cc) = matching_brace(lines, tok.line, j, doc_end)
-            .ok_or_else(|| "unterminated flow mapping after remoteRef".to_string())?;
+            .ok_or("unterminated flow mapping after remoteRef")?;
         let target = &lines[cl];
         // Insert right after the last significant character before the closing brace.
         let before = target[..cc].trim_end_matches([' ', '\t']);
         if cl == tok.line && before.ends_with('{') {
-            return Err("empty remoteRef".into());
+            return Err("empty remoteRef");
         }
         let insert_at = before.len();
         let mut text = String::with_capacity(target.len() + property.len() + 12);
@@ -324,7 +381,7 @@ fn edit_for(lines: &[String], tok: Token, doc_end: usize, property: &str) -> Res
     }
     let rest = line[j..].trim();
     if !(rest.is_empty() || rest.starts_with('#')) {
-        return Err("remoteRef has an unexpected value on its line".into());
+        return Err("remoteRef has an unexpected value on its line");
     }
     // Block mapping: its lines are the following content lines indented deeper than the key.
     let mut child_indent = None;
@@ -351,7 +408,7 @@ fn edit_for(lines: &[String], tok: Token, doc_end: usize, property: &str) -> Res
             }
         }
     }
-    let child_indent = child_indent.ok_or_else(|| "remoteRef has no entries".to_string())?;
+    let child_indent = child_indent.ok_or("remoteRef has no entries")?;
     let after = key_line
         .or(last_content)
         .expect("a child indent implies a content line");
@@ -423,7 +480,7 @@ fn apply(lines: &[String], edits: &[Edit]) -> Vec<String> {
 /// Patches one file's text. `Ok` with no edits means nothing to change.
 pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
     // The whole stream must parse; this also gives the error's line.
-    let all_docs = yaml::parse_documents(text).map_err(|e| PatchError {
+    let all_docs = yaml::parse_documents(text).map_err(|e| PatchError::Syntax {
         line: first_number_after(&e.message, "line "),
         message: e.message,
     })?;
@@ -444,17 +501,16 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
     let mut doc_index = 0usize;
     for range in ranges {
         let doc_text = lines[range.clone()].join("\n");
-        let docs = yaml::parse_documents(&doc_text).map_err(|e| PatchError {
-            line: Some(range.start + 1),
-            message: format!("cannot split the documents of this file: {}", e.message),
+        let docs = yaml::parse_documents(&doc_text).map_err(|e| PatchError::Split {
+            line: range.start + 1,
+            reason: e.message,
         })?;
         let Some(doc) = docs.first() else {
             continue;
         };
         if all_docs.get(doc_index) != Some(doc) {
-            return Err(PatchError {
-                line: Some(range.start + 1),
-                message: "cannot split the documents of this file reliably; left alone".into(),
+            return Err(PatchError::Unreliable {
+                line: range.start + 1,
             });
         }
         doc_index += 1;
@@ -474,13 +530,11 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
             .collect();
         let tokens = find_remote_refs(&lines, range.clone());
         if tokens.len() != with_ref.len() {
-            return Err(PatchError {
-                line: Some(range.start + 1),
-                message: format!(
-                    "ExternalSecret {id}: found {} remoteRef keys in the text but {} in the data; left alone",
-                    tokens.len(),
-                    with_ref.len()
-                ),
+            return Err(PatchError::RefCount {
+                line: range.start + 1,
+                id: id.clone(),
+                in_text: tokens.len(),
+                in_data: with_ref.len(),
             });
         }
         let mut expected = doc.clone();
@@ -529,12 +583,13 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
                     ),
                 }),
                 (None, Some(k)) => {
-                    let edit = edit_for(&lines, tok, range.end, &opts.property).map_err(|m| {
-                        PatchError {
-                            line: Some(line_no),
-                            message: format!("ExternalSecret {id}: {m}; file left alone"),
-                        }
-                    })?;
+                    let edit = edit_for(&lines, tok, range.end, &opts.property).map_err(
+                        |reason| PatchError::Layout {
+                            line: line_no,
+                            id: id.clone(),
+                            reason,
+                        },
+                    )?;
                     doc_edits.push(edit);
                     expected["spec"]["data"][item_index]["remoteRef"]["property"] =
                         Value::String(opts.property.clone());
@@ -596,11 +651,9 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
             let patched_doc = patched_lines[range.start..range.end + shift].join("\n");
             let reparsed = yaml::parse_documents(&patched_doc).ok();
             if reparsed.as_ref().and_then(|d| d.first()) != Some(&expected) {
-                return Err(PatchError {
-                    line: Some(range.start + 1),
-                    message: format!(
-                        "ExternalSecret {id}: the edit would not give the intended YAML (unusual layout); file left alone"
-                    ),
+                return Err(PatchError::Unverified {
+                    line: range.start + 1,
+                    id: id.clone(),
                 });
             }
             edits.extend(doc_edits);
@@ -806,6 +859,6 @@ mod tests {
     #[test]
     fn broken_yaml_is_an_error_with_a_line() {
         let e = patch_text("a: [1\nb: 2\n", &Options::default()).unwrap_err();
-        assert!(e.line.is_some(), "{e:?}");
+        assert!(e.line().is_some(), "{e:?}");
     }
 }

@@ -29,9 +29,45 @@ pub enum Resealed {
 }
 
 /// Why a file was left alone.
+/// Why a file was left alone. Each case leaves the file byte for byte as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ResealError(pub String);
+pub enum ResealError {
+    /// The file is not YAML/JSON (the parser's message, with line and column).
+    #[error("{0}")]
+    Syntax(String),
+    #[error(transparent)]
+    Object(#[from] crate::objects::ObjectError),
+    #[error("{id}: {key}: sealing failed: {reason}")]
+    Seal {
+        id: String,
+        key: String,
+        reason: String,
+    },
+    #[error("cannot decrypt {id} ({keys}); the file is left exactly as it was")]
+    Decrypt { id: String, keys: String },
+    #[error("a sealed value is not on one line in the file (wrapped?); the file is left as it was")]
+    Wrapped,
+    #[error(
+        "the resealed file would not match the original's structure; the file is left as it was"
+    )]
+    Structure,
+}
+
+impl ResealError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ResealError::Syntax(_) => Some("fix the YAML at the line named, then run reseal again".into()),
+            ResealError::Object(e) => e.hint(),
+            ResealError::Seal { .. } => None,
+            ResealError::Decrypt { .. } => Some(
+                "pass the private key it was sealed with (--private-key, repeatable; the escrow works with --identity); a renamed or moved SealedSecret no longer decrypts under strict scope".into(),
+            ),
+            ResealError::Wrapped | ResealError::Structure => Some(
+                "reformat the file so each encryptedData value is on one line (kubeseal -o yaml writes it so), or seal it again".into(),
+            ),
+        }
+    }
+}
 
 /// Reseals every SealedSecret in `text` for `new_key`.
 pub fn reseal_text<R: CryptoRng + ?Sized>(
@@ -41,7 +77,7 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
     new_key: &PublicKey,
     new_fingerprint: &str,
 ) -> Result<Resealed, ResealError> {
-    let docs = yaml::parse_documents(text).map_err(|e| ResealError(e.message))?;
+    let docs = yaml::parse_documents(text).map_err(|e| ResealError::Syntax(e.message))?;
     let mut expected = docs.clone();
     let mut replacements: Vec<(String, String)> = Vec::new();
     let (mut sealed_secrets, mut values) = (0usize, 0usize);
@@ -49,16 +85,20 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
         if doc.get("kind").and_then(Value::as_str) != Some(objects::SEALED_SECRET_KIND) {
             continue;
         }
-        let sealed =
-            objects::parse_sealed_secret(doc, i + 1).map_err(|e| ResealError(e.message))?;
+        let sealed = objects::parse_sealed_secret(doc, i + 1)?;
         sealed_secrets += 1;
         let label = sealed.label();
         let mut failures = Vec::new();
         for (k, v) in sealed.encrypted_data() {
             match seal::unseal(old_keys, &label, v) {
                 Ok(plain) => {
-                    let new = seal::seal(rng, new_key, &label, &plain)
-                        .map_err(|e| ResealError(format!("{}: {k}: {e}", sealed.id())))?;
+                    let new = seal::seal(rng, new_key, &label, &plain).map_err(|e| {
+                        ResealError::Seal {
+                            id: sealed.id(),
+                            key: k.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?;
                     expected[i]["spec"]["encryptedData"][k] = Value::String(new.clone());
                     replacements.push((v.to_string(), new));
                     values += 1;
@@ -67,11 +107,10 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
             }
         }
         if !failures.is_empty() {
-            return Err(ResealError(format!(
-                "cannot decrypt {} ({}); the file is left exactly as it was",
-                sealed.id(),
-                failures.join(", ")
-            )));
+            return Err(ResealError::Decrypt {
+                id: sealed.id(),
+                keys: failures.join(", "),
+            });
         }
         if let Some(old_fp) = doc
             .pointer("/metadata/annotations")
@@ -92,19 +131,13 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
         // A ciphertext is unique; a fingerprint may repeat (several SealedSecrets in one file),
         // and every occurrence gets the same replacement.
         if !out.contains(old.as_str()) {
-            return Err(ResealError(
-                "a sealed value is not on one line in the file (wrapped?); the file is left as it was"
-                    .into(),
-            ));
+            return Err(ResealError::Wrapped);
         }
         out = out.replace(old.as_str(), new);
     }
-    let reparsed = yaml::parse_documents(&out).map_err(|e| ResealError(e.message))?;
+    let reparsed = yaml::parse_documents(&out).map_err(|e| ResealError::Syntax(e.message))?;
     if reparsed != expected {
-        return Err(ResealError(
-            "the resealed file would not match the original's structure; the file is left as it was"
-                .into(),
-        ));
+        return Err(ResealError::Structure);
     }
     Ok(Resealed::Changed {
         text: out,

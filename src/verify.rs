@@ -7,18 +7,118 @@ use base64::engine::general_purpose::STANDARD;
 use crate::contract::{self, DEX_PASSWORD, Generator, Source};
 use crate::generate::{self, BCRYPT_COSTS};
 
-/// Checks one value against its key's rules; `Err(why)` names the broken rule.
-pub fn check_value(key: &str, value: &[u8]) -> Result<(), String> {
+/// A broken rule. Never carries the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("empty")]
+    Empty,
+    #[error("contains a line break (a trailing newline?)")]
+    LineBreak,
+    #[error("contains whitespace or a control character")]
+    Whitespace,
+    #[error("does not start with sk- (LiteLLM requires it)")]
+    NoSkPrefix,
+    #[error(
+        "oauth2-proxy cannot use it: {0} characters, neither base64url of 16/24/32 bytes nor 16/24/32 raw bytes"
+    )]
+    CookieLength(usize),
+    #[error("longer than 72 bytes, which bcrypt refuses")]
+    TooLongForBcrypt,
+    #[error("has characters that are not URL-safe (it is used in Postgres URLs)")]
+    NotUrlSafe,
+    #[error("starts with $ (Grafana and Argo CD treat that as a reference)")]
+    DollarPrefix,
+    #[error("not a bcrypt hash ($2a$/$2b$/$2y$, or base64 of one)")]
+    NotBcrypt,
+    #[error("the bcrypt cost is not a number")]
+    BadCost,
+    #[error("bcrypt cost {0} is outside 10..16; Dex refuses it and logins fail")]
+    CostOutOfRange(u32),
+    #[error("does not verify {DEX_PASSWORD}")]
+    PairMismatch,
+    #[error("cannot be verified: {0}")]
+    Unverifiable(String),
+}
+
+impl ValueError {
+    /// How to fix it, for a value of `key`.
+    pub fn hint(&self, key: &str) -> String {
+        let generated =
+            contract::entry(key).is_some_and(|e| matches!(e.source, Source::Generated(_)));
+        match self {
+            ValueError::PairMismatch
+            | ValueError::NotBcrypt
+            | ValueError::BadCost
+            | ValueError::CostOutOfRange(_)
+            | ValueError::Unverifiable(_) => {
+                "reset the Dex pair together: sealstrap reset-dex-admin".into()
+            }
+            _ if generated => format!(
+                "generate a fresh value in the format its consumer needs: sealstrap rotate {key}"
+            ),
+            _ => format!(
+                "seal {key} again with the right value, one line without a trailing newline (printf '%s' VALUE, not echo)"
+            ),
+        }
+    }
+}
+
+/// Why one key of a bootstrap folder fails `verify`. Never carries the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("missing: no sealed file")]
+    Missing,
+    #[error("cannot read: {0}")]
+    Read(String),
+    #[error("{0}")]
+    Object(#[from] crate::objects::ObjectError),
+    #[error("holds {0} documents, expected one SealedSecret")]
+    Documents(usize),
+    #[error("holds SealedSecret {found}, expected {expected}")]
+    WrongObject { found: String, expected: String },
+    #[error("cannot decrypt: {0}")]
+    Decrypt(String),
+    #[error("has {0} data keys, expected only \"value\"")]
+    DataKeys(usize),
+    #[error("has no data key \"value\"")]
+    NoValueKey,
+    #[error("{0}")]
+    Value(#[from] ValueError),
+    #[error("cannot be checked: {DEX_PASSWORD} is missing or unreadable")]
+    PairUncheckable,
+}
+
+impl Problem {
+    /// How to fix it, for the value of `key`.
+    pub fn hint(&self, key: &str) -> String {
+        match self {
+            Problem::Missing => format!(
+                "run `sealstrap seal` (it adds missing values and keeps the others), or give {key}'s value if it is operator-provided"
+            ),
+            Problem::Read(_) | Problem::Object(_) | Problem::Documents(_) | Problem::WrongObject { .. } | Problem::DataKeys(_) | Problem::NoValueKey => format!(
+                "restore sealed/{key}.yaml from git (`git checkout -- FILE`), or seal it again: sealstrap rotate {key}"
+            ),
+            Problem::Decrypt(_) => "pass the controller key it was sealed for (--private-key, or the escrow with --identity); if the certificate changed, run `sealstrap reseal`".into(),
+            Problem::Value(e) => e.hint(key),
+            Problem::PairUncheckable => "fix dex-admin-password first; then the pair is checked".into(),
+        }
+    }
+}
+
+/// Checks one value against its key's rules; the error names the broken rule.
+pub fn check_value(key: &str, value: &[u8]) -> Result<(), ValueError> {
     let Ok(v) = std::str::from_utf8(value) else {
-        return Err("not UTF-8 text".into());
+        return Err(ValueError::NotUtf8);
     };
     if v.is_empty() {
-        return Err("empty".into());
+        return Err(ValueError::Empty);
     }
     if let Some(c) = v.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(match c {
-            '\n' | '\r' => "contains a line break (a trailing newline?)".into(),
-            _ => "contains whitespace or a control character".into(),
+            '\n' | '\r' => ValueError::LineBreak,
+            _ => ValueError::Whitespace,
         });
     }
     let Some(entry) = contract::entry(key) else {
@@ -26,17 +126,14 @@ pub fn check_value(key: &str, value: &[u8]) -> Result<(), String> {
     };
     match entry.source {
         Source::Generated(Generator::LiteLlmKey) if !v.starts_with("sk-") => {
-            Err("does not start with sk- (LiteLLM requires it)".into())
+            Err(ValueError::NoSkPrefix)
         }
         Source::Generated(Generator::CookieSecret) => match generate::cookie_secret_key_len(v) {
             Some(_) => Ok(()),
-            None => Err(format!(
-                "oauth2-proxy cannot use it: {} characters, neither base64url of 16/24/32 bytes nor 16/24/32 raw bytes",
-                v.len()
-            )),
+            None => Err(ValueError::CookieLength(v.len())),
         },
         Source::Generated(Generator::DexPassword) if v.len() > 72 => {
-            Err("longer than 72 bytes, which bcrypt refuses".into())
+            Err(ValueError::TooLongForBcrypt)
         }
         Source::Generated(Generator::DexHash) => check_hash_format(v).map(|_| ()),
         Source::Generated(Generator::Hex64)
@@ -45,17 +142,15 @@ pub fn check_value(key: &str, value: &[u8]) -> Result<(), String> {
                     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
                 }) =>
         {
-            Err("has characters that are not URL-safe (it is used in Postgres URLs)".into())
+            Err(ValueError::NotUrlSafe)
         }
-        Source::Generated(_) if v.starts_with('$') => {
-            Err("starts with $ (Grafana and Argo CD treat that as a reference)".into())
-        }
+        Source::Generated(_) if v.starts_with('$') => Err(ValueError::DollarPrefix),
         _ => Ok(()),
     }
 }
 
 /// The raw bcrypt hash in a Dex hash value (raw, or base64 of it) and its cost.
-fn check_hash_format(v: &str) -> Result<(String, u32), String> {
+fn check_hash_format(v: &str) -> Result<(String, u32), ValueError> {
     let raw = if v.starts_with("$2") {
         v.to_string()
     } else {
@@ -64,31 +159,27 @@ fn check_hash_format(v: &str) -> Result<(String, u32), String> {
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .filter(|s| s.starts_with("$2"))
-            .ok_or_else(|| "not a bcrypt hash ($2a$/$2b$/$2y$, or base64 of one)".to_string())?
+            .ok_or(ValueError::NotBcrypt)?
     };
     let parts: Vec<&str> = raw.split('$').collect();
     if parts.len() != 4 || !matches!(parts[1], "2a" | "2b" | "2y") || parts[3].len() != 53 {
-        return Err("not a bcrypt hash ($2a$/$2b$/$2y$, or base64 of one)".into());
+        return Err(ValueError::NotBcrypt);
     }
-    let cost: u32 = parts[2]
-        .parse()
-        .map_err(|_| "the bcrypt cost is not a number".to_string())?;
+    let cost: u32 = parts[2].parse().map_err(|_| ValueError::BadCost)?;
     if !BCRYPT_COSTS.contains(&cost) {
-        return Err(format!(
-            "bcrypt cost {cost} is outside 10..16; Dex refuses it and logins fail"
-        ));
+        return Err(ValueError::CostOutOfRange(cost));
     }
     Ok((raw, cost))
 }
 
 /// Whether the Dex hash verifies the Dex password.
-pub fn check_dex_pair(password: &[u8], hash: &[u8]) -> Result<(), String> {
-    let hash = std::str::from_utf8(hash).map_err(|_| "not UTF-8 text".to_string())?;
+pub fn check_dex_pair(password: &[u8], hash: &[u8]) -> Result<(), ValueError> {
+    let hash = std::str::from_utf8(hash).map_err(|_| ValueError::NotUtf8)?;
     let (raw, _) = check_hash_format(hash)?;
     match bcrypt::verify(password, &raw) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(format!("does not verify {DEX_PASSWORD}")),
-        Err(e) => Err(format!("cannot be verified: {e}")),
+        Ok(false) => Err(ValueError::PairMismatch),
+        Err(e) => Err(ValueError::Unverifiable(e.to_string())),
     }
 }
 
@@ -103,16 +194,19 @@ mod tests {
         assert!(
             check_value("vllm-api-key", b"")
                 .unwrap_err()
+                .to_string()
                 .contains("empty")
         );
         assert!(
             check_value("vllm-api-key", b"abc\n")
                 .unwrap_err()
+                .to_string()
                 .contains("line break")
         );
         assert!(
             check_value("litellm-master-key", b"abc")
                 .unwrap_err()
+                .to_string()
                 .contains("sk-")
         );
         assert!(check_value("oauth2-proxy-cookie-secret", b"short").is_err());
@@ -135,6 +229,7 @@ mod tests {
         assert!(
             check_value(DEX_HASH, low.as_bytes())
                 .unwrap_err()
+                .to_string()
                 .contains("cost 4")
         );
         assert!(check_dex_pair(b"pw", h.as_bytes()).is_ok());

@@ -383,4 +383,36 @@ fn links_read_only_files_and_modes() {
     assert!(stderr(&o).contains("is read-only"), "{}", stderr(&o));
     assert!(stderr(&o).contains("0 changed, 1 failed"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&ro).unwrap(), es);
+
+    // Several files left alone: a FAIL line each, then one error from the one reporter, with
+    // every distinct hint once.
+    std::fs::write(dir.path().join("broken.yaml"), "a: [unclosed\n").unwrap();
+    std::fs::write(dir.path().join("latin1.yaml"), b"a: \xe9\n").unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "patch-externalsecrets",
+            "ro.yaml",
+            "broken.yaml",
+            "latin1.yaml",
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("FAIL ")).count(),
+        3,
+        "{err}"
+    );
+    assert_eq!(err.matches("sealstrap: error:").count(), 1, "{err}");
+    assert!(err.contains("broken.yaml:"), "{err}");
+    for hint in [
+        "chmod u+w",
+        "fix the YAML at that line",
+        "save the file as UTF-8",
+    ] {
+        assert_eq!(err.matches(hint).count(), 1, "{hint}: {err}");
+    }
 }

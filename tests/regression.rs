@@ -385,3 +385,51 @@ fn messages_say_what_is_wrong_in_words() {
         "no debug output: {err}"
     );
 }
+
+/// verify's per-key problems are typed (sealstrap::verify::Problem) and the failing run ends with
+/// one error whose hints say how to fix each kind of problem.
+#[test]
+fn verify_failures_end_with_hints_that_name_the_fix() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cert = root.join("tests/data/vectors/keys/controller-2048.crt.pem");
+    let key = root.join("tests/data/vectors/keys/controller-2048.key.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("SEALSTRAP_IDENTITY")
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "seal",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--bcrypt-cost",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_file(dir.path().join("secret-source/sealed/vllm-api-key.yaml")).unwrap();
+    std::fs::write(
+        dir.path()
+            .join("secret-source/sealed/webui-secret-key.yaml"),
+        "not: [yaml\n",
+    )
+    .unwrap();
+    let o = run(&["verify", "--private-key", key.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        out.contains("vllm-api-key FAIL: missing: no sealed file"),
+        "{out}"
+    );
+    assert!(out.contains("webui-secret-key FAIL: "), "{out}");
+    assert!(err.contains("2 check(s) failed"), "{err}");
+    assert!(err.contains("hint: run `sealstrap seal`"), "{err}");
+    assert!(
+        err.contains("hint: restore sealed/webui-secret-key.yaml from git"),
+        "{err}"
+    );
+}

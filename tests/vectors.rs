@@ -68,8 +68,8 @@ fn sealed_secret_vectors_unseal_to_their_expected_secrets() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let secrets = kubeseal::unseal_stream(&text, &all_keys)
-            .unwrap_or_else(|e| panic!("{fname}: {}", e.message));
+        let secrets =
+            kubeseal::unseal_stream(&text, &all_keys).unwrap_or_else(|e| panic!("{fname}: {}", e));
         assert_eq!(secrets.len(), 1);
         let got = secrets[0].to_manifest();
         let expected: Value = serde_json::from_str(
@@ -89,11 +89,11 @@ fn renamed_strict_sealed_secret_does_not_unseal() {
     let err = kubeseal::unseal_stream(&text, &key("keys/controller-4096.key.pem"))
         .err()
         .expect("a renamed strict SealedSecret must not unseal");
-    assert!(err.message.contains("app-1/renamed"), "{}", err.message);
+    assert!(err.to_string().contains("app-1/renamed"), "{err}");
     assert!(
-        err.message.contains("no key could decrypt secret"),
+        err.to_string().contains("no key could decrypt secret"),
         "{}",
-        err.message
+        err
     );
 }
 

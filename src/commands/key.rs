@@ -32,20 +32,6 @@ pub const RECIPIENTS_NAME: &str = "controller-keys.recipients";
 /// Largest escrow or identity file read (a key List of dozens of keys is a few hundred KiB).
 const MAX_FILE: usize = 8 << 20;
 
-impl From<EscrowError> for Failure {
-    fn from(e: EscrowError) -> Self {
-        let hint = e.hint();
-        Failure::new(e.to_string()).hint_opt(hint)
-    }
-}
-
-impl From<ck::ControllerKeyError> for Failure {
-    fn from(e: ck::ControllerKeyError) -> Self {
-        let hint = e.hint();
-        Failure::new(e.to_string()).hint_opt(hint)
-    }
-}
-
 pub fn run(cmd: &KeyCommand) -> CmdResult {
     match cmd {
         KeyCommand::New(a) => new(a),

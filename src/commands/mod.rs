@@ -71,16 +71,57 @@ impl Failure {
     }
 }
 
-impl From<ObjectError> for Failure {
-    fn from(e: ObjectError) -> Self {
-        let hint = e.hint.clone();
-        Failure::new(e.message).hint_opt(hint)
+impl Failure {
+    /// The failure for a core error: its message, and its hint.
+    pub fn of<E: std::fmt::Display + Hinted>(e: &E) -> Self {
+        Failure::new(e.to_string()).hint_opt(e.hint_text())
+    }
+
+    /// The same, with the file or object it concerns in front: "PATH: message".
+    pub fn at<E: std::fmt::Display + Hinted>(place: impl std::fmt::Display, e: &E) -> Self {
+        Failure::new(format!("{place}: {e}")).hint_opt(e.hint_text())
     }
 }
 
-impl From<KeyError> for Failure {
-    fn from(e: KeyError) -> Self {
-        Failure::new(e.to_string())
+/// The core's typed errors, each with its own `hint()`; one reporter (`main.rs`) prints them.
+pub trait Hinted {
+    fn hint_text(&self) -> Option<String>;
+}
+
+macro_rules! hinted {
+    ($($t:ty),* $(,)?) => {$(
+        impl Hinted for $t {
+            fn hint_text(&self) -> Option<String> {
+                self.hint().map(|h| h.to_string())
+            }
+        }
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure::of(&e)
+            }
+        }
+    )*};
+}
+
+hinted!(
+    KeyError,
+    sealstrap::config::ConfigError,
+    sealstrap::patch::PatchError,
+    sealstrap::escrow::EscrowError,
+    sealstrap::controller_key::ControllerKeyError,
+    sealstrap::ssh::SshError,
+    sealstrap::bootstrap::ProvidedError,
+);
+
+impl Hinted for ObjectError {
+    fn hint_text(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
+impl From<ObjectError> for Failure {
+    fn from(e: ObjectError) -> Self {
+        Failure::of(&e)
     }
 }
 

@@ -9,6 +9,35 @@ use super::io::write_stdout;
 use super::{CmdResult, EXIT_ERROR, Failure};
 use crate::cli::PatchArgs;
 
+/// Files left alone: each is reported on stderr as it comes (`FAIL  FILE[:LINE]: why; left
+/// alone`); the run then ends with one error that carries every distinct hint.
+#[derive(Default)]
+struct Failures {
+    count: usize,
+    hints: Vec<String>,
+}
+
+impl Failures {
+    fn add(&mut self, at: &str, why: &str, hint: &str) {
+        self.count += 1;
+        eprintln!("FAIL      {at}: {why}; left alone");
+        if !hint.is_empty() && !self.hints.iter().any(|h| h == hint) {
+            self.hints.push(hint.to_string());
+        }
+    }
+
+    fn into_failure(self) -> Failure {
+        let mut f = Failure::new(format!(
+            "{} file(s) could not be patched and were left as they were (FAIL lines above)",
+            self.count
+        ));
+        for h in self.hints {
+            f = f.hint(h);
+        }
+        f
+    }
+}
+
 pub fn run(args: &PatchArgs) -> CmdResult {
     if !objects::is_dns_subdomain(&args.store) {
         return Err(Failure::usage(format!(
@@ -30,7 +59,9 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     let files = &walk.files;
     let mut report = String::new();
     let mut diff = String::new();
-    let (mut failed, mut missing, mut changed) = (0usize, 0usize, 0usize);
+    let (mut missing, mut changed) = (0usize, 0usize);
+    // Files left alone, reported as they come (FAIL lines), and the hints for the final error.
+    let mut failures = Failures::default();
     for (link, target) in &walk.followed {
         eprintln!(
             "sealstrap: {} is a link to {}: patching the target",
@@ -48,28 +79,31 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             Ok(b) => match String::from_utf8(b) {
                 Ok(t) => t,
                 Err(_) => {
-                    failed += 1;
-                    eprintln!("sealstrap: error: {name}: not UTF-8 text; left alone");
+                    failures.add(
+                        &name,
+                        "not UTF-8 text",
+                        "save the file as UTF-8 (Kubernetes manifests are UTF-8)",
+                    );
                     continue;
                 }
             },
             Err(e) => {
-                failed += 1;
-                eprintln!("sealstrap: error: cannot read {name}: {e}");
+                failures.add(
+                    &name,
+                    &format!("cannot read it: {e}"),
+                    "check the path and its permissions",
+                );
                 continue;
             }
         };
         let patched = match patch::patch_text(&text, &opts) {
             Ok(p) => p,
             Err(e) => {
-                failed += 1;
-                match e.line {
-                    Some(l) => eprintln!(
-                        "sealstrap: error: {name}:{l}: {}; file left alone",
-                        e.message
-                    ),
-                    None => eprintln!("sealstrap: error: {name}: {}; file left alone", e.message),
-                }
+                let at = match e.line() {
+                    Some(l) => format!("{name}:{l}"),
+                    None => name.clone(),
+                };
+                failures.add(&at, &e.to_string(), e.hint().unwrap_or_default());
                 continue;
             }
         };
@@ -98,20 +132,20 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             } else if args.check {
                 changed += 1;
             } else if std::fs::metadata(file).is_ok_and(|m| m.permissions().readonly()) {
-                failed += 1;
-                eprintln!(
-                    "sealstrap: error: {name} is read-only; left as it was (make it writable to patch it)"
+                failures.add(
+                    &name,
+                    "the file is read-only",
+                    "make it writable (chmod u+w) to patch it, or patch it by hand",
                 );
             } else {
                 // write_atomic keeps the file's mode; only a write that succeeded is a change.
                 match sealstrap::output::write_atomic(file, new_text.as_bytes(), None) {
                     Ok(()) => changed += 1,
-                    Err(e) => {
-                        failed += 1;
-                        eprintln!(
-                            "sealstrap: error: cannot write {name}: {e}; file left as it was"
-                        );
-                    }
+                    Err(e) => failures.add(
+                        &name,
+                        &format!("cannot write it: {e}"),
+                        "check that its folder is writable and the disk has room",
+                    ),
                 }
             }
         }
@@ -128,18 +162,17 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         "changed"
     };
     eprintln!(
-        "sealstrap: {} file(s) read, {changed} {verb}, {failed} failed{}",
+        "sealstrap: {} file(s) read, {changed} {verb}, {} failed{}",
         files.len(),
+        failures.count,
         if walk.skipped_links.is_empty() {
             String::new()
         } else {
             format!(", {} link(s) skipped", walk.skipped_links.len())
         }
     );
-    if failed > 0 {
-        return Err(Failure::new(format!(
-            "{failed} file(s) could not be processed; see above"
-        )));
+    if failures.count > 0 {
+        return Err(failures.into_failure());
     }
     if args.check && !walk.skipped_links.is_empty() {
         return Err(Failure::new(format!(

@@ -59,6 +59,7 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     let files = super::io::collect_files(&paths, &["yaml", "yml", "json"])?;
     let mut rng = UnwrapErr(SysRng);
     let (mut changed, mut failed, mut values) = (0usize, 0usize, 0usize);
+    let mut hints: Vec<String> = Vec::new();
     for file in &files {
         let name = file.display().to_string();
         let text = match std::fs::read_to_string(file) {
@@ -104,6 +105,11 @@ pub fn run(args: &ResealArgs) -> CmdResult {
             Err(e) => {
                 failed += 1;
                 eprintln!("FAIL      {name}: {e}");
+                if let Some(h) = e.hint()
+                    && !hints.contains(&h)
+                {
+                    hints.push(h);
+                }
             }
         }
     }
@@ -118,8 +124,13 @@ pub fn run(args: &ResealArgs) -> CmdResult {
         cert.fingerprint
     );
     if failed > 0 {
-        return Err(Failure::new(format!("{failed} file(s) could not be resealed and were left as they were"))
-            .hint("add the private key that sealed them (--private-key a.pem,b.pem), or check that they were not renamed or moved"));
+        let mut f = Failure::new(format!(
+            "{failed} file(s) could not be resealed and were left as they were (FAIL lines above)"
+        ));
+        for h in hints {
+            f = f.hint(h);
+        }
+        return Err(f);
     }
     Ok(ExitCode::SUCCESS)
 }

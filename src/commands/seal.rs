@@ -150,10 +150,9 @@ pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
         message: f.message.replacen("cannot read ", "cannot read config ", 1),
         ..f
     })?;
-    EnvConfig::parse(&text).map(Some).map_err(|e| {
-        Failure::new(format!("config {}: {e}", path.display()))
-            .hint("fix the file, or leave out --config and choose with --with/--without")
-    })
+    EnvConfig::parse(&text)
+        .map(Some)
+        .map_err(|e| Failure::at(format_args!("config {}", path.display()), &e))
 }
 
 /// The contract entries a run is about.
@@ -361,7 +360,7 @@ fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Fa
             notes.push(w);
             Ok(())
         }
-        Err(e) => Err(Failure::new(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -473,7 +472,7 @@ fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing
     let path = ctx.out.join(manifests::sealed_path(DEX_PASSWORD));
     let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
     let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
-        .map_err(|e| Failure::new(format!("{}: {}", path.display(), e.message)))?;
+        .map_err(|e| Failure::at(path.display(), &e))?;
     let doc = docs
         .first()
         .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;

@@ -27,8 +27,8 @@ pub fn load_keys(paths: &[PathBuf], identity: &[PathBuf]) -> Result<Vec<PrivateK
             all.extend(keys.into_iter().map(|k| k.key));
             continue;
         }
-        let mut found = keys::parse_private_keys(&data)
-            .map_err(|e| Failure::new(format!("{}: {e}", p.display())))?;
+        let mut found =
+            keys::parse_private_keys(&data).map_err(|e| Failure::at(p.display(), &e))?;
         all.append(&mut found);
     }
     Ok(all)
@@ -56,10 +56,7 @@ pub fn run(args: &UnsealArgs) -> CmdResult {
             .filter(|p| !super::io::is_dash(p))
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "stdin".into());
-        let docs = parse_sealed_stream(&text).map_err(|e| {
-            let hint = e.hint.clone();
-            Failure::new(format!("{name}: {}", e.message)).hint_opt(hint)
-        })?;
+        let docs = parse_sealed_stream(&text).map_err(|e| Failure::at(&name, &e))?;
         sealed.extend(docs.into_iter().map(|d| (name.clone(), d)));
     }
 

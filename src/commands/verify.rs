@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use sealstrap::contract::{CONTRACT, DEX_HASH, DEX_PASSWORD};
 use sealstrap::manifests::{SEALED_DIR, VALUE_KEY};
+use sealstrap::verify::Problem;
 use sealstrap::{kubeseal, objects, verify};
 use zeroize::Zeroizing;
 
@@ -35,7 +36,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     }
 
     // key -> decrypted value, or why it could not be read.
-    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, String>> = BTreeMap::new();
+    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|e| io_failure("cannot read", &dir, &e))?
         .filter_map(|e| e.ok())
@@ -47,64 +48,59 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
         let key = name.trim_end_matches(".yaml").to_string();
         let path = dir.join(&name);
         let result = (|| {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
-            let docs = kubeseal::parse_sealed_stream(&text).map_err(|e| e.message)?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Problem::Read(e.to_string()))?;
+            let docs = kubeseal::parse_sealed_stream(&text)?;
             let [doc] = docs.as_slice() else {
-                return Err(format!(
-                    "holds {} documents, expected one SealedSecret",
-                    docs.len()
-                ));
+                return Err(Problem::Documents(docs.len()));
             };
             if doc.name != key || doc.namespace != args.source_namespace {
-                return Err(format!(
-                    "holds SealedSecret {}, expected {}/{key}",
-                    doc.id(),
-                    args.source_namespace
-                ));
+                return Err(Problem::WrongObject {
+                    found: doc.id(),
+                    expected: format!("{}/{key}", args.source_namespace),
+                });
             }
             let mut secret = objects::unseal_sealed_secret(doc, &keys)
-                .map_err(|f| format!("cannot decrypt: {f}"))?;
+                .map_err(|f| Problem::Decrypt(f.to_string()))?;
             if secret.items.len() != 1 {
-                return Err(format!(
-                    "has {} data keys, expected only {VALUE_KEY:?}",
-                    secret.items.len()
-                ));
+                return Err(Problem::DataKeys(secret.items.len()));
             }
-            secret
-                .items
-                .remove(VALUE_KEY)
-                .ok_or_else(|| format!("has no data key {VALUE_KEY:?}"))
+            secret.items.remove(VALUE_KEY).ok_or(Problem::NoValueKey)
         })();
         values.insert(key, result);
     }
 
     let mut report = String::new();
     let mut failed = 0usize;
-    let mut line = |key: &str, r: Result<(), String>| match r {
+    let mut hints: Vec<String> = Vec::new();
+    let mut line = |key: &str, r: Result<(), Problem>| match r {
         Ok(()) => report.push_str(&format!("{key} OK\n")),
         Err(why) => {
             failed += 1;
             report.push_str(&format!("{key} FAIL: {why}\n"));
+            let hint = why.hint(key);
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
         }
     };
     for e in CONTRACT {
         let needed = selection.iter().any(|s| s.entry.key == e.key && s.included);
         let r = match values.get(e.key) {
-            None if needed => Err("missing: no sealed file".to_string()),
+            None if needed => Err(Problem::Missing),
             None => continue,
             Some(Err(why)) => Err(why.clone()),
-            Some(Ok(v)) => verify::check_value(e.key, v).and_then(|()| {
-                if e.key == DEX_HASH {
-                    match values.get(DEX_PASSWORD) {
-                        Some(Ok(pw)) => verify::check_dex_pair(pw, v),
-                        _ => Err(format!(
-                            "cannot be checked: {DEX_PASSWORD} is missing or unreadable"
-                        )),
+            Some(Ok(v)) => verify::check_value(e.key, v)
+                .map_err(Problem::from)
+                .and_then(|()| {
+                    if e.key == DEX_HASH {
+                        match values.get(DEX_PASSWORD) {
+                            Some(Ok(pw)) => verify::check_dex_pair(pw, v).map_err(Problem::from),
+                            _ => Err(Problem::PairUncheckable),
+                        }
+                    } else {
+                        Ok(())
                     }
-                } else {
-                    Ok(())
-                }
-            }),
+                }),
         };
         line(e.key, r);
     }
@@ -115,7 +111,11 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     }
     write_stdout(report.as_bytes())?;
     if failed > 0 {
-        return Err(Failure::new(format!("{failed} check(s) failed")));
+        let mut f = Failure::new(format!("{failed} check(s) failed"));
+        for h in hints {
+            f = f.hint(h);
+        }
+        return Err(f);
     }
     Ok(ExitCode::SUCCESS)
 }
