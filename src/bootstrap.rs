@@ -9,7 +9,7 @@ use rand::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::config::EnvConfig;
-use crate::contract::{self, CONTRACT, DEX_HASH, DEX_PASSWORD, Entry, Feature, Need, Source};
+use crate::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Feature, Need, Source};
 use crate::generate;
 use crate::manifests::{self, Origin, Wiring};
 
@@ -21,30 +21,42 @@ pub struct Selected {
     pub reason: String,
 }
 
-/// Decides which entries are in: the config's "needed when" (if given), then `--with` and
-/// `--without`. With neither config nor flags: every random entry, no operator-provided one.
-pub fn select(config: Option<&EnvConfig>, with: &[Feature], without: &[Feature]) -> Vec<Selected> {
-    CONTRACT
-        .iter()
+/// Decides which entries are in. Every random value is always in: the platform's own seeding
+/// makes all of them, and deployed apps read some whatever the config says (LiteLLM and Grafana
+/// read Dex client secrets with identity off). The config, `--with` and `--without` decide only
+/// the operator-provided values; a provided value that an ExternalSecret in the tree reads
+/// (`referenced`) is in as well, unless `--without` names its feature.
+pub fn select(
+    config: Option<&EnvConfig>,
+    with: &[Feature],
+    without: &[Feature],
+    referenced: &BTreeMap<String, Vec<String>>,
+) -> Vec<Selected> {
+    contract::all()
         .map(|entry| {
-            let (included, reason) = match entry.need {
-                Need::Always => (true, "always needed".to_string()),
-                Need::When(f) => {
+            let (included, reason) = match (entry.need, entry.is_generated()) {
+                (Need::Always, _) => (true, "always needed".to_string()),
+                (Need::When(_), true) => (
+                    true,
+                    format!(
+                        "random, always sealed (the platform seeds every random value; {})",
+                        entry.need.describe()
+                    ),
+                ),
+                (Need::When(f), false) => {
+                    let refs = referenced.get(entry.key);
                     if without.contains(&f) {
                         (false, format!("--without {}", f.name()))
                     } else if with.contains(&f) {
                         (true, format!("--with {}", f.name()))
+                    } else if let Some(cfg) = config
+                        && let (true, why) = cfg.wants(f)
+                    {
+                        (true, format!("config: {why}"))
+                    } else if let Some(r) = refs {
+                        (true, format!("read by {}", r.join(", ")))
                     } else if let Some(cfg) = config {
-                        let (on, why) = cfg.wants(f);
-                        (on, format!("config: {why}"))
-                    } else if entry.is_generated() {
-                        (
-                            true,
-                            format!(
-                                "random, {} (no --config: every random entry)",
-                                entry.need.describe()
-                            ),
-                        )
+                        (false, format!("config: {}", cfg.wants(f).1))
                     } else {
                         (
                             false,
@@ -98,7 +110,7 @@ impl Status {
 /// One entry's outcome.
 #[derive(Clone, Debug)]
 pub struct Line {
-    pub key: &'static str,
+    pub key: String,
     pub status: Status,
     pub detail: String,
     /// For NEEDS VALUE: what the operator has to do.
@@ -133,6 +145,9 @@ pub struct Inputs<'a> {
     pub rotate: &'a BTreeSet<String>,
     pub fingerprint: &'a str,
     pub wiring: &'a Wiring,
+    /// What the tree's ExternalSecrets read: backend key -> where (`FILE:LINE (ExternalSecret
+    /// NS/NAME)`). `None` when no tree was read (outside a repository).
+    pub references: Option<&'a BTreeMap<String, Vec<String>>>,
     pub bcrypt_cost: u32,
 }
 
@@ -231,7 +246,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
                 None => sel.reason.clone(),
             };
             lines.push(Line {
-                key: e.key,
+                key: e.key.to_string(),
                 status: Status::Skipped,
                 detail,
                 todo: None,
@@ -253,7 +268,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
         if e.key == DEX_PASSWORD || e.key == DEX_HASH {
             let line = if dex_new {
                 Line {
-                    key: e.key,
+                    key: e.key.to_string(),
                     status: if dex_rotate && (pw_exists || hash_exists) {
                         Status::Rotated
                     } else {
@@ -271,21 +286,21 @@ pub fn plan<R: CryptoRng + ?Sized>(
                 }
             } else if pw_exists && hash_exists {
                 Line {
-                    key: e.key,
+                    key: e.key.to_string(),
                     status: Status::Exists,
                     detail: "kept".into(),
                     todo: None,
                 }
             } else if e.key == DEX_PASSWORD && !pw_exists {
                 Line {
-                    key: e.key,
+                    key: e.key.to_string(),
                     status: Status::NeedsValue,
                     detail: "dex-admin-hash exists without its password, which cannot be recovered from a hash".into(),
                     todo: Some("run `sealstrap reset-dex-admin` to make a new password and hash together".into()),
                 }
             } else if e.key == DEX_HASH && !hash_exists {
                 Line {
-                    key: e.key,
+                    key: e.key.to_string(),
                     status: Status::NeedsValue,
                     detail: "dex-admin-password exists without its hash".into(),
                     todo: Some(
@@ -295,7 +310,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
                 }
             } else {
                 Line {
-                    key: e.key,
+                    key: e.key.to_string(),
                     status: Status::Exists,
                     detail: "kept (its partner is missing, see above)".into(),
                     todo: None,
@@ -306,7 +321,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
         }
         if existing.is_some() && !rotating {
             lines.push(Line {
-                key: e.key,
+                key: e.key.to_string(),
                 status: Status::Exists,
                 detail: "kept byte-for-byte".into(),
                 todo: None,
@@ -324,11 +339,15 @@ pub fn plan<R: CryptoRng + ?Sized>(
             match e.source {
                 Source::Generated(g) => (generate::generate(rng, g), Origin::Generated),
                 Source::Provided { .. } => {
+                    let mut todo = how_to_provide(e);
+                    if let Some(r) = inputs.references.and_then(|m| m.get(e.key)) {
+                        todo.push_str(&format!("; read by {}", r.join(", ")));
+                    }
                     lines.push(Line {
-                        key: e.key,
+                        key: e.key.to_string(),
                         status: Status::NeedsValue,
                         detail: format!("operator-provided ({})", sel.reason),
-                        todo: Some(how_to_provide(e)),
+                        todo: Some(todo),
                     });
                     continue;
                 }
@@ -336,11 +355,49 @@ pub fn plan<R: CryptoRng + ?Sized>(
         };
         sealed.push(seal_one(rng, e.key, &value, origin)?);
         lines.push(Line {
-            key: e.key,
+            key: e.key.to_string(),
             status,
             detail: format!("{}; {}", origin.as_str(), sel.reason),
             todo: None,
         });
+    }
+    if let Some(refs) = inputs.references {
+        // Keys the tree reads that no row of the contract makes: their ExternalSecrets would
+        // fail with "secret not found".
+        for (k, at) in refs {
+            if contract::entry(k).is_none() {
+                lines.push(Line {
+                    key: k.clone(),
+                    status: Status::NeedsValue,
+                    detail: "read by the tree, but not a key of the contract".into(),
+                    todo: Some(format!(
+                        "declare it in sealstrap.yaml at the repository root (extra: {{{k}: {{generate: hex32}}}} or {{provide: ENV_VAR}}); read by {}",
+                        at.join(", ")
+                    )),
+                });
+            }
+        }
+        // Sealed keys nothing in the tree reads.
+        let unread: Vec<&str> = inputs
+            .selection
+            .iter()
+            .filter(|s| {
+                s.included && !refs.contains_key(s.entry.key) && s.entry.key != DEX_PASSWORD
+            })
+            .filter(|s| {
+                inputs.existing.contains_key(s.entry.key)
+                    || sealed
+                        .iter()
+                        .any(|f| f.path == manifests::sealed_path(s.entry.key))
+            })
+            .map(|s| s.entry.key)
+            .collect();
+        if !unread.is_empty() {
+            notes.push(format!(
+                "sealed but read by no ExternalSecret in the tree: {} (kept: the platform seeds them; an app added later may read them)",
+                unread.join(", ")
+            ));
+        }
     }
     Ok(Plan {
         lines,
@@ -442,7 +499,7 @@ mod tests {
 
     #[test]
     fn default_selection_is_every_random_entry() {
-        let sel = select(None, &[], &[]);
+        let sel = select(None, &[], &[], &BTreeMap::new());
         let keys = keys_in(&sel);
         assert_eq!(keys.len(), 15);
         assert!(!keys.contains(&"cloudflare-api-token"));
@@ -450,20 +507,38 @@ mod tests {
     }
 
     #[test]
-    fn config_and_flags() {
-        let cfg = EnvConfig::parse("features: {identity: false, n8n: true, egress: true}\ndns: {automate: true, provider: cloudflare}\n").unwrap();
-        let keys = keys_in(&select(Some(&cfg), &[], &[]));
-        assert!(keys.contains(&"n8n-encryption-key"));
+    fn the_config_decides_only_provided_values_and_the_tree_adds_what_it_reads() {
+        let none = BTreeMap::new();
+        let cfg = EnvConfig::parse("features: {identity: false, n8n: false, egress: true}\ndns: {automate: true, provider: cloudflare}\n").unwrap();
+        let keys = keys_in(&select(Some(&cfg), &[], &[], &none));
         assert!(keys.contains(&"anthropic-api-key"));
         assert!(keys.contains(&"cloudflare-api-token"));
-        assert!(!keys.contains(&"dex-admin-hash"));
+        // identity and n8n off: their random values are sealed all the same (LiteLLM and
+        // Grafana read Dex client secrets whatever the config says).
+        assert!(
+            keys.contains(&"dex-grafana-client-secret") && keys.contains(&"n8n-encryption-key")
+        );
+        assert!(!keys.contains(&"hf-token"));
         let keys = keys_in(&select(
             Some(&cfg),
-            &[Feature::Identity, Feature::Hf],
-            &[Feature::N8n],
+            &[Feature::Hf],
+            &[Feature::Identity, Feature::Anthropic],
+            &none,
         ));
-        assert!(keys.contains(&"dex-admin-hash") && keys.contains(&"hf-token"));
-        assert!(!keys.contains(&"n8n-encryption-key"));
+        assert!(keys.contains(&"hf-token") && keys.contains(&"dex-admin-hash"));
+        assert!(!keys.contains(&"anthropic-api-key"));
+        // A provided value an ExternalSecret reads is in, with where it is read.
+        let refs = BTreeMap::from([(
+            "hf-token".to_string(),
+            vec!["platform/kserve/es.yaml:14 (ExternalSecret kserve/hf-token)".to_string()],
+        )]);
+        let sel = select(None, &[], &[], &refs);
+        let hf = sel.iter().find(|s| s.entry.key == "hf-token").unwrap();
+        assert!(
+            hf.included && hf.reason.contains("platform/kserve/es.yaml:14"),
+            "{}",
+            hf.reason
+        );
     }
 
     #[test]

@@ -442,12 +442,20 @@ pub struct BootstrapArgs {
     #[arg(long, conflicts_with = "cert")]
     pub fetch_cert: bool,
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-    #[command(flatten)]
     pub selection: SelectionArgs,
-    /// Output folder (committed to git).
-    #[arg(long, default_value = defaults::OUT_DIR, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Output folder, committed to git [default: secret-source at the root of the git
+    /// repository (or --platform-root), from whatever folder you run in].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The platform repository's root, when it is not the git repository you run in. In the
+    /// platform (found from its layout), the store is written at its swap point
+    /// (platform/external-secrets/config/clustersecretstore.yaml), not in --out.
+    #[arg(long, value_name = "DIR")]
+    pub platform_root: Option<PathBuf>,
+    /// Never edit .gitignore: when git would ignore a file seal writes, refuse and print the
+    /// rule to add instead.
+    #[arg(long)]
+    pub no_gitignore_edit: bool,
     /// Where the Dex admin password copy goes [default: secrets/ at the git root holding --out].
     #[arg(long, value_name = "DIR")]
     pub secrets_dir: Option<PathBuf>,
@@ -475,6 +483,8 @@ pub struct BootstrapArgs {
     pub fix_permissions: bool,
     #[command(flatten)]
     pub wiring: WiringArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -494,11 +504,29 @@ Examples:
   CLOUDFLARE_API_TOKEN=... sealstrap seal --cert pub.pem --with cloudflare --require-complete
   sealstrap seal --cert pub.pem --dry-run --output json")]
 pub struct SealArgs {
-    #[command(flatten)]
-    pub common: BootstrapArgs,
     /// Exit 3 when an operator-provided value is still missing.
     #[arg(long)]
     pub require_complete: bool,
+    /// In the platform: replace a hand-written store of another provider at the swap point.
+    #[arg(long)]
+    pub force: bool,
+    /// In the platform: also write the Argo CD Applications for the sealed-secrets controller and
+    /// secret-source into the always-on catalog group, and allow the chart in the AppProject.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub gitops: Option<GitOps>,
+    /// The environment whose clusters/<ENV>/ catalog and project --gitops writes [default: the
+    /// only one, or the --config file's environments/<ENV>/ folder].
+    #[arg(long, value_name = "ENV", requires = "gitops")]
+    pub env: Option<String>,
+    // Last: the flattened groups set their own help headings for what follows.
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+}
+
+/// GitOps tools `seal --gitops` can wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GitOps {
+    Argocd,
 }
 
 #[derive(Debug, Args)]
@@ -537,22 +565,34 @@ pub struct ContractArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Walks files and folders (.yaml/.yml, multi-document; skips .git) and edits only what it must:
-comments, quoting, indentation, flow style, CRLF and other documents stay byte-for-byte.
-Reported, not changed: a property naming another key, a key outside the secret contract, and
-dataFrom entries.
+Walks files and folders (.yaml/.yml, multi-document; skips .git and hidden folders) and edits
+only what it must: comments, quoting, indentation, flow style, CRLF and other documents stay
+byte-for-byte.
+
+Store-wide: every remoteRef to the store gets the property, whatever its key, because the
+Kubernetes provider needs it for every single-value ref. A key outside the secret contract (and
+sealstrap.yaml) is patched and reported: nothing seals its source Secret until it is declared.
+Reported, not changed: a property naming another key, dataFrom entries, and Helm values that
+name the store (the chart renders that ExternalSecret; the report gives the fix). Templates
+(*.example.yaml) and --exclude matches are reported and not read. So after a patch, --check
+passes on the same paths.
 
 Exit codes: 0 done (with --check: nothing missing), 1 something is missing (--check) or a file
 could not be read or parsed (the others are still processed), 2 usage error.
 
 Examples:
-  sealstrap patch-externalsecrets platform/
-  sealstrap patch-externalsecrets --diff platform/ > property.patch
-  sealstrap patch-externalsecrets --check platform/    # in CI or a pre-commit hook")]
+  sealstrap patch-externalsecrets                       # the whole repository
+  sealstrap patch-externalsecrets --diff > property.patch && git apply property.patch
+  sealstrap patch-externalsecrets --check               # in CI or a pre-commit hook
+  sealstrap patch-externalsecrets platform/ --exclude 'vendor/**'")]
 pub struct PatchArgs {
-    /// Files and folders to walk.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files and folders to walk [default: the root of the git repository you are in].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Skip files matching GLOB (`*`, `**`, `?`; without a `/` it matches the file name);
+    /// repeatable. `*.example.yaml` templates are always skipped.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// ClusterSecretStore whose ExternalSecrets are patched.
     #[arg(long, default_value = defaults::STORE_NAME)]
     pub store: String,
@@ -603,7 +643,8 @@ pub struct ResealArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Checks: every needed key is sealed (by --config/--with/--without, as seal decides); every value
+Checks: every needed key is sealed (by --config/--with/--without and the tree's ExternalSecrets,
+as seal decides: a key an ExternalSecret reads is FAIL with the file and line while unsealed); every value
 decrypts; no value is empty or has whitespace; litellm-master-key starts with sk-; the cookie
 secret is a key oauth2-proxy accepts; the Dex hash is bcrypt with cost 10..16 and verifies the
 sealed dex-admin-password. Prints `key OK` or `key FAIL: why`, never a value.
@@ -623,14 +664,20 @@ pub struct VerifyArgs {
     pub private_keys: Vec<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
-    /// The output folder of `seal`.
-    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The output folder of `seal` [default: secret-source at the repository root].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Namespace of the source Secrets.
     #[arg(long, default_value = defaults::SOURCE_NAMESPACE)]
     pub source_namespace: String,
+    /// The ClusterSecretStore whose readers in the tree must all find a sealed value.
+    #[arg(long, default_value = defaults::STORE_NAME)]
+    pub store_name: String,
+    /// The platform repository's root, when it is not the git repository you run in.
+    #[arg(long, value_name = "DIR")]
+    pub platform_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

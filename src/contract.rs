@@ -3,6 +3,11 @@
 //!
 //! Source: the platform's secrets page (sections "The secrets" and
 //! "Secret contract"); the rules behind it are in docs/format.md §6.
+//!
+//! A fork's own keys are rows of the same table: declared once in `sealstrap.yaml` at the
+//! repository root (`extra: {KEY: {generate: hex32}}` or `{provide: ENV_VAR}`), parsed by
+//! [`parse_extras`] and registered at start with [`register_extras`]. Every command then finds
+//! them through [`entry`] and [`all`], as it finds the platform's keys.
 
 /// Optional parts of the platform that bring their own secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -354,9 +359,169 @@ pub const CONTRACT: &[Entry] = &[
     },
 ];
 
-/// The entry for a backend key.
+/// The fork's keys from `sealstrap.yaml`, registered once per process.
+static EXTRAS: std::sync::OnceLock<Vec<&'static Entry>> = std::sync::OnceLock::new();
+
+/// Makes the fork's keys rows of the table for the rest of the process. Called once, at start;
+/// a second call is ignored (the first registration stays).
+pub fn register_extras(entries: Vec<Entry>) {
+    let leaked = entries
+        .into_iter()
+        .map(|e| &*Box::leak(Box::new(e)))
+        .collect();
+    let _ = EXTRAS.set(leaked);
+}
+
+/// The fork's keys, if any were registered.
+pub fn extras() -> &'static [&'static Entry] {
+    EXTRAS.get().map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// Every row: the platform's contract, then the fork's keys.
+pub fn all() -> impl Iterator<Item = &'static Entry> {
+    CONTRACT.iter().chain(extras().iter().copied())
+}
+
+/// The entry for a backend key (the platform's or the fork's).
 pub fn entry(key: &str) -> Option<&'static Entry> {
-    CONTRACT.iter().find(|e| e.key == key)
+    all().find(|e| e.key == key)
+}
+
+/// Why `sealstrap.yaml` cannot be used. Names the key and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtrasError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("expected a mapping with `extra:` at the top level")]
+    Shape,
+    #[error("extra.{key}: {problem}")]
+    Key { key: String, problem: String },
+}
+
+impl ExtrasError {
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(
+            "each extra key is `KEY: {generate: hex32}` (or sk-hex32, base64url32) or `KEY: {provide: ENV_VAR}`; KEY is a valid Secret name not already in `sealstrap contract`",
+        )
+    }
+}
+
+/// The generators a fork can name for its keys.
+pub const EXTRA_GENERATORS: [(&str, Generator, &str); 3] = [
+    ("hex32", Generator::Hex64, HEX64),
+    (
+        "sk-hex32",
+        Generator::LiteLlmKey,
+        "sk- followed by 64 hex characters",
+    ),
+    (
+        "base64url32",
+        Generator::CookieSecret,
+        "43 characters of unpadded base64url (32 random bytes)",
+    ),
+];
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+/// Parses `sealstrap.yaml`: `extra:` maps each new key to `{generate: NAME}` or
+/// `{provide: ENV_VAR}` (optional `format:` describes a provided value). The rows are always
+/// needed, never write-once, and name no consumer (the tree's ExternalSecrets say who reads them).
+pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
+    use serde_json::Value;
+    let docs = crate::yaml::parse_documents(text).map_err(|e| ExtrasError::Syntax(e.message))?;
+    let root = match docs.as_slice() {
+        [] => return Ok(Vec::new()),
+        [one] => one,
+        _ => return Err(ExtrasError::Shape),
+    };
+    let Some(extra) = root.as_object().map(|m| m.get("extra")) else {
+        return Err(ExtrasError::Shape);
+    };
+    let Some(extra) = extra else {
+        return Ok(Vec::new());
+    };
+    let map = match extra {
+        Value::Null => return Ok(Vec::new()),
+        Value::Object(m) => m,
+        _ => return Err(ExtrasError::Shape),
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for (key, spec) in map {
+        let bad = |problem: String| ExtrasError::Key {
+            key: key.clone(),
+            problem,
+        };
+        if !crate::objects::is_dns_subdomain(key) {
+            return Err(bad(
+                "not a valid Secret name (lowercase letters, digits, '-', '.')".into(),
+            ));
+        }
+        if CONTRACT.iter().any(|e| e.key == key) {
+            return Err(bad("already a key of the platform's contract".into()));
+        }
+        let spec = spec.as_object().ok_or_else(|| {
+            bad("must be a mapping: {generate: hex32} or {provide: ENV_VAR}".into())
+        })?;
+        let get = |f: &str| spec.get(f).and_then(Value::as_str);
+        for field in spec.keys() {
+            if !matches!(field.as_str(), "generate" | "provide" | "format") {
+                return Err(bad(format!("unknown field {field:?}")));
+            }
+        }
+        let (source, format) = match (get("generate"), get("provide")) {
+            (Some(g), None) => {
+                let (_, generator, format) = EXTRA_GENERATORS
+                    .iter()
+                    .find(|(name, _, _)| *name == g)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "unknown generator {g:?}; use one of: {}",
+                            EXTRA_GENERATORS.map(|(n, _, _)| n).join(", ")
+                        ))
+                    })?;
+                (Source::Generated(*generator), *format)
+            }
+            (None, Some(env)) => {
+                let valid = env.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+                    && env
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                if !valid {
+                    return Err(bad(format!(
+                        "provide: {env:?} is not an environment variable name (A-Z, 0-9, _)"
+                    )));
+                }
+                let clash = CONTRACT.iter().chain(out.iter()).any(
+                    |e| matches!(e.source, Source::Provided { env: other, .. } if other == env),
+                );
+                if clash {
+                    return Err(bad(format!("{env} already provides another key")));
+                }
+                (
+                    Source::Provided {
+                        env: leak(env),
+                        expected: "",
+                    },
+                    get("format").map(leak).unwrap_or("a value you provide"),
+                )
+            }
+            _ => {
+                return Err(bad("needs exactly one of generate: or provide:".into()));
+            }
+        };
+        out.push(Entry {
+            key: leak(key),
+            source,
+            need: Need::Always,
+            write_once: false,
+            consumers: &[],
+            format,
+            restart: "whatever reads it (see the ExternalSecrets that name it)",
+        });
+    }
+    Ok(out)
 }
 
 /// The two Dex admin keys, which are made and rotated together.
@@ -446,6 +611,47 @@ mod tests {
         );
         assert!(entry("litellm-salt-key").unwrap().write_once);
         assert_eq!(CONTRACT.iter().filter(|e| e.write_once).count(), 1);
+    }
+
+    #[test]
+    fn extras_become_rows_and_bad_ones_are_named() {
+        let rows = parse_extras(
+            "# fork keys\nextra:\n  example-token: {generate: hex32}\n  partner-key:\n    provide: PARTNER_KEY\n    format: pk_ and 32 characters\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].key, "example-token");
+        assert_eq!(rows[0].source, Source::Generated(Generator::Hex64));
+        assert!(matches!(
+            rows[1].source,
+            Source::Provided {
+                env: "PARTNER_KEY",
+                ..
+            }
+        ));
+        assert_eq!(rows[1].format, "pk_ and 32 characters");
+        assert_eq!(parse_extras("").unwrap().len(), 0);
+        for (text, want) in [
+            (
+                "extra:\n  Bad_Key: {generate: hex32}\n",
+                "not a valid Secret name",
+            ),
+            (
+                "extra:\n  vllm-api-key: {generate: hex32}\n",
+                "already a key",
+            ),
+            ("extra:\n  k: {generate: md5}\n", "unknown generator"),
+            ("extra:\n  k: {provide: HF_TOKEN}\n", "already provides"),
+            (
+                "extra:\n  k: {generate: hex32, provide: X}\n",
+                "exactly one",
+            ),
+            ("extra:\n  k: {generate: hex32, size: 3}\n", "unknown field"),
+            ("extra: [a]\n", "mapping with `extra:`"),
+        ] {
+            let e = parse_extras(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -42,6 +42,35 @@ pub fn append_rule(existing: &[u8], rule: &str) -> Vec<u8> {
     out
 }
 
+/// Whether `path` matches the glob `pattern`: `*` any run within one path segment, `**` any run
+/// across segments, `?` one character, everything else literal. A pattern without `/` is
+/// matched against the file name alone (as .gitignore does), one with `/` against the whole path.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn m(p: &[char], s: &[char]) -> bool {
+        match p {
+            [] => s.is_empty(),
+            ['*', '*', rest @ ..] => {
+                let rest = rest.strip_prefix(&['/']).unwrap_or(rest);
+                (0..=s.len()).any(|i| m(rest, &s[i..]))
+            }
+            ['*', rest @ ..] => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != '/')
+                .any(|i| m(rest, &s[i..])),
+            ['?', rest @ ..] => s.first().is_some_and(|c| *c != '/') && m(rest, &s[1..]),
+            [c, rest @ ..] => s.first() == Some(c) && m(rest, &s[1..]),
+        }
+    }
+    let path = path.strip_prefix("./").unwrap_or(path);
+    let target = if pattern.contains('/') {
+        path
+    } else {
+        path.rsplit('/').next().unwrap_or(path)
+    };
+    let p: Vec<char> = pattern.trim_start_matches("./").chars().collect();
+    let t: Vec<char> = target.chars().collect();
+    m(&p, &t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +95,29 @@ mod tests {
         assert_eq!(&out[latin1.len()..], b"\n/secrets/pw\n");
         assert_eq!(append_rule(b"", "/x"), b"/x\n");
         assert_eq!(append_rule(b"a\r\n", "/x"), b"a\r\n/x\r\n");
+    }
+
+    #[test]
+    fn globs_match_names_and_paths() {
+        assert!(glob_match(
+            "*.example.yaml",
+            "platform/t/tenant.example.yaml"
+        ));
+        assert!(!glob_match("*.example.yaml", "platform/t/tenant.yaml"));
+        assert!(glob_match(
+            "platform/*/values.yaml",
+            "platform/key-portal/values.yaml"
+        ));
+        assert!(!glob_match(
+            "platform/*/values.yaml",
+            "platform/a/b/values.yaml"
+        ));
+        assert!(glob_match(
+            "platform/**/values.yaml",
+            "platform/a/b/values.yaml"
+        ));
+        assert!(glob_match("vendor/**", "./vendor/x/y.yaml"));
+        assert!(glob_match("f?.yaml", "a/f1.yaml"));
+        assert!(!glob_match("f?.yaml", "a/f12.yaml"));
     }
 }

@@ -17,6 +17,7 @@
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
+//! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
@@ -43,6 +44,7 @@ pub mod manifests;
 pub mod objects;
 pub mod output;
 pub mod patch;
+pub mod platform;
 pub mod reseal;
 pub mod rsa;
 pub mod scan;

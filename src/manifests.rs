@@ -165,23 +165,61 @@ pub fn sealed_path(key: &str) -> String {
     format!("{SEALED_DIR}/{key}.yaml")
 }
 
-/// The wiring files (everything but the sealed entries), as (relative path, contents).
-pub fn wiring_files(w: &Wiring, sealed_files: &[String]) -> Vec<(String, String)> {
-    let mut resources = vec![
-        NAMESPACE_FILE.to_string(),
-        RBAC_FILE.to_string(),
-        STORE_FILE.to_string(),
-    ];
+/// Whether a kustomization resource is one sealstrap writes (and so rewrites each run); any
+/// other resource is the user's and is kept.
+pub fn is_managed_resource(r: &str) -> bool {
+    matches!(r, NAMESPACE_FILE | RBAC_FILE | STORE_FILE)
+        || r.strip_prefix(SEALED_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|f| !f.contains('/') && f.ends_with(".yaml"))
+}
+
+/// The resources of an existing kustomization that the user added (not sealstrap's own), in
+/// their order. A file that does not parse gives none.
+pub fn user_resources(kustomization_text: &str) -> Vec<String> {
+    let Ok(docs) = yaml::parse_documents(kustomization_text) else {
+        return Vec::new();
+    };
+    docs.first()
+        .and_then(|d| d.get("resources"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|r| !is_managed_resource(r))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The wiring files (everything but the sealed entries), as (relative path, contents). In the
+/// platform the store lives at its swap point, so `with_store` is false; `user_resources` stay
+/// in the kustomization.
+pub fn wiring_files(
+    w: &Wiring,
+    sealed_files: &[String],
+    with_store: bool,
+    user_resources: &[String],
+) -> Vec<(String, String)> {
+    let mut resources = vec![NAMESPACE_FILE.to_string(), RBAC_FILE.to_string()];
+    if with_store {
+        resources.push(STORE_FILE.to_string());
+    }
     resources.extend(sealed_files.iter().cloned());
-    vec![
-        (NAMESPACE_FILE.into(), render(&[namespace(w)])),
-        (RBAC_FILE.into(), render(&rbac(w))),
-        (STORE_FILE.into(), render(&[cluster_secret_store(w)])),
-        (
-            KUSTOMIZATION_FILE.into(),
-            render(&[kustomization(&resources)]),
-        ),
-    ]
+    resources.extend(user_resources.iter().cloned());
+    let mut files = vec![
+        (NAMESPACE_FILE.to_string(), render(&[namespace(w)])),
+        (RBAC_FILE.to_string(), render(&rbac(w))),
+    ];
+    if with_store {
+        files.push((STORE_FILE.into(), render(&[cluster_secret_store(w)])));
+    }
+    files.push((
+        KUSTOMIZATION_FILE.into(),
+        render(&[kustomization(&resources)]),
+    ));
+    files
 }
 
 /// Seals one contract value as SealedSecret `<key>` in the source namespace, strict scope, one
@@ -244,7 +282,10 @@ mod tests {
     #[test]
     fn rendering_is_deterministic() {
         let w = Wiring::default();
-        assert_eq!(wiring_files(&w, &[]), wiring_files(&w, &[]));
+        assert_eq!(
+            wiring_files(&w, &[], true, &[]),
+            wiring_files(&w, &[], true, &[])
+        );
         let text = render(&rbac(&w));
         assert_eq!(text.matches("---\n").count(), 3);
     }

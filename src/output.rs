@@ -127,6 +127,8 @@ mod tests {
 #[derive(Default)]
 pub struct Transaction {
     staged: Vec<(PathBuf, PathBuf)>,
+    /// Files the write deletes, after every rename (journaled like them).
+    removals: Vec<PathBuf>,
     created_dirs: Vec<PathBuf>,
     done: bool,
 }
@@ -203,6 +205,9 @@ impl Transaction {
                 }
                 return Err(e);
             }
+        }
+        for dest in std::mem::take(&mut self.removals) {
+            remove_if_there(&dest)?;
         }
         Ok(())
     }
@@ -328,6 +333,12 @@ fn hex_to_path(s: &str) -> Option<PathBuf> {
 }
 
 impl Transaction {
+    /// Deletes `dest` as part of the write: after every staged file is in place, never before
+    /// (a crash before the journal keeps it; after, the next run finishes the deletion).
+    pub fn remove(&mut self, dest: &Path) {
+        self.removals.push(dest.to_path_buf());
+    }
+
     /// Stages like [`Transaction::stage`], counting as one step of a journaled write.
     pub fn stage_step(
         &mut self,
@@ -358,6 +369,14 @@ impl Transaction {
             ));
             abs.push((tmp, dest));
         }
+        let removals: Vec<PathBuf> = self
+            .removals
+            .iter()
+            .map(std::path::absolute)
+            .collect::<io::Result<_>>()?;
+        for dest in &removals {
+            text.push_str(&format!("remove {}\n", path_to_hex(dest)));
+        }
         text.push_str("end\n");
         let journal_dir = parent_dir(journal);
         if let Err(e) =
@@ -382,7 +401,14 @@ impl Transaction {
             })?;
             crash_point();
         }
-        let mut dirs: Vec<PathBuf> = abs.iter().map(|(_, d)| parent_dir(d)).collect();
+        for dest in &removals {
+            remove_if_there(dest)?;
+        }
+        let mut dirs: Vec<PathBuf> = abs
+            .iter()
+            .map(|(_, d)| parent_dir(d))
+            .chain(removals.iter().map(|d| parent_dir(d)))
+            .collect();
         dirs.sort();
         dirs.dedup();
         for d in &dirs {
@@ -392,6 +418,17 @@ impl Transaction {
         sync_dir(&journal_dir)?;
         crash_point();
         Ok(())
+    }
+}
+
+/// Deletes a file the journal says goes; already gone is fine (a rerun of the same journal).
+fn remove_if_there(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io::Error::new(
+            e.kind(),
+            format!("cannot delete {}: {e}", path.display()),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -441,8 +478,16 @@ pub fn recover(journal: &Path, dirs: &[PathBuf]) -> io::Result<Recovery> {
             let mut touched = Vec::new();
             for line in lines {
                 let mut f = line.split(' ');
-                if f.next() != Some("rename") {
-                    continue;
+                match f.next() {
+                    Some("rename") => {}
+                    Some("remove") => {
+                        if let Some(dest) = f.next().and_then(hex_to_path) {
+                            remove_if_there(&dest)?;
+                            touched.push(parent_dir(&dest));
+                        }
+                        continue;
+                    }
+                    _ => continue,
                 }
                 let (Some(tmp), Some(dest)) = (
                     f.next().and_then(hex_to_path),
@@ -597,6 +642,33 @@ mod journal_tests {
         assert!(!is_temp_name("dex-admin-password"));
         assert!(!is_temp_name(".x.tmp"));
         assert!(!is_temp_name(".x.1.a.tmp"));
+    }
+
+    #[test]
+    fn a_journaled_removal_happens_after_the_renames_and_is_finished_by_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.yaml");
+        let new = dir.path().join("new.yaml");
+        std::fs::write(&old, "old").unwrap();
+        let mut tx = Transaction::new();
+        tx.stage(&new, b"new", None).unwrap();
+        tx.remove(&old);
+        tx.remove(&dir.path().join("never-there.yaml"));
+        let journal = dir.path().join(JOURNAL_NAME);
+        tx.commit_journaled(&journal).unwrap();
+        assert!(!old.exists() && new.exists() && !journal.exists());
+        // A journal left by a crash after the renames: recovery deletes what it lists.
+        std::fs::write(&old, "old").unwrap();
+        std::fs::write(
+            &journal,
+            format!(
+                "{JOURNAL_MAGIC}\nremove {}\nend\n",
+                path_to_hex(&std::path::absolute(&old).unwrap())
+            ),
+        )
+        .unwrap();
+        recover(&journal, &[]).unwrap();
+        assert!(!old.exists() && !journal.exists());
     }
 
     #[test]

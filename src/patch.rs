@@ -1,5 +1,11 @@
 //! Text-preserving edits of ExternalSecrets: add `property: <name>` to every
-//! `spec.data[].remoteRef` that reads a contract key from the Kubernetes-provider store.
+//! `spec.data[].remoteRef` that reads from the Kubernetes-provider store.
+//!
+//! The convention is store-wide: under the Kubernetes provider every single-value ref needs the
+//! data key, whatever its key, so a ref to a key outside the contract is patched too (and
+//! reported: nothing seals its source Secret until `sealstrap.yaml` declares it). Files the user
+//! excludes (`--exclude`, and `*.example.yaml` templates by default) are not read at all. So a
+//! patched tree always passes `--check`.
 //!
 //! The file is never re-serialized. The YAML is parsed to decide *what* to change; a small
 //! quote- and comment-aware scanner finds *where* each `remoteRef` is in the text; the edit is an
@@ -39,7 +45,8 @@ pub enum FindingKind {
     Added,
     /// `property` names another data key; left as it is.
     OtherProperty(String),
-    /// The key is not a backend key of the contract; left as it is.
+    /// The key is not a backend key of the contract (nor a `sealstrap.yaml` extra): patched like
+    /// every ref to the store, and reported, since nothing seals its source Secret.
     NotContractKey,
     /// A `dataFrom` entry; explained, left as it is.
     DataFrom,
@@ -64,7 +71,7 @@ pub struct Finding {
 impl Finding {
     /// Whether this remoteRef still lacks the property (what `--check` fails on).
     pub fn is_missing_property(&self) -> bool {
-        matches!(self.kind, FindingKind::Added | FindingKind::NotContractKey)
+        matches!(self.kind, FindingKind::Added)
     }
 }
 
@@ -77,9 +84,23 @@ pub enum Edit {
     Replace { line: usize, text: String },
 }
 
+/// One `remoteRef.key` read from the store, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    /// 1-based line of the `remoteRef`.
+    pub line: usize,
+    /// `namespace/name` of the ExternalSecret.
+    pub external_secret: String,
+    pub key: String,
+    /// `remoteRef.property` as the file has it (before any patch).
+    pub property: Option<String>,
+}
+
 /// The result of patching one file.
 #[derive(Clone, Debug, Default)]
 pub struct Patched {
+    /// Every remoteRef with a key that reads from the store, in file order.
+    pub refs: Vec<Ref>,
     pub findings: Vec<Finding>,
     /// The edits, in file order; empty when nothing changes.
     pub edits: Vec<Edit>,
@@ -453,6 +474,85 @@ fn uses_store(doc: &Value, store: &str) -> bool {
         && r.get("name").and_then(Value::as_str) == Some(store)
 }
 
+/// A store reference in Helm values: a mapping with `secretStoreRef: {name: STORE}` and a
+/// `remoteKey` beside it (the platform's charts render their ExternalSecret from such values, so
+/// no edit of an ExternalSecret file reaches it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmRef {
+    /// 1-based line of `remoteKey:`.
+    pub line: usize,
+    /// The dotted path of the mapping (`externalSecret`).
+    pub path: String,
+    pub key: String,
+    /// `remoteProperty` or `property` beside it, if the values set one.
+    pub property: Option<String>,
+}
+
+/// The Helm-values store references in a YAML file (documents that are not ExternalSecrets).
+pub fn helm_refs(text: &str, store: &str) -> Vec<HelmRef> {
+    let Ok(docs) = yaml::parse_documents(text) else {
+        return Vec::new();
+    };
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = Vec::new();
+    fn walk(v: &Value, path: &str, store: &str, found: &mut Vec<(String, String, Option<String>)>) {
+        match v {
+            Value::Object(m) => {
+                let names_store = m
+                    .get("secretStoreRef")
+                    .and_then(|r| r.get("name"))
+                    .and_then(Value::as_str)
+                    == Some(store);
+                if names_store && let Some(k) = m.get("remoteKey").and_then(Value::as_str) {
+                    let property = ["remoteProperty", "property"]
+                        .iter()
+                        .find_map(|f| m.get(*f).and_then(Value::as_str))
+                        .map(str::to_string);
+                    found.push((path.to_string(), k.to_string(), property));
+                }
+                for (k, child) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(child, &p, store, found);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    walk(child, &format!("{path}[{i}]"), store, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut from = 0usize;
+    for doc in &docs {
+        if doc.get("kind").and_then(Value::as_str) == Some("ExternalSecret") {
+            continue;
+        }
+        let mut found = Vec::new();
+        walk(doc, "", store, &mut found);
+        for (path, key, property) in found {
+            let at = (from..lines.len())
+                .find(|&i| {
+                    let l = lines[i].trim_start();
+                    l.starts_with("remoteKey:") && l.contains(key.as_str())
+                })
+                .unwrap_or(from);
+            from = at + 1;
+            out.push(HelmRef {
+                line: at + 1,
+                path,
+                key,
+                property,
+            });
+        }
+    }
+    out
+}
+
 /// Applies `edits` (sorted, at most one per line) to `lines`.
 fn apply(lines: &[String], edits: &[Edit]) -> Vec<String> {
     let mut out = Vec::with_capacity(lines.len() + edits.len());
@@ -497,6 +597,7 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
     let ranges = doc_ranges(&lines);
 
     let mut findings = Vec::new();
+    let mut refs = Vec::new();
     let mut edits = Vec::new();
     let mut doc_index = 0usize;
     for range in ranges {
@@ -549,6 +650,14 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
             let line_no = tok.line + 1;
             let key = rr.get("key").and_then(Value::as_str).map(str::to_string);
             let property = rr.get("property");
+            if let Some(k) = &key {
+                refs.push(Ref {
+                    line: line_no,
+                    external_secret: id.clone(),
+                    key: k.clone(),
+                    property: property.and_then(Value::as_str).map(str::to_string),
+                });
+            }
             match (property, &key) {
                 (Some(p), _) => {
                     let p = p.as_str().unwrap_or("");
@@ -573,23 +682,26 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
                     kind: FindingKind::NoKey,
                     message: "remoteRef has no key; left as it is".into(),
                 }),
-                (None, Some(k)) if contract::entry(k).is_none() => findings.push(Finding {
-                    line: line_no,
-                    external_secret: id.clone(),
-                    key: Some(k.clone()),
-                    kind: FindingKind::NotContractKey,
-                    message: format!(
-                        "remoteRef key {k:?} is not a backend key of the secret contract; its source Secret will not exist unless you add one; left as it is"
-                    ),
-                }),
                 (None, Some(k)) => {
-                    let edit = edit_for(&lines, tok, range.end, &opts.property).map_err(
-                        |reason| PatchError::Layout {
+                    if contract::entry(k).is_none() {
+                        findings.push(Finding {
                             line: line_no,
-                            id: id.clone(),
-                            reason,
-                        },
-                    )?;
+                            external_secret: id.clone(),
+                            key: Some(k.clone()),
+                            kind: FindingKind::NotContractKey,
+                            message: format!(
+                                "remoteRef key {k:?} is not a key of the secret contract: nothing seals its source Secret until it is declared in sealstrap.yaml (extra: {{{k}: {{generate: hex32}}}}); property added all the same, as for every ref to the store"
+                            ),
+                        });
+                    }
+                    let edit =
+                        edit_for(&lines, tok, range.end, &opts.property).map_err(|reason| {
+                            PatchError::Layout {
+                                line: line_no,
+                                id: id.clone(),
+                                reason,
+                            }
+                        })?;
                     doc_edits.push(edit);
                     expected["spec"]["data"][item_index]["remoteRef"]["property"] =
                         Value::String(opts.property.clone());
@@ -662,6 +774,7 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
     edits.sort_by_key(edit_line);
     let text = (!edits.is_empty()).then(|| Lines::join(&apply(&lines, &edits), eol, trailing_eol));
     Ok(Patched {
+        refs,
         findings,
         edits,
         text,
@@ -681,13 +794,19 @@ fn first_number_after(s: &str, marker: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// A unified diff of `old` against the result of `edits` (3 lines of context).
+/// A unified diff of `old` against the result of `edits` (3 lines of context), as `git apply`
+/// and `patch -p1` take it: `a/PATH` and `b/PATH`, every line with the file's own ending (CRLF
+/// stays CRLF), and `\ No newline at end of file` where the file's last line has none.
 pub fn unified_diff(path: &str, old: &str, edits: &[Edit]) -> String {
-    let lines = Lines::split(old).lines;
+    let Lines {
+        lines,
+        eol,
+        trailing_eol,
+    } = Lines::split(old);
     if edits.is_empty() {
         return String::new();
     }
-    // Changed original lines: a Replace changes its line; an Insert adds after its line.
+    const NO_EOL: &str = "\\ No newline at end of file\n";
     let mut out = format!("--- a/{path}\n+++ b/{path}\n");
     let ctx = 3usize;
     let mut groups: Vec<Vec<&Edit>> = Vec::new();
@@ -700,36 +819,65 @@ pub fn unified_diff(path: &str, old: &str, edits: &[Edit]) -> String {
     let mut added_before = 0usize;
     for g in groups {
         let first = edit_line(g[0]);
-        let last = edit_line(g[g.len() - 1]);
+        let last_edit = edit_line(g[g.len() - 1]);
         let from = first.saturating_sub(ctx);
-        // An insert after `last` shows `last` as context before it.
-        let to = (last + ctx + 1).min(lines.len());
-        let mut body = String::new();
-        let (mut old_n, mut new_n) = (0usize, 0usize);
+        let to = (last_edit + ctx + 1).min(lines.len());
+        // The hunk as (old line, new line) pairs; `None` on a side the line is not in.
+        let mut rows: Vec<(Option<&str>, Option<&str>)> = Vec::new();
         for (i, line) in lines.iter().enumerate().take(to).skip(from) {
             let replaced = g.iter().find_map(|e| match e {
-                Edit::Replace { line: li, text } if *li == i => Some(text),
+                Edit::Replace { line: li, text } if *li == i => Some(text.as_str()),
                 _ => None,
             });
             match replaced {
                 Some(t) => {
-                    body.push_str(&format!("-{line}\n+{t}\n"));
-                    old_n += 1;
-                    new_n += 1;
+                    rows.push((Some(line), None));
+                    rows.push((None, Some(t)));
                 }
-                None => {
-                    body.push_str(&format!(" {line}\n"));
-                    old_n += 1;
-                    new_n += 1;
-                }
+                None => rows.push((Some(line), Some(line))),
             }
             for e in &g {
                 if let Edit::Insert { after, text } = e
                     && *after == i
                 {
-                    body.push_str(&format!("+{text}\n"));
-                    new_n += 1;
+                    rows.push((None, Some(text)));
                 }
+            }
+        }
+        let old_n = rows.iter().filter(|r| r.0.is_some()).count();
+        let new_n = rows.iter().filter(|r| r.1.is_some()).count();
+        // Which row holds each side's last line of the file (it may lack a line ending).
+        let touches_end = to == lines.len() && !trailing_eol;
+        let old_last_row = touches_end
+            .then(|| rows.iter().rposition(|r| r.0.is_some()))
+            .flatten();
+        let new_last_row = touches_end
+            .then(|| rows.iter().rposition(|r| r.1.is_some()))
+            .flatten();
+        let mut body = String::new();
+        let mut emit = |prefix: char, text: &str, end: bool| {
+            body.push(prefix);
+            body.push_str(text);
+            if end {
+                body.push('\n');
+                body.push_str(NO_EOL);
+            } else {
+                body.push_str(eol);
+            }
+        };
+        for (ri, (o, n)) in rows.iter().enumerate() {
+            let old_end = old_last_row == Some(ri);
+            let new_end = new_last_row == Some(ri);
+            match (o, n) {
+                (Some(o), Some(_)) if old_end == new_end => emit(' ', o, old_end),
+                // The old last line gains a line ending: shown as changed.
+                (Some(o), Some(n)) => {
+                    emit('-', o, old_end);
+                    emit('+', n, new_end);
+                }
+                (Some(o), None) => emit('-', o, old_end),
+                (None, Some(n)) => emit('+', n, new_end),
+                (None, None) => {}
             }
         }
         let inserted_here = g
@@ -806,7 +954,7 @@ mod tests {
     }
 
     #[test]
-    fn other_store_and_other_property_and_unknown_key_are_left_alone() {
+    fn other_store_and_other_property_are_left_alone_and_an_unknown_key_is_patched() {
         let other = ES.replace("name: secret-store", "name: vault");
         let text = format!("{other}  - secretKey: a\n    remoteRef:\n      key: vllm-api-key\n");
         assert!(patch(&text).text.is_none());
@@ -814,14 +962,17 @@ mod tests {
             "{ES}  - secretKey: a\n    remoteRef:\n      key: vllm-api-key\n      property: token\n  - secretKey: b\n    remoteRef:\n      key: my-own-thing\n"
         );
         let p = patch(&text);
-        assert!(p.text.is_none());
-        assert_eq!(p.findings.len(), 2);
+        // The store-wide convention: the unknown key gets the property too, and is reported.
+        let out = p.text.unwrap();
+        assert!(out.contains("      property: token\n"));
+        assert!(out.ends_with("      key: my-own-thing\n      property: value\n"));
         assert_eq!(
             p.findings[0].kind,
             FindingKind::OtherProperty("token".into())
         );
         assert_eq!(p.findings[1].kind, FindingKind::NotContractKey);
         assert_eq!(p.findings[1].line, 18);
+        assert!(!p.findings[1].is_missing_property());
     }
 
     #[test]
@@ -860,5 +1011,38 @@ mod tests {
     fn broken_yaml_is_an_error_with_a_line() {
         let e = patch_text("a: [1\nb: 2\n", &Options::default()).unwrap_err();
         assert!(e.line().is_some(), "{e:?}");
+    }
+
+    #[test]
+    fn helm_values_that_name_the_store_are_found_with_their_line() {
+        let text = "replicaCount: 1\nexternalSecret:\n  enabled: true\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: secret-store\n  remoteKey: litellm-master-key\nother:\n  secretStoreRef: {name: another-store}\n  remoteKey: x\n";
+        let refs = helm_refs(text, "secret-store");
+        assert_eq!(
+            refs,
+            vec![HelmRef {
+                line: 7,
+                path: "externalSecret".into(),
+                key: "litellm-master-key".into(),
+                property: None,
+            }]
+        );
+        assert!(helm_refs("a: [", "secret-store").is_empty());
+    }
+
+    #[test]
+    fn refs_outside_the_contract_are_patched_and_reported() {
+        let text = format!("{ES}  - secretKey: token\n    remoteRef:\n      key: example-token\n");
+        let p = patch(&text);
+        assert!(p.text.unwrap().contains("      property: value\n"));
+        assert!(
+            p.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::NotContractKey)
+        );
+        assert_eq!(p.refs.len(), 1);
+        assert_eq!(
+            (p.refs[0].line, p.refs[0].key.as_str()),
+            (14, "example-token")
+        );
     }
 }

@@ -70,6 +70,12 @@ impl ValueError {
 pub enum Problem {
     #[error("missing: no sealed file")]
     Missing,
+    /// Not sealed, and the tree reads it (where).
+    #[error("missing: no sealed file, and {0} read it")]
+    Unsealed(String),
+    /// The tree reads a key no row of the contract makes (where).
+    #[error("not a key of the contract, and {0} read it")]
+    NotInContract(String),
     #[error("cannot read: {0}")]
     Read(String),
     #[error("{0}")]
@@ -96,6 +102,12 @@ impl Problem {
         match self {
             Problem::Missing => format!(
                 "run `sealstrap seal` (it adds missing values and keeps the others), or give {key}'s value if it is operator-provided"
+            ),
+            Problem::Unsealed(_) => format!(
+                "run `sealstrap seal` from the repository; if {key} is operator-provided, give its value (`sealstrap contract` names the variable)"
+            ),
+            Problem::NotInContract(_) => format!(
+                "declare {key} in sealstrap.yaml at the repository root (extra: {{{key}: {{generate: hex32}}}}), then run `sealstrap seal`"
             ),
             Problem::Read(_) | Problem::Object(_) | Problem::Documents(_) | Problem::WrongObject { .. } | Problem::DataKeys(_) | Problem::NoValueKey => format!(
                 "restore sealed/{key}.yaml from git (`git checkout -- FILE`), or seal it again: sealstrap rotate {key}"

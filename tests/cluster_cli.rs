@@ -334,6 +334,7 @@ fn folder() -> (tempfile::TempDir, PathBuf) {
     let c = data(CERT);
     let o = run_in(
         dir.path(),
+        // --without no longer drops random values (every random value is sealed).
         &["seal", "--cert", p(&c), "--without", "identity,n8n"],
         b"",
         &[],
@@ -378,7 +379,8 @@ fn apply_goes_in_dependency_order_with_server_side_apply() {
     let o = run_k(&api, dir.path(), &["apply", p(&out)], b"");
     assert!(o.status.success(), "{}", stderr(&o));
     let reqs = api.requests();
-    assert_eq!(reqs.len(), 10, "{reqs:?}");
+    // namespace, ServiceAccount, Role, RoleBinding, 15 SealedSecrets, the store
+    assert_eq!(reqs.len(), 20, "{} requests", reqs.len());
     let kinds: Vec<String> = reqs
         .iter()
         .map(|r| {
@@ -392,8 +394,8 @@ fn apply_goes_in_dependency_order_with_server_side_apply() {
         &kinds[..4],
         &["Namespace", "ServiceAccount", "Role", "RoleBinding"]
     );
-    assert!(kinds[4..9].iter().all(|k| k == "SealedSecret"));
-    assert_eq!(kinds[9], "ClusterSecretStore");
+    assert!(kinds[4..19].iter().all(|k| k == "SealedSecret"));
+    assert_eq!(kinds[19], "ClusterSecretStore");
     for r in &reqs {
         assert_eq!(r.method, "PATCH");
         assert!(
@@ -406,13 +408,13 @@ fn apply_goes_in_dependency_order_with_server_side_apply() {
             Some("application/apply-patch+yaml")
         );
     }
-    assert_eq!(stderr(&o).matches("applied  ").count(), 10);
+    assert_eq!(stderr(&o).matches("applied  ").count(), 20);
 
     // --dry-run asks the server for a dry run.
     let o = run_k(&api, dir.path(), &["apply", "--dry-run", p(&out)], b"");
     assert!(o.status.success());
     assert!(
-        api.requests()[10..]
+        api.requests()[20..]
             .iter()
             .all(|r| r.target.ends_with("&dryRun=All"))
     );
@@ -515,10 +517,10 @@ fn doctor_reports_a_healthy_chain() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let table = stdout(&o);
     assert!(table.starts_with("STATUS"));
-    // controller + key custody + 5 SealedSecrets + 5 Secrets + rbac + store + 1 ExternalSecret
+    // controller + key custody + 15 SealedSecrets + 15 Secrets + rbac + store + 1 ExternalSecret
     assert_eq!(
         table.lines().filter(|l| l.starts_with("OK ")).count(),
-        15,
+        35,
         "{table}"
     );
     assert!(table.contains("key-custody"), "{table}");

@@ -85,7 +85,7 @@ fn patches_every_style_and_changes_nothing_else() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("misc/broken.yaml:9: invalid YAML"), "{err}");
-    assert!(err.contains("8 file(s) read, 5 changed, 1 failed"), "{err}");
+    assert!(err.contains("8 file(s) read, 6 changed, 1 failed"), "{err}");
 
     let original = data("externalsecrets/tree");
     let mut totals = (0, 0);
@@ -100,14 +100,16 @@ fn patches_every_style_and_changes_nothing_else() {
             "identity/grafana-crlf.yaml" => (1, 0),
             "identity/oauth2-proxy.yml" => (0, 1),
             "misc/v1beta1.yaml" => (1, 0),
-            // Already patched, another property, a broken file, .git: untouched.
+            // The store-wide convention: a key outside the contract gets the property too.
+            "misc/other-property-and-unknown-key.yaml" => (1, 0),
+            // Already patched, a broken file, .git: untouched.
             _ => (0, 0),
         };
         assert_eq!((a, b), expect, "{}", rel.display());
         totals.0 += a;
         totals.1 += b;
     }
-    assert_eq!(totals, (8, 4));
+    assert_eq!(totals, (9, 4));
 
     // CRLF stays CRLF everywhere in that file.
     let crlf = std::fs::read_to_string(dir.path().join("identity/grafana-crlf.yaml")).unwrap();
@@ -129,7 +131,7 @@ fn patches_every_style_and_changes_nothing_else() {
     // Reports: other property, unknown key, dataFrom, v1beta1.
     let out = stdout(&o);
     assert!(out.contains("misc/other-property-and-unknown-key.yaml:14: experience/odd note: remoteRef litellm-master-key names property \"master\""), "{out}");
-    assert!(out.contains("misc/other-property-and-unknown-key.yaml:18: experience/odd missing property, not patched: remoteRef key \"my-team-token\" is not a backend key"), "{out}");
+    assert!(out.contains("misc/other-property-and-unknown-key.yaml:18: experience/odd note: remoteRef key \"my-team-token\" is not a key of the secret contract"), "{out}");
     assert!(out.contains("misc/other-property-and-unknown-key.yaml:20: experience/odd note: dataFrom.extract copies every data key"), "{out}");
     assert!(out.contains("misc/v1beta1.yaml:1: n8n/n8n-core-secrets note: apiVersion external-secrets.io/v1beta1 is no longer served"), "{out}");
 
@@ -217,8 +219,9 @@ fn diff_prints_a_patch_and_writes_nothing() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&f).unwrap(), before);
     let diff = stdout(&o);
+    // Paths relative to where it runs, as git apply and patch -p1 take them.
     assert!(
-        diff.starts_with(&format!("--- a/{}\n+++ b/{}\n@@ ", p(&f), p(&f))),
+        diff.starts_with("--- a/identity/dex.yaml\n+++ b/identity/dex.yaml\n@@ "),
         "{diff}"
     );
     assert_eq!(
@@ -415,4 +418,91 @@ fn links_read_only_files_and_modes() {
     ] {
         assert_eq!(err.matches(hint).count(), 1, "{hint}: {err}");
     }
+}
+
+/// `--diff` output applies with `git apply` and with `patch -p1`, without fuzz, for every layout:
+/// a `./` path, CRLF line endings, and a last line without a line ending that gets a property
+/// inserted after it. Applying gives exactly what writing gives.
+#[test]
+fn diff_applies_with_git_apply_and_patch_p1() {
+    let dir = tempfile::tempdir().unwrap();
+    let es = "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: a, namespace: n}\nspec:\n  secretStoreRef: {kind: ClusterSecretStore, name: secret-store}\n  data:\n    - secretKey: k\n      remoteRef:\n        key: vllm-api-key";
+    std::fs::create_dir_all(dir.path().join("apps")).unwrap();
+    std::fs::write(dir.path().join("apps/no-eol.yaml"), es).unwrap();
+    std::fs::write(
+        dir.path().join("apps/crlf.yaml"),
+        format!("{es}\n").replace('\n', "\r\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("apps/plain.yaml"),
+        format!("# head\n{es}\n# tail\n"),
+    )
+    .unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &[
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "x",
+        ],
+    );
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--diff", "./apps"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let diff = o.stdout.clone();
+    let text = String::from_utf8_lossy(&diff).into_owned();
+    assert!(!text.contains("a/./"), "{text}");
+    assert!(text.contains("\\ No newline at end of file"), "{text}");
+    std::fs::write(dir.path().join("p.diff"), &diff).unwrap();
+    let apply = |args: &[&str]| {
+        let o = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{} is needed for this test: {e}", args[0]));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    apply(&["git", "apply", "--check", "p.diff"]);
+    let out = apply(&["patch", "-p1", "--dry-run", "-F0", "-i", "p.diff"]);
+    assert!(!out.contains("fuzz") && !out.contains("offset"), "{out}");
+    apply(&["git", "apply", "p.diff"]);
+    let applied: Vec<Vec<u8>> = ["no-eol", "crlf", "plain"]
+        .iter()
+        .map(|n| std::fs::read(dir.path().join(format!("apps/{n}.yaml"))).unwrap())
+        .collect();
+    apply(&["git", "checkout", "--", "apps"]);
+    let o = run_in(dir.path(), &["patch-externalsecrets", "apps"], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (i, n) in ["no-eol", "crlf", "plain"].iter().enumerate() {
+        assert_eq!(
+            std::fs::read(dir.path().join(format!("apps/{n}.yaml"))).unwrap(),
+            applied[i],
+            "{n}"
+        );
+    }
+    // And a second patch changes nothing, so --check passes.
+    let o = run_in(
+        dir.path(),
+        &["patch-externalsecrets", "--check", "apps"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }

@@ -168,31 +168,36 @@ fn default_run_makes_every_random_entry_in_its_format() {
 }
 
 #[test]
-fn config_variants_decide_the_key_set() {
+/// The config and --with/--without decide only the operator-provided values: every random value
+/// is sealed whatever they say (deployed apps read Dex client secrets with identity off, and the
+/// platform's own seeding makes all 15).
+fn config_variants_decide_the_provided_values_and_every_random_value_is_sealed() {
+    let random: Vec<&str> = RANDOM_ALWAYS
+        .iter()
+        .chain(IDENTITY.iter())
+        .copied()
+        .chain(["n8n-encryption-key"])
+        .collect();
+    assert_eq!(random.len(), 15);
     let cases: [(&str, &[&str], Vec<&str>); 3] = [
         (
             "features: {identity: false, n8n: false, egress: false}\ndns: {automate: false}\n",
             &[],
-            RANDOM_ALWAYS.to_vec(),
+            random.clone(),
         ),
         (
             "secret_backend: kubernetes\nfeatures: {identity: true, n8n: true, egress: true}\ndns: {automate: true, provider: cloudflare}\n",
             &[],
-            RANDOM_ALWAYS
+            random
                 .iter()
-                .chain(IDENTITY.iter())
                 .copied()
-                .chain([
-                    "n8n-encryption-key",
-                    "anthropic-api-key",
-                    "cloudflare-api-token",
-                ])
+                .chain(["anthropic-api-key", "cloudflare-api-token"])
                 .collect(),
         ),
         (
-            "features: {identity: true, n8n: true}\n",
-            &["--without", "n8n,identity", "--with", "hf"],
-            RANDOM_ALWAYS.iter().copied().chain(["hf-token"]).collect(),
+            "features: {identity: true, n8n: true, egress: true}\n",
+            &["--without", "n8n,identity,anthropic", "--with", "hf"],
+            random.iter().copied().chain(["hf-token"]).collect(),
         ),
     ];
     for (i, (config, flags, want)) in cases.iter().enumerate() {
@@ -360,11 +365,12 @@ fn second_run_changes_nothing_and_rotate_changes_exactly_the_rotated_files() {
 #[test]
 fn a_folder_that_cannot_be_written_mid_run_leaves_the_earlier_state() {
     let dir = repo();
-    assert!(
-        seal(dir.path(), &["--without", "identity"], &[])
-            .status
-            .success()
-    );
+    assert!(seal(dir.path(), &[], &[]).status.success());
+    // The Dex pair is gone (a new one will be made), and so is its copy's folder.
+    for f in ["dex-admin-password", "dex-admin-hash"] {
+        std::fs::remove_file(dir.path().join(format!("secret-source/sealed/{f}.yaml"))).unwrap();
+    }
+    std::fs::remove_dir_all(dir.path().join("secrets")).unwrap();
     let before = snapshot(dir.path());
     // The Dex copy's folder cannot be created (a file is in the way), after every sealed file
     // has been staged: nothing may land.
@@ -699,7 +705,12 @@ fn contract_lists_every_key() {
 #[test]
 fn manifests_folder_is_the_default_wiring_as_seal_renders_it() {
     let dir = root().join("manifests");
-    let files = sealstrap::manifests::wiring_files(&sealstrap::manifests::Wiring::default(), &[]);
+    let files = sealstrap::manifests::wiring_files(
+        &sealstrap::manifests::Wiring::default(),
+        &[],
+        true,
+        &[],
+    );
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::create_dir_all(&dir).unwrap();
         for (rel, text) in &files {

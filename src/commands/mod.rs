@@ -15,6 +15,7 @@ pub mod patch;
 pub mod reseal;
 pub mod scan;
 pub mod seal;
+pub mod tree;
 pub mod unseal;
 pub mod verify;
 
@@ -111,6 +112,7 @@ hinted!(
     sealstrap::controller_key::ControllerKeyError,
     sealstrap::ssh::SshError,
     sealstrap::bootstrap::ProvidedError,
+    sealstrap::contract::ExtrasError,
 );
 
 impl Hinted for ObjectError {
@@ -139,6 +141,14 @@ pub type CmdResult = Result<ExitCode, Failure>;
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
+    // The fork's own keys (sealstrap.yaml at the repository root) are contract rows for every
+    // command; the kubeseal drop-in has no contract.
+    if !matches!(
+        cli.command,
+        Command::Kubeseal(_) | Command::Completions { .. } | Command::Man
+    ) {
+        tree::load_extras()?;
+    }
     match cli.command {
         Command::Seal(args) => seal::seal(&args),
         Command::Rotate(args) => seal::rotate(&args),

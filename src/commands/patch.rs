@@ -38,6 +38,22 @@ impl Failures {
     }
 }
 
+/// The path a diff names, as `git apply` and `patch -p1` take it after `a/` and `b/`: relative to
+/// the current folder, with no `./` (git refuses `a/./x`); a path outside it is made absolute.
+fn diff_path(file: &std::path::Path) -> String {
+    use std::path::Component;
+    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| abs.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
+        .unwrap_or(abs);
+    rel.components()
+        .filter(|c| !matches!(c, Component::CurDir | Component::RootDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn run(args: &PatchArgs) -> CmdResult {
     if !objects::is_dns_subdomain(&args.store) {
         return Err(Failure::usage(format!(
@@ -55,8 +71,45 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         store: args.store.clone(),
         property: args.property.clone(),
     };
-    let walk = super::io::walk_files(&args.paths, &["yaml", "yml"])?;
-    let files = &walk.files;
+    let paths = if args.paths.is_empty() {
+        match super::tree::Root::find(None)? {
+            Some(root) => vec![super::tree::shown(&root.dir)],
+            None => {
+                return Err(Failure::usage(
+                    "not inside a git repository; pass the files or folders to patch",
+                ));
+            }
+        }
+    } else {
+        args.paths.clone()
+    };
+    let walk = super::io::walk_files(&paths, &["yaml", "yml"])?;
+    // Templates are never synced; --exclude matches are the user's choice. Both are reported.
+    let mut skipped_files = Vec::new();
+    let files: Vec<std::path::PathBuf> = walk
+        .files
+        .iter()
+        .filter(|f| {
+            let shown = f.display().to_string();
+            let why = if super::tree::is_template(f) {
+                Some("a template (*.example.yaml), not synced".to_string())
+            } else {
+                args.exclude
+                    .iter()
+                    .find(|g| sealstrap::gitignore::glob_match(g, &shown))
+                    .map(|g| format!("--exclude {g}"))
+            };
+            match why {
+                Some(w) => {
+                    skipped_files.push(format!("{shown}: skipped: {w}"));
+                    false
+                }
+                None => true,
+            }
+        })
+        .cloned()
+        .collect();
+    let files = &files;
     let mut report = String::new();
     let mut diff = String::new();
     let (mut missing, mut changed) = (0usize, 0usize);
@@ -73,6 +126,10 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     for (link, why) in &walk.skipped_links {
         report.push_str(&format!("{}: skipped: {why}\n", link.display()));
     }
+    for line in &skipped_files {
+        eprintln!("{line}");
+    }
+    let mut helm = Vec::new();
     for file in files {
         let name = file.display().to_string();
         let text = match std::fs::read(file) {
@@ -96,6 +153,16 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                 continue;
             }
         };
+        for h in patch::helm_refs(&text, &opts.store) {
+            if h.property.is_none() {
+                helm.push(super::tree::helm_fix(
+                    &format!("{name}:{}", h.line),
+                    &h.key,
+                    &h.path,
+                    &opts.property,
+                ));
+            }
+        }
         let patched = match patch::patch_text(&text, &opts) {
             Ok(p) => p,
             Err(e) => {
@@ -114,7 +181,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             let tag = match (&f.kind, args.check || args.diff) {
                 (FindingKind::Added, true) => "missing property",
                 (FindingKind::Added, false) => "added",
-                (FindingKind::NotContractKey, _) => "missing property, not patched",
+                (FindingKind::NotContractKey, _) => "note",
                 (FindingKind::OtherProperty(_), _) => "note",
                 (FindingKind::DataFrom, _) => "note",
                 (FindingKind::NoKey, _) => "note",
@@ -127,7 +194,11 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         }
         if let Some(new_text) = &patched.text {
             if args.diff {
-                diff.push_str(&patch::unified_diff(&name, &text, &patched.edits));
+                diff.push_str(&patch::unified_diff(
+                    &diff_path(file),
+                    &text,
+                    &patched.edits,
+                ));
                 changed += 1;
             } else if args.check {
                 changed += 1;
@@ -149,6 +220,9 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                 }
             }
         }
+    }
+    for h in &helm {
+        report.push_str(&format!("{h}\n"));
     }
     if args.diff {
         write_stdout(diff.as_bytes())?;

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::io::{io_failure, write_stdout};
+use super::tree::{self, Root};
 use super::{CmdResult, EXIT_USAGE, Failure};
 use crate::cli::{
     BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SelectionArgs, SummaryFormat,
@@ -92,7 +93,23 @@ struct Context {
     notes: Vec<String>,
 }
 
-fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
+/// Where a run reads and writes: the repository it is anchored at, and the output folder.
+pub struct Place {
+    pub root: Option<Root>,
+    pub out: PathBuf,
+}
+
+/// The repository root and the output folder: `--out`, else `secret-source` at the root.
+pub fn place(args: &BootstrapArgs) -> Result<Place, Failure> {
+    let root = Root::find(args.platform_root.as_deref())?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| tree::default_out(root.as_ref()));
+    Ok(Place { root, out })
+}
+
+fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure> {
     let wiring = wiring(&args.wiring);
     check_wiring(&wiring)?;
     let cert = if args.fetch_cert {
@@ -115,26 +132,25 @@ fn load_context(args: &BootstrapArgs) -> Result<Context, Failure> {
     let mut notes = Vec::new();
     let config = load_config(&args.selection)?;
     if let (Some(cfg), Some(path)) = (&config, &args.selection.config)
-        && let Some(b) = &cfg.secret_backend
-        && b != "kubernetes"
+        && let Some(advice) = sealstrap::platform::backend_advice(
+            &path.display().to_string(),
+            cfg.secret_backend.as_deref(),
+        )
     {
-        notes.push(format!(
-            "config {} has secret_backend: {b}; set secret_backend: kubernetes so the platform renders the Kubernetes-provider store and stops regenerating its own",
-            path.display()
-        ));
+        notes.push(advice);
     }
-    if args.out.exists() && !args.out.is_dir() {
+    if place.out.exists() && !place.out.is_dir() {
         return Err(Failure::new(format!(
             "--out {} exists and is not a folder",
-            args.out.display()
+            place.out.display()
         )));
     }
-    let (existing, extra) = scan_sealed(&args.out, &wiring, &mut notes)?;
+    let (existing, extra) = scan_sealed(&place.out, &wiring, &mut notes)?;
     Ok(Context {
         cert,
         config,
         wiring,
-        out: args.out.clone(),
+        out: place.out.clone(),
         existing,
         extra,
         notes,
@@ -156,8 +172,12 @@ pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
 }
 
 /// The contract entries a run is about.
-pub fn selection(args: &SelectionArgs, config: Option<&EnvConfig>) -> Vec<Selected> {
-    bootstrap::select(config, &args.with, &args.without)
+pub fn selection(
+    args: &SelectionArgs,
+    config: Option<&EnvConfig>,
+    referenced: &BTreeMap<String, Vec<String>>,
+) -> Vec<Selected> {
+    bootstrap::select(config, &args.with, &args.without, referenced)
 }
 
 /// Reads `<out>/sealed/*.yaml`: contract entries with their fingerprint, and extra files.
@@ -364,19 +384,6 @@ fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Fa
     }
 }
 
-/// The git work tree holding `path` (walks up from the nearest existing ancestor).
-fn git_root(path: &Path) -> Option<PathBuf> {
-    let abs = std::path::absolute(path).ok()?;
-    let mut cur = Some(abs.as_path());
-    while let Some(d) = cur {
-        if d.join(".git").exists() {
-            return Some(d.to_path_buf());
-        }
-        cur = d.parent();
-    }
-    None
-}
-
 /// Whether git ignores `rel` (relative to `root`): asks git if it is installed, else reads
 /// the top-level .gitignore for the common spellings.
 fn git_ignores(root: &Path, rel: &Path) -> bool {
@@ -413,7 +420,7 @@ fn git_ignores(root: &Path, rel: &Path) -> bool {
 
 /// Where the Dex admin password copy goes, and the git root holding `--out`.
 fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>) {
-    let root = git_root(out);
+    let root = tree::git_root(out);
     let secrets_dir = match (&args.secrets_dir, &root) {
         (Some(d), _) => d.clone(),
         (None, Some(r)) => r.join("secrets"),
@@ -466,6 +473,92 @@ fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The `.gitignore` rules that make git keep `committed` (paths relative to `root`): a
+/// re-include rule (`!/PATH`) for each file git would ignore, after one for each ignored folder
+/// above it (git cannot re-include a file inside an ignored folder). Empty when git cannot answer.
+fn reinclude_rules(root: &Path, committed: &[PathBuf]) -> Vec<String> {
+    let mut dirs: Vec<PathBuf> = committed
+        .iter()
+        .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut query: Vec<PathBuf> = committed.to_vec();
+    query.extend(
+        dirs.iter()
+            .map(|d| PathBuf::from(format!("{}/", d.display()))),
+    );
+    let Some(ignored) = tree::git_ignored(root, &query) else {
+        return Vec::new();
+    };
+    let mut rules = Vec::new();
+    for d in &dirs {
+        if ignored
+            .iter()
+            .any(|i| i.to_string_lossy().trim_end_matches('/') == d.to_string_lossy())
+        {
+            rules.push(format!(
+                "!{}/",
+                sealstrap::gitignore::exact_rule(&d.to_string_lossy())
+            ));
+        }
+    }
+    for f in committed {
+        if ignored.contains(f) {
+            rules.push(format!(
+                "!{}",
+                sealstrap::gitignore::exact_rule(&f.to_string_lossy())
+            ));
+        }
+    }
+    rules
+}
+
+/// In the platform: the Kubernetes-provider store goes into the store swap point, replacing the
+/// resolver's placeholder or its gcpsm store (a hand-written store of another provider only with
+/// `seal --force`). Rotations never touch it.
+fn store_at_swap_point(
+    root: &Root,
+    ctx: &Context,
+    mode: &Mode<'_>,
+    files: &mut Vec<PlannedWrite>,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
+    use sealstrap::platform::{self, StoreState};
+    let path = root.join(platform::STORE_PATH);
+    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+    let state = platform::store_state(&text, &ctx.wiring);
+    let force = match mode {
+        Mode::Seal { force } => *force,
+        Mode::Rotate(_) => return Ok(()),
+    };
+    match &state {
+        StoreState::Kubernetes { current: true } => return Ok(()),
+        StoreState::Other(_) if !force => {
+            return Err(Failure::new(format!(
+                "{} holds {}; sealstrap replaces only the resolver's placeholder or its gcpsm store",
+                path.display(),
+                state.describe()
+            ))
+            .hint("keep your store and pass --out only for the sealed values (the store must read the source namespace), or pass --force to replace it with the Kubernetes-provider store"));
+        }
+        _ => {}
+    }
+    notes.push(format!(
+        "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone from now on",
+        path.display(),
+        state.describe(),
+        ctx.wiring.source_namespace
+    ));
+    files.push((
+        path,
+        Zeroizing::new(platform::store_file(&ctx.wiring).into_bytes()),
+        None,
+    ));
+    Ok(())
+}
+
 /// Decrypts the sealed Dex admin password with `--private-key`.
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
@@ -497,8 +590,14 @@ fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing
 }
 
 /// Kind of run.
+/// A file the run writes: where, its bytes, and its mode when it holds plaintext (0600).
+type PlannedWrite = (PathBuf, Zeroizing<Vec<u8>>, Option<u32>);
+
 enum Mode<'a> {
-    Seal,
+    /// `seal`; `force` replaces a hand-written store at the platform's swap point.
+    Seal {
+        force: bool,
+    },
     Rotate(&'a BTreeSet<String>),
 }
 
@@ -515,23 +614,46 @@ struct Outcome {
 
 /// Locks the output folder for the whole run and finishes (or undoes) an interrupted earlier
 /// write; every read, the plan and the write happen under this lock.
-fn lock_and_recover(args: &BootstrapArgs) -> Result<FolderLock, Failure> {
-    let (copy, root) = dex_copy_path(args, &args.out);
+fn lock_and_recover(args: &BootstrapArgs, place: &Place) -> Result<FolderLock, Failure> {
+    let (copy, root) = dex_copy_path(args, &place.out);
     let mut dirs = vec![
-        args.out.join("sealed"),
+        place.out.join("sealed"),
         copy.parent().map(Path::to_path_buf).unwrap_or_default(),
     ];
     dirs.extend(root);
-    super::io::lock_and_recover(&args.out, &dirs, args.dry_run)
+    if let Some(r) = &place.root
+        && r.platform
+    {
+        dirs.push(
+            r.dir
+                .join(sealstrap::platform::STORE_PATH)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        );
+    }
+    super::io::lock_and_recover(&place.out, &dirs, args.dry_run)
 }
 
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
-    let _lock = lock_and_recover(args)?;
-    let mut ctx = load_context(args)?;
-    let mut selection = selection(&args.selection, ctx.config.as_ref());
+    let place = place(args)?;
+    let _lock = lock_and_recover(args, &place)?;
+    let mut ctx = load_context(args, &place)?;
+    // What the tree reads from the store (outside a repository there is no tree to read).
+    let store_opts = sealstrap::patch::Options {
+        store: ctx.wiring.store_name.clone(),
+        property: manifests::VALUE_KEY.into(),
+    };
+    let reads = match &place.root {
+        Some(r) => Some(tree::reads(r, std::slice::from_ref(&ctx.out), &store_opts)?),
+        None => None,
+    };
+    let empty_refs = BTreeMap::new();
+    let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&empty_refs);
+    let mut selection = selection(&args.selection, ctx.config.as_ref(), refs);
     let empty = BTreeSet::new();
     let rotate = match &mode {
-        Mode::Seal => &empty,
+        Mode::Seal { .. } => &empty,
         Mode::Rotate(keys) => {
             for k in keys.iter() {
                 let sel = selection
@@ -575,13 +697,14 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         fingerprint: &ctx.cert.fingerprint,
         wiring: &ctx.wiring,
         bcrypt_cost: args.bcrypt_cost,
+        references: reads.as_ref().map(|r| &r.by_key),
     };
     let mut plan = bootstrap::plan(&mut rng, &ctx.cert.public_key, &inputs)
         .map_err(|e| Failure::new(e.to_string()))?;
     notes.append(&mut plan.notes);
 
     // Every file the run would write, with its contents, before touching the disk.
-    let mut files: Vec<(PathBuf, Zeroizing<Vec<u8>>, Option<u32>)> = Vec::new();
+    let mut files: Vec<PlannedWrite> = Vec::new();
     let mut sealed_after: Vec<String> = ctx
         .existing
         .keys()
@@ -594,7 +717,57 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     }
     sealed_after.sort();
     sealed_after.dedup();
-    for (rel, text) in manifests::wiring_files(&ctx.wiring, &sealed_after) {
+    let platform_root = place.root.as_ref().filter(|r| r.platform);
+    let kustomization = ctx.out.join(manifests::KUSTOMIZATION_FILE);
+    let user_resources = std::fs::read_to_string(&kustomization)
+        .map(|t| manifests::user_resources(&t))
+        .unwrap_or_default();
+    if !user_resources.is_empty() {
+        notes.push(format!(
+            "{} keeps your own resources: {}",
+            kustomization.display(),
+            user_resources.join(", ")
+        ));
+    }
+    let mut removals: Vec<PathBuf> = Vec::new();
+    if let Some(root) = platform_root {
+        store_at_swap_point(root, &ctx, &mode, &mut files, &mut notes)?;
+        // The store lives at the platform's swap point only: a second one here would fight it.
+        let stale = ctx.out.join(manifests::STORE_FILE);
+        if stale.exists() {
+            notes.push(format!(
+                "{} removed: in the platform the store is {}",
+                stale.display(),
+                root.join(sealstrap::platform::STORE_PATH).display()
+            ));
+            removals.push(stale);
+        }
+    }
+    if let Some(r) = &reads {
+        let own = std::path::absolute(&ctx.out).unwrap_or(ctx.out.clone());
+        for f in &r.other_stores {
+            if !std::path::absolute(f)
+                .unwrap_or(f.clone())
+                .starts_with(&own)
+            {
+                notes.push(format!(
+                    "{} also defines ClusterSecretStore {}: two stores of one name fight over one object in the cluster; delete that one{}",
+                    tree::shown(f).display(),
+                    ctx.wiring.store_name,
+                    if platform_root.is_some() { " (the platform's store file is the swap point)" } else { "" }
+                ));
+            }
+        }
+        for (at, key, path) in &r.helm_without_property {
+            notes.push(tree::helm_fix(at, key, path, manifests::VALUE_KEY));
+        }
+    }
+    for (rel, text) in manifests::wiring_files(
+        &ctx.wiring,
+        &sealed_after,
+        platform_root.is_none(),
+        &user_resources,
+    ) {
         let path = ctx.out.join(&rel);
         if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
             if path.exists() {
@@ -607,7 +780,6 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     }
 
     let mut dex_copy = None;
-    let mut gitignore_added = None;
     let mut restored: Option<Zeroizing<String>> = None;
     let dex_pair_kept = plan.dex_password.is_none()
         && ctx.existing.contains_key(DEX_PASSWORD)
@@ -616,6 +788,20 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             .iter()
             .any(|s| s.entry.key == DEX_PASSWORD && s.included);
     let (copy, root) = dex_copy_path(args, &ctx.out);
+    if plan.dex_password.is_some() && matches!(mode, Mode::Seal { .. }) && copy.exists() {
+        // A new pair beside an existing copy would leave that copy matching nothing sealed
+        // (a run from another folder, or a second output folder).
+        return Err(Failure::new(format!(
+            "{} has no Dex admin pair, but {} already holds a Dex admin password; sealing a new pair would make that copy match nothing",
+            ctx.out.display(),
+            copy.display()
+        ))
+        .hint(format!(
+            "run seal from the repository root (or pass --out to the folder that holds that password's pair); if the copy is stale, move it away first: mv {} {}.old",
+            copy.display(),
+            copy.display()
+        )));
+    }
     if dex_pair_kept && !copy.exists() {
         if args.private_keys.is_empty() {
             notes.push(format!(
@@ -626,6 +812,9 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             restored = Some(restore_dex_password(args, &ctx)?);
         }
     }
+    // Git must ignore the plaintext copy and must not ignore anything meant for a commit.
+    let mut ignore_rules: Vec<String> = Vec::new();
+    let mut reinclude: Vec<String> = Vec::new();
     if let Some(pw) = plan.dex_password.as_ref().or(restored.as_ref()) {
         if root.is_none() && args.secrets_dir.is_none() {
             notes.push(format!(
@@ -638,28 +827,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             && let Ok(rel) = abs.strip_prefix(root)
             && !git_ignores(root, rel)
         {
-            let gitignore = root.join(".gitignore");
-            // Git does not follow a symlinked .gitignore; writing through it would change
-            // another file, and replacing it would drop its rules.
-            if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(Failure::new(format!(
-                    "{} is a symbolic link; git does not read it as a .gitignore, and sealstrap will not edit through it",
-                    gitignore.display()
-                ))
-                .hint(format!(
-                    "replace the link with a regular file, or add this line to your ignore rules yourself: {}",
-                    sealstrap::gitignore::exact_rule(&rel.to_string_lossy())
-                )));
-            }
-            let existing = match std::fs::read(&gitignore) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(io_failure("cannot read", &gitignore, &e)),
-            };
-            let rule = sealstrap::gitignore::exact_rule(&rel.to_string_lossy());
-            let text = sealstrap::gitignore::append_rule(&existing, &rule);
-            files.push((gitignore.clone(), Zeroizing::new(text), None));
-            gitignore_added = Some(gitignore);
+            ignore_rules.push(sealstrap::gitignore::exact_rule(&rel.to_string_lossy()));
         }
         if restored.is_some() {
             notes.push(format!("restored {} from its sealed copy", copy.display()));
@@ -667,11 +835,87 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         check_secrets_dir(&copy, args.fix_permissions)?;
         let contents = Zeroizing::new(pw.as_bytes().to_vec());
         files.push((copy.clone(), contents, Some(0o600)));
-        dex_copy = Some(copy);
+        dex_copy = Some(copy.clone());
+    }
+    if let Some(root) = &root {
+        let mut committed: Vec<PathBuf> = sealed_after
+            .iter()
+            .chain(
+                manifests::wiring_files(&ctx.wiring, &[], platform_root.is_none(), &[])
+                    .iter()
+                    .map(|(rel, _)| rel),
+            )
+            .map(|rel| ctx.out.join(rel))
+            .chain(files.iter().map(|(p, _, _)| p.clone()))
+            .filter(|p| Some(p) != dex_copy.as_ref() && !p.ends_with(".gitignore"))
+            .filter_map(|p| {
+                std::path::absolute(&p)
+                    .ok()?
+                    .strip_prefix(root)
+                    .ok()
+                    .map(Path::to_path_buf)
+            })
+            .collect();
+        committed.sort();
+        committed.dedup();
+        reinclude = reinclude_rules(root, &committed);
+    }
+    let mut gitignore_added = None;
+    if !ignore_rules.is_empty() || !reinclude.is_empty() {
+        let root = root.as_ref().expect("rules only inside a repository");
+        let gitignore = root.join(".gitignore");
+        let all: Vec<String> = ignore_rules
+            .iter()
+            .chain(reinclude.iter())
+            .cloned()
+            .collect();
+        if args.no_gitignore_edit {
+            return Err(Failure::new(format!(
+                "git would {} (--no-gitignore-edit: .gitignore is not edited)",
+                if reinclude.is_empty() {
+                    "not ignore the plaintext Dex admin password copy"
+                } else {
+                    "ignore files seal writes for you to commit"
+                }
+            ))
+            .hint(format!(
+                "add these lines to {}:\n  {}",
+                gitignore.display(),
+                all.join("\n  ")
+            )));
+        }
+        // Git does not follow a symlinked .gitignore; writing through it would change
+        // another file, and replacing it would drop its rules.
+        if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Failure::new(format!(
+                "{} is a symbolic link; git does not read it as a .gitignore, and sealstrap will not edit through it",
+                gitignore.display()
+            ))
+            .hint(format!(
+                "replace the link with a regular file, or add these lines to your ignore rules yourself: {}",
+                all.join("  ")
+            )));
+        }
+        let mut text = match std::fs::read(&gitignore) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_failure("cannot read", &gitignore, &e)),
+        };
+        for rule in &all {
+            text = sealstrap::gitignore::append_rule(&text, rule);
+        }
+        files.push((gitignore.clone(), Zeroizing::new(text), None));
+        for r in &reinclude {
+            notes.push(format!(
+                "{}: added `{r}`: the platform's rules would make git ignore it, and Argo CD would never see it",
+                tree::shown(&gitignore).display()
+            ));
+        }
+        gitignore_added = (!ignore_rules.is_empty()).then_some(gitignore);
     }
 
     let mut written = Vec::new();
-    if !args.dry_run && !files.is_empty() {
+    if !args.dry_run && (!files.is_empty() || !removals.is_empty()) {
         let mut tx = Transaction::new();
         for (path, contents, mode) in &files {
             if mode.is_some()
@@ -687,11 +931,19 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
                     .hint("nothing was changed: every file is staged before any is replaced")
             })?;
         }
+        for r in &removals {
+            tx.remove(r);
+        }
         tx.commit_journaled(&ctx.out.join(JOURNAL_NAME))
             .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
         written = files
             .iter()
             .map(|(p, _, _)| p.display().to_string())
+            .chain(
+                removals
+                    .iter()
+                    .map(|p| format!("{} (removed)", p.display())),
+            )
             .collect();
     }
     Ok(Outcome {
@@ -810,7 +1062,7 @@ fn cert_line(o: &Outcome) -> String {
 }
 
 pub fn seal(args: &SealArgs) -> CmdResult {
-    let o = execute(&args.common, Mode::Seal)?;
+    let o = execute(&args.common, Mode::Seal { force: args.force })?;
     let mut follow = Vec::new();
     if !args.common.dry_run && !o.written.is_empty() {
         follow.push(format!(

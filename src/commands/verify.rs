@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use sealstrap::contract::{CONTRACT, DEX_HASH, DEX_PASSWORD};
+use sealstrap::contract::{DEX_HASH, DEX_PASSWORD};
 use sealstrap::manifests::{SEALED_DIR, VALUE_KEY};
 use sealstrap::verify::Problem;
 use sealstrap::{kubeseal, objects, verify};
@@ -16,20 +16,39 @@ use crate::cli::VerifyArgs;
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let config = super::seal::load_config(&args.selection)?;
-    let selection = super::seal::selection(&args.selection, config.as_ref());
+    let root = super::tree::Root::find(args.platform_root.as_deref())?;
+    let out = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| super::tree::default_out(root.as_ref()));
+    // The same reading of the tree as seal's: what its ExternalSecrets read from the store.
+    let reads = match &root {
+        Some(r) => Some(super::tree::reads(
+            r,
+            std::slice::from_ref(&out),
+            &sealstrap::patch::Options {
+                store: args.store_name.clone(),
+                property: VALUE_KEY.into(),
+            },
+        )?),
+        None => None,
+    };
+    let no_refs = BTreeMap::new();
+    let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&no_refs);
+    let selection = super::seal::selection(&args.selection, config.as_ref(), refs);
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
-    let journal = args.dir.join(sealstrap::output::JOURNAL_NAME);
+    let journal = out.join(sealstrap::output::JOURNAL_NAME);
     if journal.exists() {
         return Err(Failure::new(format!(
             "{} holds an interrupted write ({})",
-            args.dir.display(),
+            out.display(),
             journal.display()
         ))
         .hint(
             "run `sealstrap seal` with the same flags: it finishes the write first, then verify",
         ));
     }
-    let dir = args.dir.join(SEALED_DIR);
+    let dir = out.join(SEALED_DIR);
     if !dir.is_dir() {
         return Err(Failure::new(format!("{} is not a folder", dir.display()))
             .hint("pass the output folder of `sealstrap seal` (default secret-source)"));
@@ -83,10 +102,13 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             }
         }
     };
-    for e in CONTRACT {
+    for e in sealstrap::contract::all() {
         let needed = selection.iter().any(|s| s.entry.key == e.key && s.included);
         let r = match values.get(e.key) {
-            None if needed => Err(Problem::Missing),
+            None if needed => match refs.get(e.key) {
+                Some(at) => Err(Problem::Unsealed(at.join(", "))),
+                None => Err(Problem::Missing),
+            },
             None => continue,
             Some(Err(why)) => Err(why.clone()),
             Some(Ok(v)) => verify::check_value(e.key, v)
@@ -107,6 +129,12 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     for (k, v) in &values {
         if sealstrap::contract::entry(k).is_none() {
             line(k, v.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+    }
+    // Keys the tree reads that no row of the contract makes.
+    for (k, at) in refs {
+        if sealstrap::contract::entry(k).is_none() && !values.contains_key(k) {
+            line(k, Err(Problem::NotInContract(at.join(", "))));
         }
     }
     write_stdout(report.as_bytes())?;

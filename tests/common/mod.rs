@@ -111,3 +111,23 @@ pub fn mask_sealed(text: &str) -> String {
     }
     out
 }
+
+/// Runs git in `dir` (quietly, with a fixed identity) and requires success.
+pub fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args([
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "user.name=test",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is needed for this test");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

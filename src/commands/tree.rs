@@ -1,0 +1,245 @@
+//! The repository a command runs in: its root (the git work tree, or the platform root given
+//! with `--platform-root`), whether it is the platform (its store swap point exists), the
+//! fork's `sealstrap.yaml`, what the tree's ExternalSecrets and Helm values read from the store,
+//! and git's answer on which paths it ignores. Read-only: `seal` takes a snapshot of it before it
+//! plans (docs/format.md §10 describes the platform's layout).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sealstrap::patch::{self, Options};
+use sealstrap::platform;
+
+use super::Failure;
+use super::io::io_failure;
+
+/// The fork's own contract rows, at the repository root.
+pub const EXTRAS_FILE: &str = "sealstrap.yaml";
+
+/// The git work tree holding `path` (walks up from the nearest existing ancestor).
+pub fn git_root(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    let mut cur = Some(abs.as_path());
+    while let Some(d) = cur {
+        if d.join(".git").exists() {
+            return Some(d.to_path_buf());
+        }
+        cur = d.parent();
+    }
+    None
+}
+
+/// The repository a run is anchored at.
+#[derive(Clone, Debug)]
+pub struct Root {
+    pub dir: PathBuf,
+    /// The platform's layout is there (its store swap point exists).
+    pub platform: bool,
+}
+
+impl Root {
+    /// `--platform-root` (which must hold the platform's store file), else the git work tree
+    /// holding the current folder.
+    pub fn find(platform_root: Option<&Path>) -> Result<Option<Root>, Failure> {
+        if let Some(dir) = platform_root {
+            if !dir.join(platform::STORE_PATH).is_file() {
+                return Err(Failure::usage(format!(
+                    "--platform-root {}: {} is not there",
+                    dir.display(),
+                    platform::STORE_PATH
+                ))
+                .hint("pass the root of a checkout of the platform repository"));
+            }
+            return Ok(Some(Root {
+                dir: dir.to_path_buf(),
+                platform: true,
+            }));
+        }
+        let cwd =
+            std::env::current_dir().map_err(|e| Failure::new(format!("no current folder: {e}")))?;
+        Ok(git_root(&cwd).map(|dir| Root {
+            platform: dir.join(platform::STORE_PATH).is_file(),
+            dir,
+        }))
+    }
+
+    /// `rel` under the root, shown relative to the current folder when it is below it.
+    pub fn join(&self, rel: &str) -> PathBuf {
+        let p = self.dir.join(rel);
+        shown(&p)
+    }
+}
+
+/// A path as the user best reads it: relative to the current folder when below it.
+pub fn shown(p: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| p.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or_else(|| p.to_path_buf())
+}
+
+/// The default output folder: `secret-source` at the repository root, whatever folder the
+/// command runs from (at the current folder outside any repository).
+pub fn default_out(root: Option<&Root>) -> PathBuf {
+    match root {
+        Some(r) => r.join(sealstrap::defaults::OUT_DIR),
+        None => PathBuf::from(sealstrap::defaults::OUT_DIR),
+    }
+}
+
+/// Reads `sealstrap.yaml` at the root of the repository holding the current folder, if there is
+/// one, and makes its keys rows of the contract for this process.
+pub fn load_extras() -> Result<(), Failure> {
+    let Some(root) = Root::find(None)? else {
+        return Ok(());
+    };
+    let path = root.dir.join(EXTRAS_FILE);
+    if !path.is_file() {
+        return Ok(());
+    }
+    let text = super::io::read_text(Some(&path), "")?;
+    let rows = sealstrap::contract::parse_extras(&text)
+        .map_err(|e| Failure::at(shown(&path).display(), &e))?;
+    sealstrap::contract::register_extras(rows);
+    Ok(())
+}
+
+/// Whether a file is a template the platform never syncs.
+pub fn is_template(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".example.yaml") || n.ends_with(".example.yml"))
+}
+
+/// Every YAML file of the tree, skipping `.git`, hidden folders, `skip` (the output folder) and
+/// templates.
+pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+        let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                let abs = std::path::absolute(&path).unwrap_or(path.clone());
+                if !name.starts_with('.')
+                    && !skip.contains(&abs)
+                    && name != "node_modules"
+                    && name != "target"
+                {
+                    walk(&path, skip, out)?;
+                }
+            } else if ft.is_file()
+                && (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !is_template(&path)
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .filter_map(|p| std::path::absolute(p).ok())
+        .collect();
+    let mut out = Vec::new();
+    walk(root, &skip, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// What the tree reads from the store.
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// Backend key -> where it is read (`FILE:LINE (ExternalSecret NS/NAME)`).
+    pub by_key: BTreeMap<String, Vec<String>>,
+    /// Helm values that name the store without a property: (where, key, values path).
+    pub helm_without_property: Vec<(String, String, String)>,
+    /// Files holding a ClusterSecretStore named like the store (other than the swap point).
+    pub other_stores: Vec<PathBuf>,
+}
+
+/// Reads every YAML file of the tree for what it reads from `opts.store`.
+pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Failure> {
+    let mut r = Reads::default();
+    let swap = std::path::absolute(root.dir.join(platform::STORE_PATH)).ok();
+    for file in yaml_files(&root.dir, skip)? {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // not text: no manifest
+        };
+        let name = file
+            .strip_prefix(&root.dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        if let Ok(p) = patch::patch_text(&text, opts) {
+            for rf in p.refs {
+                r.by_key.entry(rf.key).or_default().push(format!(
+                    "{name}:{} (ExternalSecret {})",
+                    rf.line, rf.external_secret
+                ));
+            }
+        }
+        for h in patch::helm_refs(&text, &opts.store) {
+            let at = format!("{name}:{}", h.line);
+            r.by_key
+                .entry(h.key.clone())
+                .or_default()
+                .push(format!("{at} (Helm values {})", h.path));
+            if h.property.is_none() {
+                r.helm_without_property.push((at, h.key, h.path));
+            }
+        }
+        if platform::stores_named(&text, &opts.store) > 0 && std::path::absolute(&file).ok() != swap
+        {
+            r.other_stores.push(file);
+        }
+    }
+    Ok(r)
+}
+
+/// The concrete fix for a Helm-rendered ExternalSecret that reads the store without property.
+pub fn helm_fix(at: &str, key: &str, path: &str, property: &str) -> String {
+    format!(
+        "{at}: Helm values {path} read {key} from the store without a property, so the chart's ExternalSecret gets the whole source Secret as JSON ({{\"{property}\":\"...\"}}) instead of the value; no edit of an ExternalSecret file reaches it. Fix: set the chart's property value next to remoteKey if the chart has one (remoteProperty: {property}), or render the chart through kustomize (helmCharts) and patch remoteRef.property: {property} into it"
+    )
+}
+
+/// The paths among `paths` (relative to `root`) that git would ignore, asked in one
+/// `git check-ignore --no-index --stdin` call. `None` when git cannot answer (not installed).
+pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    use std::io::Write;
+    if paths.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut child = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "--no-index", "--stdin", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut input = Vec::new();
+    for p in paths {
+        input.extend_from_slice(p.to_string_lossy().as_bytes());
+        input.push(0);
+    }
+    child.stdin.take()?.write_all(&input).ok()?;
+    let out = child.wait_with_output().ok()?;
+    // 0: some are ignored, 1: none is; anything else is an error.
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return None;
+    }
+    Some(
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
+            .collect(),
+    )
+}
