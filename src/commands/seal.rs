@@ -530,7 +530,7 @@ fn store_at_swap_point(
     let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
     let state = platform::store_state(&text, &ctx.wiring);
     let force = match mode {
-        Mode::Seal { force } => *force,
+        Mode::Seal { force, .. } => *force,
         Mode::Rotate(_) => return Ok(()),
     };
     match &state {
@@ -556,6 +556,134 @@ fn store_at_swap_point(
         Zeroizing::new(platform::store_file(&ctx.wiring).into_bytes()),
         None,
     ));
+    Ok(())
+}
+
+/// `seal --gitops argocd`: the sealed-secrets controller and secret-source Applications in the
+/// environment's always-on catalog group (sync waves: controller, then secret-source, then the
+/// store), and the chart repository in the AppProject's sourceRepos (a text-preserving edit).
+fn argocd_wiring(
+    args: &BootstrapArgs,
+    root: &Root,
+    env: Option<&str>,
+    ctx: &Context,
+    files: &mut Vec<PlannedWrite>,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
+    use sealstrap::platform;
+    let env = match env {
+        Some(e) => e.to_string(),
+        None => {
+            let from_config = args.selection.config.as_ref().and_then(|c| {
+                let abs = std::path::absolute(c).ok()?;
+                let env_dir = abs.parent()?;
+                (env_dir.parent()?.file_name()? == "environments")
+                    .then(|| env_dir.file_name()?.to_str().map(str::to_string))
+                    .flatten()
+            });
+            let clusters: Vec<String> = std::fs::read_dir(root.dir.join("clusters"))
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match (from_config, clusters.as_slice()) {
+                (Some(e), _) => e,
+                (None, [one]) => one.clone(),
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "which environment's catalog? clusters/ holds {}",
+                        if clusters.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            clusters.join(", ")
+                        }
+                    ))
+                    .hint("pass --env ENV (or --config environments/ENV/config.yaml)"));
+                }
+            }
+        }
+    };
+    let catalog = root.dir.join(platform::catalog_dir(&env));
+    if !catalog.is_dir() {
+        return Err(Failure::new(format!(
+            "{} is not there: no always-on catalog group for environment {env}",
+            tree::shown(&catalog).display()
+        ))
+        .hint(
+            "check --env; the platform keeps its Applications in clusters/<env>/catalog/<group>/",
+        ));
+    }
+    let mut texts = Vec::new();
+    for f in tree::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])? {
+        if let Ok(t) = std::fs::read_to_string(&f) {
+            texts.push(t);
+        }
+    }
+    let (repo, revision) = platform::own_repo(&texts).ok_or_else(|| {
+        Failure::new(format!(
+            "no Application in clusters/{env}/catalog deploys from a path of this repository, so its URL is unknown"
+        ))
+        .hint("add the secret-source Application by hand (see README, Bring-up on the platform)")
+    })?;
+    let out_rel = std::path::absolute(&ctx.out)
+        .ok()
+        .and_then(|p| {
+            p.strip_prefix(&root.dir)
+                .ok()
+                .map(|r| r.display().to_string())
+        })
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--out {} is outside the platform repository, so Argo CD cannot deploy it from there",
+                ctx.out.display()
+            ))
+        })?;
+    let wanted = [
+        (
+            catalog.join("sealed-secrets.yaml"),
+            platform::controller_application(&args.cluster.controller_namespace),
+        ),
+        (
+            catalog.join("secret-source.yaml"),
+            platform::source_application(&repo, &revision, &out_rel, &ctx.wiring.source_namespace),
+        ),
+    ];
+    for (path, text) in wanted {
+        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            notes.push(format!(
+                "{}: Argo CD Application written",
+                tree::shown(&path).display()
+            ));
+            files.push((path, Zeroizing::new(text.into_bytes()), None));
+        }
+    }
+    let project = root.dir.join(platform::project_file(&env));
+    let text =
+        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
+    match platform::add_source_repo(&text, sealstrap::defaults::CONTROLLER_CHART_REPO) {
+        Ok(Some(new)) => {
+            notes.push(format!(
+                "{}: added {} to sourceRepos",
+                tree::shown(&project).display(),
+                sealstrap::defaults::CONTROLLER_CHART_REPO
+            ));
+            files.push((project, Zeroizing::new(new.into_bytes()), None));
+        }
+        Ok(None) => {}
+        Err(why) => {
+            return Err(Failure::new(format!(
+                "{}: cannot add the chart repository to sourceRepos: {why}",
+                project.display()
+            ))
+            .hint(format!(
+                "add `- {}` to spec.sourceRepos by hand, then run seal again",
+                sealstrap::defaults::CONTROLLER_CHART_REPO
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -594,9 +722,12 @@ fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing
 type PlannedWrite = (PathBuf, Zeroizing<Vec<u8>>, Option<u32>);
 
 enum Mode<'a> {
-    /// `seal`; `force` replaces a hand-written store at the platform's swap point.
+    /// `seal`; `force` replaces a hand-written store at the platform's swap point; `gitops`
+    /// also writes the Argo CD wiring (for the environment `env`, if given).
     Seal {
         force: bool,
+        gitops: bool,
+        env: Option<&'a str>,
     },
     Rotate(&'a BTreeSet<String>),
 }
@@ -610,6 +741,8 @@ struct Outcome {
     fingerprint: String,
     cert: Certificate,
     out: PathBuf,
+    /// What the tree reads from the store (inside a repository).
+    reads: Option<tree::Reads>,
 }
 
 /// Locks the output folder for the whole run and finishes (or undoes) an interrupted earlier
@@ -743,6 +876,18 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             removals.push(stale);
         }
     }
+    if let Mode::Seal {
+        gitops: true, env, ..
+    } = &mode
+    {
+        let Some(root) = platform_root else {
+            return Err(Failure::usage(
+                "--gitops argocd writes into the platform's Argo CD catalog, and this is not the platform repository",
+            )
+            .hint("run it in a checkout of the platform, or pass --platform-root DIR"));
+        };
+        argocd_wiring(args, root, *env, &ctx, &mut files, &mut notes)?;
+    }
     if let Some(r) = &reads {
         let own = std::path::absolute(&ctx.out).unwrap_or(ctx.out.clone());
         for f in &r.other_stores {
@@ -762,6 +907,21 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             notes.push(tree::helm_fix(at, key, path, manifests::VALUE_KEY));
         }
     }
+    // What the wiring was before this run's new values: a file that differs only because of
+    // them is an expected update; one that differs from this is a hand edit being overwritten.
+    let mut sealed_before: Vec<String> = ctx
+        .existing
+        .keys()
+        .map(|k| manifests::sealed_path(k))
+        .chain(ctx.extra.iter().cloned())
+        .collect();
+    sealed_before.sort();
+    let rendered_before = manifests::wiring_files(
+        &ctx.wiring,
+        &sealed_before,
+        platform_root.is_none(),
+        &user_resources,
+    );
     for (rel, text) in manifests::wiring_files(
         &ctx.wiring,
         &sealed_after,
@@ -769,8 +929,13 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         &user_resources,
     ) {
         let path = ctx.out.join(&rel);
-        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-            if path.exists() {
+        let current = std::fs::read(&path).ok();
+        if current.as_deref() != Some(text.as_bytes()) {
+            let expected_before = rendered_before
+                .iter()
+                .find(|(r, _)| *r == rel)
+                .map(|(_, t)| t.as_bytes());
+            if path.exists() && current.as_deref() != expected_before {
                 notes.push(format!(
                     "{rel} differs from what sealstrap renders; rewritten"
                 ));
@@ -955,6 +1120,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         fingerprint: ctx.cert.fingerprint.clone(),
         cert: ctx.cert,
         out: ctx.out,
+        reads,
     })
 }
 
@@ -1062,7 +1228,14 @@ fn cert_line(o: &Outcome) -> String {
 }
 
 pub fn seal(args: &SealArgs) -> CmdResult {
-    let o = execute(&args.common, Mode::Seal { force: args.force })?;
+    let o = execute(
+        &args.common,
+        Mode::Seal {
+            force: args.force,
+            gitops: args.gitops.is_some(),
+            env: args.env.as_deref(),
+        },
+    )?;
     let mut follow = Vec::new();
     if !args.common.dry_run && !o.written.is_empty() {
         follow.push(format!(
@@ -1078,19 +1251,43 @@ pub fn seal(args: &SealArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The ExternalSecret force-sync and restarts a rotated key needs.
-fn follow_up_for(keys: &BTreeSet<String>) -> Vec<String> {
+/// The ExternalSecret force-syncs and restarts a rotated key needs. The ExternalSecrets are the
+/// tree's own (their names differ from the Secrets they write: `argocd-oidc` writes
+/// `argocd-dex-oidc`); for a key no file of the tree reads (or outside a repository), the
+/// contract's consumer Secrets are named instead.
+fn follow_up_for(keys: &BTreeSet<String>, reads: Option<&tree::Reads>) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for k in keys {
         let e = contract::entry(k).expect("checked");
-        for c in e.consumers {
-            for ns in c.namespaces {
-                if seen.insert((ns.to_string(), c.secret)) {
-                    out.push(format!(
-                        "kubectl annotate externalsecret -n {ns} {} force-sync=$(date +%s) --overwrite   # the ExternalSecret that produces {ns}/{}",
-                        c.secret, c.secret
-                    ));
+        match reads.filter(|r| r.by_key.contains_key(k.as_str())) {
+            Some(r) => {
+                for id in r.readers.get(k.as_str()).into_iter().flatten() {
+                    if seen.insert(id.clone()) {
+                        let (ns, name) = id.split_once('/').unwrap_or(("default", id));
+                        out.push(format!(
+                            "kubectl annotate externalsecret -n {ns} {name} force-sync=$(date +%s) --overwrite"
+                        ));
+                    }
+                }
+                for at in r.by_key.get(k.as_str()).into_iter().flatten() {
+                    if at.contains("(Helm values") && seen.insert(at.clone()) {
+                        out.push(format!(
+                            "force-sync the ExternalSecret the chart renders from {at} (kubectl get externalsecret -A names it)"
+                        ));
+                    }
+                }
+            }
+            None => {
+                for c in e.consumers {
+                    for ns in c.namespaces {
+                        if seen.insert(format!("{ns}/{}", c.secret)) {
+                            out.push(format!(
+                                "kubectl annotate externalsecret -n {ns} <the ExternalSecret that writes Secret {}> force-sync=$(date +%s) --overwrite   # kubectl get externalsecret -n {ns} names it",
+                                c.secret
+                            ));
+                        }
+                    }
                 }
             }
         }
@@ -1143,7 +1340,7 @@ pub fn reset_dex_admin(args: &ResetDexAdminArgs) -> CmdResult {
 
 fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
     let o = execute(args, Mode::Rotate(keys))?;
-    let follow = follow_up_for(keys);
+    let follow = follow_up_for(keys, o.reads.as_ref());
     report(args, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
 }

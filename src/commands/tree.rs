@@ -156,6 +156,8 @@ pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure
 pub struct Reads {
     /// Backend key -> where it is read (`FILE:LINE (ExternalSecret NS/NAME)`).
     pub by_key: BTreeMap<String, Vec<String>>,
+    /// Backend key -> the ExternalSecrets (`NS/NAME`) that read it, for force-syncs.
+    pub readers: BTreeMap<String, std::collections::BTreeSet<String>>,
     /// Helm values that name the store without a property: (where, key, values path).
     pub helm_without_property: Vec<(String, String, String)>,
     /// Files holding a ClusterSecretStore named like the store (other than the swap point).
@@ -177,6 +179,10 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
             .to_string();
         if let Ok(p) = patch::patch_text(&text, opts) {
             for rf in p.refs {
+                r.readers
+                    .entry(rf.key.clone())
+                    .or_default()
+                    .insert(rf.external_secret.clone());
                 r.by_key.entry(rf.key).or_default().push(format!(
                     "{name}:{} (ExternalSecret {})",
                     rf.line, rf.external_secret
