@@ -125,6 +125,9 @@ pub struct Entry {
     pub need: Need,
     /// Changing it breaks existing data (LiteLLM's salt key encrypts stored provider keys).
     pub write_once: bool,
+    /// Its consumer puts it in a URL (Postgres, Grafana provisioning), so every character must
+    /// be URL-safe (RFC 3986 unreserved).
+    pub url_safe: bool,
     pub consumers: &'static [Consumer],
     /// The value's format, for `sealstrap contract`.
     pub format: &'static str,
@@ -159,6 +162,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::LiteLlmKey),
         need: Need::Always,
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["litellm"], "litellm-secrets", "master"),
             c(&["experience"], "key-portal", "LITELLM_MASTER_KEY"),
@@ -171,6 +175,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::Always,
         write_once: true,
+        url_safe: false,
         consumers: &[c(&["litellm"], "litellm-secrets", "salt")],
         format: HEX64,
         restart: "LiteLLM (namespace litellm)",
@@ -180,6 +185,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::Always,
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["litellm"], "litellm-secrets", "vllm"),
             c(&["serving"], "vllm-api-key", "api-key"),
@@ -192,6 +198,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::Always,
         write_once: false,
+        url_safe: true,
         consumers: &[c(&["litellm"], "litellm-pg-app", "password")],
         format: "64 hex characters (URL-safe, used in Postgres URLs)",
         restart: "LiteLLM and its Postgres (namespace litellm); the database role's password must be changed too",
@@ -201,6 +208,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::Always,
         write_once: false,
+        url_safe: true,
         consumers: &[
             c(&["monitoring"], "grafana-datasource-litellm", "password"),
             c(&["litellm"], "litellm-grafana-ro", "password"),
@@ -213,6 +221,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::N8n),
         write_once: false,
+        url_safe: false,
         consumers: &[c(&["n8n"], "n8n-core-secrets", "N8N_ENCRYPTION_KEY")],
         format: HEX64,
         restart: "n8n (namespace n8n)",
@@ -222,6 +231,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::CookieSecret),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[c(&["oauth2-proxy"], "oauth2-proxy-secrets", "cookieSecret")],
         format: "43 characters of unpadded base64url (decodes to a 32-byte AES key)",
         restart: "oauth2-proxy (namespace oauth2-proxy)",
@@ -231,6 +241,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::DexPassword),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[],
         format: "32 hex characters; plaintext copy in secrets/dex-admin-password (0600, gitignored)",
         restart: "nothing (the operator's copy; Dex reads only the hash)",
@@ -240,6 +251,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::DexHash),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[c(&["dex"], "dex-secrets", "DEX_ADMIN_PASSWORD_HASH")],
         format: "bcrypt ($2a$, cost 12) of dex-admin-password",
         restart: "Dex (namespace dex)",
@@ -249,6 +261,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["dex"], "dex-secrets", "OAUTH2_PROXY_CLIENT_SECRET"),
             c(&["oauth2-proxy"], "oauth2-proxy-secrets", "clientSecret"),
@@ -261,6 +274,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["dex"], "dex-secrets", "ARGOCD_CLIENT_SECRET"),
             c(&["argocd"], "argocd-secret", "oidc.dex.clientSecret"),
@@ -273,6 +287,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["dex"], "dex-secrets", "LITELLM_CLIENT_SECRET"),
             c(&["litellm"], "litellm-secrets", "genericClientSecret"),
@@ -285,6 +300,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["dex"], "dex-secrets", "GRAFANA_CLIENT_SECRET"),
             c(&["monitoring"], "grafana-oidc", "clientSecret"),
@@ -297,6 +313,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[
             c(&["dex"], "dex-secrets", "OPENWEBUI_CLIENT_SECRET"),
             c(&["experience"], "open-webui-oidc", "clientSecret"),
@@ -309,6 +326,7 @@ pub const CONTRACT: &[Entry] = &[
         source: Source::Generated(Generator::Hex64),
         need: Need::When(Feature::Identity),
         write_once: false,
+        url_safe: false,
         consumers: &[c(&["dex"], "dex-secrets", "TABBY_CLIENT_SECRET")],
         format: HEX64,
         restart: "Dex (namespace dex) and Tabby",
@@ -321,6 +339,7 @@ pub const CONTRACT: &[Entry] = &[
         },
         need: Need::When(Feature::Cloudflare),
         write_once: false,
+        url_safe: false,
         consumers: &[c(
             &["external-dns", "cert-manager"],
             "cloudflare-api-token",
@@ -337,6 +356,7 @@ pub const CONTRACT: &[Entry] = &[
         },
         need: Need::When(Feature::Anthropic),
         write_once: false,
+        url_safe: false,
         consumers: &[c(
             &["agentgateway-system"],
             "anthropic-api-key",
@@ -353,6 +373,7 @@ pub const CONTRACT: &[Entry] = &[
         },
         need: Need::When(Feature::Hf),
         write_once: false,
+        url_safe: false,
         consumers: &[c(&["kserve"], "hf-token", "token")],
         format: "Hugging Face token hf_... (you provide it)",
         restart: "the model servers that download the gated model (namespace kserve)",
@@ -516,6 +537,7 @@ pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
             source,
             need: Need::Always,
             write_once: false,
+            url_safe: false,
             consumers: &[],
             format,
             restart: "whatever reads it (see the ExternalSecrets that name it)",

@@ -206,8 +206,17 @@ pub fn store_link(name: &str, obj: Option<&Value>) -> Link {
     }
 }
 
-/// Every ExternalSecret that reads `store`, with its `Ready` condition.
-pub fn external_secret_links(store: &str, list: &Value) -> Vec<Link> {
+/// Every ExternalSecret that reads `store`, with its `Ready` condition, and whether each of its
+/// remoteRefs names the data key (`property`): without one the Kubernetes provider hands over the
+/// whole source Secret as JSON. `in_tree` holds the `NS/NAME` of the ExternalSecrets the
+/// repository defines (`None` outside one): the others are rendered by a chart or made outside
+/// git, and get a fix for the live object and its source.
+pub fn external_secret_links(
+    store: &str,
+    list: &Value,
+    property: &str,
+    in_tree: Option<&std::collections::BTreeSet<String>>,
+) -> Vec<Link> {
     let mut out = Vec::new();
     for es in list
         .get("items")
@@ -230,6 +239,46 @@ pub fn external_secret_links(store: &str, list: &Value) -> Vec<Link> {
             .and_then(Value::as_str)
             .unwrap_or("?");
         let link = format!("externalsecret/{ns}/{name}");
+        let missing: Vec<(usize, &str)> = es
+            .pointer("/spec/data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                let rr = d.get("remoteRef")?;
+                let key = rr.get("key")?.as_str()?;
+                rr.get("property").is_none().then_some((i, key))
+            })
+            .collect();
+        if !missing.is_empty() {
+            let keys: Vec<&str> = missing.iter().map(|(_, k)| *k).collect();
+            let ops: Vec<String> = missing
+                .iter()
+                .map(|(i, _)| {
+                    format!(
+                        "{{\"op\":\"add\",\"path\":\"/spec/data/{i}/remoteRef/property\",\"value\":\"{property}\"}}"
+                    )
+                })
+                .collect();
+            let defined_in_tree = in_tree.is_some_and(|t| t.contains(&format!("{ns}/{name}")));
+            let fix = if defined_in_tree {
+                "run `sealstrap patch-externalsecrets`, commit, and let Argo CD sync it".to_string()
+            } else {
+                format!(
+                    "it is not in this repository's ExternalSecrets (a Helm chart renders it, or it was made by hand): set property: {property} where it comes from (the chart's values), or patch the live object: kubectl -n {ns} patch externalsecret {name} --type json -p '[{}]'",
+                    ops.join(",")
+                )
+            };
+            out.push(Link::broken(
+                format!("{link}/property"),
+                format!(
+                    "reads {} without property: ESO hands over the whole source Secret as JSON",
+                    keys.join(", ")
+                ),
+                fix,
+            ));
+        }
         out.push(match condition(es, "Ready") {
             Some((true, _)) => Link::ok(link, "Ready=True"),
             Some((false, msg)) => {
@@ -276,7 +325,7 @@ mod tests {
         assert!(!l.ok && l.fix.unwrap().contains("reseal"));
         let es = json!({"items": [{"metadata": {"namespace": "n", "name": "e"}, "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "secret-store"}},
             "status": {"conditions": [{"type": "Ready", "status": "False", "message": "property x does not exist in data of secret \"y\""}]}}]});
-        let links = external_secret_links("secret-store", &es);
+        let links = external_secret_links("secret-store", &es, "value", None);
         assert_eq!(links.len(), 1);
         assert!(
             links[0]
@@ -285,6 +334,43 @@ mod tests {
                 .unwrap()
                 .contains("patch-externalsecrets")
         );
-        assert!(external_secret_links("other", &es).is_empty());
+        assert!(external_secret_links("other", &es, "value", None).is_empty());
+    }
+
+    #[test]
+    fn a_live_external_secret_without_property_is_named_with_a_fix_for_where_it_comes_from() {
+        let es = serde_json::json!({"items": [
+            {"metadata": {"name": "key-portal", "namespace": "experience"},
+             "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "secret-store"},
+                      "data": [{"secretKey": "K", "remoteRef": {"key": "litellm-master-key"}}]},
+             "status": {"conditions": [{"type": "Ready", "status": "True", "message": ""}]}},
+            {"metadata": {"name": "litellm-secrets", "namespace": "litellm"},
+             "spec": {"secretStoreRef": {"kind": "ClusterSecretStore", "name": "secret-store"},
+                      "data": [{"secretKey": "a", "remoteRef": {"key": "vllm-api-key", "property": "value"}},
+                               {"secretKey": "b", "remoteRef": {"key": "litellm-salt-key"}}]}}]});
+        let tree = std::collections::BTreeSet::from(["litellm/litellm-secrets".to_string()]);
+        let links = external_secret_links("secret-store", &es, "value", Some(&tree));
+        let chart = links
+            .iter()
+            .find(|l| l.name == "externalsecret/experience/key-portal/property")
+            .unwrap();
+        assert!(!chart.ok && chart.detail.contains("litellm-master-key"));
+        let fix = chart.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("kubectl -n experience patch externalsecret key-portal --type json"),
+            "{fix}"
+        );
+        assert!(fix.contains("/spec/data/0/remoteRef/property"), "{fix}");
+        let own = links
+            .iter()
+            .find(|l| l.name == "externalsecret/litellm/litellm-secrets/property")
+            .unwrap();
+        assert!(own.detail.contains("litellm-salt-key") && !own.detail.contains("vllm-api-key"));
+        assert!(
+            own.fix
+                .as_deref()
+                .unwrap()
+                .contains("sealstrap patch-externalsecrets")
+        );
     }
 }

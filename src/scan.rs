@@ -21,6 +21,9 @@ pub enum Kind {
     /// A journal or temporary file of a sealstrap write that was interrupted: the folder may be
     /// half old, half new, and a temporary file may hold a plaintext value.
     InterruptedWrite,
+    /// A file a cluster needs from git (a SealedSecret, a store, a kustomization) that git
+    /// ignores.
+    IgnoredByGit,
 }
 
 impl Kind {
@@ -32,6 +35,7 @@ impl Kind {
             Kind::MissingProperty => "missing-property",
             Kind::Skipped => "skipped",
             Kind::InterruptedWrite => "interrupted-write",
+            Kind::IgnoredByGit => "ignored-by-git",
         }
     }
 }

@@ -148,11 +148,10 @@ pub fn check_value(key: &str, value: &[u8]) -> Result<(), ValueError> {
             Err(ValueError::TooLongForBcrypt)
         }
         Source::Generated(Generator::DexHash) => check_hash_format(v).map(|_| ()),
-        Source::Generated(Generator::Hex64)
-            if matches!(key, "litellm-db-password" | "litellm-grafana-ro-password")
-                && !v.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-                }) =>
+        _ if entry.url_safe
+            && !v
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) =>
         {
             Err(ValueError::NotUrlSafe)
         }

@@ -69,3 +69,58 @@ fn help_lists_exit_codes() {
     let o = run(&["--help"], b"");
     assert!(stdout(&o).contains("3  seal --require-complete"));
 }
+
+/// Offline options are listed under Options, never under the Cluster or ESO wiring headings that
+/// the flattened groups open (clap keeps a heading for every argument after it).
+#[test]
+fn help_headings_hold_only_their_own_options() {
+    for cmd in [
+        &["seal", "--help"][..],
+        &["rotate", "--help"],
+        &["reset-dex-admin", "--help"],
+    ] {
+        let o = run_in(&root(), cmd, b"", &[]);
+        assert!(o.status.success());
+        let help = stdout(&o);
+        let mut heading = String::new();
+        let mut under: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for line in help.lines() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                heading = line.trim_end_matches(':').to_string();
+            } else if line.starts_with(' ')
+                && line.trim_start().starts_with('-')
+                && let Some(flag) = line
+                    .trim_start()
+                    .split([' ', ','])
+                    .find(|w| w.starts_with("--"))
+            {
+                under
+                    .entry(heading.clone())
+                    .or_default()
+                    .push(flag.to_string());
+            }
+        }
+        let cluster = &under["Cluster"];
+        assert_eq!(
+            cluster,
+            &[
+                "--kubeconfig",
+                "--context",
+                "--request-timeout",
+                "--controller-name",
+                "--controller-namespace"
+            ],
+            "{cmd:?}: {help}"
+        );
+        assert!(
+            under["ESO wiring"].iter().all(|f| !f.contains("out")),
+            "{cmd:?}"
+        );
+        for offline in ["--out", "--dry-run", "--value-file", "--config", "--cert"] {
+            assert!(
+                under["Options"].iter().any(|f| f == offline),
+                "{cmd:?}: {offline} not under Options: {help}"
+            );
+        }
+    }
+}

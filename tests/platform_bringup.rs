@@ -401,3 +401,40 @@ fn rotate_names_the_trees_external_secrets() {
     );
     assert!(!err.contains("argocd-secret"), "{err}");
 }
+
+#[test]
+fn scan_reports_sealed_files_git_would_drop() {
+    let repo = platform();
+    let root = repo.path();
+    assert!(seal_in(root, &[]).status.success());
+    let clean = run_in(root, &["scan"], b"", &[]);
+    assert!(
+        !stdout(&clean).contains("ignored-by-git"),
+        "{}",
+        stdout(&clean)
+    );
+    // Without seal's re-include rules, `*-secret.yaml` drops seven sealed files.
+    let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    let without: String = gitignore
+        .lines()
+        .filter(|l| !l.starts_with("!/"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(root.join(".gitignore"), without).unwrap();
+    let o = run_in(root, &["scan"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(
+        out.matches(": ignored-by-git: a SealedSecret").count(),
+        7,
+        "{out}"
+    );
+    assert!(
+        out.contains("secret-source/sealed/dex-argocd-client-secret.yaml:0: ignored-by-git: a SealedSecret that git ignores"),
+        "{out}"
+    );
+    assert!(
+        out.contains("`!/secret-source/sealed/dex-argocd-client-secret.yaml`"),
+        "{out}"
+    );
+}

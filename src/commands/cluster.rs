@@ -182,6 +182,26 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
     let ns = &args.wiring.source_namespace;
     let mut links: Vec<Link> = Vec::new();
+    // The repository's own ExternalSecrets and Helm values, to tell its ExternalSecrets from the
+    // ones a chart renders, and to name Helm values without a property.
+    let tree_reads = match super::tree::Root::find(None)? {
+        Some(root) => Some(super::tree::reads(
+            &root,
+            std::slice::from_ref(&args.dir),
+            &sealstrap::patch::Options {
+                store: args.wiring.store_name.clone(),
+                property: sealstrap::defaults::PROPERTY.into(),
+            },
+        )?),
+        None => None,
+    };
+    for (at, key, path) in tree_reads.iter().flat_map(|r| &r.helm_without_property) {
+        links.push(Link::broken(
+            format!("helm-values/{at}"),
+            format!("Helm values {path} read {key} without property"),
+            super::tree::helm_fix(at, key, path, sealstrap::defaults::PROPERTY),
+        ));
+    }
 
     // 1. The controller and its certificate.
     match cluster.fetch_cert(
@@ -289,7 +309,12 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     }
     match cluster.list_external_secrets() {
         Ok(list) => {
-            let es = doctor::external_secret_links(&args.wiring.store_name, &list);
+            let es = doctor::external_secret_links(
+                &args.wiring.store_name,
+                &list,
+                sealstrap::defaults::PROPERTY,
+                tree_reads.as_ref().map(|r| &r.external_secrets),
+            );
             if es.is_empty() {
                 links.push(Link::broken(
                     "externalsecrets",

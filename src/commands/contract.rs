@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sealstrap::contract::{CONTRACT, Source};
+use sealstrap::contract::{self, Source};
 use serde_json::json;
 
 use super::CmdResult;
@@ -12,8 +12,7 @@ use crate::cli::{ContractArgs, SummaryFormat};
 pub fn run(args: &ContractArgs) -> CmdResult {
     let text = match args.output {
         SummaryFormat::Json => {
-            let entries: Vec<_> = CONTRACT
-                .iter()
+            let entries: Vec<_> = contract::all()
                 .map(|e| {
                     json!({
                         "key": e.key,
@@ -21,6 +20,8 @@ pub fn run(args: &ContractArgs) -> CmdResult {
                         "env": match e.source { Source::Provided { env, .. } => Some(env), _ => None },
                         "needed_when": e.need.describe(),
                         "write_once": e.write_once,
+                        "url_safe": e.url_safe,
+                        "extra": contract::extras().iter().any(|x| x.key == e.key),
                         "format": e.format,
                         "consumers": e.consumers.iter().map(|c| json!({
                             "namespaces": c.namespaces, "secret": c.secret, "key": c.key
@@ -35,7 +36,7 @@ pub fn run(args: &ContractArgs) -> CmdResult {
         }
         SummaryFormat::Text => {
             let mut s = String::new();
-            for e in CONTRACT {
+            for e in contract::all() {
                 let source = match e.source {
                     Source::Generated(_) => "generated".to_string(),
                     Source::Provided { env, .. } => format!("you provide (${env})"),

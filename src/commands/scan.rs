@@ -108,6 +108,76 @@ fn scan_large(path: &Path) -> Result<Vec<scan::Finding>, String> {
     Ok(found)
 }
 
+/// Files git ignores that a cluster needs from git: SealedSecrets, ClusterSecretStores and
+/// kustomizations (the platform's `*-secret.yaml` rule drops sealed Dex client secrets). Listed by
+/// `git ls-files --others --ignored --exclude-standard` under `paths`; nothing outside a work tree.
+fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
+    let Ok(out) = Command::new("git")
+        .args([
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+        ])
+        .args(paths)
+        .output()
+    else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for name in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let name = String::from_utf8_lossy(name).into_owned();
+        if !scan::is_manifest_name(&name)
+            || name.contains("/secrets/")
+            || name.starts_with("secrets/")
+        {
+            continue;
+        }
+        let Ok(meta) = std::fs::metadata(&name) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > MAX_FILE {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&name) else {
+            continue;
+        };
+        let what = if name.ends_with("kustomization.yaml") || name.ends_with("kustomization.yml") {
+            Some("a kustomization")
+        } else {
+            sealstrap::yaml::parse_documents(&text)
+                .ok()
+                .and_then(|docs| {
+                    docs.iter()
+                        .find_map(|d| match d.get("kind").and_then(|k| k.as_str()) {
+                            Some("SealedSecret") => Some("a SealedSecret"),
+                            Some("ClusterSecretStore") => Some("a ClusterSecretStore"),
+                            _ => None,
+                        })
+                })
+        };
+        if let Some(what) = what {
+            found.push((
+                name.clone(),
+                scan::Finding {
+                    line: 0,
+                    kind: scan::Kind::IgnoredByGit,
+                    message: format!(
+                        "{what} that git ignores, so it is never committed and Argo CD never sees it; add `!{}` to .gitignore (sealstrap seal adds it for its own files)",
+                        sealstrap::gitignore::exact_rule(&name)
+                    ),
+                },
+            ));
+        }
+    }
+    found
+}
+
 /// Leftovers of an interrupted sealstrap write beside the scanned files: a journal (in the folder
 /// even when git ignores it) or a temporary file. scan only reads, so it reports them; the next
 /// `seal` (or any writing command on that folder) finishes or rolls back the write.
@@ -178,6 +248,7 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     };
     let files = list_files(&args.paths)?;
     let mut all = interrupted_writes(&files);
+    all.extend(ignored_but_needed(&args.paths));
     let mut skipped = 0;
     for f in &files {
         let name = f.display().to_string();
