@@ -438,3 +438,31 @@ fn scan_reports_sealed_files_git_would_drop() {
         "{out}"
     );
 }
+
+/// The tree read is the one of the output folder's repository, not the current folder's: a folder
+/// in another repository verifies against its own ExternalSecrets.
+#[test]
+fn verify_reads_the_repository_of_the_folder_it_checks() {
+    let here = platform(); // its ExternalSecrets read example-token, which nothing here seals
+    let other = tempfile::tempdir().unwrap();
+    git(other.path(), &["init", "-q"]);
+    assert!(seal_in(other.path(), &[]).status.success());
+    let key = data(KEY);
+    let out = other.path().join("secret-source");
+    let o = run_in(
+        here.path(),
+        &["verify", "--private-key", p(&key), p(&out)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // In the platform itself, the unsealed key is a FAIL with where it is read.
+    assert!(seal_in(here.path(), &[]).status.success());
+    let o = run_in(here.path(), &["verify", "--private-key", p(&key)], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("example-token FAIL: not a key of the contract, and platform/example-app/externalsecret.yaml:15 (ExternalSecret example/example-app) read it"),
+        "{}",
+        stdout(&o)
+    );
+}

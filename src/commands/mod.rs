@@ -142,12 +142,19 @@ pub type CmdResult = Result<ExitCode, Failure>;
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
     // The fork's own keys (sealstrap.yaml at the repository root) are contract rows for every
-    // command; the kubeseal drop-in has no contract.
+    // command; the kubeseal drop-in has no contract. seal, rotate, reset-dex-admin and verify
+    // read it from the repository of their output folder instead.
     if !matches!(
         cli.command,
-        Command::Kubeseal(_) | Command::Completions { .. } | Command::Man
+        Command::Kubeseal(_)
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Seal(_)
+            | Command::Rotate(_)
+            | Command::ResetDexAdmin(_)
+            | Command::Verify(_)
     ) {
-        tree::load_extras()?;
+        tree::load_extras(None)?;
     }
     match cli.command {
         Command::Seal(args) => seal::seal(&args),

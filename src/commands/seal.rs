@@ -101,7 +101,8 @@ pub struct Place {
 
 /// The repository root and the output folder: `--out`, else `secret-source` at the root.
 pub fn place(args: &BootstrapArgs) -> Result<Place, Failure> {
-    let root = Root::find(args.platform_root.as_deref())?;
+    let root = Root::for_out(args.platform_root.as_deref(), args.out.as_deref())?;
+    tree::load_extras(root.as_ref())?;
     let out = args
         .out
         .clone()

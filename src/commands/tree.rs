@@ -63,6 +63,22 @@ impl Root {
         }))
     }
 
+    /// The repository an output folder belongs to: `--platform-root`, else the git work tree
+    /// holding `out` when it is given (so `verify /elsewhere/secret-source` reads that
+    /// repository, not the one you stand in), else the one holding the current folder.
+    pub fn for_out(
+        platform_root: Option<&Path>,
+        out: Option<&Path>,
+    ) -> Result<Option<Root>, Failure> {
+        match (platform_root, out) {
+            (None, Some(out)) => Ok(git_root(out).map(|dir| Root {
+                platform: dir.join(platform::STORE_PATH).is_file(),
+                dir,
+            })),
+            _ => Root::find(platform_root),
+        }
+    }
+
     /// `rel` under the root, shown relative to the current folder when it is below it.
     pub fn join(&self, rel: &str) -> PathBuf {
         let p = self.dir.join(rel);
@@ -88,11 +104,19 @@ pub fn default_out(root: Option<&Root>) -> PathBuf {
     }
 }
 
-/// Reads `sealstrap.yaml` at the root of the repository holding the current folder, if there is
-/// one, and makes its keys rows of the contract for this process.
-pub fn load_extras() -> Result<(), Failure> {
-    let Some(root) = Root::find(None)? else {
-        return Ok(());
+/// Reads `sealstrap.yaml` at the root of `root` (default: the repository holding the current
+/// folder), if there is one, and makes its keys rows of the contract for this process.
+pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
+    let found;
+    let root = match root {
+        Some(r) => r,
+        None => match Root::find(None)? {
+            Some(r) => {
+                found = r;
+                &found
+            }
+            None => return Ok(()),
+        },
     };
     let path = root.dir.join(EXTRAS_FILE);
     if !path.is_file() {

@@ -16,7 +16,8 @@ use crate::cli::VerifyArgs;
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let config = super::seal::load_config(&args.selection)?;
-    let root = super::tree::Root::find(args.platform_root.as_deref())?;
+    let root = super::tree::Root::for_out(args.platform_root.as_deref(), args.dir.as_deref())?;
+    super::tree::load_extras(root.as_ref())?;
     let out = args
         .dir
         .clone()
