@@ -533,8 +533,8 @@ pub fn recover(journal: &Path, dirs: &[PathBuf]) -> io::Result<Recovery> {
 /// ends, however it ends, so a killed run never leaves a stale lock.
 pub struct FolderLock {
     _dir: File,
-    path: PathBuf,
-    created: bool,
+    /// The folders this lock created, deepest first (removed again while empty).
+    created: Vec<PathBuf>,
 }
 
 /// Why the lock could not be taken.
@@ -560,13 +560,19 @@ impl FolderLock {
             path: dir.display().to_string(),
             source,
         };
-        let created = !dir.exists();
-        if created {
+        let created: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        if !created.is_empty() {
             fs::create_dir_all(dir).map_err(io_err)?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).map_err(io_err)?;
+                for d in &created {
+                    fs::set_permissions(d, fs::Permissions::from_mode(0o755)).map_err(io_err)?;
+                }
             }
         }
         let file = File::open(dir).map_err(io_err)?;
@@ -591,7 +597,6 @@ impl FolderLock {
         }
         Ok(FolderLock {
             _dir: file,
-            path: dir.to_path_buf(),
             created,
         })
     }
@@ -599,9 +604,11 @@ impl FolderLock {
 
 impl Drop for FolderLock {
     fn drop(&mut self) {
-        if self.created {
-            // Only removes it while empty: a run that wrote nothing leaves nothing behind.
-            let _ = fs::remove_dir(&self.path);
+        // Only removes them while empty: a run that wrote nothing leaves nothing behind.
+        for d in &self.created {
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
         }
     }
 }

@@ -466,3 +466,109 @@ fn verify_reads_the_repository_of_the_folder_it_checks() {
         stdout(&o)
     );
 }
+
+#[test]
+fn the_config_variants_get_the_right_secret_backend_advice() {
+    let repo = platform();
+    let root = repo.path();
+    let run = |config: &str| {
+        let o = seal_in(root, &["--config", config, "--dry-run"]);
+        assert!(o.status.success(), "{config}: {}", stderr(&o));
+        stderr(&o)
+    };
+    assert!(run("environments/ai-dev/config.yaml").contains(
+        "environments/ai-dev/config.yaml has no secret_backend, which the platform reads as gcpsm"
+    ));
+    assert!(run("environments/gcp/config.yaml").contains(
+        "environments/gcp/config.yaml has secret_backend: gcpsm; set `secret_backend: kubernetes`"
+    ));
+    // `secret_backend:` with its value on the next line and a comment: read as kubernetes.
+    let metal = run("environments/metal/config.yaml");
+    assert!(!metal.contains("secret_backend"), "{metal}");
+    // egress on: the Anthropic key is needed, and nothing in the tree reads it yet.
+    assert!(metal.contains("NEEDS VALUE  anthropic-api-key"), "{metal}");
+    assert!(metal.contains("dry run: nothing written"), "{metal}");
+}
+
+#[test]
+fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
+    // A second output folder in the same repository would make a new pair next to the existing
+    // copy: refused, naming both.
+    let repo = platform();
+    let root = repo.path();
+    assert!(seal_in(root, &[]).status.success());
+    let copy = std::fs::read(root.join("secrets/dex-admin-password")).unwrap();
+    let o = seal_in(root, &["--out", "elsewhere/secret-source"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("elsewhere/secret-source has no Dex admin pair")
+            && err.contains("secrets/dex-admin-password already holds a Dex admin password"),
+        "{err}"
+    );
+    assert!(!root.join("elsewhere").exists(), "nothing written");
+    assert_eq!(
+        std::fs::read(root.join("secrets/dex-admin-password")).unwrap(),
+        copy
+    );
+
+    // --secrets-dir . and --secrets-dir secret-source: the copy is ignored by an exact rule, and
+    // the sealed output is not.
+    for secrets_dir in [".", "secret-source"] {
+        let repo = platform();
+        let root = repo.path();
+        let o = seal_in(root, &["--secrets-dir", secrets_dir]);
+        assert!(o.status.success(), "{secrets_dir}: {}", stderr(&o));
+        git(root, &["add", "-A"]);
+        let status = std::process::Command::new("git")
+            .args(["status", "--porcelain", "--untracked-files=all"])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let staged = String::from_utf8_lossy(&status.stdout).into_owned();
+        assert!(
+            !staged
+                .lines()
+                .any(|l| l.ends_with("/dex-admin-password") || l.ends_with(" dex-admin-password")),
+            "{secrets_dir}: the plaintext copy would be committed: {staged}"
+        );
+        assert_eq!(
+            staged
+                .lines()
+                .filter(|l| l.contains("secret-source/sealed/"))
+                .count(),
+            16,
+            "{secrets_dir}: every sealed file (15 random, the Cloudflare token) is committed: {staged}"
+        );
+    }
+}
+
+#[test]
+fn resources_a_user_adds_to_the_kustomization_are_kept() {
+    let repo = platform();
+    let root = repo.path();
+    assert!(seal_in(root, &[]).status.success());
+    let k = root.join("secret-source/kustomization.yaml");
+    let text = std::fs::read_to_string(&k).unwrap();
+    std::fs::write(
+        root.join("secret-source/extra-configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: secret-source}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &k,
+        text.replace("resources:\n", "resources:\n- extra-configmap.yaml\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(root.join("secret-source/sealed/vllm-api-key.yaml")).unwrap();
+    let o = seal_in(root, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("keeps your own resources: extra-configmap.yaml"),
+        "{}",
+        stderr(&o)
+    );
+    let after = std::fs::read_to_string(&k).unwrap();
+    assert!(after.contains("- extra-configmap.yaml\n"), "{after}");
+    assert!(after.contains("- sealed/vllm-api-key.yaml\n"), "{after}");
+}

@@ -187,31 +187,14 @@ fn scan_sealed(
     w: &Wiring,
     notes: &mut Vec<String>,
 ) -> Result<(BTreeMap<String, ExistingFile>, Vec<String>), Failure> {
-    let dir = out.join(manifests::SEALED_DIR);
     let mut existing = BTreeMap::new();
     let mut extra = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((existing, extra)),
-        Err(e) => return Err(io_failure("cannot read", &dir, &e)),
-    };
-    let mut names: Vec<String> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| io_failure("cannot read", &dir, &e))?;
-        if let Some(name) = entry.file_name().to_str()
-            && (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !name.starts_with('.')
-        {
-            names.push(name.to_string());
-        }
-    }
-    names.sort();
-    for name in names {
+    for file in tree::read_sealed(out)? {
+        let (name, stem) = (file.name.as_str(), file.stem.as_str());
         let rel = format!("{}/{name}", manifests::SEALED_DIR);
-        let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
-        let path = dir.join(&name);
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+        let text = file
+            .text
+            .map_err(|e| Failure::new(format!("cannot read {}: {e}", file.path.display())))?;
         let parsed = yaml::parse_documents(&text)
             .ok()
             .and_then(|docs| docs.into_iter().next())

@@ -175,6 +175,52 @@ pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure
     Ok(out)
 }
 
+/// One file of an output folder's `sealed/`, as read: the one folder reader `seal` and `verify`
+/// share.
+pub struct SealedFile {
+    /// The file name (`vllm-api-key.yaml`).
+    pub name: String,
+    /// The backend key it is named for (`vllm-api-key`).
+    pub stem: String,
+    pub path: PathBuf,
+    /// Its text, or why it cannot be read.
+    pub text: Result<String, String>,
+}
+
+/// Reads `<out>/sealed/*.yaml` and `*.yml` (hidden files skipped), sorted by name. A missing
+/// folder holds nothing.
+pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
+    let dir = out.join(sealstrap::manifests::SEALED_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_failure("cannot read", &dir, &e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_failure("cannot read", &dir, &e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let path = dir.join(&name);
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+        files.push(SealedFile {
+            stem: name
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+                .to_string(),
+            name,
+            path,
+            text,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
 /// What the tree reads from the store.
 #[derive(Debug, Default)]
 pub struct Reads {

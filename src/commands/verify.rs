@@ -9,7 +9,7 @@ use sealstrap::verify::Problem;
 use sealstrap::{kubeseal, objects, verify};
 use zeroize::Zeroizing;
 
-use super::io::{io_failure, write_stdout};
+use super::io::write_stdout;
 use super::{CmdResult, Failure};
 use crate::cli::VerifyArgs;
 
@@ -57,18 +57,13 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
 
     // key -> decrypted value, or why it could not be read.
     let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| io_failure("cannot read", &dir, &e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| n.ends_with(".yaml") && !n.starts_with('.'))
-        .collect();
-    names.sort();
-    for name in names {
-        let key = name.trim_end_matches(".yaml").to_string();
-        let path = dir.join(&name);
+    for file in super::tree::read_sealed(&out)?
+        .into_iter()
+        .filter(|f| f.name.ends_with(".yaml"))
+    {
+        let key = file.stem.clone();
         let result = (|| {
-            let text = std::fs::read_to_string(&path).map_err(|e| Problem::Read(e.to_string()))?;
+            let text = file.text.clone().map_err(Problem::Read)?;
             let docs = kubeseal::parse_sealed_stream(&text)?;
             let [doc] = docs.as_slice() else {
                 return Err(Problem::Documents(docs.len()));
