@@ -38,10 +38,7 @@ pub fn select(
                 (Need::Always, _) => (true, "always needed".to_string()),
                 (Need::When(_), true) => (
                     true,
-                    format!(
-                        "random, always sealed (the platform seeds every random value; {})",
-                        entry.need.describe()
-                    ),
+                    "random: always sealed, as the platform seeds every random value".to_string(),
                 ),
                 (Need::When(f), false) => {
                     let refs = referenced.get(entry.key);
@@ -173,6 +170,43 @@ fn how_to_provide(entry: &Entry) -> String {
     }
 }
 
+/// What a run does with the Dex admin pair (password and hash), decided together as the
+/// platform's own script does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DexPair {
+    /// Not part of this run.
+    Out,
+    /// A new pair is made (none exists, or it is rotated).
+    New,
+    /// Both exist and are kept.
+    Kept,
+    /// One exists without the other (reported; `reset-dex-admin` fixes it).
+    Half,
+}
+
+/// The one place that decides the Dex pair; `plan` and the command layer both ask it.
+pub fn dex_pair(
+    selection: &[Selected],
+    existing: &BTreeMap<String, ExistingFile>,
+    rotate: &BTreeSet<String>,
+) -> DexPair {
+    let included = |k: &str| selection.iter().any(|s| s.entry.key == k && s.included);
+    if !(included(DEX_PASSWORD) && included(DEX_HASH)) {
+        return DexPair::Out;
+    }
+    let (pw, hash) = (
+        existing.contains_key(DEX_PASSWORD),
+        existing.contains_key(DEX_HASH),
+    );
+    if rotate.contains(DEX_PASSWORD) || rotate.contains(DEX_HASH) || (!pw && !hash) {
+        DexPair::New
+    } else if pw && hash {
+        DexPair::Kept
+    } else {
+        DexPair::Half
+    }
+}
+
 /// Builds the plan: generates and seals every missing (or rotated) value in memory.
 pub fn plan<R: CryptoRng + ?Sized>(
     rng: &mut R,
@@ -208,18 +242,10 @@ pub fn plan<R: CryptoRng + ?Sized>(
         })
     };
 
-    let included = |k: &str| {
-        inputs
-            .selection
-            .iter()
-            .any(|s| s.entry.key == k && s.included)
-    };
-    let dex_in = included(DEX_PASSWORD) && included(DEX_HASH);
     let pw_exists = inputs.existing.contains_key(DEX_PASSWORD);
     let hash_exists = inputs.existing.contains_key(DEX_HASH);
     let dex_rotate = inputs.rotate.contains(DEX_PASSWORD) || inputs.rotate.contains(DEX_HASH);
-    // The Dex pair is decided together, as the platform's own script does.
-    let dex_new = dex_in && (dex_rotate || (!pw_exists && !hash_exists));
+    let dex_new = dex_pair(inputs.selection, inputs.existing, inputs.rotate) == DexPair::New;
     if dex_new {
         // An imported password (--value-file dex-admin-password=PATH) gets a fresh hash.
         let (pw, hash, origin) = match inputs.provided.get(DEX_PASSWORD) {
@@ -343,10 +369,16 @@ pub fn plan<R: CryptoRng + ?Sized>(
                     if let Some(r) = inputs.references.and_then(|m| m.get(e.key)) {
                         todo.push_str(&format!("; read by {}", r.join(", ")));
                     }
+                    // The reason already says who reads it when the tree is why it is needed.
+                    let detail = if sel.reason.starts_with("read by ") {
+                        "operator-provided".to_string()
+                    } else {
+                        format!("operator-provided ({})", sel.reason)
+                    };
                     lines.push(Line {
                         key: e.key.to_string(),
                         status: Status::NeedsValue,
-                        detail: format!("operator-provided ({})", sel.reason),
+                        detail,
                         todo: Some(todo),
                     });
                     continue;

@@ -457,10 +457,26 @@ fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The `.gitignore` rules that make git keep `committed` (paths relative to `root`): a
+/// What to ask git about `committed` (paths relative to the repository root): each file, and
+/// each folder above one (as `DIR/`, so git matches folder-only patterns).
+fn ignore_queries(committed: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = committed
+        .iter()
+        .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| PathBuf::from(format!("{}/", d.display())))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut q = committed.to_vec();
+    q.extend(dirs);
+    q
+}
+
+/// The `.gitignore` rules that make git keep `committed`, from git's answers (`ignored`): a
 /// re-include rule (`!/PATH`) for each file git would ignore, after one for each ignored folder
-/// above it (git cannot re-include a file inside an ignored folder). Empty when git cannot answer.
-fn reinclude_rules(root: &Path, committed: &[PathBuf]) -> Vec<String> {
+/// above it (git cannot re-include a file inside an ignored folder). Pure.
+fn reinclude_rules(committed: &[PathBuf], ignored: &[PathBuf]) -> Vec<String> {
     let mut dirs: Vec<PathBuf> = committed
         .iter()
         .flat_map(|p| p.ancestors().skip(1).map(Path::to_path_buf))
@@ -468,14 +484,6 @@ fn reinclude_rules(root: &Path, committed: &[PathBuf]) -> Vec<String> {
         .collect();
     dirs.sort();
     dirs.dedup();
-    let mut query: Vec<PathBuf> = committed.to_vec();
-    query.extend(
-        dirs.iter()
-            .map(|d| PathBuf::from(format!("{}/", d.display()))),
-    );
-    let Some(ignored) = tree::git_ignored(root, &query) else {
-        return Vec::new();
-    };
     let mut rules = Vec::new();
     for d in &dirs {
         if ignored
@@ -501,18 +509,17 @@ fn reinclude_rules(root: &Path, committed: &[PathBuf]) -> Vec<String> {
 
 /// In the platform: the Kubernetes-provider store goes into the store swap point, replacing the
 /// resolver's placeholder or its gcpsm store (a hand-written store of another provider only with
-/// `seal --force`). Rotations never touch it.
+/// `seal --force`). Rotations never touch it. Pure: the file's text is in the snapshot.
 fn store_at_swap_point(
-    root: &Root,
-    ctx: &Context,
+    store: &(PathBuf, String),
+    wiring: &Wiring,
     mode: &Mode<'_>,
     files: &mut Vec<PlannedWrite>,
     notes: &mut Vec<String>,
 ) -> Result<(), Failure> {
     use sealstrap::platform::{self, StoreState};
-    let path = root.join(platform::STORE_PATH);
-    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
-    let state = platform::store_state(&text, &ctx.wiring);
+    let (path, text) = store;
+    let state = platform::store_state(text, wiring);
     let force = match mode {
         Mode::Seal { force, .. } => *force,
         Mode::Rotate(_) => return Ok(()),
@@ -533,11 +540,11 @@ fn store_at_swap_point(
         "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone from now on",
         path.display(),
         state.describe(),
-        ctx.wiring.source_namespace
+        wiring.source_namespace
     ));
     files.push((
-        path,
-        Zeroizing::new(platform::store_file(&ctx.wiring).into_bytes()),
+        path.clone(),
+        Zeroizing::new(platform::store_file(wiring).into_bytes()),
         None,
     ));
     Ok(())
@@ -546,14 +553,12 @@ fn store_at_swap_point(
 /// `seal --gitops argocd`: the sealed-secrets controller and secret-source Applications in the
 /// environment's always-on catalog group (sync waves: controller, then secret-source, then the
 /// store), and the chart repository in the AppProject's sourceRepos (a text-preserving edit).
-fn argocd_wiring(
+fn read_gitops(
     args: &BootstrapArgs,
     root: &Root,
     env: Option<&str>,
     ctx: &Context,
-    files: &mut Vec<PlannedWrite>,
-    notes: &mut Vec<String>,
-) -> Result<(), Failure> {
+) -> Result<Gitops, Failure> {
     use sealstrap::platform;
     let env = match env {
         Some(e) => e.to_string(),
@@ -635,26 +640,60 @@ fn argocd_wiring(
             platform::source_application(&repo, &revision, &out_rel, &ctx.wiring.source_namespace),
         ),
     ];
-    for (path, text) in wanted {
-        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+    let apps = wanted
+        .into_iter()
+        .map(|(path, text)| {
+            let current = std::fs::read(&path).ok();
+            (path, text, current)
+        })
+        .collect();
+    let project = root.dir.join(platform::project_file(&env));
+    let project_text =
+        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
+    Ok(Gitops {
+        apps,
+        project,
+        project_text,
+    })
+}
+
+/// What `--gitops argocd` found: the Applications it wants (with what is there now) and the
+/// AppProject's text.
+struct Gitops {
+    apps: Vec<(PathBuf, String, Option<Vec<u8>>)>,
+    project: PathBuf,
+    project_text: String,
+}
+
+/// Plans the `--gitops argocd` writes from what was read. Pure.
+fn plan_gitops(
+    g: &Gitops,
+    files: &mut Vec<PlannedWrite>,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
+    use sealstrap::platform;
+    for (path, text, current) in &g.apps {
+        if current.as_deref() != Some(text.as_bytes()) {
             notes.push(format!(
                 "{}: Argo CD Application written",
-                tree::shown(&path).display()
+                tree::shown(path).display()
             ));
-            files.push((path, Zeroizing::new(text.into_bytes()), None));
+            files.push((
+                path.clone(),
+                Zeroizing::new(text.clone().into_bytes()),
+                None,
+            ));
         }
     }
-    let project = root.dir.join(platform::project_file(&env));
-    let text =
-        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
-    match platform::add_source_repo(&text, sealstrap::defaults::CONTROLLER_CHART_REPO) {
+    let project = &g.project;
+    match platform::add_source_repo(&g.project_text, sealstrap::defaults::CONTROLLER_CHART_REPO) {
         Ok(Some(new)) => {
             notes.push(format!(
                 "{}: added {} to sourceRepos",
-                tree::shown(&project).display(),
+                tree::shown(project).display(),
                 sealstrap::defaults::CONTROLLER_CHART_REPO
             ));
-            files.push((project, Zeroizing::new(new.into_bytes()), None));
+            files.push((project.clone(), Zeroizing::new(new.into_bytes()), None));
         }
         Ok(None) => {}
         Err(why) => {
@@ -752,15 +791,50 @@ fn lock_and_recover(args: &BootstrapArgs, place: &Place) -> Result<FolderLock, F
     super::io::lock_and_recover(&place.out, &dirs, args.dry_run)
 }
 
-fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
-    let place = place(args)?;
-    let _lock = lock_and_recover(args, &place)?;
+/// Everything a run depends on, read (under the folder lock) before anything is decided: the
+/// output folder, the tree's ExternalSecrets, the provided values, the platform's store file,
+/// the Argo CD catalog, the Dex copy, `.gitignore` and git's answers. `plan_run` then decides
+/// every write from it without touching the disk, and `write` lands them in one transaction.
+struct Snapshot {
+    ctx: Context,
+    root: Option<Root>,
+    reads: Option<tree::Reads>,
+    selection: Vec<Selected>,
+    provided: BTreeMap<String, Zeroizing<String>>,
+    /// What is in --out now, per wiring file name.
+    current: BTreeMap<String, Option<Vec<u8>>>,
+    user_resources: Vec<String>,
+    /// A second store in --out from a standalone run, in the platform.
+    stale_store: Option<PathBuf>,
+    /// The platform's store file and its text.
+    store: Option<(PathBuf, String)>,
+    gitops: Option<Gitops>,
+    /// The Dex copy's path, the git root holding --out, whether the copy exists and whether git
+    /// ignores it.
+    copy: PathBuf,
+    git_root: Option<PathBuf>,
+    copy_exists: bool,
+    copy_ignored: bool,
+    /// The Dex password decrypted with --private-key, when its copy is missing.
+    restored: Option<Zeroizing<String>>,
+    /// `.gitignore` at the git root: its bytes (or why they cannot be read), and whether it is a
+    /// symbolic link.
+    gitignore: Option<(PathBuf, Result<Vec<u8>, String>, bool)>,
+    /// git's answers: which of the files a run may write for a commit git ignores.
+    ignored: Vec<PathBuf>,
+}
+
+fn read_snapshot<'m>(
+    args: &BootstrapArgs,
+    mode: &Mode<'m>,
+    place: Place,
+) -> Result<(Snapshot, BTreeSet<String>), Failure> {
     let mut ctx = load_context(args, &place)?;
-    // What the tree reads from the store (outside a repository there is no tree to read).
     let store_opts = sealstrap::patch::Options {
         store: ctx.wiring.store_name.clone(),
         property: manifests::VALUE_KEY.into(),
     };
+    // What the tree reads from the store (outside a repository there is no tree to read).
     let reads = match &place.root {
         Some(r) => Some(tree::reads(r, std::slice::from_ref(&ctx.out), &store_opts)?),
         None => None,
@@ -768,9 +842,8 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let empty_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&empty_refs);
     let mut selection = selection(&args.selection, ctx.config.as_ref(), refs);
-    let empty = BTreeSet::new();
-    let rotate = match &mode {
-        Mode::Seal { .. } => &empty,
+    let rotate: BTreeSet<String> = match mode {
+        Mode::Seal { .. } => BTreeSet::new(),
         Mode::Rotate(keys) => {
             for k in keys.iter() {
                 let sel = selection
@@ -786,13 +859,12 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
                 }
             }
             selection.retain(|s| keys.contains(s.entry.key));
-            *keys
+            (*keys).clone()
         }
     };
     let needs_value = |e: &Entry| !ctx.existing.contains_key(e.key) || rotate.contains(e.key);
-    let mut notes = std::mem::take(&mut ctx.notes);
-    let provided = provided_values(args, &selection, &needs_value, &mut notes)?;
-    if let Mode::Rotate(keys) = &mode {
+    let provided = provided_values(args, &selection, &needs_value, &mut ctx.notes)?;
+    if let Mode::Rotate(keys) = mode {
         for k in keys.iter() {
             let e = contract::entry(k).expect("checked by caller");
             if let Source::Provided { env, .. } = e.source
@@ -805,74 +877,195 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         }
     }
 
-    let mut rng = UnwrapErr(SysRng);
-    let inputs = bootstrap::Inputs {
-        selection: &selection,
-        existing: &ctx.existing,
-        provided: &provided,
-        rotate,
-        fingerprint: &ctx.cert.fingerprint,
-        wiring: &ctx.wiring,
-        bcrypt_cost: args.bcrypt_cost,
-        references: reads.as_ref().map(|r| &r.by_key),
+    let platform_root = place.root.as_ref().filter(|r| r.platform);
+    let mut current = BTreeMap::new();
+    for (rel, _) in manifests::wiring_files(&ctx.wiring, &[], true, &[]) {
+        current.insert(rel.clone(), std::fs::read(ctx.out.join(&rel)).ok());
+    }
+    let user_resources = current
+        .get(manifests::KUSTOMIZATION_FILE)
+        .and_then(|b| b.as_ref())
+        .map(|b| manifests::user_resources(&String::from_utf8_lossy(b)))
+        .unwrap_or_default();
+    let stale_store = platform_root
+        .map(|_| ctx.out.join(manifests::STORE_FILE))
+        .filter(|p| p.exists());
+    let store = match platform_root {
+        Some(root) => {
+            let path = root.join(sealstrap::platform::STORE_PATH);
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+            Some((path, text))
+        }
+        None => None,
     };
-    let mut plan = bootstrap::plan(&mut rng, &ctx.cert.public_key, &inputs)
-        .map_err(|e| Failure::new(e.to_string()))?;
-    notes.append(&mut plan.notes);
+    let gitops = match mode {
+        Mode::Seal {
+            gitops: true, env, ..
+        } => {
+            let Some(root) = platform_root else {
+                return Err(Failure::usage(
+                    "--gitops argocd writes into the platform's Argo CD catalog, and this is not the platform repository",
+                )
+                .hint("run it in a checkout of the platform, or pass --platform-root DIR"));
+            };
+            Some(read_gitops(args, root, *env, &ctx)?)
+        }
+        _ => None,
+    };
 
-    // Every file the run would write, with its contents, before touching the disk.
+    // The Dex copy: where it goes, whether it is there, whether git ignores it, and (when it is
+    // missing beside a kept pair) the password from its sealed copy.
+    let (copy, git_root) = dex_copy_path(args, &ctx.out);
+    let copy_exists = copy.exists();
+    let pair = bootstrap::dex_pair(&selection, &ctx.existing, &rotate);
+    let mut restored = None;
+    if pair == bootstrap::DexPair::Kept && !copy_exists {
+        if args.private_keys.is_empty() {
+            ctx.notes.push(format!(
+                "{} is missing; pass --private-key KEY to restore it from its sealed copy",
+                copy.display()
+            ));
+        } else {
+            restored = Some(restore_dex_password(args, &ctx)?);
+        }
+    }
+    let copy_ignored = match &git_root {
+        Some(root) => std::path::absolute(&copy)
+            .ok()
+            .and_then(|abs| abs.strip_prefix(root).ok().map(Path::to_path_buf))
+            .is_none_or(|rel| git_ignores(root, &rel)),
+        None => true,
+    };
+    if pair == bootstrap::DexPair::New || restored.is_some() {
+        check_secrets_dir(&copy, args.fix_permissions)?;
+    }
+    let (gitignore, ignored) = match &git_root {
+        Some(root) => {
+            let path = root.join(".gitignore");
+            let is_link =
+                std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => Ok(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e.to_string()),
+            };
+            // Every file a run may write for a commit: each contract row's sealed file, the
+            // extra files, the wiring, the platform's store and the Argo CD files.
+            let mut candidates: Vec<PathBuf> = contract::all()
+                .map(|e| ctx.out.join(manifests::sealed_path(e.key)))
+                .chain(ctx.extra.iter().map(|rel| ctx.out.join(rel)))
+                .chain(current.keys().map(|rel| ctx.out.join(rel)))
+                .chain(store.iter().map(|(p, _)| p.clone()))
+                .chain(gitops.iter().flat_map(|g| {
+                    g.apps
+                        .iter()
+                        .map(|(p, _, _)| p.clone())
+                        .chain([g.project.clone()])
+                }))
+                .filter_map(|p| relative_to(root, &p))
+                .collect();
+            candidates.sort();
+            candidates.dedup();
+            let ignored = tree::git_ignored(root, &ignore_queries(&candidates)).unwrap_or_default();
+            (Some((path, bytes, is_link)), ignored)
+        }
+        None => (None, Vec::new()),
+    };
+    Ok((
+        Snapshot {
+            ctx,
+            root: place.root,
+            reads,
+            selection,
+            provided,
+            current,
+            user_resources,
+            stale_store,
+            store,
+            gitops,
+            copy,
+            git_root,
+            copy_exists,
+            copy_ignored,
+            restored,
+            gitignore,
+            ignored,
+        },
+        rotate,
+    ))
+}
+
+/// `p` relative to `root`, when it is below it.
+fn relative_to(root: &Path, p: &Path) -> Option<PathBuf> {
+    std::path::absolute(p)
+        .ok()?
+        .strip_prefix(root)
+        .ok()
+        .map(Path::to_path_buf)
+}
+
+/// Every write of a run and what to say about it, decided from the snapshot and the values'
+/// plan. Pure: no file is read or written here.
+struct RunPlan {
+    files: Vec<PlannedWrite>,
+    removals: Vec<PathBuf>,
+    notes: Vec<String>,
+    dex_copy: Option<PathBuf>,
+    gitignore_added: Option<PathBuf>,
+}
+
+fn plan_run(
+    args: &BootstrapArgs,
+    mode: &Mode<'_>,
+    snap: &Snapshot,
+    plan: &Plan,
+) -> Result<RunPlan, Failure> {
+    let ctx = &snap.ctx;
+    let mut notes = ctx.notes.clone();
+    notes.extend(plan.notes.iter().cloned());
     let mut files: Vec<PlannedWrite> = Vec::new();
-    let mut sealed_after: Vec<String> = ctx
+    let mut removals: Vec<PathBuf> = Vec::new();
+
+    // The sealed values, then the wiring that lists them.
+    let mut sealed_before: Vec<String> = ctx
         .existing
         .keys()
         .map(|k| manifests::sealed_path(k))
         .chain(ctx.extra.iter().cloned())
         .collect();
+    sealed_before.sort();
+    let mut sealed_after = sealed_before.clone();
     for f in &plan.sealed {
         sealed_after.push(f.path.clone());
         files.push((ctx.out.join(&f.path), f.contents.clone(), None));
     }
     sealed_after.sort();
     sealed_after.dedup();
-    let platform_root = place.root.as_ref().filter(|r| r.platform);
-    let kustomization = ctx.out.join(manifests::KUSTOMIZATION_FILE);
-    let user_resources = std::fs::read_to_string(&kustomization)
-        .map(|t| manifests::user_resources(&t))
-        .unwrap_or_default();
-    if !user_resources.is_empty() {
+    let platform = snap.root.as_ref().filter(|r| r.platform);
+    if !snap.user_resources.is_empty() {
         notes.push(format!(
             "{} keeps your own resources: {}",
-            kustomization.display(),
-            user_resources.join(", ")
+            ctx.out.join(manifests::KUSTOMIZATION_FILE).display(),
+            snap.user_resources.join(", ")
         ));
     }
-    let mut removals: Vec<PathBuf> = Vec::new();
-    if let Some(root) = platform_root {
-        store_at_swap_point(root, &ctx, &mode, &mut files, &mut notes)?;
+    if let (Some(root), Some(store)) = (platform, &snap.store) {
+        store_at_swap_point(store, &ctx.wiring, mode, &mut files, &mut notes)?;
         // The store lives at the platform's swap point only: a second one here would fight it.
-        let stale = ctx.out.join(manifests::STORE_FILE);
-        if stale.exists() {
+        if let Some(stale) = &snap.stale_store {
             notes.push(format!(
                 "{} removed: in the platform the store is {}",
                 stale.display(),
                 root.join(sealstrap::platform::STORE_PATH).display()
             ));
-            removals.push(stale);
+            removals.push(stale.clone());
         }
     }
-    if let Mode::Seal {
-        gitops: true, env, ..
-    } = &mode
-    {
-        let Some(root) = platform_root else {
-            return Err(Failure::usage(
-                "--gitops argocd writes into the platform's Argo CD catalog, and this is not the platform repository",
-            )
-            .hint("run it in a checkout of the platform, or pass --platform-root DIR"));
-        };
-        argocd_wiring(args, root, *env, &ctx, &mut files, &mut notes)?;
+    if let Some(g) = &snap.gitops {
+        plan_gitops(g, &mut files, &mut notes)?;
     }
-    if let Some(r) = &reads {
+    if let Some(r) = &snap.reads {
         let own = std::path::absolute(&ctx.out).unwrap_or(ctx.out.clone());
         for f in &r.other_stores {
             if !std::path::absolute(f)
@@ -883,7 +1076,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
                     "{} also defines ClusterSecretStore {}: two stores of one name fight over one object in the cluster; delete that one{}",
                     tree::shown(f).display(),
                     ctx.wiring.store_name,
-                    if platform_root.is_some() { " (the platform's store file is the swap point)" } else { "" }
+                    if platform.is_some() { " (the platform's store file is the swap point)" } else { "" }
                 ));
             }
         }
@@ -891,53 +1084,38 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             notes.push(tree::helm_fix(at, key, path, manifests::VALUE_KEY));
         }
     }
-    // What the wiring was before this run's new values: a file that differs only because of
-    // them is an expected update; one that differs from this is a hand edit being overwritten.
-    let mut sealed_before: Vec<String> = ctx
-        .existing
-        .keys()
-        .map(|k| manifests::sealed_path(k))
-        .chain(ctx.extra.iter().cloned())
-        .collect();
-    sealed_before.sort();
+    // A wiring file that differs only because of this run's new values is an expected update;
+    // one that differs from what the old values render is a hand edit being overwritten.
     let rendered_before = manifests::wiring_files(
         &ctx.wiring,
         &sealed_before,
-        platform_root.is_none(),
-        &user_resources,
+        platform.is_none(),
+        &snap.user_resources,
     );
     for (rel, text) in manifests::wiring_files(
         &ctx.wiring,
         &sealed_after,
-        platform_root.is_none(),
-        &user_resources,
+        platform.is_none(),
+        &snap.user_resources,
     ) {
-        let path = ctx.out.join(&rel);
-        let current = std::fs::read(&path).ok();
+        let current = snap.current.get(&rel).cloned().flatten();
         if current.as_deref() != Some(text.as_bytes()) {
             let expected_before = rendered_before
                 .iter()
                 .find(|(r, _)| *r == rel)
                 .map(|(_, t)| t.as_bytes());
-            if path.exists() && current.as_deref() != expected_before {
+            if current.is_some() && current.as_deref() != expected_before {
                 notes.push(format!(
                     "{rel} differs from what sealstrap renders; rewritten"
                 ));
             }
-            files.push((path, Zeroizing::new(text.into_bytes()), None));
+            files.push((ctx.out.join(&rel), Zeroizing::new(text.into_bytes()), None));
         }
     }
 
-    let mut dex_copy = None;
-    let mut restored: Option<Zeroizing<String>> = None;
-    let dex_pair_kept = plan.dex_password.is_none()
-        && ctx.existing.contains_key(DEX_PASSWORD)
-        && ctx.existing.contains_key(DEX_HASH)
-        && selection
-            .iter()
-            .any(|s| s.entry.key == DEX_PASSWORD && s.included);
-    let (copy, root) = dex_copy_path(args, &ctx.out);
-    if plan.dex_password.is_some() && matches!(mode, Mode::Seal { .. }) && copy.exists() {
+    // The Dex copy: never beside a pair it does not belong to.
+    let copy = &snap.copy;
+    if plan.dex_password.is_some() && matches!(mode, Mode::Seal { .. }) && snap.copy_exists {
         // A new pair beside an existing copy would leave that copy matching nothing sealed
         // (a run from another folder, or a second output folder).
         return Err(Failure::new(format!(
@@ -951,68 +1129,51 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
             copy.display()
         )));
     }
-    if dex_pair_kept && !copy.exists() {
-        if args.private_keys.is_empty() {
-            notes.push(format!(
-                "{} is missing; pass --private-key KEY to restore it from its sealed copy",
-                copy.display()
-            ));
-        } else {
-            restored = Some(restore_dex_password(args, &ctx)?);
-        }
-    }
+    let mut dex_copy = None;
     // Git must ignore the plaintext copy and must not ignore anything meant for a commit.
     let mut ignore_rules: Vec<String> = Vec::new();
-    let mut reinclude: Vec<String> = Vec::new();
-    if let Some(pw) = plan.dex_password.as_ref().or(restored.as_ref()) {
-        if root.is_none() && args.secrets_dir.is_none() {
+    if let Some(pw) = plan.dex_password.as_ref().or(snap.restored.as_ref()) {
+        if snap.git_root.is_none() && args.secrets_dir.is_none() {
             notes.push(format!(
                 "--out is not inside a git repository; the Dex admin password copy goes to {}",
                 copy.display()
             ));
         }
-        if let Some(root) = &root
-            && let Ok(abs) = std::path::absolute(&copy)
-            && let Ok(rel) = abs.strip_prefix(root)
-            && !git_ignores(root, rel)
+        if !snap.copy_ignored
+            && let Some(root) = &snap.git_root
+            && let Some(rel) = relative_to(root, copy)
         {
             ignore_rules.push(sealstrap::gitignore::exact_rule(&rel.to_string_lossy()));
         }
-        if restored.is_some() {
+        if snap.restored.is_some() {
             notes.push(format!("restored {} from its sealed copy", copy.display()));
         }
-        check_secrets_dir(&copy, args.fix_permissions)?;
-        let contents = Zeroizing::new(pw.as_bytes().to_vec());
-        files.push((copy.clone(), contents, Some(0o600)));
+        files.push((
+            copy.clone(),
+            Zeroizing::new(pw.as_bytes().to_vec()),
+            Some(0o600),
+        ));
         dex_copy = Some(copy.clone());
     }
-    if let Some(root) = &root {
+    let mut reinclude = Vec::new();
+    if let Some(root) = &snap.git_root {
         let mut committed: Vec<PathBuf> = sealed_after
             .iter()
-            .chain(
-                manifests::wiring_files(&ctx.wiring, &[], platform_root.is_none(), &[])
-                    .iter()
-                    .map(|(rel, _)| rel),
-            )
+            .chain(snap.current.keys())
             .map(|rel| ctx.out.join(rel))
+            .filter(|p| platform.is_none() || !p.ends_with(manifests::STORE_FILE))
             .chain(files.iter().map(|(p, _, _)| p.clone()))
             .filter(|p| Some(p) != dex_copy.as_ref() && !p.ends_with(".gitignore"))
-            .filter_map(|p| {
-                std::path::absolute(&p)
-                    .ok()?
-                    .strip_prefix(root)
-                    .ok()
-                    .map(Path::to_path_buf)
-            })
+            .filter_map(|p| relative_to(root, &p))
             .collect();
         committed.sort();
         committed.dedup();
-        reinclude = reinclude_rules(root, &committed);
+        reinclude = reinclude_rules(&committed, &snap.ignored);
     }
     let mut gitignore_added = None;
-    if !ignore_rules.is_empty() || !reinclude.is_empty() {
-        let root = root.as_ref().expect("rules only inside a repository");
-        let gitignore = root.join(".gitignore");
+    if let Some((gitignore, bytes, is_link)) = &snap.gitignore
+        && (!ignore_rules.is_empty() || !reinclude.is_empty())
+    {
         let all: Vec<String> = ignore_rules
             .iter()
             .chain(reinclude.iter())
@@ -1035,7 +1196,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         }
         // Git does not follow a symlinked .gitignore; writing through it would change
         // another file, and replacing it would drop its rules.
-        if std::fs::symlink_metadata(&gitignore).is_ok_and(|m| m.file_type().is_symlink()) {
+        if *is_link {
             return Err(Failure::new(format!(
                 "{} is a symbolic link; git does not read it as a .gitignore, and sealstrap will not edit through it",
                 gitignore.display()
@@ -1045,11 +1206,9 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
                 all.join("  ")
             )));
         }
-        let mut text = match std::fs::read(&gitignore) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io_failure("cannot read", &gitignore, &e)),
-        };
+        let mut text = bytes
+            .clone()
+            .map_err(|e| Failure::new(format!("cannot read {}: {e}", gitignore.display())))?;
         for rule in &all {
             text = sealstrap::gitignore::append_rule(&text, rule);
         }
@@ -1057,50 +1216,85 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         for r in &reinclude {
             notes.push(format!(
                 "{}: added `{r}`: the platform's rules would make git ignore it, and Argo CD would never see it",
-                tree::shown(&gitignore).display()
+                tree::shown(gitignore).display()
             ));
         }
-        gitignore_added = (!ignore_rules.is_empty()).then_some(gitignore);
+        gitignore_added = (!ignore_rules.is_empty()).then(|| gitignore.clone());
     }
+    Ok(RunPlan {
+        files,
+        removals,
+        notes,
+        dex_copy,
+        gitignore_added,
+    })
+}
 
-    let mut written = Vec::new();
-    if !args.dry_run && (!files.is_empty() || !removals.is_empty()) {
-        let mut tx = Transaction::new();
-        for (path, contents, mode) in &files {
-            if mode.is_some()
-                && let Some(dir) = path.parent()
-            {
-                tx.create_dir_all(dir, Some(0o700)).map_err(|e| {
-                    io_failure("cannot create", dir, &e)
-                        .hint("nothing was changed: every file is staged before any is replaced")
-                })?;
-            }
-            tx.stage_step(path, contents, *mode).map_err(|e| {
-                io_failure("cannot write", path, &e)
+/// Lands a run's writes in one journaled transaction in `out`; returns what was written.
+fn write(out: &Path, run: &RunPlan) -> Result<Vec<String>, Failure> {
+    let mut tx = Transaction::new();
+    for (path, contents, mode) in &run.files {
+        if mode.is_some()
+            && let Some(dir) = path.parent()
+        {
+            tx.create_dir_all(dir, Some(0o700)).map_err(|e| {
+                io_failure("cannot create", dir, &e)
                     .hint("nothing was changed: every file is staged before any is replaced")
             })?;
         }
-        for r in &removals {
-            tx.remove(r);
-        }
-        tx.commit_journaled(&ctx.out.join(JOURNAL_NAME))
-            .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
-        written = files
-            .iter()
-            .map(|(p, _, _)| p.display().to_string())
-            .chain(
-                removals
-                    .iter()
-                    .map(|p| format!("{} (removed)", p.display())),
-            )
-            .collect();
+        tx.stage_step(path, contents, *mode).map_err(|e| {
+            io_failure("cannot write", path, &e)
+                .hint("nothing was changed: every file is staged before any is replaced")
+        })?;
     }
+    for r in &run.removals {
+        tx.remove(r);
+    }
+    tx.commit_journaled(&out.join(JOURNAL_NAME))
+        .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
+    Ok(run
+        .files
+        .iter()
+        .map(|(p, _, _)| p.display().to_string())
+        .chain(
+            run.removals
+                .iter()
+                .map(|p| format!("{} (removed)", p.display())),
+        )
+        .collect())
+}
+
+/// A run: lock the folder, read the snapshot, plan the values and every write, then write.
+fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
+    let place = place(args)?;
+    let _lock = lock_and_recover(args, &place)?;
+    let (snap, rotate) = read_snapshot(args, &mode, place)?;
+    let mut rng = UnwrapErr(SysRng);
+    let inputs = bootstrap::Inputs {
+        selection: &snap.selection,
+        existing: &snap.ctx.existing,
+        provided: &snap.provided,
+        rotate: &rotate,
+        fingerprint: &snap.ctx.cert.fingerprint,
+        wiring: &snap.ctx.wiring,
+        bcrypt_cost: args.bcrypt_cost,
+        references: snap.reads.as_ref().map(|r| &r.by_key),
+    };
+    let plan = bootstrap::plan(&mut rng, &snap.ctx.cert.public_key, &inputs)
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let run = plan_run(args, &mode, &snap, &plan)?;
+    let written = if args.dry_run || (run.files.is_empty() && run.removals.is_empty()) {
+        Vec::new()
+    } else {
+        write(&snap.ctx.out, &run)?
+    };
+    let Snapshot { ctx, reads, .. } = snap;
     Ok(Outcome {
         plan,
         written,
-        dex_copy,
-        gitignore_added,
-        notes,
+        dex_copy: run.dex_copy,
+        gitignore_added: run.gitignore_added,
+        notes: run.notes,
         fingerprint: ctx.cert.fingerprint.clone(),
         cert: ctx.cert,
         out: ctx.out,
