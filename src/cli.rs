@@ -745,9 +745,9 @@ Examples:
   sealstrap apply
   sealstrap apply --dry-run secret-source/")]
 pub struct ApplyArgs {
-    /// The output folder of `seal`.
-    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The output folder of `seal` [default: secret-source at the repository root].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Server-side dry run: the API server validates and admits, nothing is stored.
     #[arg(long)]
     pub dry_run: bool,
@@ -768,9 +768,9 @@ Examples:
   sealstrap doctor
   sealstrap doctor --output json secret-source/")]
 pub struct DoctorArgs {
-    /// The output folder of `seal`.
-    #[arg(default_value = defaults::OUT_DIR, value_name = "DIR")]
-    pub dir: PathBuf,
+    /// The output folder of `seal` [default: secret-source at the repository root].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// table or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
@@ -783,9 +783,10 @@ pub struct DoctorArgs {
 /// Where the key custody files live; by default beside the sealed output, to be committed.
 #[derive(Debug, Args)]
 pub struct KeyFiles {
-    /// The sealed output folder the files sit in by default.
-    #[arg(long, default_value = defaults::OUT_DIR, value_name = "DIR")]
-    pub out: PathBuf,
+    /// The sealed output folder the files sit in by default [default: secret-source at the
+    /// repository root].
+    #[arg(long = "out", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     /// The public certificate bundle (newest first) [default: OUT/controller.crt].
     #[arg(long = "cert-file", value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
@@ -797,9 +798,9 @@ pub struct KeyFiles {
 /// The escrow a `key` command reads, and how to open it.
 #[derive(Debug, Args)]
 pub struct EscrowArgs {
-    /// The escrow [default: secret-source/controller-keys.age].
-    #[arg(value_name = "ESCROW", default_value = defaults::ESCROW)]
-    pub path: PathBuf,
+    /// The escrow [default: secret-source/controller-keys.age at the repository root].
+    #[arg(value_name = "ESCROW")]
+    pub file: Option<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
 }
@@ -1026,5 +1027,37 @@ impl KubesealArgs {
         } else {
             KubesealMode::Seal
         }
+    }
+}
+
+impl ApplyArgs {
+    pub fn dir(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+    }
+}
+
+impl DoctorArgs {
+    pub fn dir(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+    }
+}
+
+impl KeyFiles {
+    pub fn out(&self) -> PathBuf {
+        self.out_dir
+            .clone()
+            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+    }
+}
+
+impl EscrowArgs {
+    pub fn path(&self) -> PathBuf {
+        self.file
+            .clone()
+            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::ESCROW))
     }
 }

@@ -901,3 +901,25 @@ fn key_backup_merges_the_clusters_keys_and_check_finds_what_is_missing() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert_no_plaintext_keys(dir.path());
 }
+
+/// The key files land beside the sealed output at the repository root, from any folder.
+#[test]
+fn key_new_from_a_subfolder_writes_at_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let sub = dir.path().join("environments/prod");
+    std::fs::create_dir_all(&sub).unwrap();
+    let (id, recipient) = identity(dir.path(), "id.txt");
+    let o = key_new(&sub, &["-r", &recipient]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        dir.path()
+            .join("secret-source/controller-keys.age")
+            .is_file()
+    );
+    assert!(!sub.join("secret-source").exists());
+    // And `key list` from there reads the same escrow.
+    let o = run_in(&sub, &["key", "list", "-i", p(&id)], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("<- seals"), "{}", stdout(&o));
+}

@@ -135,7 +135,8 @@ fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
 }
 
 pub fn apply(args: &ApplyArgs) -> CmdResult {
-    let objects = folder_objects(&args.dir)?;
+    let dir = args.dir();
+    let objects = folder_objects(&dir)?;
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
     let suffix = if args.dry_run {
         " (server dry run)"
@@ -163,7 +164,8 @@ fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
 }
 
 pub fn doctor(args: &DoctorArgs) -> CmdResult {
-    let objects = folder_objects(&args.dir)?;
+    let dir = args.dir();
+    let objects = folder_objects(&dir)?;
     let sealed: Vec<&Value> = objects
         .iter()
         .map(|(_, o)| o)
@@ -187,7 +189,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let tree_reads = match super::tree::Root::find(None)? {
         Some(root) => Some(super::tree::reads(
             &root,
-            std::slice::from_ref(&args.dir),
+            std::slice::from_ref(&dir),
             &sealstrap::patch::Options {
                 store: args.wiring.store_name.clone(),
                 property: sealstrap::defaults::PROPERTY.into(),
@@ -211,7 +213,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         Ok(pem) => match cert::parse(pem.as_bytes()) {
             Ok(c) => {
                 links.push(doctor::controller_link(&c.fingerprint, &folder_fps));
-                let bundle = args.dir.join(super::key::CERT_NAME);
+                let bundle = dir.join(super::key::CERT_NAME);
                 let escrowed = match std::fs::read(&bundle) {
                     Ok(data) => Some(
                         sealstrap::controller_key::parse_cert_bundle(&data)

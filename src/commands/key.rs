@@ -291,7 +291,7 @@ fn random_serial() -> Result<[u8; 16], Failure> {
 }
 
 fn new(a: &KeyNewArgs) -> CmdResult {
-    let out = &a.files.out;
+    let out = &a.files.out();
     let escrow_path = a.escrow.clone().unwrap_or_else(|| out.join(ESCROW_NAME));
     let cert_path = a
         .files
@@ -409,7 +409,7 @@ fn sealing_line(certs: &[&Certificate]) -> String {
 }
 
 fn install(a: &KeyInstallArgs) -> CmdResult {
-    let keys = escrow_keys(&a.escrow.path, &a.escrow.identity.identity)?;
+    let keys = escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?;
     let ns = &a.cluster.controller_namespace;
     let objects: Vec<Value> = keys
         .iter()
@@ -467,7 +467,7 @@ fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
 }
 
 fn backup(a: &KeyBackupArgs) -> CmdResult {
-    let cert_path = bundle_path(&a.escrow.path, a.cert_file.as_deref());
+    let cert_path = bundle_path(&a.escrow.path(), a.cert_file.as_deref());
     let ns = &a.cluster.controller_namespace;
     let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
     let cluster = cmd_cluster::connect(&opts)?;
@@ -503,7 +503,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
             ))
             .hint(format!(
                 "run `sealstrap key backup -i IDENTITY {}` and commit the result",
-                a.escrow.path.display()
+                a.escrow.path().display()
             )));
         }
         println!(
@@ -514,27 +514,26 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     }
 
     let from_cluster = ck::from_secrets(&items)?;
-    let dir = a
-        .escrow
-        .path
+    let escrow_path = a.escrow.path();
+    let dir = escrow_path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let recipients_path = dir.join(RECIPIENTS_NAME);
     let _lock = super::io::lock_and_recover(dir, &[parent_or_dot(&cert_path)], false)?;
-    let first = !a.escrow.path.exists();
+    let first = !a.escrow.path().exists();
     let (mut keys, armor) = if first {
         (Vec::new(), a.lock.armor)
     } else {
-        let data = read_file(&a.escrow.path, "escrow")?;
+        let data = read_file(&a.escrow.path(), "escrow")?;
         (
-            escrow_keys(&a.escrow.path, &a.escrow.identity.identity)?,
+            escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?,
             a.lock.armor || data.starts_with(b"-----BEGIN AGE"),
         )
     };
-    let lock = choose_lock(&a.lock, &recipients_path, &a.escrow.path)?;
+    let lock = choose_lock(&a.lock, &recipients_path, &a.escrow.path())?;
     if first {
-        for p in [&a.escrow.path, &cert_path, &recipients_path] {
+        for p in [&a.escrow.path(), &cert_path, &recipients_path] {
             check_not_ignored(p)?;
         }
     }
@@ -551,7 +550,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     let bundle = ck::cert_bundle(&keys);
     write_key_files(
         &KeyFiles {
-            escrow: &a.escrow.path,
+            escrow: &a.escrow.path(),
             cert: &cert_path,
             recipients: &recipients_path,
         },
@@ -565,7 +564,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     println!(
         "escrowed {} new key(s) into {} and {}; commit both",
         added.len(),
-        a.escrow.path.display(),
+        a.escrow.path().display(),
         cert_path.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -573,17 +572,17 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
 
 fn list(a: &KeyListArgs) -> CmdResult {
     let certs: Vec<Certificate> = if a.escrow.identity.identity.is_empty()
-        && !(a.escrow.path.exists()
-            && escrow::is_passphrase(&read_file(&a.escrow.path, "escrow")?).unwrap_or(false)
+        && !(a.escrow.path().exists()
+            && escrow::is_passphrase(&read_file(&a.escrow.path(), "escrow")?).unwrap_or(false)
             && std::env::var_os("SEALSTRAP_PASSPHRASE").is_some())
     {
-        let path = bundle_path(&a.escrow.path, a.cert_file.as_deref());
+        let path = bundle_path(&a.escrow.path(), a.cert_file.as_deref());
         let certs = read_bundle(&path)?;
         println!("# certificates in {} (no identity given)", path.display());
         certs
     } else {
-        let keys = escrow_keys(&a.escrow.path, &a.escrow.identity.identity)?;
-        println!("# keys in {}", a.escrow.path.display());
+        let keys = escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?;
+        println!("# keys in {}", a.escrow.path().display());
         keys.into_iter().map(|k| k.cert).collect()
     };
     let sealing = ck::sealing_key(certs.iter()).map(|c| c.fingerprint.clone());

@@ -104,6 +104,15 @@ pub fn default_out(root: Option<&Root>) -> PathBuf {
     }
 }
 
+/// A default path (`secret-source`, the escrow) anchored at the root of the repository holding the
+/// current folder, so a command run from a subfolder finds the same files; as given outside one.
+pub fn anchored(rel: &str) -> PathBuf {
+    match Root::find(None) {
+        Ok(Some(r)) => r.join(rel),
+        _ => PathBuf::from(rel),
+    }
+}
+
 /// Reads `sealstrap.yaml` at the root of `root` (default: the repository holding the current
 /// folder), if there is one, and makes its keys rows of the contract for this process.
 pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
