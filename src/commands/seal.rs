@@ -1416,11 +1416,25 @@ pub fn seal(args: &SealArgs) -> CmdResult {
     )?;
     let mut follow = Vec::new();
     if !args.common.dry_run && !o.written.is_empty() {
-        follow.push(format!(
-            "review with `git status` and `git diff`, commit {}, then `kubectl apply -k {}` (or let your GitOps tool do it)",
-            o.out.display(),
-            o.out.display()
-        ));
+        match &o.reads {
+            // In a repository: the ExternalSecrets must name the data key, then everything is
+            // committed together (re-include rules, store file and Argo CD files included).
+            Some(r) if !r.external_secrets.is_empty() => {
+                follow.push(
+                    "`sealstrap patch-externalsecrets` so every ExternalSecret names property: value (`--check` in CI)"
+                        .into(),
+                );
+                follow.push(
+                    "review with `git status` and `git diff`, then `git add -A && git commit`; Argo CD syncs it (or `kubectl apply -k` the folder)"
+                        .into(),
+                );
+            }
+            _ => follow.push(format!(
+                "review with `git status` and `git diff`, commit {}, then `kubectl apply -k {}` (or let your GitOps tool do it)",
+                o.out.display(),
+                o.out.display()
+            )),
+        }
     }
     report(&args.common, &o, &cert_line(&o), &follow)?;
     if args.require_complete && o.plan.lines.iter().any(|l| l.status == Status::NeedsValue) {
