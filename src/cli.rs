@@ -1030,34 +1030,33 @@ impl KubesealArgs {
     }
 }
 
+/// A path flag as given, else its default anchored at the repository root.
+fn or_anchored(given: &Option<PathBuf>, default: &str) -> PathBuf {
+    given
+        .clone()
+        .unwrap_or_else(|| crate::commands::tree::anchored(default))
+}
+
 impl ApplyArgs {
     pub fn dir(&self) -> PathBuf {
-        self.dir
-            .clone()
-            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+        or_anchored(&self.dir, defaults::OUT_DIR)
     }
 }
 
 impl DoctorArgs {
     pub fn dir(&self) -> PathBuf {
-        self.dir
-            .clone()
-            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+        or_anchored(&self.dir, defaults::OUT_DIR)
     }
 }
 
 impl KeyFiles {
     pub fn out(&self) -> PathBuf {
-        self.out_dir
-            .clone()
-            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::OUT_DIR))
+        or_anchored(&self.out_dir, defaults::OUT_DIR)
     }
 }
 
 impl EscrowArgs {
     pub fn path(&self) -> PathBuf {
-        self.file
-            .clone()
-            .unwrap_or_else(|| crate::commands::tree::anchored(defaults::ESCROW))
+        or_anchored(&self.file, defaults::ESCROW)
     }
 }
