@@ -230,6 +230,9 @@ pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
     Ok(files)
 }
 
+/// Largest YAML file read for ExternalSecrets and Helm values.
+const MAX_MANIFEST: u64 = 4 << 20;
+
 /// What the tree reads from the store.
 #[derive(Debug, Default)]
 pub struct Reads {
@@ -250,6 +253,10 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
     let mut r = Reads::default();
     let swap = std::path::absolute(root.dir.join(platform::STORE_PATH)).ok();
     for file in yaml_files(&root.dir, skip)? {
+        // A manifest is kilobytes; a file of megabytes is data, not an ExternalSecret.
+        if std::fs::metadata(&file).is_ok_and(|m| m.len() > MAX_MANIFEST) {
+            continue;
+        }
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue; // not text: no manifest
         };
