@@ -498,8 +498,14 @@ Safe to run again: existing sealed files stay byte-for-byte; only missing entrie
 Exit codes: 0 done, 1 error (nothing written), 2 usage error, 3 --require-complete and a value is
 still missing.
 
+In the platform repository (found from its store swap point, or --platform-root) the store is
+written at platform/external-secrets/config/clustersecretstore.yaml, not in --out; every key the
+tree's ExternalSecrets and Helm values read is sealed or NEEDS VALUE with its file and line; files
+git would ignore get re-include rules in .gitignore. sealstrap.yaml at the root adds your own keys.
+
 Examples:
   sealstrap seal --cert pub.pem
+  sealstrap seal --cert pub.pem --config environments/prod/config.yaml --gitops argocd
   sealstrap seal --cert pub.pem --config environments/prod/config.yaml --with hf --out secret-source
   CLOUDFLARE_API_TOKEN=... sealstrap seal --cert pub.pem --with cloudflare --require-complete
   sealstrap seal --cert pub.pem --dry-run --output json")]
