@@ -12,7 +12,7 @@
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
-//! | [`yaml_text`] | manifest text: lines, document ranges, content lines, safe slicing | none |
+//! | [`yaml_text`] | manifest text: lines, document ranges, content lines | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |

@@ -1,5 +1,5 @@
-//! The YAML text layer: a manifest file as lines, its document boundaries, which lines are
-//! content, and slicing that never splits a character. `patch` edits the user's text in place
+//! The YAML text layer: a manifest file as lines, its document boundaries, and which lines are
+//! content. `patch` edits the user's text in place
 //! and `scan` places its findings on lines, so both work on text, not on parsed values; this
 //! module is the one place that decides what a line, a document and a content line are.
 //!
@@ -53,13 +53,13 @@ fn marker_rest_ok(rest: &str) -> bool {
 }
 
 /// Whether a line starts a new document (`---`, alone or followed by white space).
-pub fn is_doc_start(line: &str) -> bool {
+fn is_doc_start(line: &str) -> bool {
     let line = line.strip_suffix('\r').unwrap_or(line);
     line.strip_prefix("---").is_some_and(marker_rest_ok)
 }
 
 /// Whether a line ends a document (`...`, alone or followed by white space).
-pub fn is_doc_end(line: &str) -> bool {
+fn is_doc_end(line: &str) -> bool {
     let line = line.strip_suffix('\r').unwrap_or(line);
     line.strip_prefix("...").is_some_and(marker_rest_ok)
 }
@@ -107,30 +107,6 @@ pub fn line_starting<S: AsRef<str>>(
         .map(|i| i + 1)
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`; an offset inside a
-/// character counts as that character, and one past the end as the end.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_boundary(text, offset.min(text.len()));
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
-/// The largest character boundary at or before `i` (`str::floor_char_boundary`, stable).
-pub fn floor_boundary(s: &str, i: usize) -> usize {
-    let mut i = i.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// At most `max` bytes from the start of `s`, cut at a character boundary.
-pub fn clip(s: &str, max: usize) -> &str {
-    &s[..floor_boundary(s, max)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,19 +142,5 @@ mod tests {
         assert_eq!(doc_ranges(&lines), vec![0..1, 2..3, 4..5, 6..7, 8..9]);
         assert_eq!(content_ranges(&lines), vec![2..3, 6..7]);
         assert_eq!(line_starting(&lines, &(6..7), "b:"), Some(7));
-    }
-
-    #[test]
-    fn slicing_never_splits_a_character() {
-        let s = "héllo ✓ wörld";
-        for i in 0..=s.len() + 2 {
-            let c = clip(s, i);
-            assert!(s.starts_with(c));
-            let (line, col) = line_col(s, i);
-            assert_eq!(line, 1);
-            assert!(col <= s.chars().count() + 1);
-        }
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("ab\ncd", 99), (2, 3));
     }
 }
