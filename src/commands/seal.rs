@@ -368,40 +368,6 @@ fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Fa
     }
 }
 
-/// Whether git ignores `rel` (relative to `root`): asks git if it is installed, else reads
-/// the top-level .gitignore for the common spellings.
-fn git_ignores(root: &Path, rel: &Path) -> bool {
-    if let Ok(status) = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["check-ignore", "-q", "--no-index"])
-        .arg(rel)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        && let Some(code) = status.code()
-        && code <= 1
-    {
-        return code == 0;
-    }
-    let first = rel
-        .components()
-        .next()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    std::fs::read_to_string(root.join(".gitignore"))
-        .map(|t| {
-            t.lines().any(|l| {
-                let l = l.trim();
-                l == first
-                    || l == format!("/{first}")
-                    || l == format!("{first}/")
-                    || l == format!("/{first}/")
-            })
-        })
-        .unwrap_or(false)
-}
-
 /// Where the Dex admin password copy goes, and the git root holding `--out`.
 fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>) {
     let root = tree::git_root(out);
@@ -934,7 +900,7 @@ fn read_snapshot<'m>(
         Some(root) => std::path::absolute(&copy)
             .ok()
             .and_then(|abs| abs.strip_prefix(root).ok().map(Path::to_path_buf))
-            .is_none_or(|rel| git_ignores(root, &rel)),
+            .is_none_or(|rel| tree::ignores(root, &rel)),
         None => true,
     };
     if pair == bootstrap::DexPair::New || restored.is_some() {

@@ -338,3 +338,27 @@ pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
             .collect(),
     )
 }
+
+/// Whether git ignores `rel` (relative to `root`): git's answer when it is installed, else the
+/// top-level .gitignore read for the common spellings of its first folder.
+pub fn ignores(root: &Path, rel: &Path) -> bool {
+    if let Some(ignored) = git_ignored(root, &[rel.to_path_buf()]) {
+        return !ignored.is_empty();
+    }
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::read_to_string(root.join(".gitignore"))
+        .map(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                l == first
+                    || l == format!("/{first}")
+                    || l == format!("{first}/")
+                    || l == format!("/{first}/")
+            })
+        })
+        .unwrap_or(false)
+}
