@@ -260,6 +260,11 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue; // not text: no manifest
         };
+        // Only a file that names the store can read from it (or define another of its name):
+        // the rest of the tree is not parsed at all.
+        if !text.contains(opts.store.as_str()) {
+            continue;
+        }
         let name = file
             .strip_prefix(&root.dir)
             .unwrap_or(&file)
