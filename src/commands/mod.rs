@@ -141,18 +141,12 @@ pub type CmdResult = Result<ExitCode, Failure>;
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
-    // The fork's own keys (sealstrap.yaml at the repository root) are contract rows for every
-    // command; the kubeseal drop-in has no contract. seal, rotate, reset-dex-admin and verify
-    // read it from the repository of their output folder instead.
-    if !matches!(
+    // The fork's own keys (sealstrap.yaml at the repository root) are contract rows for the
+    // commands that read the contract here; seal, rotate, reset-dex-admin and verify read it from
+    // the repository of their output folder instead. No other command touches the disk for it.
+    if matches!(
         cli.command,
-        Command::Kubeseal(_)
-            | Command::Completions { .. }
-            | Command::Man
-            | Command::Seal(_)
-            | Command::Rotate(_)
-            | Command::ResetDexAdmin(_)
-            | Command::Verify(_)
+        Command::Contract(_) | Command::PatchExternalSecrets(_) | Command::Scan(_)
     ) {
         tree::load_extras(None)?;
     }
