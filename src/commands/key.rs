@@ -347,19 +347,16 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let new_key = ControllerKey::new(key, &template)?;
     let fingerprint = new_key.cert.fingerprint.clone();
     keys.push(new_key);
-    let plaintext = ck::key_list_yaml(&keys, &a.controller_namespace, DEFAULT_KEY_PREFIX)?;
-    let sealed = lock.seal(plaintext.as_bytes(), a.lock.armor || existing_armor)?;
-    let bundle = ck::cert_bundle(&keys);
-
     write_key_files(
         &KeyFiles {
             escrow: &escrow_path,
             cert: &cert_path,
             recipients: &recipients_path,
         },
-        &sealed,
-        &bundle,
+        &keys,
+        &a.controller_namespace,
         &lock,
+        a.lock.armor || existing_armor,
     )?;
 
     let how = match &lock {
@@ -467,7 +464,8 @@ fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
 }
 
 fn backup(a: &KeyBackupArgs) -> CmdResult {
-    let cert_path = bundle_path(&a.escrow.path(), a.cert_file.as_deref());
+    let escrow_path = a.escrow.path();
+    let cert_path = bundle_path(&escrow_path, a.cert_file.as_deref());
     let ns = &a.cluster.controller_namespace;
     let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
     let cluster = cmd_cluster::connect(&opts)?;
@@ -503,7 +501,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
             ))
             .hint(format!(
                 "run `sealstrap key backup -i IDENTITY {}` and commit the result",
-                a.escrow.path().display()
+                escrow_path.display()
             )));
         }
         println!(
@@ -514,26 +512,25 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     }
 
     let from_cluster = ck::from_secrets(&items)?;
-    let escrow_path = a.escrow.path();
     let dir = escrow_path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let recipients_path = dir.join(RECIPIENTS_NAME);
     let _lock = super::io::lock_and_recover(dir, &[parent_or_dot(&cert_path)], false)?;
-    let first = !a.escrow.path().exists();
+    let first = !escrow_path.exists();
     let (mut keys, armor) = if first {
         (Vec::new(), a.lock.armor)
     } else {
-        let data = read_file(&a.escrow.path(), "escrow")?;
+        let data = read_file(&escrow_path, "escrow")?;
         (
-            escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?,
+            escrow_keys(&escrow_path, &a.escrow.identity.identity)?,
             a.lock.armor || data.starts_with(b"-----BEGIN AGE"),
         )
     };
-    let lock = choose_lock(&a.lock, &recipients_path, &a.escrow.path())?;
+    let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
     if first {
-        for p in [&a.escrow.path(), &cert_path, &recipients_path] {
+        for p in [&escrow_path, &cert_path, &recipients_path] {
             check_not_ignored(p)?;
         }
     }
@@ -545,18 +542,16 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let plaintext = ck::key_list_yaml(&keys, ns, DEFAULT_KEY_PREFIX)?;
-    let sealed = lock.seal(plaintext.as_bytes(), armor)?;
-    let bundle = ck::cert_bundle(&keys);
     write_key_files(
         &KeyFiles {
-            escrow: &a.escrow.path(),
+            escrow: &escrow_path,
             cert: &cert_path,
             recipients: &recipients_path,
         },
-        &sealed,
-        &bundle,
+        &keys,
+        ns,
         &lock,
+        armor,
     )?;
     for f in &added {
         println!("new     {f}");
@@ -564,25 +559,26 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     println!(
         "escrowed {} new key(s) into {} and {}; commit both",
         added.len(),
-        a.escrow.path().display(),
+        escrow_path.display(),
         cert_path.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn list(a: &KeyListArgs) -> CmdResult {
+    let escrow_path = a.escrow.path();
     let certs: Vec<Certificate> = if a.escrow.identity.identity.is_empty()
-        && !(a.escrow.path().exists()
-            && escrow::is_passphrase(&read_file(&a.escrow.path(), "escrow")?).unwrap_or(false)
+        && !(escrow_path.exists()
+            && escrow::is_passphrase(&read_file(&escrow_path, "escrow")?).unwrap_or(false)
             && std::env::var_os("SEALSTRAP_PASSPHRASE").is_some())
     {
-        let path = bundle_path(&a.escrow.path(), a.cert_file.as_deref());
+        let path = bundle_path(&escrow_path, a.cert_file.as_deref());
         let certs = read_bundle(&path)?;
         println!("# certificates in {} (no identity given)", path.display());
         certs
     } else {
-        let keys = escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?;
-        println!("# keys in {}", a.escrow.path().display());
+        let keys = escrow_keys(&escrow_path, &a.escrow.identity.identity)?;
+        println!("# keys in {}", escrow_path.display());
         keys.into_iter().map(|k| k.cert).collect()
     };
     let sealing = ck::sealing_key(certs.iter()).map(|c| c.fingerprint.clone());
@@ -606,15 +602,20 @@ struct KeyFiles<'a> {
     recipients: &'a Path,
 }
 
-/// Writes the escrow, the certificate bundle and (for recipients, not a passphrase) the
-/// recipients file in one journaled transaction in the escrow's folder (held locked by the
-/// caller). All are meant for git, so 0644: the escrow is encrypted.
+/// Encrypts `keys` (the controller's key List, in `namespace`) with `lock`, and writes the
+/// escrow, the certificate bundle and (for recipients, not a passphrase) the recipients file in
+/// one journaled transaction in the escrow's folder (held locked by the caller). All are meant for
+/// git, so 0644: the escrow is encrypted.
 fn write_key_files(
     files: &KeyFiles<'_>,
-    sealed: &[u8],
-    bundle: &str,
+    keys: &[ControllerKey],
+    namespace: &str,
     lock: &Lock,
+    armor: bool,
 ) -> Result<(), Failure> {
+    let plaintext = ck::key_list_yaml(keys, namespace, DEFAULT_KEY_PREFIX)?;
+    let sealed = lock.seal(plaintext.as_bytes(), armor)?;
+    let bundle = ck::cert_bundle(keys);
     let mut tx = Transaction::new();
     for p in [files.escrow, files.cert, files.recipients] {
         let dir = parent_or_dot(p);
@@ -625,7 +626,7 @@ fn write_key_files(
         tx.stage_step(path, contents, Some(0o644))
             .map_err(|e| super::io::io_failure("cannot write", path, &e))
     };
-    stage(files.escrow, sealed)?;
+    stage(files.escrow, &sealed)?;
     stage(files.cert, bundle.as_bytes())?;
     if let Lock::Recipients(r) = lock {
         stage(files.recipients, escrow::recipients_file(r).as_bytes())?;
