@@ -30,6 +30,14 @@ try() {
   "$venv/bin/pre-commit" try-repo "$hooks" "$1" --all-files >"$work/out" 2>&1
 }
 passed=0
+# An ExternalSecret reading vllm-api-key from the store, with the remoteRef given.
+external_secret() {
+  printf '%s\n' 'apiVersion: external-secrets.io/v1' 'kind: ExternalSecret' \
+    'metadata: {name: vllm, namespace: serving}' 'spec:' \
+    '  secretStoreRef: {kind: ClusterSecretStore, name: secret-store}' \
+    '  target: {name: vllm}' '  data:' '    - secretKey: key' "      remoteRef: $1"
+}
+
 expect_fail() {
   if try "$1"; then cat "$work/out"; echo "pre-commit: $1 passed on $2" >&2; exit 1; fi
   grep -q "Failed" "$work/out" || { cat "$work/out"; exit 1; }
@@ -46,32 +54,12 @@ git add -A
 expect_fail sealstrap-scan-system "a planted plaintext Secret"
 
 repo
-cat > es.yaml <<'YAML'
-apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata: {name: vllm, namespace: serving}
-spec:
-  secretStoreRef: {kind: ClusterSecretStore, name: secret-store}
-  target: {name: vllm}
-  data:
-    - secretKey: key
-      remoteRef: {key: vllm-api-key}
-YAML
+external_secret '{key: vllm-api-key}' > es.yaml
 git add -A
 expect_fail sealstrap-patch-check-system "an ExternalSecret without property"
 
 repo
-sed 's/remoteRef: {key: vllm-api-key}/remoteRef: {key: vllm-api-key, property: value}/' > es.yaml <<'YAML'
-apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata: {name: vllm, namespace: serving}
-spec:
-  secretStoreRef: {kind: ClusterSecretStore, name: secret-store}
-  target: {name: vllm}
-  data:
-    - secretKey: key
-      remoteRef: {key: vllm-api-key}
-YAML
+external_secret '{key: vllm-api-key, property: value}' > es.yaml
 printf '# notes\nnothing secret here\n' > README.md
 git add -A
 expect_pass sealstrap-scan-system "a clean tree"
