@@ -165,6 +165,10 @@ pub fn sealed_path(key: &str) -> String {
     format!("{SEALED_DIR}/{key}.yaml")
 }
 
+/// The wiring files of an output folder, by name, whether or not this layout writes each
+/// (the store file is not written in the platform).
+pub const WIRING_FILES: [&str; 4] = [NAMESPACE_FILE, RBAC_FILE, STORE_FILE, KUSTOMIZATION_FILE];
+
 /// Whether a kustomization resource is one sealstrap writes (and so rewrites each run); any
 /// other resource is the user's and is kept.
 pub fn is_managed_resource(r: &str) -> bool {

@@ -845,8 +845,8 @@ fn read_snapshot<'m>(
 
     let platform_root = place.root.as_ref().filter(|r| r.platform);
     let mut current = BTreeMap::new();
-    for (rel, _) in manifests::wiring_files(&ctx.wiring, &[], true, &[]) {
-        current.insert(rel.clone(), std::fs::read(ctx.out.join(&rel)).ok());
+    for rel in manifests::WIRING_FILES {
+        current.insert(rel.to_string(), std::fs::read(ctx.out.join(rel)).ok());
     }
     let user_resources = current
         .get(manifests::KUSTOMIZATION_FILE)
