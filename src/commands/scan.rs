@@ -132,10 +132,7 @@ fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
     for name in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let name = String::from_utf8_lossy(name).into_owned();
-        if !scan::is_manifest_name(&name)
-            || name.contains("/secrets/")
-            || name.starts_with("secrets/")
-        {
+        if !scan::is_manifest_name(&name) {
             continue;
         }
         let Ok(meta) = std::fs::metadata(&name) else {
