@@ -510,7 +510,9 @@ fn put_mpint(out: &mut Vec<u8>, n: &[u8]) {
     out.extend_from_slice(n);
 }
 
-/// The text between a PEM block's lines, if the block is there.
+/// The text between a PEM block's lines, if the block is there. (Not `x509_parser::pem`, which
+/// `keys.rs` uses for certificates and controller keys: it builds the joined base64 in a buffer
+/// it never zeroizes, and these are private keys; `decode_pem` zeroizes its copy.)
 fn pem_body<'a>(text: &'a str, begin: &str, end: &str) -> Option<&'a str> {
     let start = text.find(begin)? + begin.len();
     let stop = text[start..].find(end)? + start;
