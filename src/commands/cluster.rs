@@ -315,7 +315,10 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                 &args.wiring.store_name,
                 &list,
                 sealstrap::defaults::PROPERTY,
-                tree_reads.as_ref().map(|r| &r.external_secrets),
+                tree_reads
+                    .as_ref()
+                    .map(super::tree::Reads::external_secrets)
+                    .as_ref(),
             );
             if es.is_empty() {
                 links.push(Link::broken(

@@ -106,6 +106,7 @@ macro_rules! hinted {
 
 hinted!(
     KeyError,
+    ObjectError,
     sealstrap::config::ConfigError,
     sealstrap::patch::PatchError,
     sealstrap::escrow::EscrowError,
@@ -114,18 +115,6 @@ hinted!(
     sealstrap::bootstrap::ProvidedError,
     sealstrap::contract::ExtrasError,
 );
-
-impl Hinted for ObjectError {
-    fn hint_text(&self) -> Option<String> {
-        self.hint()
-    }
-}
-
-impl From<ObjectError> for Failure {
-    fn from(e: ObjectError) -> Self {
-        Failure::of(&e)
-    }
-}
 
 /// A certificate error, naming the file.
 pub fn cert_failure(path: &str, e: &CertError) -> Failure {

@@ -1385,7 +1385,7 @@ pub fn seal(args: &SealArgs) -> CmdResult {
         match &o.reads {
             // In a repository: the ExternalSecrets must name the data key, then everything is
             // committed together (re-include rules, store file and Argo CD files included).
-            Some(r) if !r.external_secrets.is_empty() => {
+            Some(r) if !r.readers.is_empty() => {
                 follow.push(
                     "`sealstrap patch-externalsecrets` so every ExternalSecret names property: value (`--check` in CI)"
                         .into(),

@@ -240,12 +240,17 @@ pub struct Reads {
     pub by_key: BTreeMap<String, Vec<String>>,
     /// Backend key -> the ExternalSecrets (`NS/NAME`) that read it, for force-syncs.
     pub readers: BTreeMap<String, std::collections::BTreeSet<String>>,
-    /// Every ExternalSecret (`NS/NAME`) of the tree that reads the store.
-    pub external_secrets: std::collections::BTreeSet<String>,
     /// Helm values that name the store without a property: (where, key, values path).
     pub helm_without_property: Vec<(String, String, String)>,
     /// Files holding a ClusterSecretStore named like the store (other than the swap point).
     pub other_stores: Vec<PathBuf>,
+}
+
+impl Reads {
+    /// Every ExternalSecret (`NS/NAME`) of the tree that reads the store.
+    pub fn external_secrets(&self) -> std::collections::BTreeSet<String> {
+        self.readers.values().flatten().cloned().collect()
+    }
 }
 
 /// Reads every YAML file of the tree for what it reads from `opts.store`.
@@ -272,7 +277,6 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
             .to_string();
         if let Ok(p) = patch::patch_text(&text, opts) {
             for rf in p.refs {
-                r.external_secrets.insert(rf.external_secret.clone());
                 r.readers
                     .entry(rf.key.clone())
                     .or_default()
