@@ -28,3 +28,7 @@ pub const ESCROW: &str = "secret-source/controller-keys.age";
 pub const CONTROLLER_CHART: &str = "sealed-secrets";
 pub const CONTROLLER_CHART_REPO: &str = "https://bitnami-labs.github.io/sealed-secrets";
 pub const CONTROLLER_CHART_VERSION: &str = "2.18.5";
+/// The plaintext copy of the Dex admin password, in the secrets folder (gitignored).
+pub const DEX_COPY_NAME: &str = "dex-admin-password";
+/// The secrets folder for that copy, relative to the repository.
+pub const SECRETS_DIR: &str = "secrets";

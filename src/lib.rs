@@ -21,7 +21,8 @@
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
-//! | [`output`] | atomic writes and multi-file transactions | files |
+//! | [`output`] | atomic writes, temporary names, the folder lock | files |
+//! | [`journal`] | multi-file transactions, their journal, crash recovery | files |
 //! | [`cluster`] | every request to the API server (the kube client behind the `cluster` feature) | network |
 //!
 //! Only the binary (`src/commands/`) reads flags, the environment, the clock and input files.
@@ -38,6 +39,7 @@ pub mod doctor;
 pub mod escrow;
 pub mod generate;
 pub mod gitignore;
+pub mod journal;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;

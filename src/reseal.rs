@@ -24,11 +24,13 @@ pub enum Resealed {
         sealed_secrets: usize,
         values: usize,
     },
+    /// Every SealedSecret in the file is already sealed for the new certificate (its
+    /// fingerprint annotation says so): nothing to do, the file is left byte for byte.
+    Current { sealed_secrets: usize },
     /// No SealedSecret in the file.
     NotSealed,
 }
 
-/// Why a file was left alone.
 /// Why a file was left alone. Each case leaves the file byte for byte as it was.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResealError {
@@ -80,9 +82,20 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
     let docs = yaml::parse_documents(text).map_err(|e| ResealError::Syntax(e.message))?;
     let mut expected = docs.clone();
     let mut replacements: Vec<(String, String)> = Vec::new();
-    let (mut sealed_secrets, mut values) = (0usize, 0usize);
+    let (mut sealed_secrets, mut values, mut current) = (0usize, 0usize, 0usize);
     for (i, doc) in docs.iter().enumerate() {
         if doc.get("kind").and_then(Value::as_str) != Some(objects::SEALED_SECRET_KIND) {
+            continue;
+        }
+        // Already sealed for the new certificate (an earlier, interrupted or partial reseal):
+        // its ciphertexts stay as they are, so a rerun changes nothing it finished.
+        if doc
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
+            .and_then(Value::as_str)
+            == Some(new_fingerprint)
+        {
+            current += 1;
             continue;
         }
         let sealed = objects::parse_sealed_secret(doc, i + 1)?;
@@ -124,7 +137,13 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
         }
     }
     if sealed_secrets == 0 {
-        return Ok(Resealed::NotSealed);
+        return Ok(if current > 0 {
+            Resealed::Current {
+                sealed_secrets: current,
+            }
+        } else {
+            Resealed::NotSealed
+        });
     }
     let mut out = text.to_string();
     for (old, new) in &replacements {

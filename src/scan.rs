@@ -24,6 +24,9 @@ pub enum Kind {
     /// A file a cluster needs from git (a SealedSecret, a store, a kustomization) that git
     /// ignores.
     IgnoredByGit,
+    /// A file that must never be in git (the plaintext Dex copy, a journal) is tracked or
+    /// staged.
+    CommittedPlaintext,
 }
 
 impl Kind {
@@ -36,6 +39,7 @@ impl Kind {
             Kind::Skipped => "skipped",
             Kind::InterruptedWrite => "interrupted-write",
             Kind::IgnoredByGit => "ignored-by-git",
+            Kind::CommittedPlaintext => "committed-plaintext",
         }
     }
 }

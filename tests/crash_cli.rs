@@ -78,6 +78,11 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
+    // In a work tree the journal lives in .git.
+    let journal = dir.join(".git/sealstrap-journal");
+    if journal.exists() {
+        out.push(journal);
+    }
     out
 }
 
@@ -128,7 +133,7 @@ fn crash_every_step(cmd: &str, setup: &dyn Fn(&Path)) -> u64 {
             }
             other => panic!("{cmd} step {k}: exit {other:?}: {}", stderr(&o)),
         }
-        let journal = dir.path().join("secret-source/.sealstrap-journal");
+        let journal = dir.path().join(".git/sealstrap-journal");
         if journal.exists() {
             // Read-only commands refuse a folder with an unfinished write.
             let v = run_in(
@@ -190,15 +195,21 @@ fn scan_reports_an_interrupted_write_and_reseal_finishes_it_before_resealing() {
             let dir = repo();
             let o = run_cmd(dir.path(), "seal", Some(k));
             assert_eq!(o.status.code(), Some(99), "step {k}: {}", stderr(&o));
-            let journal = dir.path().join("secret-source/.sealstrap-journal");
-            let sealed = dir.path().join("secret-source/sealed");
-            (journal.exists() && sealed.exists()).then_some(dir)
+            let journal = dir.path().join(".git/sealstrap-journal");
+            // Decided (renames under way): some sealed file is in place.
+            let renamed = std::fs::read_dir(dir.path().join("secret-source/sealed"))
+                .map(|d| {
+                    d.flatten()
+                        .any(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                })
+                .unwrap_or(false);
+            (journal.exists() && renamed).then_some(dir)
         })
         .expect("some step leaves a journal");
     let scan = run_in(dir.path(), &["scan", "secret-source"], b"", &[]);
     assert_eq!(scan.status.code(), Some(1), "{}", stderr(&scan));
     assert!(
-        stdout(&scan).contains("secret-source/.sealstrap-journal:0: interrupted-write"),
+        stdout(&scan).contains(".git/sealstrap-journal:0: interrupted-write"),
         "{}",
         stdout(&scan)
     );

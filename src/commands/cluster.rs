@@ -83,15 +83,7 @@ pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
 /// The objects of an output folder: the kustomization's resources (or every YAML file), in
 /// dependency order.
 fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
-    let journal = dir.join(sealstrap::output::JOURNAL_NAME);
-    if journal.exists() {
-        return Err(Failure::new(format!(
-            "{} holds an interrupted write ({}); its files may be half old, half new",
-            dir.display(),
-            journal.display()
-        ))
-        .hint("run `sealstrap seal` with the same flags first: it finishes the write"));
-    }
+    super::io::refuse_interrupted(&super::tree::write_scope(None, &[dir])?, dir)?;
     let kust = dir.join(KUSTOMIZATION_FILE);
     let files: Vec<PathBuf> = match std::fs::read_to_string(&kust) {
         Ok(text) => {

@@ -245,37 +245,47 @@ pub fn collect_files(
 /// How long a run waits for another run on the same folder.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Locks `out` for the whole run (reads, plan and write), then finishes an interrupted earlier
-/// write recorded in its journal, or removes the temporary files of one that never got that far
-/// (in `out` and `temp_dirs`), saying what it did. A dry run only says a journal is there.
-pub fn lock_and_recover(
-    out: &Path,
-    temp_dirs: &[std::path::PathBuf],
+/// Locks every folder of `scope` for the whole run (reads, plan and write), in path order so
+/// two runs never wait on each other crosswise, then finishes or undoes an interrupted earlier
+/// write recorded in its journal, saying what it did. Folders the lock creates get 0755 (the
+/// first) or 0700 (the others: the folder of the plaintext Dex copy). A dry run only says a
+/// journal is there.
+pub fn lock_scope(
+    scope: &sealstrap::journal::Scope,
     dry_run: bool,
-) -> Result<sealstrap::output::FolderLock, Failure> {
-    let lock = sealstrap::output::FolderLock::acquire(out, LOCK_WAIT).map_err(|e| {
-        Failure::new(e.to_string()).hint(
-            "wait for the other run to finish (or stop it); two runs on one folder would mix their values",
-        )
-    })?;
-    let journal = out.join(sealstrap::output::JOURNAL_NAME);
+) -> Result<Vec<sealstrap::output::FolderLock>, Failure> {
+    let mut order: Vec<(usize, &std::path::PathBuf)> = scope.roots.iter().enumerate().collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    let mut locks = Vec::new();
+    for (i, dir) in order {
+        let mode = if i == 0 { 0o755 } else { 0o700 };
+        locks.push(
+            sealstrap::output::FolderLock::acquire_with_mode(dir, LOCK_WAIT, mode).map_err(|e| {
+                Failure::new(e.to_string()).hint(
+                    "wait for the other run to finish (or stop it); two runs on one folder would mix their values",
+                )
+            })?,
+        );
+    }
     if dry_run {
-        if journal.exists() {
+        if scope.has_journal() {
             eprintln!(
-                "sealstrap: note: {} holds an interrupted write; a run without --dry-run finishes it",
-                out.display()
+                "sealstrap: note: {} records an interrupted write; a run without --dry-run finishes it",
+                scope.journal.display()
             );
         }
-        return Ok(lock);
+        return Ok(locks);
     }
-    let mut dirs = vec![out.to_path_buf()];
-    dirs.extend(temp_dirs.iter().cloned());
-    let rec = sealstrap::output::recover(&journal, &dirs).map_err(|e| {
-        Failure::new(format!(
+    let rec = sealstrap::journal::recover(scope).map_err(|e| {
+        let hint = e.hint();
+        let f = Failure::new(format!(
             "cannot finish the interrupted write recorded in {}: {e}",
-            journal.display()
-        ))
-        .hint("fix the cause named above and run again; the journal stays until the write is finished")
+            scope.journal.display()
+        ));
+        match hint {
+            Some(h) => f.hint(h),
+            None => f,
+        }
     })?;
     if rec.rolled_forward > 0 {
         eprintln!(
@@ -285,14 +295,27 @@ pub fn lock_and_recover(
     }
     if !rec.removed_temps.is_empty() {
         eprintln!(
-            "sealstrap: removed {} temporary file(s) of an interrupted run (it had changed nothing): {}",
+            "sealstrap: undid an interrupted write (it had changed nothing): removed {} temporary file(s): {}",
             rec.removed_temps.len(),
             rec.removed_temps
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| super::tree::shown(p).display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
-    Ok(lock)
+    Ok(locks)
+}
+
+/// The refusal of a read-only command over a folder whose write was interrupted.
+pub fn refuse_interrupted(scope: &sealstrap::journal::Scope, what: &Path) -> Result<(), Failure> {
+    if scope.has_journal() {
+        return Err(Failure::new(format!(
+            "{} holds an interrupted write (recorded in {}); its files may be half old, half new",
+            what.display(),
+            scope.journal.display()
+        ))
+        .hint("run the interrupted command (`sealstrap seal` with the same flags) again first: it finishes the write"));
+    }
+    Ok(())
 }

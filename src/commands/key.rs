@@ -12,7 +12,7 @@ use sealstrap::controller_key::{
     self as ck, ControllerKey, DEFAULT_KEY_PREFIX, KEY_LABEL, Template,
 };
 use sealstrap::escrow::{self, EscrowError};
-use sealstrap::output::Transaction;
+use sealstrap::journal::{Scope, Transaction};
 use sealstrap::rsa::PrivateKey;
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -311,8 +311,8 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     }
 
     // One run at a time on the key files; finish an interrupted earlier write first.
-    let escrow_dir = parent_or_dot(&escrow_path);
-    let _lock = super::io::lock_and_recover(&escrow_dir, &[parent_or_dot(&cert_path)], false)?;
+    let scope = key_scope(&escrow_path, &cert_path, &recipients_path)?;
+    let _locks = super::io::lock_scope(&scope, false)?;
     // Recipients on the command line are checked before anything is opened or asked for.
     escrow::parse_recipients(a.lock.recipients.iter().map(String::as_str))?;
     // Read everything first: the existing escrow and its recipients.
@@ -348,6 +348,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let fingerprint = new_key.cert.fingerprint.clone();
     keys.push(new_key);
     write_key_files(
+        &scope,
         &KeyFiles {
             escrow: &escrow_path,
             cert: &cert_path,
@@ -517,7 +518,8 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let recipients_path = dir.join(RECIPIENTS_NAME);
-    let _lock = super::io::lock_and_recover(dir, &[parent_or_dot(&cert_path)], false)?;
+    let scope = key_scope(&escrow_path, &cert_path, &recipients_path)?;
+    let _locks = super::io::lock_scope(&scope, false)?;
     let first = !escrow_path.exists();
     let (mut keys, armor) = if first {
         (Vec::new(), a.lock.armor)
@@ -543,6 +545,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     write_key_files(
+        &scope,
         &KeyFiles {
             escrow: &escrow_path,
             cert: &cert_path,
@@ -602,11 +605,25 @@ struct KeyFiles<'a> {
     recipients: &'a Path,
 }
 
+/// The folders the key files go to, as a journal scope (the repository holding the escrow, else
+/// the escrow's folder, then the others outside it).
+fn key_scope(escrow: &Path, cert: &Path, recipients: &Path) -> Result<Scope, Failure> {
+    super::tree::write_scope(
+        None,
+        &[
+            &parent_or_dot(escrow),
+            &parent_or_dot(cert),
+            &parent_or_dot(recipients),
+        ],
+    )
+}
+
 /// Encrypts `keys` (the controller's key List, in `namespace`) with `lock`, and writes the
 /// escrow, the certificate bundle and (for recipients, not a passphrase) the recipients file in
-/// one journaled transaction in the escrow's folder (held locked by the caller). All are meant for
-/// git, so 0644: the escrow is encrypted.
+/// one journaled transaction over `scope` (held locked by the caller). All are meant for git, so
+/// 0644: the escrow is encrypted.
 fn write_key_files(
+    scope: &Scope,
     files: &KeyFiles<'_>,
     keys: &[ControllerKey],
     namespace: &str,
@@ -616,7 +633,7 @@ fn write_key_files(
     let plaintext = ck::key_list_yaml(keys, namespace, DEFAULT_KEY_PREFIX)?;
     let sealed = lock.seal(plaintext.as_bytes(), armor)?;
     let bundle = ck::cert_bundle(keys);
-    let mut tx = Transaction::new();
+    let mut tx = Transaction::new(scope);
     for p in [files.escrow, files.cert, files.recipients] {
         let dir = parent_or_dot(p);
         tx.create_dir_all(&dir, None)
@@ -631,7 +648,7 @@ fn write_key_files(
     if let Lock::Recipients(r) = lock {
         stage(files.recipients, escrow::recipients_file(r).as_bytes())?;
     }
-    tx.commit_journaled(&parent_or_dot(files.escrow).join(sealstrap::output::JOURNAL_NAME))
+    tx.commit()
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))
 }
 

@@ -5,46 +5,36 @@ use std::process::ExitCode;
 
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use sealstrap::journal::Transaction;
 use sealstrap::reseal::{self, Resealed};
 
 use super::{CmdResult, Failure};
 use crate::cli::ResealArgs;
 
-/// Locks the folders reseal writes in, as `seal` locks its output folder (the one holding
-/// `sealed/`), and first finishes an interrupted `seal` recorded there: left alone, its journal
-/// would later put the old sealed files back over the resealed ones.
-fn lock_write_folders(
-    paths: &[PathBuf],
-    dry_run: bool,
-) -> Result<Vec<sealstrap::output::FolderLock>, Failure> {
-    use sealstrap::manifests::SEALED_DIR;
-    use sealstrap::output::JOURNAL_NAME;
-    let mut folders = std::collections::BTreeSet::new();
-    for p in paths {
-        let dir = if p.is_dir() {
-            p.clone()
-        } else {
-            match p.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => PathBuf::from("."),
-            }
-        };
-        let root = match dir.parent() {
-            Some(up)
-                if dir.file_name().is_some_and(|n| n == SEALED_DIR)
-                    && (up.join(JOURNAL_NAME).exists()
-                        || up.join(sealstrap::manifests::KUSTOMIZATION_FILE).exists()) =>
-            {
-                up.to_path_buf()
-            }
-            _ => dir,
-        };
-        folders.insert(root);
-    }
-    folders
+/// The folders reseal writes in, as a journal scope: the repository holding the first path (or
+/// its folder), then every folder given outside it. Locking it also waits for a `seal` that is
+/// writing there and finishes an interrupted one first: left alone, its journal would later put
+/// the old sealed files back over the resealed ones.
+fn reseal_scope(paths: &[PathBuf]) -> Result<sealstrap::journal::Scope, Failure> {
+    let dirs: Vec<PathBuf> = paths
         .iter()
-        .map(|f| super::io::lock_and_recover(f, &[f.join(SEALED_DIR)], dry_run))
-        .collect()
+        .map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            }
+        })
+        .collect();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for d in &dirs {
+        roots.push(super::tree::git_root(d).unwrap_or_else(|| d.clone()));
+    }
+    let refs: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
+    super::tree::write_scope(None, &refs)
 }
 
 pub fn run(args: &ResealArgs) -> CmdResult {
@@ -55,10 +45,13 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     } else {
         args.paths.clone()
     };
-    let _locks = lock_write_folders(&paths, args.dry_run)?;
+    let scope = reseal_scope(&paths)?;
+    let _locks = super::io::lock_scope(&scope, args.dry_run)?;
     let files = super::io::collect_files(&paths, &["yaml", "yml", "json"])?;
     let mut rng = UnwrapErr(SysRng);
-    let (mut changed, mut failed, mut values) = (0usize, 0usize, 0usize);
+    let (mut changed, mut failed, mut values, mut current) = (0usize, 0usize, 0usize, 0usize);
+    // The resealed files land in one transaction: a killed run leaves them all old or all new.
+    let mut tx = Transaction::new(&scope);
     let mut hints: Vec<String> = Vec::new();
     for file in &files {
         let name = file.display().to_string();
@@ -78,14 +71,20 @@ pub fn run(args: &ResealArgs) -> CmdResult {
             &cert.fingerprint,
         ) {
             Ok(Resealed::NotSealed) => {}
+            Ok(Resealed::Current { sealed_secrets }) => {
+                current += 1;
+                eprintln!(
+                    "CURRENT   {name} ({sealed_secrets} SealedSecret(s) already sealed for {}; left as it is)",
+                    cert.fingerprint
+                );
+            }
             Ok(Resealed::Changed {
                 text: new,
                 sealed_secrets,
                 values: n,
             }) => {
                 if !args.dry_run
-                    && let Err(e) =
-                        sealstrap::output::write_atomic(Path::new(file), new.as_bytes(), None)
+                    && let Err(e) = tx.stage(Path::new(file), new.as_bytes(), None)
                 {
                     failed += 1;
                     eprintln!("FAIL      {name}: cannot write: {e}; left as it was");
@@ -113,8 +112,16 @@ pub fn run(args: &ResealArgs) -> CmdResult {
             }
         }
     }
+    // The files that resealed land together; a file that failed stays as it was.
+    tx.commit()
+        .map_err(|e| Failure::new(format!("cannot move the resealed files into place: {e}")))?;
+    let current_note = if current > 0 {
+        format!(", {current} already current")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "sealstrap: {} file(s) {}, {values} value(s), for {}; {failed} failed",
+        "sealstrap: {} file(s) {}{current_note}, {values} value(s), for {}; {failed} failed",
         changed,
         if args.dry_run {
             "would be resealed"

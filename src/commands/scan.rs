@@ -13,51 +13,110 @@ use crate::cli::{ScanArgs, SummaryFormat};
 /// Largest file checked with every rule; bigger ones are streamed for value shapes and keys.
 const MAX_FILE: u64 = 4 << 20;
 
+/// What scan looks at: the files, and in a git work tree its top and the files git tracks or has
+/// staged (the index).
+struct Listing {
+    files: Vec<PathBuf>,
+    top: Option<PathBuf>,
+    /// Tracked or staged files, as listed in `files` (relative to the current folder when below
+    /// it).
+    indexed: std::collections::BTreeSet<PathBuf>,
+}
+
+/// `git ls-files -z ARGS -- PATHS` from `top` (with no paths: the whole work tree, from any
+/// folder), as paths shown relative to the current folder when below it.
+fn git_ls(top: &Path, args: &[&str], paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let here = std::env::current_dir().unwrap_or_default();
+    let mut cmd = Command::new("git");
+    cmd.args(["ls-files", "-z", "--full-name"]).args(args);
+    if paths.is_empty() {
+        cmd.current_dir(top).arg("--");
+    } else {
+        cmd.arg("--").args(paths);
+    }
+    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    Some(
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| top.join(String::from_utf8_lossy(s).as_ref()))
+            .map(|p| p.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(p))
+            .collect(),
+    )
+}
+
 /// The files to scan. In a git work tree: tracked and untracked files git does not ignore
-/// (`git ls-files -co --exclude-standard`); elsewhere a plain walk that skips `.git`.
-fn list_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let listed = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "-co",
-            "--exclude-standard",
-            "--full-name",
-            "--",
-        ])
-        .args(paths)
-        .output();
-    if let Ok(out) = &listed
-        && out.status.success()
+/// (`git ls-files -co --exclude-standard`), of the whole work tree when no path is given (from
+/// any folder, as `--help` says); elsewhere a plain walk that skips `.git`.
+fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
+    let top = Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(top) = top
+        && let Some(listed) = git_ls(&top, &["-co", "--exclude-standard"], paths)
     {
-        let top = Command::new("git")
-            .args(["rev-parse", "--show-toplevel"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-        if let Some(top) = top {
-            let here = std::env::current_dir().unwrap_or_default();
-            let mut files: Vec<PathBuf> = out
-                .stdout
-                .split(|b| *b == 0)
-                .filter(|s| !s.is_empty())
-                .map(|s| top.join(String::from_utf8_lossy(s).as_ref()))
-                .map(|p| p.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(p))
-                // Everything git lists except folders (submodules) and files deleted from the
-                // work tree; what cannot be read is reported, not dropped.
-                .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
-                .collect();
-            files.sort();
-            return Ok(files);
-        }
+        let mut files: Vec<PathBuf> = listed
+            .into_iter()
+            // Everything git lists except folders (submodules) and files deleted from the work
+            // tree; what cannot be read is reported, not dropped.
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))
+            .collect();
+        files.sort();
+        files.dedup();
+        let indexed = git_ls(&top, &["--cached"], paths)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        return Ok(Listing {
+            files,
+            top: Some(top),
+            indexed,
+        });
     }
     if paths.is_empty() {
         return Err(Failure::new(
             "not inside a git work tree; pass the files or folders to scan",
         ));
     }
-    super::io::collect_files(paths, &[])
+    Ok(Listing {
+        files: super::io::collect_files(paths, &[])?,
+        top: None,
+        indexed: Default::default(),
+    })
+}
+
+/// Files that must never be in git, whatever the ignore rules and exclusions say: the plaintext
+/// Dex admin copy and a sealstrap journal, when git tracks them or has them staged (`git add -f`
+/// goes past every ignore rule).
+fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
+    let mut found = Vec::new();
+    for f in &listing.indexed {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let message = if name == sealstrap::defaults::DEX_COPY_NAME {
+            "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", &f.display().to_string())
+        } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
+            || name == sealstrap::journal::JOURNAL_NAME
+        {
+            format!(
+                "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {}",
+                f.display()
+            )
+        } else {
+            continue;
+        };
+        found.push((
+            f.display().to_string(),
+            scan::Finding {
+                line: 0,
+                kind: scan::Kind::CommittedPlaintext,
+                message,
+            },
+        ));
+    }
+    found
 }
 
 /// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up
@@ -175,42 +234,48 @@ fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
     found
 }
 
-/// Leftovers of an interrupted sealstrap write beside the scanned files: a journal (in the folder
-/// even when git ignores it) or a temporary file. scan only reads, so it reports them; the next
-/// `seal` (or any writing command on that folder) finishes or rolls back the write.
-fn interrupted_writes(files: &[PathBuf]) -> Vec<(String, scan::Finding)> {
+/// Leftovers of an interrupted sealstrap write: the journal of the work tree (in `.git`), a
+/// journal beside the scanned files (outside git), or a temporary file. scan only reads, so it
+/// reports them; the next run of the interrupted command finishes or rolls back the write.
+fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
-    // The files' folders and the folders above them: a journal sits in the output folder, above
-    // the files it writes into `sealed/`.
-    let dirs: std::collections::BTreeSet<PathBuf> = files
-        .iter()
-        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
-        .collect();
     let finding = |message: &str| scan::Finding {
         line: 0,
         kind: scan::Kind::InterruptedWrite,
         message: message.to_string(),
     };
-    for d in dirs {
-        let journal = d.join(sealstrap::output::JOURNAL_NAME);
-        if journal.exists() {
+    let message = "a sealstrap write was interrupted, so the files it writes may be half old, half new; run the interrupted command (`sealstrap seal` with the same flags) again to finish it, then scan again";
+    let mut journals: std::collections::BTreeSet<PathBuf> = listing
+        .files
+        .iter()
+        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
+        .map(|d| d.join(sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT))
+        .filter(|j| !listing.files.contains(j))
+        .collect();
+    if let Some(top) = &listing.top {
+        journals.insert(sealstrap::journal::journal_path(top));
+    }
+    for journal in journals {
+        if std::fs::symlink_metadata(&journal).is_ok() {
             found.push((
-                journal.display().to_string(),
-                finding(
-                    "a sealstrap write was interrupted here, so this folder may be half old, half new; run `sealstrap seal` with the same flags to finish it, then scan again",
-                ),
+                super::tree::shown(&journal).display().to_string(),
+                finding(message),
             ));
         }
     }
-    for f in files {
+    for f in &listing.files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if sealstrap::output::is_temp_name(name) {
             found.push((
                 f.display().to_string(),
                 finding(
-                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run `sealstrap seal` with the same flags to clean it up, and never commit it",
+                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run the interrupted command again to clean it up, and never commit it",
                 ),
             ));
+        } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
+            && !listing.indexed.contains(f)
+        {
+            found.push((f.display().to_string(), finding(message)));
         }
     }
     found
@@ -243,11 +308,13 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             property: args.property.clone(),
         },
     };
-    let files = list_files(&args.paths)?;
-    let mut all = interrupted_writes(&files);
+    let listing = list_files(&args.paths)?;
+    let files = &listing.files;
+    let mut all = committed_never(&listing);
+    all.extend(interrupted_writes(&listing));
     all.extend(ignored_but_needed(&args.paths));
     let mut skipped = 0;
-    for f in &files {
+    for f in files {
         let name = f.display().to_string();
         match scan_file(f, &name, &opts) {
             Ok(found) => all.extend(found.into_iter().map(|x| (name.clone(), x))),

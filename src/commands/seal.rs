@@ -12,8 +12,8 @@ use sealstrap::bootstrap::{self, ExistingFile, Line, Plan, Selected, Status};
 use sealstrap::cert::Certificate;
 use sealstrap::config::EnvConfig;
 use sealstrap::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Source};
+use sealstrap::journal::{Scope, Transaction};
 use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
-use sealstrap::output::{FolderLock, JOURNAL_NAME, Transaction};
 use sealstrap::{objects, timefmt, yaml};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -29,8 +29,7 @@ use crate::cli::{
 /// Exit code of `seal --require-complete` when a value is still missing.
 pub const EXIT_INCOMPLETE: u8 = 3;
 
-/// Where the Dex admin password copy lives, relative to the secrets folder.
-const DEX_COPY_NAME: &str = "dex-admin-password";
+use sealstrap::defaults::DEX_COPY_NAME;
 
 fn wiring(w: &WiringArgs) -> Wiring {
     Wiring {
@@ -734,27 +733,12 @@ struct Outcome {
     reads: Option<tree::Reads>,
 }
 
-/// Locks the output folder for the whole run and finishes (or undoes) an interrupted earlier
-/// write; every read, the plan and the write happen under this lock.
-fn lock_and_recover(args: &BootstrapArgs, place: &Place) -> Result<FolderLock, Failure> {
-    let (copy, root) = dex_copy_path(args, &place.out);
-    let mut dirs = vec![
-        place.out.join("sealed"),
-        copy.parent().map(Path::to_path_buf).unwrap_or_default(),
-    ];
-    dirs.extend(root);
-    if let Some(r) = &place.root
-        && r.platform
-    {
-        dirs.push(
-            r.dir
-                .join(sealstrap::platform::STORE_PATH)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
-        );
-    }
-    super::io::lock_and_recover(&place.out, &dirs, args.dry_run)
+/// The folders a run writes in: the repository (or the output folder outside one), the output
+/// folder and the folder of the Dex copy when they lie outside it.
+fn run_scope(args: &BootstrapArgs, place: &Place) -> Result<Scope, Failure> {
+    let (copy, _) = dex_copy_path(args, &place.out);
+    let secrets = copy.parent().map(Path::to_path_buf).unwrap_or_default();
+    tree::write_scope(place.root.as_ref(), &[&place.out, &secrets])
 }
 
 /// Everything a run depends on, read (under the folder lock) before anything is decided: the
@@ -1196,9 +1180,9 @@ fn plan_run(
     })
 }
 
-/// Lands a run's writes in one journaled transaction in `out`; returns what was written.
-fn write(out: &Path, run: &RunPlan) -> Result<Vec<String>, Failure> {
-    let mut tx = Transaction::new();
+/// Lands a run's writes in one journaled transaction; returns what was written.
+fn write(scope: &Scope, run: &RunPlan) -> Result<Vec<String>, Failure> {
+    let mut tx = Transaction::new(scope);
     for (path, contents, mode) in &run.files {
         if mode.is_some()
             && let Some(dir) = path.parent()
@@ -1214,9 +1198,9 @@ fn write(out: &Path, run: &RunPlan) -> Result<Vec<String>, Failure> {
         })?;
     }
     for r in &run.removals {
-        tx.remove(r);
+        tx.remove(r).map_err(|e| Failure::new(e.to_string()))?;
     }
-    tx.commit_journaled(&out.join(JOURNAL_NAME))
+    tx.commit()
         .map_err(|e| Failure::new(format!("cannot move the new files into place: {e}")))?;
     Ok(run
         .files
@@ -1233,7 +1217,8 @@ fn write(out: &Path, run: &RunPlan) -> Result<Vec<String>, Failure> {
 /// A run: lock the folder, read the snapshot, plan the values and every write, then write.
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let place = place(args)?;
-    let _lock = lock_and_recover(args, &place)?;
+    let scope = run_scope(args, &place)?;
+    let _locks = super::io::lock_scope(&scope, args.dry_run)?;
     let (snap, rotate) = read_snapshot(args, &mode, place)?;
     let mut rng = UnwrapErr(SysRng);
     let inputs = bootstrap::Inputs {
@@ -1252,7 +1237,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let written = if args.dry_run || (run.files.is_empty() && run.removals.is_empty()) {
         Vec::new()
     } else {
-        write(&snap.ctx.out, &run)?
+        write(&scope, &run)?
     };
     let Snapshot { ctx, reads, .. } = snap;
     Ok(Outcome {

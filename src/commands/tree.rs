@@ -95,6 +95,26 @@ pub fn shown(p: &Path) -> PathBuf {
         .unwrap_or_else(|| p.to_path_buf())
 }
 
+/// The folders a writing command works in, as a journal scope: the repository (`root`, else the
+/// git work tree holding the first of `dirs`, else that folder itself) first, then each of
+/// `dirs` outside it (a `--secrets-dir` or `--cert-file` elsewhere). In a repository every
+/// writing command locks its root, so two runs there never interleave, and the journal lives in
+/// `.git`, where git never commits it.
+pub fn write_scope(
+    root: Option<&Root>,
+    dirs: &[&Path],
+) -> Result<sealstrap::journal::Scope, Failure> {
+    let first = dirs.first().copied().unwrap_or(Path::new("."));
+    let anchor = match root {
+        Some(r) => r.dir.clone(),
+        None => git_root(first).unwrap_or_else(|| first.to_path_buf()),
+    };
+    let mut roots = vec![anchor];
+    roots.extend(dirs.iter().map(|d| d.to_path_buf()));
+    sealstrap::journal::Scope::new(&roots)
+        .map_err(|e| Failure::new(format!("cannot resolve {}: {e}", first.display())))
+}
+
 /// The default output folder: `secret-source` at the repository root, whatever folder the
 /// command runs from (at the current folder outside any repository).
 pub fn default_out(root: Option<&Root>) -> PathBuf {
