@@ -373,6 +373,20 @@ pub struct KubesealArgs {
     pub request_timeout: Option<std::time::Duration>,
 }
 
+/// A folder sealstrap writes and names in `.gitignore` rules: no newline or other control
+/// character (a newline would end the rule early and start a rule of its own).
+fn parse_plain_path(s: &str) -> Result<PathBuf, String> {
+    if s.is_empty() {
+        return Err("an empty path".into());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the path holds the control character {c:?}; choose a folder name without one"
+        ));
+    }
+    Ok(PathBuf::from(s))
+}
+
 fn parse_feature(s: &str) -> Result<sealstrap::contract::Feature, String> {
     sealstrap::contract::Feature::parse(s).ok_or_else(|| {
         format!("unknown feature {s:?}; expected one of: identity, n8n, cloudflare, anthropic, hf")
@@ -445,7 +459,7 @@ pub struct BootstrapArgs {
     pub selection: SelectionArgs,
     /// Output folder, committed to git [default: secret-source at the root of the git
     /// repository (or --platform-root), from whatever folder you run in].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = parse_plain_path)]
     pub out: Option<PathBuf>,
     /// The platform repository's root, when it is not the git repository you run in. In the
     /// platform (found from its layout), the store is written at its swap point
@@ -457,7 +471,7 @@ pub struct BootstrapArgs {
     #[arg(long)]
     pub no_gitignore_edit: bool,
     /// Where the Dex admin password copy goes [default: secrets/ at the git root holding --out].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = parse_plain_path)]
     pub secrets_dir: Option<PathBuf>,
     /// Read a value from a file (one trailing newline is stripped): for operator-provided keys,
     /// or to import an existing value. Repeatable.

@@ -85,7 +85,26 @@ pub enum EscrowError {
     NeedsIdentity,
     #[error("cannot encrypt the escrow: {0}")]
     Encrypt(String),
+    #[error("{0} bytes, more than the {max} an escrow of controller keys ever needs", max = MAX_ESCROW_BYTES)]
+    TooLarge(usize),
+    #[error("its age header runs past {max} bytes (an escrow's header is a few hundred bytes per recipient)", max = MAX_HEADER_BYTES)]
+    HeaderTooLarge,
+    #[error("its passphrase stanza asks for scrypt work factor {0}, above sealstrap's limit of {max} (2^{max} rounds, 1 GiB of memory); sealstrap writes {ours}", max = MAX_SCRYPT_WORK_FACTOR, ours = SCRYPT_WORK_FACTOR)]
+    ExcessiveWork(u8),
 }
+
+/// The largest escrow sealstrap opens: a key List of 4096-bit keys is about 5 KiB per key, so
+/// this holds a hundred keys armored; a hostile file stops here instead of eating time.
+pub const MAX_ESCROW_BYTES: usize = 1 << 20;
+/// The largest age header sealstrap hands to the age crate: whose header parser is quadratic in
+/// the header's size (str4d/rage#368: 2 MB runs past a minute).
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
+/// scrypt work factor of a passphrase escrow (age's CLI default, 2^18: 256 MiB, about a
+/// second), fixed rather than tuned to the machine so every machine can open it.
+pub const SCRYPT_WORK_FACTOR: u8 = 18;
+/// The highest work factor sealstrap accepts when opening one: 2^20 (1 GiB of memory). A hostile
+/// escrow asking for 22 or 23 would take 4 or 8 GiB.
+pub const MAX_SCRYPT_WORK_FACTOR: u8 = 20;
 
 impl EscrowError {
     pub fn hint(&self) -> Option<&'static str> {
@@ -104,8 +123,12 @@ impl EscrowError {
                 "leave out --identity; sealstrap asks for the passphrase (or reads SEALSTRAP_PASSPHRASE)",
             ),
             EscrowError::NeedsIdentity => Some("pass --identity FILE (or set SEALSTRAP_IDENTITY)"),
-            EscrowError::Damaged(_) | EscrowError::NotAge => Some(
-                "restore the file from git (`git checkout -- FILE`); an age file cannot be repaired",
+            EscrowError::Damaged(_)
+            | EscrowError::NotAge
+            | EscrowError::TooLarge(_)
+            | EscrowError::HeaderTooLarge
+            | EscrowError::ExcessiveWork(_) => Some(
+                "restore the file from git (`git checkout -- FILE`); an age file cannot be repaired, and sealstrap never wrote this one",
             ),
             _ => None,
         }
@@ -188,11 +211,11 @@ pub fn encrypt_passphrase(
     plaintext: &[u8],
     armor: bool,
 ) -> Result<Vec<u8>, EscrowError> {
-    finish(
-        age::Encryptor::with_user_passphrase(passphrase),
-        plaintext,
-        armor,
-    )
+    let mut r = age::scrypt::Recipient::new(passphrase);
+    r.set_work_factor(SCRYPT_WORK_FACTOR);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+        .map_err(|e| EscrowError::Encrypt(e.to_string()))?;
+    finish(encryptor, plaintext, armor)
 }
 
 fn finish(
@@ -267,12 +290,16 @@ pub fn decrypt_with_passphrase(
     if !d.is_scrypt() {
         return Err(EscrowError::NeedsIdentity);
     }
-    let id = age::scrypt::Identity::new(passphrase);
+    let mut id = age::scrypt::Identity::new(passphrase);
+    id.set_max_work_factor(MAX_SCRYPT_WORK_FACTOR);
     let reader = d
         .decrypt(std::iter::once(&id as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
                 EscrowError::WrongPassphrase
+            }
+            age::DecryptError::ExcessiveWork { required, .. } => {
+                EscrowError::ExcessiveWork(required)
             }
             other => EscrowError::Damaged(other.to_string()),
         })?;
@@ -285,8 +312,31 @@ fn decryptor(data: &[u8]) -> Result<age::Decryptor<Reader<'_>>, EscrowError> {
     if !is_age(data) {
         return Err(EscrowError::NotAge);
     }
+    if data.len() > MAX_ESCROW_BYTES {
+        return Err(EscrowError::TooLarge(data.len()));
+    }
+    check_header_size(data)?;
     age::Decryptor::new(age::armor::ArmoredReader::new(data))
         .map_err(|e| EscrowError::Damaged(e.to_string()))
+}
+
+/// Refuses an age header longer than [`MAX_HEADER_BYTES`] before the age crate parses it: the
+/// header ends at its `---` line, found here in one linear pass over the (de-armored) bytes.
+fn check_header_size(data: &[u8]) -> Result<(), EscrowError> {
+    let mut reader = age::armor::ArmoredReader::new(data);
+    let mut buf = vec![0u8; MAX_HEADER_BYTES];
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(EscrowError::Damaged(e.to_string())),
+        }
+    }
+    if n == buf.len() && !buf.windows(4).any(|w| w == b"\n---") {
+        return Err(EscrowError::HeaderTooLarge);
+    }
+    Ok(())
 }
 
 fn read_all(mut reader: impl Read) -> Result<Zeroizing<Vec<u8>>, EscrowError> {
@@ -431,5 +481,46 @@ mod tests {
             decrypt_with_identities(b"plain text", &ids),
             Err(EscrowError::NotAge)
         ));
+    }
+
+    /// Issue 21: a hostile escrow must neither hang sealstrap (age's header parser is quadratic,
+    /// rage#368) nor make it allocate gigabytes (scrypt work factors 22-23).
+    #[test]
+    fn hostile_escrows_are_refused_before_age_parses_them() {
+        let a = age::x25519::Identity::generate();
+        let ids = parse_identities(a.to_string().expose_secret().as_bytes(), &mut no_pass).unwrap();
+        // A 2 MB header: refused by size; a 200 KB one: refused by header length, at once.
+        let stanza = format!("-> X25519 {}\n{}\n", "A".repeat(43), "B".repeat(43));
+        for count in [20_000usize, 2_000] {
+            let mut file = b"age-encryption.org/v1\n".to_vec();
+            for _ in 0..count {
+                file.extend_from_slice(stanza.as_bytes());
+            }
+            file.extend_from_slice(b"--- AAAA\n");
+            // These errors come only from sealstrap's own checks, made before the age crate
+            // sees the header.
+            let err = decrypt_with_identities(&file, &ids).unwrap_err();
+            assert!(
+                matches!(err, EscrowError::TooLarge(_) | EscrowError::HeaderTooLarge),
+                "{count}: {err}"
+            );
+        }
+        // A passphrase escrow sealstrap wrote uses work factor 18; one edited to ask for 23 is
+        // refused before scrypt runs.
+        let pass = || SecretString::from("correct horse".to_string());
+        let file = encrypt_passphrase(pass(), b"key list", false).unwrap();
+        let text = String::from_utf8_lossy(&file).into_owned();
+        let stanza_line = text.lines().nth(1).unwrap().to_string();
+        assert!(
+            stanza_line.starts_with("-> scrypt ") && stanza_line.ends_with(" 18"),
+            "{stanza_line}"
+        );
+        assert_eq!(
+            &*decrypt_with_passphrase(&file, pass()).unwrap(),
+            b"key list"
+        );
+        let hostile = text.replacen(&stanza_line, &stanza_line.replace(" 18", " 23"), 1);
+        let err = decrypt_with_passphrase(hostile.as_bytes(), pass()).unwrap_err();
+        assert!(matches!(err, EscrowError::ExcessiveWork(23)), "{err}");
     }
 }

@@ -78,10 +78,28 @@ impl Scope {
     /// `path` as (root index, path relative to that root), when it lies inside a root.
     pub fn locate(&self, path: &Path) -> Option<(usize, PathBuf)> {
         let abs = normalize(&std::path::absolute(path).ok()?);
-        self.roots.iter().enumerate().find_map(|(i, r)| {
-            let rel = abs.strip_prefix(r).ok()?;
-            plain_relative(rel).then(|| (i, rel.to_path_buf()))
-        })
+        let found = |abs: &Path, roots: Vec<(usize, PathBuf)>| {
+            roots.into_iter().find_map(|(i, r)| {
+                let rel = abs.strip_prefix(&r).ok()?;
+                plain_relative(rel).then(|| (i, rel.to_path_buf()))
+            })
+        };
+        if let Some(hit) = found(&abs, self.roots.iter().cloned().enumerate().collect()) {
+            return Some(hit);
+        }
+        // A path spelled through a link to a root (a canonical path from a folder walk, say):
+        // compare real paths, of the nearest existing folder above it.
+        let existing = abs.ancestors().find(|a| a.exists())?;
+        let rest = abs.strip_prefix(existing).ok()?;
+        let real = fs::canonicalize(existing).ok()?.join(rest);
+        found(
+            &real,
+            self.roots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| Some((i, fs::canonicalize(r).ok()?)))
+                .collect(),
+        )
     }
 
     /// Whether a journal of an interrupted write is there.

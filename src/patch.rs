@@ -490,9 +490,11 @@ pub struct HelmRef {
 
 /// The Helm-values store references in a YAML file (documents that are not ExternalSecrets).
 pub fn helm_refs(text: &str, store: &str) -> Vec<HelmRef> {
-    let Ok(docs) = yaml::parse_documents(text) else {
-        return Vec::new();
-    };
+    // Document by document: one broken document does not hide the values beside it.
+    let docs: Vec<Value> = yaml::parse_each(text)
+        .into_iter()
+        .filter_map(|d| d.value.ok())
+        .collect();
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out = Vec::new();
     fn walk(v: &Value, path: &str, store: &str, found: &mut Vec<(String, String, Option<String>)>) {
@@ -575,6 +577,53 @@ fn apply(lines: &[String], edits: &[Edit]) -> Vec<String> {
         }
     }
     out
+}
+
+/// What [`read_text`] found: the file's store references and findings, and the documents that
+/// do not parse (1-based first line, the parser's message).
+#[derive(Debug, Default)]
+pub struct Read {
+    pub refs: Vec<Ref>,
+    pub findings: Vec<Finding>,
+    pub broken: Vec<(usize, String)>,
+}
+
+/// Reads a file's store references without editing it: as [`patch_text`] reads them when the
+/// whole file parses, else document by document, so an ExternalSecret next to a broken document
+/// is still seen (the broken ones are named). Line numbers are the file's.
+pub fn read_text(text: &str, opts: &Options) -> Read {
+    match patch_text(text, opts) {
+        Ok(p) => Read {
+            refs: p.refs,
+            findings: p.findings,
+            broken: Vec::new(),
+        },
+        Err(PatchError::Syntax { .. }) if !yaml::looks_like_json(text) => {
+            let lines: Vec<&str> = text.split('\n').collect();
+            let mut read = Read::default();
+            for doc in yaml::parse_each(text) {
+                match doc.value {
+                    Ok(_) => {
+                        let one = lines[doc.lines.clone()].join("\n");
+                        if let Ok(p) = patch_text(&one, opts) {
+                            let by = doc.lines.start;
+                            read.refs.extend(p.refs.into_iter().map(|mut r| {
+                                r.line += by;
+                                r
+                            }));
+                            read.findings.extend(p.findings.into_iter().map(|mut f| {
+                                f.line += by;
+                                f
+                            }));
+                        }
+                    }
+                    Err(e) => read.broken.push((doc.lines.start + 1, e.message)),
+                }
+            }
+            read
+        }
+        Err(_) => Read::default(),
+    }
 }
 
 /// Patches one file's text. `Ok` with no edits means nothing to change.

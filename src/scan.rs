@@ -133,9 +133,29 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
     // Line ranges of the documents, to skip sealed ones in the value search and to place
     // findings.
     let mut sealed_ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    if manifest && let Ok(docs) = yaml::parse_documents(text) {
-        let ranges = doc_ranges(&lines, yaml::looks_like_json(text), docs.len());
-        for (doc, range) in docs.iter().zip(ranges) {
+    if manifest {
+        // Each document on its own: a broken one neither hides a plaintext Secret beside it nor
+        // moves its line. A Go/Helm template (`{{`) is no manifest until rendered: its broken
+        // documents are expected, and its lines are still checked for value shapes below.
+        let template = text.contains("{{");
+        for d in yaml::parse_each(text) {
+            let range = d.lines.clone();
+            let doc = match d.value {
+                Ok(doc) => doc,
+                Err(e) => {
+                    if !template {
+                        findings.push(Finding {
+                            line: range.start + 1,
+                            kind: Kind::Skipped,
+                            message: format!(
+                                "this document is not valid YAML ({}), so its manifest rules were not checked (the other documents were); fix it",
+                                e.message
+                            ),
+                        });
+                    }
+                    continue;
+                }
+            };
             let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
             let name = doc
                 .pointer("/metadata/name")
@@ -180,10 +200,12 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
                 _ => {}
             }
         }
-        if !yaml::looks_like_json(text)
-            && let Ok(p) = patch::patch_text(text, &opts.patch)
-        {
-            for f in p.findings.iter().filter(|f| f.is_missing_property()) {
+        if !yaml::looks_like_json(text) {
+            for f in patch::read_text(text, &opts.patch)
+                .findings
+                .iter()
+                .filter(|f| f.is_missing_property())
+            {
                 findings.push(Finding {
                     line: f.line,
                     kind: Kind::MissingProperty,
@@ -211,20 +233,6 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
     }
     findings.sort_by_key(|f| f.line);
     findings
-}
-
-/// Line ranges of the documents of a YAML stream, one per parsed document (JSON streams: the
-/// whole file).
-fn doc_ranges(lines: &[&str], json: bool, count: usize) -> Vec<std::ops::Range<usize>> {
-    if json || count <= 1 {
-        return vec![0..lines.len(); count];
-    }
-    let ranges = yaml_text::content_ranges(lines);
-    if ranges.len() != count {
-        // Unusual layout: place every finding at the start of the file rather than guess.
-        return vec![0..lines.len(); count];
-    }
-    ranges
 }
 
 fn is_token_char(b: u8) -> bool {
@@ -365,6 +373,22 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
+    }
+
+    #[test]
+    fn a_broken_document_hides_nothing_beside_it() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [1, 2}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n";
+        let f = scan_text(text, true, &Options::default());
+        let got: Vec<(usize, Kind)> = f.iter().map(|f| (f.line, f.kind)).collect();
+        assert_eq!(
+            got,
+            vec![(1, Kind::Skipped), (7, Kind::PlaintextSecret)],
+            "{f:?}"
+        );
+        // A Helm template's broken documents are expected; its Secret still counts when it parses.
+        let helm = format!("{{{{- if .Values.x }}}}\n{text}");
+        let f = scan_text(&helm, true, &Options::default());
+        assert!(f.iter().all(|f| f.kind != Kind::Skipped), "{f:?}");
     }
 
     #[test]

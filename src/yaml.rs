@@ -64,6 +64,78 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, ParseError> {
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
+/// One document of a stream, parsed on its own: its line range (0-based, markers excluded) and
+/// the value, or why it does not parse.
+#[derive(Debug)]
+pub struct Document {
+    pub lines: std::ops::Range<usize>,
+    pub value: Result<Value, ParseError>,
+}
+
+/// Every document of a YAML stream parsed on its own, so one broken document neither hides the
+/// others nor moves their line numbers (the range is parsed at its place in the file, errors
+/// name the file's lines). Documents with no content are dropped. A JSON stream is one range: the
+/// stream as [`parse_documents`] reads it, or its error.
+pub fn parse_each(text: &str) -> Vec<Document> {
+    let text = text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.split('\n').collect();
+    if looks_like_json(text) {
+        return match parse_documents(text) {
+            Ok(docs) => docs
+                .into_iter()
+                .map(|d| Document {
+                    lines: 0..lines.len(),
+                    value: Ok(d),
+                })
+                .collect(),
+            Err(e) => vec![Document {
+                lines: 0..lines.len(),
+                value: Err(e),
+            }],
+        };
+    }
+    let mut out = Vec::new();
+    for range in crate::yaml_text::content_ranges(&lines) {
+        let doc = lines[range.clone()].join("\n");
+        match parse_documents(&doc).map_err(|e| ParseError {
+            message: shift_lines(&e.message, range.start),
+        }) {
+            Ok(docs) => {
+                for d in docs {
+                    out.push(Document {
+                        lines: range.clone(),
+                        value: Ok(d),
+                    });
+                }
+            }
+            Err(e) => out.push(Document {
+                lines: range.clone(),
+                value: Err(e),
+            }),
+        }
+    }
+    out
+}
+
+/// `message` with every "line N" moved down by `by` lines (a document parsed apart from the
+/// lines before it).
+fn shift_lines(message: &str, by: usize) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// serde_json's message without any echo of the input.
 fn json_error_kind(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
@@ -178,6 +250,19 @@ impl Format {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_broken_document_does_not_hide_the_others() {
+        let text = "a: 1\n---\nb: [1, 2\nc: 3\n---\n# only a comment\n---\nkind: Secret\n";
+        let docs = super::parse_each(text);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        assert_eq!(docs[0].value.as_ref().unwrap()["a"], 1);
+        let err = docs[1].value.as_ref().unwrap_err();
+        assert!(err.message.contains("line 4"), "the file's line: {err}");
+        assert_eq!(docs[1].lines, 2..4);
+        assert_eq!(docs[2].value.as_ref().unwrap()["kind"], "Secret");
+        assert_eq!(docs[2].lines.start, 7);
+    }
+
     use super::*;
     use serde_json::json;
 

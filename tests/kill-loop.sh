@@ -42,6 +42,8 @@ for i in $(seq 1 "$runs"); do
   [ "$sealed_pw" = "$(cat "$dir/secrets/dex-admin-password")" ] \
     || { echo "run $i ($cmd): the Dex copy does not match the sealed password" >&2; exit 1; }
   left="$(find "$dir" -path "$dir/.git" -prune -o \( -name '.*.tmp' -o -name .sealstrap-journal \) -print)"
+  # In a work tree the journal lives in .git.
+  [ ! -e "$dir/.git/sealstrap-journal" ] || left="$left $dir/.git/sealstrap-journal"
   [ -z "$left" ] || { echo "run $i ($cmd): left behind: $left" >&2; exit 1; }
   after="$(values "$dir")"
   if [ -n "$before" ]; then

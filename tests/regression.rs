@@ -89,7 +89,7 @@ fn endless_and_oversized_inputs_are_refused_with_the_limit() {
         (vec!["cert", "inspect", "/dev/zero"], "larger than 16 MiB"),
         (
             vec!["kubeseal", "--cert", "/dev/zero", "-f", "/dev/null"],
-            "larger than 16 MiB",
+            "/dev/zero is a device, not a regular file",
         ),
         (
             vec!["kubeseal", "--cert", cert, "-f", "/dev/zero"],
@@ -116,7 +116,7 @@ fn endless_and_oversized_inputs_are_refused_with_the_limit() {
         ),
         (
             vec!["seal", "--cert", cert, "--config", "/dev/zero"],
-            "larger than 16 MiB",
+            "/dev/zero is a device, not a regular file",
         ),
         (
             vec![
@@ -299,7 +299,7 @@ fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
     let o = seal(dir.path(), &["--fix-permissions"], "022");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("is a symbolic link"), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 
     let dir = tempfile::tempdir().unwrap();

@@ -26,10 +26,8 @@ pub fn cert_path(spec: &str) -> Result<&Path, Failure> {
 /// Reads and checks a certificate for sealing; warnings go to stderr.
 pub fn load_for_sealing(spec: &str, warn_prefix: &str) -> Result<Certificate, Failure> {
     let path = cert_path(spec)?;
-    let pem = read_input(
-        Some(path),
-        "(tty detected: expecting a PEM certificate on stdin)",
-    )?;
+    let pem =
+        super::io::read_regular(path, "(tty detected: expecting a PEM certificate on stdin)")?;
     let c = cert::parse(&pem).map_err(|e| cert_failure(&path.display().to_string(), &e))?;
     let warnings = c
         .check(now())

@@ -83,7 +83,7 @@ pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
 /// The objects of an output folder: the kustomization's resources (or every YAML file), in
 /// dependency order.
 fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
-    super::io::refuse_interrupted(&super::tree::write_scope(None, &[dir])?, dir)?;
+    super::io::refuse_interrupted(&super::tree::scope_of(None, &[dir])?, dir)?;
     let kust = dir.join(KUSTOMIZATION_FILE);
     let files: Vec<PathBuf> = match std::fs::read_to_string(&kust) {
         Ok(text) => {

@@ -68,6 +68,61 @@ pub fn read_limited(
     Ok(buf)
 }
 
+/// Reads a file that must be a regular file (a certificate, a config), or stdin for `-`. The
+/// file is opened non-blocking and checked before any read, so a FIFO or a device given by
+/// mistake (or by a hostile script) is refused at once instead of blocking the run, or filling
+/// memory, while it holds the repository's lock.
+pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    if is_dash(path) {
+        return read_limited(None, tty_hint, INPUT_LIMIT);
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    if !meta.is_file() {
+        let what = {
+            use std::os::unix::fs::FileTypeExt;
+            let t = meta.file_type();
+            if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_char_device() || t.is_block_device() {
+                "a device"
+            } else if t.is_socket() {
+                "a socket"
+            } else if t.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file"
+            }
+        };
+        return Err(
+            Failure::new(format!("{} is {what}, not a regular file", path.display()))
+                .hint("pass the file itself (or - to read stdin)"),
+        );
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    f.take(INPUT_LIMIT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    if buf.len() as u64 > INPUT_LIMIT {
+        return Err(Failure::new(format!(
+            "{}: larger than {} MiB, the most sealstrap reads here",
+            path.display(),
+            INPUT_LIMIT >> 20
+        ))
+        .hint(
+            "is this the right file? (certificates, keys, configs and manifests are a few KiB)",
+        ));
+    }
+    Ok(buf)
+}
+
 /// Input as UTF-8 text.
 pub fn read_text(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<String>, Failure> {
     let bytes = read_input(path, tty_hint)?;

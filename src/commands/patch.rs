@@ -110,6 +110,29 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         .cloned()
         .collect();
     let files = &files;
+    // Writing: every patched file lands in one journaled transaction, under the lock of the
+    // repository (or of each folder outside one), so a killed run leaves no temporary file
+    // beside an ExternalSecret and no half-patched tree.
+    let writing = !(args.check || args.diff);
+    let scope = if writing {
+        let dirs: Vec<std::path::PathBuf> = files
+            .iter()
+            .map(|f| {
+                let d = f.parent().filter(|d| !d.as_os_str().is_empty());
+                let d = d.unwrap_or(std::path::Path::new("."));
+                super::tree::git_root(d).unwrap_or_else(|| d.to_path_buf())
+            })
+            .collect();
+        let refs: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
+        Some(super::tree::write_scope(None, &refs)?)
+    } else {
+        None
+    };
+    let _locks = match &scope {
+        Some(s) => super::io::lock_scope(s, false)?,
+        None => Vec::new(),
+    };
+    let mut tx = scope.as_ref().map(sealstrap::journal::Transaction::new);
     let mut report = String::new();
     let mut diff = String::new();
     let (mut missing, mut changed) = (0usize, 0usize);
@@ -208,9 +231,9 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                     "the file is read-only",
                     "make it writable (chmod u+w) to patch it, or patch it by hand",
                 );
-            } else {
-                // write_atomic keeps the file's mode; only a write that succeeded is a change.
-                match sealstrap::output::write_atomic(file, new_text.as_bytes(), None) {
+            } else if let Some(tx) = tx.as_mut() {
+                // Staging keeps the file's mode; only a file staged is a change.
+                match tx.stage_step(file, new_text.as_bytes(), None) {
                     Ok(()) => changed += 1,
                     Err(e) => failures.add(
                         &name,
@@ -220,6 +243,10 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                 }
             }
         }
+    }
+    if let Some(tx) = tx {
+        tx.commit()
+            .map_err(|e| Failure::new(format!("cannot move the patched files into place: {e}")))?;
     }
     for h in &helm {
         report.push_str(&format!("{h}\n"));

@@ -139,6 +139,15 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
     {
         notes.push(advice);
     }
+    // A journal inside the output folder of a work tree is never sealstrap's (its own lives in
+    // .git): it is not read, and it must not be committed.
+    let stray = place.out.join(sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT);
+    if place.root.is_some() && std::fs::symlink_metadata(&stray).is_ok() {
+        notes.push(format!(
+            "{} is not read: in a git work tree sealstrap keeps its journal in .git; delete it (git rm --cached if it is tracked)",
+            tree::shown(&stray).display()
+        ));
+    }
     if place.out.exists() && !place.out.is_dir() {
         return Err(Failure::new(format!(
             "--out {} exists and is not a folder",
@@ -162,11 +171,18 @@ pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
     let Some(path) = &args.config else {
         return Ok(None);
     };
-    let text = super::io::read_text(Some(path), "").map_err(|f| Failure {
+    let bytes = super::io::read_regular(path, "").map_err(|f| Failure {
         message: f.message.replacen("cannot read ", "cannot read config ", 1),
         ..f
     })?;
-    EnvConfig::parse(&text)
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Failure::new(format!(
+            "config {}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.valid_up_to()
+        ))
+    })?;
+    EnvConfig::parse(text)
         .map(Some)
         .map_err(|e| Failure::at(format_args!("config {}", path.display()), &e))
 }
@@ -765,6 +781,10 @@ struct Snapshot {
     git_root: Option<PathBuf>,
     copy_exists: bool,
     copy_ignored: bool,
+    /// git tracks the copy (or has it staged): no ignore rule applies to it.
+    copy_tracked: bool,
+    /// The ignore rule that decides the copy now: (file, line, pattern).
+    copy_rule: Option<(String, String, String)>,
     /// The Dex password decrypted with --private-key, when its copy is missing.
     restored: Option<Zeroizing<String>>,
     /// `.gitignore` at the git root: its bytes (or why they cannot be read), and whether it is a
@@ -880,13 +900,18 @@ fn read_snapshot<'m>(
             restored = Some(restore_dex_password(args, &ctx)?);
         }
     }
-    let copy_ignored = match &git_root {
-        Some(root) => std::path::absolute(&copy)
-            .ok()
-            .and_then(|abs| abs.strip_prefix(root).ok().map(Path::to_path_buf))
-            .is_none_or(|rel| tree::ignores(root, &rel)),
-        None => true,
-    };
+    let copy_rel = git_root
+        .as_ref()
+        .and_then(|root| relative_to(root, &copy).map(|rel| (root, rel)));
+    let copy_ignored = copy_rel
+        .as_ref()
+        .is_none_or(|(root, rel)| tree::ignores(root, rel));
+    let copy_tracked = copy_rel
+        .as_ref()
+        .is_some_and(|(root, rel)| tree::git_tracks(root, rel));
+    let copy_rule = copy_rel
+        .as_ref()
+        .and_then(|(root, rel)| tree::deciding_rule(root, rel));
     if pair == bootstrap::DexPair::New || restored.is_some() {
         check_secrets_dir(&copy, args.fix_permissions)?;
     }
@@ -938,6 +963,8 @@ fn read_snapshot<'m>(
             git_root,
             copy_exists,
             copy_ignored,
+            copy_tracked,
+            copy_rule,
             restored,
             gitignore,
             ignored,
@@ -1033,6 +1060,11 @@ fn plan_run(
         for (at, key, path) in &r.helm_without_property {
             notes.push(tree::helm_fix(at, key, path, manifests::VALUE_KEY));
         }
+        for b in &r.broken {
+            notes.push(format!(
+                "{b}: this document is not valid YAML, so what it reads from the store is not counted (the rest of its file is); fix it and run seal again"
+            ));
+        }
     }
     // A wiring file that differs only because of this run's new values is an expected update;
     // one that differs from what the old values render is a hand edit being overwritten.
@@ -1089,10 +1121,34 @@ fn plan_run(
                 copy.display()
             ));
         }
+        if snap.copy_tracked {
+            return Err(Failure::new(format!(
+                "git tracks {} (or has it staged): no ignore rule keeps a tracked file out of a commit, so the plaintext Dex admin password would be committed",
+                copy.display()
+            ))
+            .hint(format!(
+                "unstage it and keep it ignored: git rm --cached {}; if it was ever pushed, rotate it afterwards (sealstrap reset-dex-admin)",
+                tree::shown(copy).display()
+            )));
+        }
         if !snap.copy_ignored
             && let Some(root) = &snap.git_root
             && let Some(rel) = relative_to(root, copy)
         {
+            // A rule sealstrap appends to the top-level .gitignore loses to a re-include in a
+            // deeper one (gitignore(5): deeper files take precedence).
+            if let Some((source, line, pattern)) = &snap.copy_rule
+                && pattern.starts_with('!')
+                && Path::new(source) != Path::new(".gitignore")
+            {
+                return Err(Failure::new(format!(
+                    "{source}:{line} re-includes {} (`{pattern}`), and a rule in the top-level .gitignore cannot override a deeper .gitignore: git would commit the plaintext Dex admin password",
+                    tree::shown(copy).display()
+                ))
+                .hint(format!(
+                    "delete that line from {source}, or put the copy elsewhere with --secrets-dir (outside the repository is safest)"
+                )));
+            }
             ignore_rules.push(sealstrap::gitignore::exact_rule(&rel.to_string_lossy()));
         }
         if snap.restored.is_some() {
@@ -1214,6 +1270,36 @@ fn write(scope: &Scope, run: &RunPlan) -> Result<Vec<String>, Failure> {
         .collect())
 }
 
+/// Asks git once more, with the new rules on disk, whether it ignores the plaintext Dex copy; if
+/// it would commit it after all (a rule sealstrap could not foresee), the copy is removed again
+/// and the run fails. The password stays sealed; `seal --private-key` restores the copy.
+fn confirm_copy_ignored(root: &Path, copy: &Path) -> Result<(), Failure> {
+    let Some(rel) = relative_to(root, copy) else {
+        return Ok(());
+    };
+    // Without a git that answers, the rule sealstrap wrote is all there is to go by.
+    let Some(ignored) = tree::git_ignored(root, std::slice::from_ref(&rel)) else {
+        return Ok(());
+    };
+    if !ignored.is_empty() && !tree::git_tracks(root, &rel) {
+        return Ok(());
+    }
+    let removed = std::fs::remove_file(copy).is_ok();
+    let why = tree::deciding_rule(root, &rel)
+        .map(|(f, l, p)| format!(" (deciding rule: {f}:{l}: `{p}`)"))
+        .unwrap_or_default();
+    Err(Failure::new(format!(
+        "git would commit {} even with sealstrap's ignore rule{why}; {}",
+        tree::shown(copy).display(),
+        if removed {
+            "the plaintext copy was removed again (the password stays sealed)"
+        } else {
+            "REMOVE THE PLAINTEXT COPY NOW"
+        }
+    ))
+    .hint("fix the ignore rules so git ignores that path (git check-ignore -v PATH shows which rule wins), then restore the copy: sealstrap seal --private-key KEY"))
+}
+
 /// A run: lock the folder, read the snapshot, plan the values and every write, then write.
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let place = place(args)?;
@@ -1239,6 +1325,11 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     } else {
         write(&scope, &run)?
     };
+    if !args.dry_run
+        && let (Some(copy), Some(root)) = (&run.dex_copy, &snap.git_root)
+    {
+        confirm_copy_ignored(root, copy)?;
+    }
     let Snapshot { ctx, reads, .. } = snap;
     Ok(Outcome {
         plan,

@@ -95,6 +95,36 @@ pub fn shown(p: &Path) -> PathBuf {
         .unwrap_or_else(|| p.to_path_buf())
 }
 
+/// Refuses `path` (a folder a command writes in, inside the repository `root`) when it is, or lies under, a
+/// symbolic link that leads out of the repository: git would commit the link, not the files,
+/// and the writes would land somewhere no review sees.
+fn refuse_link_out_of(root: &Path, path: &Path) -> Result<(), Failure> {
+    let Ok(abs) = std::path::absolute(path) else {
+        return Ok(());
+    };
+    if !abs.starts_with(root) {
+        return Ok(()); // not inside the repository by name: nothing hides behind a link
+    }
+    // The deepest existing ancestor decides where the writes really go.
+    let Some(existing) = abs.ancestors().find(|a| a.exists()) else {
+        return Ok(());
+    };
+    let (Ok(real), Ok(real_root)) = (std::fs::canonicalize(existing), std::fs::canonicalize(root))
+    else {
+        return Ok(());
+    };
+    if real.starts_with(&real_root) {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{} leads through a symbolic link to {}, outside the repository {}: git would commit the link, not the files sealstrap writes there, and they would land where no review sees them",
+        path.display(),
+        real.display(),
+        root.display()
+    ))
+    .hint("replace the link with a real folder inside the repository, or name one with --out"))
+}
+
 /// The folders a writing command works in, as a journal scope: the repository (`root`, else the
 /// git work tree holding the first of `dirs`, else that folder itself) first, then each of
 /// `dirs` outside it (a `--secrets-dir` or `--cert-file` elsewhere). In a repository every
@@ -104,6 +134,15 @@ pub fn write_scope(
     root: Option<&Root>,
     dirs: &[&Path],
 ) -> Result<sealstrap::journal::Scope, Failure> {
+    let scope = scope_of(root, dirs)?;
+    for d in dirs {
+        refuse_link_out_of(&scope.roots[0], d)?;
+    }
+    Ok(scope)
+}
+
+/// The scope [`write_scope`] gives, for commands that only read and look for its journal.
+pub fn scope_of(root: Option<&Root>, dirs: &[&Path]) -> Result<sealstrap::journal::Scope, Failure> {
     let first = dirs.first().copied().unwrap_or(Path::new("."));
     let anchor = match root {
         Some(r) => r.dir.clone(),
@@ -264,6 +303,9 @@ pub struct Reads {
     pub helm_without_property: Vec<(String, String, String)>,
     /// Files holding a ClusterSecretStore named like the store (other than the swap point).
     pub other_stores: Vec<PathBuf>,
+    /// Documents that name the store but do not parse (`FILE:LINE: why`): what they read is
+    /// not known. The other documents of their files are read.
+    pub broken: Vec<String>,
 }
 
 impl Reads {
@@ -295,7 +337,11 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
             .unwrap_or(&file)
             .display()
             .to_string();
-        if let Ok(p) = patch::patch_text(&text, opts) {
+        let p = patch::read_text(&text, opts);
+        for (line, message) in &p.broken {
+            r.broken.push(format!("{name}:{line}: {message}"));
+        }
+        {
             for rf in p.refs {
                 r.readers
                     .entry(rf.key.clone())
@@ -366,6 +412,39 @@ pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
             .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
             .collect(),
     )
+}
+
+/// The ignore rule that decides `rel` (relative to `root`): (the file holding it, as git names
+/// it, its line, the pattern), from `git check-ignore -v -n --no-index`. `None` when no rule
+/// matches or git cannot answer.
+pub fn deciding_rule(root: &Path, rel: &Path) -> Option<(String, String, String)> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "-v", "-n", "--no-index", "--"])
+        .arg(rel)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (rule, _) = text.split_once('\t')?;
+    let mut parts = rule.splitn(3, ':');
+    let (source, line, pattern) = (parts.next()?, parts.next()?, parts.next()?);
+    (!source.is_empty()).then(|| (source.to_string(), line.to_string(), pattern.to_string()))
+}
+
+/// Whether git tracks `rel` or has it staged (it is in the index, where no ignore rule
+/// applies). `false` when git cannot answer.
+pub fn git_tracks(root: &Path, rel: &Path) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(rel)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Whether git ignores `rel` (relative to `root`): git's answer when it is installed, else the

@@ -38,7 +38,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&no_refs);
     let selection = super::seal::selection(&args.selection, config.as_ref(), refs);
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
-    super::io::refuse_interrupted(&super::tree::write_scope(root.as_ref(), &[&out])?, &out)?;
+    super::io::refuse_interrupted(&super::tree::scope_of(root.as_ref(), &[&out])?, &out)?;
     let dir = out.join(SEALED_DIR);
     if !dir.is_dir() {
         return Err(Failure::new(format!("{} is not a folder", dir.display()))
