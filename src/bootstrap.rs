@@ -31,6 +31,7 @@ pub fn select(
     with: &[Feature],
     without: &[Feature],
     referenced: &BTreeMap<String, Vec<String>>,
+    off: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Selected> {
     contract::all()
         .map(|entry| {
@@ -52,6 +53,8 @@ pub fn select(
                         (true, format!("config: {why}"))
                     } else if let Some(r) = refs {
                         (true, format!("read by {}", r.join(", ")))
+                    } else if let Some(r) = off.get(entry.key) {
+                        (false, format!("not needed while {}", r.join("; and while ")))
                     } else if let Some(cfg) = config {
                         (false, format!("config: {}", cfg.wants(f).1))
                     } else {
@@ -301,7 +304,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
                         Status::Created
                     },
                     detail: if e.key == DEX_PASSWORD {
-                        "generated; plaintext copy in secrets/dex-admin-password".into()
+                        "generated; plaintext copy in the secrets folder (path below)".into()
                     } else {
                         format!(
                             "bcrypt cost {} of the new dex-admin-password",
@@ -426,7 +429,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
             .collect();
         if !unread.is_empty() {
             notes.push(format!(
-                "sealed but read by no ExternalSecret in the tree: {} (kept: the platform seeds them; an app added later may read them)",
+                "sealed but read by nothing the tree deploys: {} (kept: the platform seeds them; a feature switched on later reads them)",
                 unread.join(", ")
             ));
         }
@@ -531,7 +534,7 @@ mod tests {
 
     #[test]
     fn default_selection_is_every_random_entry() {
-        let sel = select(None, &[], &[], &BTreeMap::new());
+        let sel = select(None, &[], &[], &BTreeMap::new(), &BTreeMap::new());
         let keys = keys_in(&sel);
         assert_eq!(keys.len(), 15);
         assert!(!keys.contains(&"cloudflare-api-token"));
@@ -542,7 +545,7 @@ mod tests {
     fn the_config_decides_only_provided_values_and_the_tree_adds_what_it_reads() {
         let none = BTreeMap::new();
         let cfg = EnvConfig::parse("features: {identity: false, n8n: false, egress: true}\ndns: {automate: true, provider: cloudflare}\n").unwrap();
-        let keys = keys_in(&select(Some(&cfg), &[], &[], &none));
+        let keys = keys_in(&select(Some(&cfg), &[], &[], &none, &none));
         assert!(keys.contains(&"anthropic-api-key"));
         assert!(keys.contains(&"cloudflare-api-token"));
         // identity and n8n off: their random values are sealed all the same (LiteLLM and
@@ -556,6 +559,7 @@ mod tests {
             &[Feature::Hf],
             &[Feature::Identity, Feature::Anthropic],
             &none,
+            &none,
         ));
         assert!(keys.contains(&"hf-token") && keys.contains(&"dex-admin-hash"));
         assert!(!keys.contains(&"anthropic-api-key"));
@@ -564,13 +568,29 @@ mod tests {
             "hf-token".to_string(),
             vec!["platform/kserve/es.yaml:14 (ExternalSecret kserve/hf-token)".to_string()],
         )]);
-        let sel = select(None, &[], &[], &refs);
+        let sel = select(None, &[], &[], &refs, &BTreeMap::new());
         let hf = sel.iter().find(|s| s.entry.key == "hf-token").unwrap();
         assert!(
             hf.included && hf.reason.contains("platform/kserve/es.yaml:14"),
             "{}",
             hf.reason
         );
+        // Read only by a switched-off feature: not needed, and why; read by a deployed file too
+        // (the tree then lists it under refs only): needed.
+        let off = BTreeMap::from([(
+            "hf-token".to_string(),
+            vec!["kserve is off (enabled: \"false\" in clusters/dev/groups.yaml); read by platform/kserve/es.yaml:14 (ExternalSecret kserve/hf-token) when it is on".to_string()],
+        )]);
+        let sel = select(None, &[], &[], &BTreeMap::new(), &off);
+        let hf = sel.iter().find(|s| s.entry.key == "hf-token").unwrap();
+        assert!(!hf.included, "{}", hf.reason);
+        assert!(
+            hf.reason.starts_with("not needed while kserve is off"),
+            "{}",
+            hf.reason
+        );
+        let sel = select(None, &[Feature::Hf], &[], &BTreeMap::new(), &off);
+        assert!(sel.iter().any(|s| s.entry.key == "hf-token" && s.included));
     }
 
     #[test]

@@ -429,6 +429,10 @@ pub struct WiringArgs {
 /// Which contract entries are needed: the environment config, then --with/--without.
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
+    /// In the platform: the environment (its clusters/<ENV>/ and environments/<ENV>/) [default:
+    /// the --config file's, or the only one in clusters/].
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// The platform's environment config (environments/<env>/config.yaml): decides which
     /// entries are needed.
     #[arg(long, value_name = "FILE")]
@@ -532,12 +536,16 @@ pub struct SealArgs {
     pub force: bool,
     /// In the platform: also write the Argo CD Applications for the sealed-secrets controller and
     /// secret-source into the always-on catalog group, and allow the chart in the AppProject.
+    /// An existing Application keeps your edits; sealstrap sets only the fields it owns.
     #[arg(long, value_enum, value_name = "TOOL")]
     pub gitops: Option<GitOps>,
-    /// The environment whose clusters/<ENV>/ catalog and project --gitops writes [default: the
-    /// only one, or the --config file's environments/<ENV>/ folder].
-    #[arg(long, value_name = "ENV", requires = "gitops")]
-    pub env: Option<String>,
+    /// With --gitops: the sealed-secrets chart's repository (an HTTP or OCI mirror for an
+    /// air-gapped site); kept in the Application for later runs.
+    #[arg(long, value_name = "URL", requires = "gitops")]
+    pub chart_repo: Option<String>,
+    /// With --gitops: the sealed-secrets chart's version [default: 2.18.5]; kept for later runs.
+    #[arg(long, value_name = "VERSION", requires = "gitops")]
+    pub chart_version: Option<String>,
     // Last: the flattened groups set their own help headings for what follows.
     #[command(flatten)]
     pub common: BootstrapArgs,
@@ -653,9 +661,12 @@ pub struct ResealArgs {
     /// The new controller certificate.
     #[arg(long, value_name = "FILE")]
     pub cert: PathBuf,
-    /// Files and folders with SealedSecrets [default: secret-source].
+    /// Files and folders with SealedSecrets [default: the environment's sealed folder].
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// In the platform: the environment whose sealed folder is the default PATH.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Report what would change, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -765,9 +776,14 @@ Examples:
   sealstrap apply
   sealstrap apply --dry-run secret-source/")]
 pub struct ApplyArgs {
-    /// The output folder of `seal` [default: secret-source at the repository root].
+    /// The output folder of `seal` [default: the environment's sealed folder].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// In the platform: the environment whose folder (clusters/<ENV>/secret-source) this is
+    /// about [default: the only one in clusters/].
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
     /// Server-side dry run: the API server validates and admits, nothing is stored.
     #[arg(long)]
     pub dry_run: bool,
@@ -788,9 +804,14 @@ Examples:
   sealstrap doctor
   sealstrap doctor --output json secret-source/")]
 pub struct DoctorArgs {
-    /// The output folder of `seal` [default: secret-source at the repository root].
+    /// The output folder of `seal` [default: the environment's sealed folder].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// In the platform: the environment whose folder (clusters/<ENV>/secret-source) this is
+    /// about [default: the only one in clusters/].
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
     /// table or json.
     #[arg(long, value_enum, default_value = "text")]
     pub output: SummaryFormat,
@@ -803,10 +824,15 @@ pub struct DoctorArgs {
 /// Where the key custody files live; by default beside the sealed output, to be committed.
 #[derive(Debug, Args)]
 pub struct KeyFiles {
-    /// The sealed output folder the files sit in by default [default: secret-source at the
-    /// repository root].
+    /// The sealed output folder the files sit in by default [default: the environment's sealed
+    /// folder: secret-source at the repository root, clusters/<ENV>/secret-source in the platform].
     #[arg(long = "out", value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// In the platform: the environment whose folder (clusters/<ENV>/secret-source) this is
+    /// about [default: the only one in clusters/].
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
     /// The public certificate bundle (newest first) [default: OUT/controller.crt].
     #[arg(long = "cert-file", value_name = "FILE")]
     pub cert_file: Option<PathBuf>,
@@ -818,9 +844,14 @@ pub struct KeyFiles {
 /// The escrow a `key` command reads, and how to open it.
 #[derive(Debug, Args)]
 pub struct EscrowArgs {
-    /// The escrow [default: secret-source/controller-keys.age at the repository root].
+    /// The escrow [default: controller-keys.age in the environment's sealed folder].
     #[arg(value_name = "ESCROW")]
     pub file: Option<PathBuf>,
+    /// In the platform: the environment whose folder (clusters/<ENV>/secret-source) this is
+    /// about [default: the only one in clusters/].
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+
     #[command(flatten)]
     pub identity: IdentityArgs,
 }
@@ -1051,32 +1082,39 @@ impl KubesealArgs {
 }
 
 /// A path flag as given, else its default anchored at the repository root.
-fn or_anchored(given: &Option<PathBuf>, default: &str) -> PathBuf {
-    given
-        .clone()
-        .unwrap_or_else(|| crate::commands::tree::anchored(default))
+/// A path as given, else its default inside the environment's sealed folder (`rel` empty: the
+/// folder), anchored at the repository root.
+fn or_env_default(
+    given: &Option<PathBuf>,
+    env: &Option<String>,
+    rel: &str,
+) -> Result<PathBuf, crate::commands::Failure> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None => crate::commands::tree::env_default(env.as_deref(), rel),
+    }
 }
 
 impl ApplyArgs {
-    pub fn dir(&self) -> PathBuf {
-        or_anchored(&self.dir, defaults::OUT_DIR)
+    pub fn dir(&self) -> Result<PathBuf, crate::commands::Failure> {
+        or_env_default(&self.dir, &self.env, "")
     }
 }
 
 impl DoctorArgs {
-    pub fn dir(&self) -> PathBuf {
-        or_anchored(&self.dir, defaults::OUT_DIR)
+    pub fn dir(&self) -> Result<PathBuf, crate::commands::Failure> {
+        or_env_default(&self.dir, &self.env, "")
     }
 }
 
 impl KeyFiles {
-    pub fn out(&self) -> PathBuf {
-        or_anchored(&self.out_dir, defaults::OUT_DIR)
+    pub fn out(&self) -> Result<PathBuf, crate::commands::Failure> {
+        or_env_default(&self.out_dir, &self.env, "")
     }
 }
 
 impl EscrowArgs {
-    pub fn path(&self) -> PathBuf {
-        or_anchored(&self.file, defaults::ESCROW)
+    pub fn path(&self) -> Result<PathBuf, crate::commands::Failure> {
+        or_env_default(&self.file, &self.env, defaults::ESCROW_NAME)
     }
 }

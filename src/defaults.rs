@@ -22,8 +22,8 @@ pub const CA_KEY: &str = "ca.crt";
 /// kubeseal's defaults for the controller.
 pub const CONTROLLER_NAME: &str = "sealed-secrets-controller";
 pub const CONTROLLER_NAMESPACE: &str = "kube-system";
-/// The key escrow `key new` writes, relative to the repository.
-pub const ESCROW: &str = "secret-source/controller-keys.age";
+/// The key escrow `key new` writes, in the sealed folder.
+pub const ESCROW_NAME: &str = "controller-keys.age";
 /// The sealed-secrets Helm chart `seal --gitops argocd` pins (and `key new` names).
 pub const CONTROLLER_CHART: &str = "sealed-secrets";
 pub const CONTROLLER_CHART_REPO: &str = "https://bitnami-labs.github.io/sealed-secrets";

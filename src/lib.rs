@@ -13,11 +13,13 @@
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
 //! | [`yaml_text`] | manifest text: lines, document ranges, content lines | none |
+//! | [`style`] | writing a manifest the way its neighbours are written | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
+//! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
@@ -35,6 +37,7 @@ pub mod config;
 pub mod contract;
 pub mod controller_key;
 pub mod defaults;
+pub mod deployed;
 pub mod doctor;
 pub mod escrow;
 pub mod generate;
@@ -52,6 +55,7 @@ pub mod rsa;
 pub mod scan;
 pub mod seal;
 pub mod ssh;
+pub mod style;
 pub mod timefmt;
 pub mod verify;
 pub mod yaml;

@@ -85,16 +85,17 @@ pub fn store_state(text: &str, w: &Wiring) -> StoreState {
     }
 }
 
-/// The store file sealstrap writes at the swap point: the Kubernetes-provider store, with a
-/// comment that says why the resolver leaves it alone.
-pub fn store_file(w: &Wiring) -> String {
-    let mut out = String::from(
-        "# The platform's ClusterSecretStore, written by `sealstrap seal`: ESO's Kubernetes provider\n\
-         # reads the Secrets that the sealed-secrets controller unseals in the source namespace.\n\
-         # `make resolve-secret-store` leaves this file alone: it rewrites only its own placeholder\n\
-         # or a Google Secret Manager store. To go back to one, delete this file and run it again.\n",
+/// The store file sealstrap writes at the swap point: the Kubernetes-provider store, in the
+/// `style` of the file it replaces, with a comment that says why the resolver leaves it alone.
+pub fn store_file(w: &Wiring, style: &crate::style::Style) -> String {
+    let out = crate::style::render(
+        &manifests::cluster_secret_store(w),
+        style,
+        "The platform's ClusterSecretStore, written by `sealstrap seal`: ESO's Kubernetes provider\n\
+         reads the Secrets that the sealed-secrets controller unseals in the source namespace.\n\
+         `make resolve-secret-store` leaves this file alone: it rewrites only its own placeholder\n\
+         or a Google Secret Manager store. To go back to one, delete this file and run it again.",
     );
-    out.push_str(&manifests::render(&[manifests::cluster_secret_store(w)]));
     debug_assert!(!out.contains(PLACEHOLDER_MARK) && !out.contains(GCPSM_MARK));
     out
 }
@@ -171,54 +172,221 @@ fn application(
     })
 }
 
-/// The Argo CD Application for the sealed-secrets controller: the pinned chart, named so that
-/// kubeseal's defaults find it, in `controller_namespace`, with key renewal off so the escrowed
-/// key (`sealstrap key new`) stays the sealing key (the values `key new` prints).
-pub fn controller_application(controller_namespace: &str) -> String {
-    use crate::defaults::*;
-    let app = application(
+/// An Argo CD Application sealstrap generates: what it writes into a new file, the fields it
+/// owns (JSON pointers and the values the wiring needs there; everything else in the file is the
+/// user's), and its header comment.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub value: Value,
+    pub owned: Vec<(String, Value)>,
+    pub comment: String,
+}
+
+/// The chart the controller Application installs: upstream's by default, or a mirror.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chart {
+    pub repo: String,
+    pub version: String,
+}
+
+impl Default for Chart {
+    fn default() -> Self {
+        Chart {
+            repo: crate::defaults::CONTROLLER_CHART_REPO.into(),
+            version: crate::defaults::CONTROLLER_CHART_VERSION.into(),
+        }
+    }
+}
+
+const WAVE: &str = "/metadata/annotations/argocd.argoproj.io~1sync-wave";
+
+/// The sealed-secrets controller's Application: `chart` (upstream's or a mirror's), named so
+/// that kubeseal's defaults find it (`controller_name`), in `controller_namespace`, with key
+/// renewal off so the escrowed key (`sealstrap key new`) stays the sealing key. The chart's
+/// repository and version are the user's to change (a mirror, say); the name, namespace, values
+/// and wave are sealstrap's.
+pub fn controller_app(controller_namespace: &str, controller_name: &str, chart: &Chart) -> Generated {
+    use crate::defaults::CONTROLLER_CHART;
+    let value = application(
         CONTROLLER_CHART,
         CONTROLLER_WAVE,
         serde_json::json!({
-            "repoURL": CONTROLLER_CHART_REPO,
+            "repoURL": chart.repo,
             "chart": CONTROLLER_CHART,
-            "targetRevision": CONTROLLER_CHART_VERSION,
+            "targetRevision": chart.version,
             "helm": {"valuesObject": {
-                "fullnameOverride": CONTROLLER_NAME,
+                "fullnameOverride": controller_name,
                 "keyrenewperiod": "0"
             }}
         }),
         controller_namespace,
         &["ServerSideApply=true"],
     );
-    format!(
-        "# The sealed-secrets controller (written by `sealstrap seal --gitops argocd`). Install its key\n\
-         # before or right after it starts: `sealstrap key install`. keyrenewperiod \"0\" keeps the\n\
-         # escrowed key the sealing key; with renewal on, run `sealstrap key backup --check` in CI.\n{}",
-        manifests::render(&[app])
-    )
+    Generated {
+        value,
+        owned: vec![
+            ("/metadata/name".into(), Value::from(CONTROLLER_CHART)),
+            (WAVE.into(), Value::from(CONTROLLER_WAVE)),
+            ("/spec/source/chart".into(), Value::from(CONTROLLER_CHART)),
+            (
+                "/spec/source/helm/valuesObject/fullnameOverride".into(),
+                Value::from(controller_name),
+            ),
+            (
+                "/spec/source/helm/valuesObject/keyrenewperiod".into(),
+                Value::from("0"),
+            ),
+            (
+                "/spec/destination/namespace".into(),
+                Value::from(controller_namespace),
+            ),
+        ],
+        comment: "The sealed-secrets controller (written by `sealstrap seal --gitops argocd`). Install its key\n\
+            BEFORE the first sync: `sealstrap key install` (it works before the controller exists).\n\
+            keyrenewperiod \"0\" keeps the escrowed key the sealing key. The chart's repoURL and\n\
+            targetRevision are yours to point at a mirror; sealstrap keeps them."
+            .into(),
+    }
 }
 
-/// The Argo CD Application for the sealed values and the ESO reader (`out`, relative to the
-/// root) from the platform's own repository.
-pub fn source_application(
-    repo_url: &str,
-    revision: &str,
-    out: &str,
-    source_namespace: &str,
-) -> String {
-    let app = application(
+/// The Application for the sealed values and the ESO reader (`out`, relative to the root) from
+/// the platform's own repository. Its path, namespace and wave are sealstrap's; the revision is
+/// the user's (a fork retargets it).
+pub fn source_app(repo_url: &str, revision: &str, out: &str, source_namespace: &str) -> Generated {
+    let value = application(
         "secret-source",
         SOURCE_WAVE,
         serde_json::json!({"repoURL": repo_url, "targetRevision": revision, "path": out}),
         source_namespace,
         &["CreateNamespace=true", "ServerSideApply=true"],
     );
-    format!(
-        "# The sealed values and ESO's reader (written by `sealstrap seal --gitops argocd`): after the\n\
-         # controller (wave {CONTROLLER_WAVE}), before the store (external-secrets-config, wave 3).\n{}",
-        manifests::render(&[app])
-    )
+    Generated {
+        value,
+        owned: vec![
+            ("/metadata/name".into(), Value::from("secret-source")),
+            (WAVE.into(), Value::from(SOURCE_WAVE)),
+            ("/spec/source/path".into(), Value::from(out)),
+            (
+                "/spec/destination/namespace".into(),
+                Value::from(source_namespace),
+            ),
+        ],
+        comment: format!(
+            "The sealed values and ESO's reader (written by `sealstrap seal --gitops argocd`): after the\n\
+             controller (wave {CONTROLLER_WAVE}), before the store (external-secrets-config, wave 3)."
+        ),
+    }
+}
+
+/// What to do with a generated file that may already exist.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Merged {
+    /// It holds everything sealstrap needs: left byte for byte (with the user's edits).
+    Unchanged,
+    /// The new text, and the fields that changed.
+    Write { text: String, changed: Vec<String> },
+    /// Fields sealstrap owns hold other values: (pointer, what the file has, what is needed).
+    Conflict(Vec<(String, Option<Value>, Value)>),
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+fn set_pointer(v: &mut Value, ptr: &str, new: Value) {
+    let mut cur = v;
+    let segs: Vec<String> = ptr.split('/').skip(1).map(unescape).collect();
+    for (i, seg) in segs.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Default::default());
+        }
+        let m = cur.as_object_mut().expect("made an object");
+        if i + 1 == segs.len() {
+            m.insert(seg.clone(), new);
+            return;
+        }
+        cur = m.entry(seg.clone()).or_insert(Value::Object(Default::default()));
+    }
+}
+
+/// Merges a generated Application into the file that may hold it. `requested`: fields the user
+/// asked to set in this run (`--chart-repo`, `--chart-version`). A new file is rendered in the
+/// neighbours' `style`; an existing one keeps every field sealstrap does not own, and its text:
+/// a field is set in place when it is on a line of its own, else the file is rendered again in
+/// its own style. An owned field with another value is a conflict unless `force`.
+pub fn merge(
+    current: Option<&str>,
+    g: &Generated,
+    requested: &[(String, Value)],
+    style: &crate::style::Style,
+    force: bool,
+) -> Merged {
+    let Some(text) = current else {
+        return Merged::Write {
+            text: crate::style::render(&g.value, style, &g.comment),
+            changed: vec!["(new file)".into()],
+        };
+    };
+    let existing = yaml::parse_documents(text)
+        .ok()
+        .and_then(|d| d.into_iter().find(|d| d.get("kind").and_then(Value::as_str) == Some("Application")));
+    let Some(existing) = existing else {
+        return if force {
+            Merged::Write {
+                text: crate::style::render(&g.value, style, &g.comment),
+                changed: vec!["(the whole file: it held no Application)".into()],
+            }
+        } else {
+            Merged::Conflict(vec![("(file)".into(), None, Value::from("an Application"))])
+        };
+    };
+    let differs = |(p, want): &(String, Value)| existing.pointer(p) != Some(want);
+    let conflicts: Vec<(String, Option<Value>, Value)> = g
+        .owned
+        .iter()
+        .filter(|f| differs(f))
+        .map(|(p, want)| (p.clone(), existing.pointer(p).cloned(), want.clone()))
+        .collect();
+    if !conflicts.is_empty() && !force {
+        return Merged::Conflict(conflicts);
+    }
+    let mut to_set: Vec<(String, Value)> = requested.iter().filter(|f| differs(f)).cloned().collect();
+    to_set.extend(conflicts.into_iter().map(|(p, _, want)| (p, want)));
+    if to_set.is_empty() {
+        return Merged::Unchanged;
+    }
+    let mut expected = existing.clone();
+    for (p, v) in &to_set {
+        set_pointer(&mut expected, p, v.clone());
+    }
+    let own_style = crate::style::learn(&[text]);
+    // In place, field by field, when each sits on a line of its own.
+    let mut edited = Some(text.to_string());
+    for (p, v) in &to_set {
+        let segs: Vec<String> = p.split('/').skip(1).map(unescape).collect();
+        let path: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let rendered = crate::style::render(&serde_json::json!({ "k": v }), &own_style, "");
+        let rendered = rendered.trim_end().strip_prefix("k: ").unwrap_or("").to_string();
+        edited = edited.and_then(|t| crate::yaml_text::set_scalar(&t, &path, &rendered));
+    }
+    let changed = to_set.iter().map(|(p, _)| p.clone()).collect();
+    match edited {
+        Some(t) if yaml::parse_documents(&t).ok().and_then(|d| d.into_iter().next()) == Some(expected.clone()) => {
+            Merged::Write { text: t, changed }
+        }
+        _ => {
+            // Rendered again in the file's own style, after its own leading comment.
+            let comment: String = text
+                .lines()
+                .take_while(|l| l.starts_with('#'))
+                .map(|l| format!("{}\n", l.trim_start_matches('#').strip_prefix(' ').unwrap_or(l.trim_start_matches('#'))))
+                .collect();
+            Merged::Write {
+                text: crate::style::render(&expected, &own_style, comment.trim_end()),
+                changed,
+            }
+        }
+    }
 }
 
 /// The repository URL and revision the platform's own Applications deploy from (the first
@@ -333,15 +501,18 @@ mod tests {
         );
         assert!(!store_state(&vault, &w).replaceable());
         assert!(!store_state("a: [", &w).replaceable());
-        let ours = store_file(&w);
+        let ours = store_file(&w, &Default::default());
         assert_eq!(
             store_state(&ours, &w),
             StoreState::Kubernetes { current: true }
         );
-        let other_ns = store_file(&Wiring {
-            source_namespace: "elsewhere".into(),
-            ..Wiring::default()
-        });
+        let other_ns = store_file(
+            &Wiring {
+                source_namespace: "elsewhere".into(),
+                ..Wiring::default()
+            },
+            &Default::default(),
+        );
         assert_eq!(
             store_state(&other_ns, &w),
             StoreState::Kubernetes { current: false }
@@ -350,7 +521,7 @@ mod tests {
 
     #[test]
     fn the_written_store_is_one_the_resolver_leaves_alone() {
-        let text = store_file(&Wiring::default());
+        let text = store_file(&Wiring::default(), &Default::default());
         assert!(!text.contains("replace with your provider") && !text.contains("gcpsm:"));
         assert_eq!(stores_named(&text, "secret-store"), 1);
         assert_eq!(stores_named(&text, "other"), 0);
@@ -407,22 +578,23 @@ mod tests {
 
     #[test]
     fn the_applications_order_controller_then_values_then_store() {
-        let c = controller_application("kube-system");
-        assert!(c.contains("argocd.argoproj.io/sync-wave: \"1\""), "{c}");
-        assert!(c.contains("fullnameOverride: sealed-secrets-controller"));
-        assert!(c.contains("keyrenewperiod: \"0\""));
-        assert!(
-            c.contains("targetRevision: 2.18.5") || c.contains("targetRevision: \"2.18.5\""),
-            "{c}"
-        );
-        let s = source_application(
+        let style = crate::style::Style::default();
+        let c = controller_app("kube-system", "sealed-secrets-controller", &Chart::default());
+        let text = crate::style::render(&c.value, &style, &c.comment);
+        assert!(text.contains("argocd.argoproj.io/sync-wave: \"1\""), "{text}");
+        assert!(text.contains("fullnameOverride: sealed-secrets-controller"));
+        assert!(text.contains("keyrenewperiod: \"0\""));
+        assert!(text.contains("targetRevision: 2.18.5\n"), "unquoted: {text}");
+        let s = source_app(
             "https://github.com/x/p.git",
             "main",
-            "secret-source",
+            "clusters/dev/secret-source",
             "secret-source",
         );
+        let text = crate::style::render(&s.value, &style, &s.comment);
         assert!(
-            s.contains("argocd.argoproj.io/sync-wave: \"2\"") && s.contains("path: secret-source")
+            text.contains("argocd.argoproj.io/sync-wave: \"2\"")
+                && text.contains("path: clusters/dev/secret-source")
         );
         let catalog = vec!["kind: Application\nspec:\n  source:\n    repoURL: https://charts\n    chart: x\n".to_string(),
             "kind: Application\nspec:\n  source:\n    repoURL: https://github.com/x/p.git\n    targetRevision: main\n    path: platform/a\n".to_string()];
@@ -430,5 +602,48 @@ mod tests {
             own_repo(&catalog),
             Some(("https://github.com/x/p.git".into(), "main".into()))
         );
+    }
+
+    /// Issue 20: the user's edits of a generated Application survive; a conflicting edit of a
+    /// field sealstrap owns is refused (and --force sets it); a requested mirror is set in place.
+    #[test]
+    fn generated_applications_keep_the_users_edits() {
+        let style = crate::style::Style::default();
+        let g = controller_app("kube-system", "sealed-secrets-controller", &Chart::default());
+        let Merged::Write { text: first, .. } = merge(None, &g, &[], &style, false) else {
+            panic!("a new file is written")
+        };
+        // The user points the chart at a mirror and adds a sync option.
+        let edited = first
+            .replace(
+                "repoURL: https://bitnami-labs.github.io/sealed-secrets",
+                "repoURL: https://mirror.internal/charts   # air-gapped",
+            )
+            .replace("- ServerSideApply=true", "- ServerSideApply=true\n    - PruneLast=true");
+        assert_eq!(merge(Some(&edited), &g, &[], &style, false), Merged::Unchanged);
+        // A requested version is set in place; the mirror and the comment stay.
+        let req = vec![("/spec/source/targetRevision".to_string(), Value::from("2.18.6"))];
+        let Merged::Write { text, changed } = merge(Some(&edited), &g, &req, &style, false) else {
+            panic!("the version changes")
+        };
+        assert_eq!(changed, vec!["/spec/source/targetRevision".to_string()]);
+        assert_eq!(text, edited.replace("targetRevision: 2.18.5", "targetRevision: 2.18.6"));
+        // Renaming the controller breaks kubeseal's defaults: refused, then forced.
+        let renamed = edited.replace("fullnameOverride: sealed-secrets-controller", "fullnameOverride: mine");
+        match merge(Some(&renamed), &g, &[], &style, false) {
+            Merged::Conflict(c) => assert_eq!(
+                c,
+                vec![(
+                    "/spec/source/helm/valuesObject/fullnameOverride".to_string(),
+                    Some(Value::from("mine")),
+                    Value::from("sealed-secrets-controller")
+                )]
+            ),
+            other => panic!("{other:?}"),
+        }
+        let Merged::Write { text, .. } = merge(Some(&renamed), &g, &[], &style, true) else {
+            panic!("forced")
+        };
+        assert_eq!(text, edited);
     }
 }

@@ -107,8 +107,94 @@ pub fn line_starting<S: AsRef<str>>(
         .map(|i| i + 1)
 }
 
+/// Replaces the scalar value of the block-mapping key at `path` (keys from the top of the first
+/// document) with `rendered`, keeping the line's indentation and trailing comment and every
+/// other byte of the file. `None` when the key is not on a line of its own (flow style, a
+/// sequence on the way, a multi-line value): the caller renders the file instead.
+pub fn set_scalar(text: &str, path: &[&str], rendered: &str) -> Option<String> {
+    let Lines {
+        mut lines,
+        eol,
+        trailing_eol,
+    } = Lines::split(text);
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut found = None;
+    for (i, line) in lines.iter().enumerate() {
+        if is_doc_start(line) && i > 0 && lines[..i].iter().any(|l| is_content(l)) {
+            break; // only the first document
+        }
+        if !is_content(line) || is_doc_start(line) {
+            continue;
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = line.trim_start();
+        if rest.starts_with("- ") || rest == "-" {
+            // A sequence item: paths here go through a list, which this edit does not address.
+            while stack.last().is_some_and(|(d, _)| *d >= indent) {
+                stack.pop();
+            }
+            stack.push((indent, "[]".into()));
+            continue;
+        }
+        while stack.last().is_some_and(|(d, _)| *d >= indent) {
+            stack.pop();
+        }
+        let Some(colon) = rest.find(": ").or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
+        else {
+            continue;
+        };
+        let key = rest[..colon].trim_matches(|c| c == '"' || c == '\'');
+        let keys: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
+        if keys.len() + 1 == path.len() && keys.iter().zip(path).all(|(a, b)| a == b) && key == path[path.len() - 1] {
+            found = Some((i, indent, colon));
+            break;
+        }
+        let value = rest[colon + 1..].trim();
+        if value.is_empty() || value.starts_with('#') {
+            stack.push((indent, key.to_string()));
+        }
+    }
+    let (i, indent, colon) = found?;
+    let rest = lines[i][indent..].to_string();
+    let value_part = rest[colon + 1..].trim_start();
+    if value_part.starts_with(['{', '[', '|', '>', '&', '*', '!']) || value_part.is_empty() {
+        return None;
+    }
+    // A comment after the value: ` #` outside quotes (values sealstrap edits are plain or simply
+    // quoted).
+    let comment = value_part
+        .char_indices()
+        .find(|(j, c)| *c == '#' && value_part[..*j].ends_with(' ') && !value_part[..*j].contains(['"', '\'']))
+        .map(|(j, _)| value_part[j..].to_string());
+    let spacing = match &comment {
+        Some(c) => {
+            let before = &value_part[..value_part.len() - c.len()];
+            format!("{}{c}", &before[before.trim_end().len()..])
+        }
+        None => String::new(),
+    };
+    lines[i] = format!("{}{}: {rendered}{spacing}", &lines[i][..indent], &rest[..colon]);
+    Some(Lines::join(&lines, eol, trailing_eol))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scalar_is_set_in_place_keeping_comments_and_layout() {
+        let text = "# app\nspec:\n  source:\n    repoURL: https://a   # upstream\n    targetRevision: 2.18.5\n  list:\n    - repoURL: x\n---\nspec: {}\n";
+        let out = super::set_scalar(text, &["spec", "source", "repoURL"], "oci://mirror/charts").unwrap();
+        assert_eq!(
+            out,
+            text.replace("repoURL: https://a   # upstream", "repoURL: oci://mirror/charts   # upstream")
+        );
+        assert!(super::set_scalar(text, &["spec", "missing"], "x").is_none());
+        assert!(super::set_scalar("spec: {source: {a: 1}}\n", &["spec", "source", "a"], "2").is_none());
+        assert_eq!(
+            super::set_scalar("a:\n  b: \"1\"\n", &["a", "b"], "\"2\"").unwrap(),
+            "a:\n  b: \"2\"\n"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -127,7 +127,7 @@ fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
 }
 
 pub fn apply(args: &ApplyArgs) -> CmdResult {
-    let dir = args.dir();
+    let dir = args.dir()?;
     let objects = folder_objects(&dir)?;
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
     let suffix = if args.dry_run {
@@ -156,7 +156,7 @@ fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
 }
 
 pub fn doctor(args: &DoctorArgs) -> CmdResult {
-    let dir = args.dir();
+    let dir = args.dir()?;
     let objects = folder_objects(&dir)?;
     let sealed: Vec<&Value> = objects
         .iter()
@@ -181,6 +181,8 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let tree_reads = match super::tree::Root::find(None)? {
         Some(root) => Some(super::tree::reads(
             &root,
+            super::tree::graph(&root, super::tree::environment(&root, args.env.as_deref(), None, Some(&dir))?.as_deref())?
+                .as_ref(),
             std::slice::from_ref(&dir),
             &sealstrap::patch::Options {
                 store: args.wiring.store_name.clone(),

@@ -291,7 +291,7 @@ fn random_serial() -> Result<[u8; 16], Failure> {
 }
 
 fn new(a: &KeyNewArgs) -> CmdResult {
-    let out = &a.files.out();
+    let out = &a.files.out()?;
     let escrow_path = a.escrow.clone().unwrap_or_else(|| out.join(ESCROW_NAME));
     let cert_path = a
         .files
@@ -407,7 +407,7 @@ fn sealing_line(certs: &[&Certificate]) -> String {
 }
 
 fn install(a: &KeyInstallArgs) -> CmdResult {
-    let keys = escrow_keys(&a.escrow.path(), &a.escrow.identity.identity)?;
+    let keys = escrow_keys(&a.escrow.path()?, &a.escrow.identity.identity)?;
     let ns = &a.cluster.controller_namespace;
     let objects: Vec<Value> = keys
         .iter()
@@ -465,7 +465,7 @@ fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
 }
 
 fn backup(a: &KeyBackupArgs) -> CmdResult {
-    let escrow_path = a.escrow.path();
+    let escrow_path = a.escrow.path()?;
     let cert_path = bundle_path(&escrow_path, a.cert_file.as_deref());
     let ns = &a.cluster.controller_namespace;
     let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
@@ -569,7 +569,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
 }
 
 fn list(a: &KeyListArgs) -> CmdResult {
-    let escrow_path = a.escrow.path();
+    let escrow_path = a.escrow.path()?;
     let certs: Vec<Certificate> = if a.escrow.identity.identity.is_empty()
         && !(escrow_path.exists()
             && escrow::is_passphrase(&read_file(&escrow_path, "escrow")?).unwrap_or(false)

@@ -41,7 +41,7 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     let old_keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let cert = super::cert::load_for_sealing(&args.cert.to_string_lossy(), "sealstrap: ")?;
     let paths = if args.paths.is_empty() {
-        vec![super::tree::anchored(sealstrap::defaults::OUT_DIR)]
+        vec![super::tree::env_default(args.env.as_deref(), "")?]
     } else {
         args.paths.clone()
     };

@@ -92,21 +92,67 @@ struct Context {
     notes: Vec<String>,
 }
 
-/// Where a run reads and writes: the repository it is anchored at, and the output folder.
+/// Where a run reads and writes: the repository it is anchored at, the environment and its
+/// layout (docs/format.md §10), and the output folder.
 pub struct Place {
     pub root: Option<Root>,
+    pub layout: tree::Layout,
     pub out: PathBuf,
+    /// `--config`, else the environment's own config.
+    pub config: Option<PathBuf>,
 }
 
-/// The repository root and the output folder: `--out`, else `secret-source` at the root.
+/// The repository root, the environment and the output folder: `--out`, else the
+/// environment's folder (`clusters/<env>/secret-source` in the platform; `secret-source` at the
+/// root elsewhere, or where a repository already keeps it there).
 pub fn place(args: &BootstrapArgs) -> Result<Place, Failure> {
-    let root = Root::for_out(args.platform_root.as_deref(), args.out.as_deref())?;
+    place_for(
+        args.platform_root.as_deref(),
+        args.out.as_deref(),
+        &args.selection,
+    )
+}
+
+/// [`place`] from its parts (verify and doctor resolve the same way).
+pub fn place_for(
+    platform_root: Option<&Path>,
+    out: Option<&Path>,
+    selection: &SelectionArgs,
+) -> Result<Place, Failure> {
+    let root = Root::for_out(platform_root, out)?;
     tree::load_extras(root.as_ref())?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| tree::default_out(root.as_ref()));
-    Ok(Place { root, out })
+    let env = match root.as_ref().filter(|r| r.platform) {
+        Some(r) => tree::environment(r, selection.env.as_deref(), selection.config.as_deref(), out)?,
+        None => {
+            if let Some(e) = &selection.env {
+                return Err(Failure::usage(format!(
+                    "--env {e}: this is not the platform repository (no {})",
+                    sealstrap::platform::STORE_PATH
+                ))
+                .hint("run in a checkout of the platform, or pass --platform-root DIR"));
+            }
+            None
+        }
+    };
+    if let Some(r) = root.as_ref().filter(|r| r.platform)
+        && env.is_none()
+        && out.is_none()
+    {
+        return Err(Failure::usage(format!(
+            "which environment? clusters/ holds {}",
+            tree::environments(&r.dir).join(", ")
+        ))
+        .hint("pass --env ENV (or --config environments/ENV/config.yaml), or seal them all with --all-envs"));
+    }
+    let layout = tree::layout(root.as_ref(), env.as_deref());
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| layout.out.clone());
+    let config = selection.config.clone().or_else(|| layout.config.clone());
+    Ok(Place {
+        root,
+        layout,
+        out,
+        config,
+    })
 }
 
 fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure> {
@@ -130,8 +176,11 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
         super::cert::load_for_sealing(&path.to_string_lossy(), "sealstrap: ")?
     };
     let mut notes = Vec::new();
-    let config = load_config(&args.selection)?;
-    if let (Some(cfg), Some(path)) = (&config, &args.selection.config)
+    let config = load_config(place.config.as_deref())?;
+    if let Some(l) = &place.layout.legacy {
+        notes.push(l.clone());
+    }
+    if let (Some(cfg), Some(path)) = (&config, &place.config)
         && let Some(advice) = sealstrap::platform::backend_advice(
             &path.display().to_string(),
             cfg.secret_backend.as_deref(),
@@ -167,8 +216,8 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
 }
 
 /// Reads `--config`, if given.
-pub fn load_config(args: &SelectionArgs) -> Result<Option<EnvConfig>, Failure> {
-    let Some(path) = &args.config else {
+pub fn load_config(path: Option<&Path>) -> Result<Option<EnvConfig>, Failure> {
+    let Some(path) = path else {
         return Ok(None);
     };
     let bytes = super::io::read_regular(path, "").map_err(|f| Failure {
@@ -192,8 +241,9 @@ pub fn selection(
     args: &SelectionArgs,
     config: Option<&EnvConfig>,
     referenced: &BTreeMap<String, Vec<String>>,
+    off: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Selected> {
-    bootstrap::select(config, &args.with, &args.without, referenced)
+    bootstrap::select(config, &args.with, &args.without, referenced, off)
 }
 
 /// Reads `<out>/sealed/*.yaml`: contract entries with their fingerprint, and extra files.
@@ -384,16 +434,19 @@ fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Fa
 }
 
 /// Where the Dex admin password copy goes, and the git root holding `--out`.
-fn dex_copy_path(args: &BootstrapArgs, out: &Path) -> (PathBuf, Option<PathBuf>) {
-    let root = tree::git_root(out);
-    let secrets_dir = match (&args.secrets_dir, &root) {
+fn dex_copy_path(args: &BootstrapArgs, place: &Place) -> (PathBuf, Option<PathBuf>) {
+    let root = tree::git_root(&place.out);
+    let secrets_dir = match (&args.secrets_dir, &place.root) {
         (Some(d), _) => d.clone(),
-        (None, Some(r)) => r.join("secrets"),
-        (None, None) => std::path::absolute(out)
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_path_buf))
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("secrets"),
+        (None, Some(_)) => place.layout.secrets.clone(),
+        (None, None) => match &root {
+            Some(r) => r.join(sealstrap::defaults::SECRETS_DIR),
+            None => std::path::absolute(&place.out)
+                .ok()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(sealstrap::defaults::SECRETS_DIR),
+        },
     };
     (secrets_dir.join(DEX_COPY_NAME), root)
 }
@@ -525,7 +578,7 @@ fn store_at_swap_point(
     ));
     files.push((
         path.clone(),
-        Zeroizing::new(platform::store_file(wiring).into_bytes()),
+        Zeroizing::new(platform::store_file(wiring, &sealstrap::style::learn(&[text])).into_bytes()),
         None,
     ));
     Ok(())
@@ -536,45 +589,19 @@ fn store_at_swap_point(
 /// store), and the chart repository in the AppProject's sourceRepos (a text-preserving edit).
 fn read_gitops(
     args: &BootstrapArgs,
+    mode: &Mode<'_>,
     root: &Root,
     env: Option<&str>,
+    graph: Option<&sealstrap::deployed::Graph>,
     ctx: &Context,
 ) -> Result<Gitops, Failure> {
     use sealstrap::platform;
-    let env = match env {
-        Some(e) => e.to_string(),
-        None => {
-            let from_config = args.selection.config.as_ref().and_then(|c| {
-                let abs = std::path::absolute(c).ok()?;
-                let env_dir = abs.parent()?;
-                (env_dir.parent()?.file_name()? == "environments")
-                    .then(|| env_dir.file_name()?.to_str().map(str::to_string))
-                    .flatten()
-            });
-            let clusters: Vec<String> = std::fs::read_dir(root.dir.join("clusters"))
-                .map(|d| {
-                    d.filter_map(|e| e.ok())
-                        .filter(|e| e.path().is_dir())
-                        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            match (from_config, clusters.as_slice()) {
-                (Some(e), _) => e,
-                (None, [one]) => one.clone(),
-                _ => {
-                    return Err(Failure::usage(format!(
-                        "which environment's catalog? clusters/ holds {}",
-                        if clusters.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            clusters.join(", ")
-                        }
-                    ))
-                    .hint("pass --env ENV (or --config environments/ENV/config.yaml)"));
-                }
-            }
-        }
+    let Some(env) = env.map(str::to_string) else {
+        return Err(Failure::usage(format!(
+            "which environment's catalog? clusters/ holds {}",
+            tree::environments(&root.dir).join(", ")
+        ))
+        .hint("pass --env ENV (or --config environments/ENV/config.yaml)"));
     };
     let catalog = root.dir.join(platform::catalog_dir(&env));
     if !catalog.is_dir() {
@@ -614,36 +641,99 @@ fn read_gitops(
     let wanted = [
         (
             catalog.join("sealed-secrets.yaml"),
-            platform::controller_application(&args.cluster.controller_namespace),
+            platform::controller_app(
+                &args.cluster.controller_namespace,
+                &args.cluster.controller_name,
+                &platform::Chart::default(),
+            ),
         ),
         (
             catalog.join("secret-source.yaml"),
-            platform::source_application(&repo, &revision, &out_rel, &ctx.wiring.source_namespace),
+            platform::source_app(&repo, &revision, &out_rel, &ctx.wiring.source_namespace),
         ),
     ];
+    let ours: Vec<PathBuf> = wanted.iter().map(|(p, _)| p.clone()).collect();
+    // The style of the Applications beside them (the always-on group's, else any group's).
+    let mut neighbours: Vec<String> = Vec::new();
+    for dir in [catalog.clone(), root.dir.join(format!("clusters/{env}/catalog"))] {
+        for f in tree::yaml_files(&dir, &[])? {
+            if !ours.contains(&f)
+                && let Ok(t) = std::fs::read_to_string(&f)
+            {
+                neighbours.push(t);
+            }
+        }
+        if !neighbours.is_empty() {
+            break;
+        }
+    }
+    let style =
+        sealstrap::style::learn(&neighbours.iter().map(String::as_str).collect::<Vec<_>>());
     let apps = wanted
         .into_iter()
-        .map(|(path, text)| {
-            let current = std::fs::read(&path).ok();
-            (path, text, current)
+        .map(|(path, generated)| {
+            let current = std::fs::read_to_string(&path).ok();
+            (path, generated, current)
         })
         .collect();
     let project = root.dir.join(platform::project_file(&env));
     let project_text =
         std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
+    let (force, chart_repo, chart_version) = match mode {
+        Mode::Seal {
+            force,
+            chart_repo,
+            chart_version,
+            ..
+        } => (*force, *chart_repo, *chart_version),
+        Mode::Rotate(_) => (false, None, None),
+    };
+    let mut requested = Vec::new();
+    if let Some(r) = chart_repo {
+        requested.push(("/spec/source/repoURL".to_string(), Value::from(r)));
+    }
+    if let Some(v) = chart_version {
+        requested.push(("/spec/source/targetRevision".to_string(), Value::from(v)));
+    }
+    // Applications of the same names elsewhere in what the environment deploys.
+    let same_names = graph
+        .map(|g| {
+            g.apps
+                .iter()
+                .filter(|a| a.name == "sealed-secrets" || a.name == "secret-source")
+                .filter(|a| {
+                    let file = a.from.split(' ').next().unwrap_or("");
+                    !ours.iter().any(|o| o.ends_with(file))
+                })
+                .map(|a| (a.name.clone(), a.from.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Gitops {
         apps,
+        style,
+        requested,
+        force,
         project,
         project_text,
+        same_names,
     })
 }
 
-/// What `--gitops argocd` found: the Applications it wants (with what is there now) and the
-/// AppProject's text.
+/// What `--gitops argocd` found: the Applications it wants (with what is there now), the
+/// neighbours' style, and the AppProject's text.
 struct Gitops {
-    apps: Vec<(PathBuf, String, Option<Vec<u8>>)>,
+    /// Each generated Application: its file, what sealstrap needs in it, and the file's text.
+    apps: Vec<(PathBuf, sealstrap::platform::Generated, Option<String>)>,
+    /// The neighbours' style, for a new file.
+    style: sealstrap::style::Style,
+    /// Fields the user asked to set in this run (`--chart-repo`, `--chart-version`).
+    requested: Vec<(String, Value)>,
+    force: bool,
     project: PathBuf,
     project_text: String,
+    /// Other deployed Applications with the names of sealstrap's: (name, file).
+    same_names: Vec<(String, String)>,
 }
 
 /// Plans the `--gitops argocd` writes from what was read. Pure.
@@ -652,27 +742,67 @@ fn plan_gitops(
     files: &mut Vec<PlannedWrite>,
     notes: &mut Vec<String>,
 ) -> Result<(), Failure> {
-    use sealstrap::platform;
-    for (path, text, current) in &g.apps {
-        if current.as_deref() != Some(text.as_bytes()) {
-            notes.push(format!(
-                "{}: Argo CD Application written",
-                tree::shown(path).display()
-            ));
-            files.push((
-                path.clone(),
-                Zeroizing::new(text.clone().into_bytes()),
-                None,
-            ));
+    use sealstrap::platform::{self, Merged};
+    let mut chart_repo = None;
+    for (i, (path, generated, current)) in g.apps.iter().enumerate() {
+        // The controller's Application comes first: only it takes the requested chart fields.
+        let requested: &[(String, Value)] = if i == 0 { &g.requested } else { &[] };
+        let merged = platform::merge(current.as_deref(), generated, requested, &g.style, g.force);
+        let shown = tree::shown(path);
+        let text = match merged {
+            Merged::Unchanged => current.clone().unwrap_or_default(),
+            Merged::Write { text, changed } => {
+                notes.push(if current.is_none() {
+                    format!("{}: Argo CD Application written", shown.display())
+                } else {
+                    format!(
+                        "{}: set {} (your other edits are kept)",
+                        shown.display(),
+                        changed.join(", ")
+                    )
+                });
+                files.push((path.clone(), Zeroizing::new(text.clone().into_bytes()), None));
+                text
+            }
+            Merged::Conflict(fields) => {
+                let show = |v: &Option<Value>| match v {
+                    Some(v) => v.to_string(),
+                    None => "(missing)".into(),
+                };
+                let diff: String = fields
+                    .iter()
+                    .map(|(p, have, want)| format!("\n  {p}\n  - {}\n  + {want}", show(have)))
+                    .collect();
+                return Err(Failure::new(format!(
+                    "{} has values sealstrap needs otherwise (the wiring depends on them):{diff}",
+                    shown.display()
+                ))
+                .hint("change them back, or pass --force to set them (your other edits are kept)"));
+            }
+        };
+        if i == 0 {
+            chart_repo = yaml::parse_documents(&text)
+                .ok()
+                .and_then(|d| d.into_iter().next())
+                .and_then(|d| {
+                    d.pointer("/spec/source/repoURL")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                });
         }
     }
+    for (name, file) in &g.same_names {
+        notes.push(format!(
+            "{file} also defines an Application named {name} that this environment deploys: two Applications of one name fight over one object in Argo CD; remove one"
+        ));
+    }
+    let repo = chart_repo.unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_REPO.into());
     let project = &g.project;
-    match platform::add_source_repo(&g.project_text, sealstrap::defaults::CONTROLLER_CHART_REPO) {
+    match platform::add_source_repo(&g.project_text, &repo) {
         Ok(Some(new)) => {
             notes.push(format!(
-                "{}: added {} to sourceRepos",
+                "{}: added {repo} to sourceRepos",
                 tree::shown(project).display(),
-                sealstrap::defaults::CONTROLLER_CHART_REPO
             ));
             files.push((project.clone(), Zeroizing::new(new.into_bytes()), None));
         }
@@ -683,8 +813,7 @@ fn plan_gitops(
                 project.display()
             ))
             .hint(format!(
-                "add `- {}` to spec.sourceRepos by hand, then run seal again",
-                sealstrap::defaults::CONTROLLER_CHART_REPO
+                "add `- {repo}` to spec.sourceRepos by hand, then run seal again"
             )));
         }
     }
@@ -727,11 +856,13 @@ type PlannedWrite = (PathBuf, Zeroizing<Vec<u8>>, Option<u32>);
 
 enum Mode<'a> {
     /// `seal`; `force` replaces a hand-written store at the platform's swap point; `gitops`
-    /// also writes the Argo CD wiring (for the environment `env`, if given).
+    /// also writes the Argo CD wiring (for the run's environment).
     Seal {
         force: bool,
         gitops: bool,
-        env: Option<&'a str>,
+        /// `--chart-repo` / `--chart-version`: set in the controller's Application this run.
+        chart_repo: Option<&'a str>,
+        chart_version: Option<&'a str>,
     },
     Rotate(&'a BTreeSet<String>),
 }
@@ -752,7 +883,7 @@ struct Outcome {
 /// The folders a run writes in: the repository (or the output folder outside one), the output
 /// folder and the folder of the Dex copy when they lie outside it.
 fn run_scope(args: &BootstrapArgs, place: &Place) -> Result<Scope, Failure> {
-    let (copy, _) = dex_copy_path(args, &place.out);
+    let (copy, _) = dex_copy_path(args, place);
     let secrets = copy.parent().map(Path::to_path_buf).unwrap_or_default();
     tree::write_scope(place.root.as_ref(), &[&place.out, &secrets])
 }
@@ -804,14 +935,25 @@ fn read_snapshot<'m>(
         store: ctx.wiring.store_name.clone(),
         property: manifests::VALUE_KEY.into(),
     };
-    // What the tree reads from the store (outside a repository there is no tree to read).
+    // What the environment deploys, and what that reads from the store (outside a repository
+    // there is no tree to read).
+    let graph = match &place.root {
+        Some(r) => tree::graph(r, place.layout.env.as_deref())?,
+        None => None,
+    };
     let reads = match &place.root {
-        Some(r) => Some(tree::reads(r, std::slice::from_ref(&ctx.out), &store_opts)?),
+        Some(r) => Some(tree::reads(
+            r,
+            graph.as_ref(),
+            std::slice::from_ref(&ctx.out),
+            &store_opts,
+        )?),
         None => None,
     };
     let empty_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&empty_refs);
-    let mut selection = selection(&args.selection, ctx.config.as_ref(), refs);
+    let off = reads.as_ref().map(|r| &r.off).unwrap_or(&empty_refs);
+    let mut selection = selection(&args.selection, ctx.config.as_ref(), refs, off);
     let rotate: BTreeSet<String> = match mode {
         Mode::Seal { .. } => BTreeSet::new(),
         Mode::Rotate(keys) => {
@@ -870,23 +1012,28 @@ fn read_snapshot<'m>(
         None => None,
     };
     let gitops = match mode {
-        Mode::Seal {
-            gitops: true, env, ..
-        } => {
+        Mode::Seal { gitops: true, .. } => {
             let Some(root) = platform_root else {
                 return Err(Failure::usage(
                     "--gitops argocd writes into the platform's Argo CD catalog, and this is not the platform repository",
                 )
                 .hint("run it in a checkout of the platform, or pass --platform-root DIR"));
             };
-            Some(read_gitops(args, root, *env, &ctx)?)
+            Some(read_gitops(
+                args,
+                mode,
+                root,
+                place.layout.env.as_deref(),
+                graph.as_ref(),
+                &ctx,
+            )?)
         }
         _ => None,
     };
 
     // The Dex copy: where it goes, whether it is there, whether git ignores it, and (when it is
     // missing beside a kept pair) the password from its sealed copy.
-    let (copy, git_root) = dex_copy_path(args, &ctx.out);
+    let (copy, git_root) = dex_copy_path(args, &place);
     let copy_exists = copy.exists();
     let pair = bootstrap::dex_pair(&selection, &ctx.existing, &rotate);
     let mut restored = None;
@@ -1453,7 +1600,8 @@ pub fn seal(args: &SealArgs) -> CmdResult {
         Mode::Seal {
             force: args.force,
             gitops: args.gitops.is_some(),
-            env: args.env.as_deref(),
+            chart_repo: args.chart_repo.as_deref(),
+            chart_version: args.chart_version.as_deref(),
         },
     )?;
     let mut follow = Vec::new();

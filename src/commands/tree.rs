@@ -154,6 +154,146 @@ pub fn scope_of(root: Option<&Root>, dirs: &[&Path]) -> Result<sealstrap::journa
         .map_err(|e| Failure::new(format!("cannot resolve {}: {e}", first.display())))
 }
 
+/// The platform's environments with an Argo CD folder: `clusters/<env>/`, sorted.
+pub fn environments(root: &Path) -> Vec<String> {
+    let mut envs: Vec<String> = std::fs::read_dir(root.join("clusters"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    envs.sort();
+    envs
+}
+
+/// The environment a platform command is about: `--env`, else the `--config` file's
+/// `environments/<env>/` folder, else the output folder's `clusters/<env>/`, else the only
+/// folder in `clusters/`. `None` when the repository
+/// holds several and nothing says which.
+pub fn environment(
+    root: &Root,
+    flag: Option<&str>,
+    config: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<Option<String>, Failure> {
+    let envs = environments(&root.dir);
+    if let Some(e) = flag {
+        let known = envs.iter().any(|x| x == e) || root.dir.join("environments").join(e).is_dir();
+        if !known || e.contains('/') || e.starts_with('.') {
+            return Err(Failure::usage(format!(
+                "--env {e}: no clusters/{e}/ or environments/{e}/ in {}",
+                root.dir.display()
+            ))
+            .hint(format!(
+                "the environments here are: {}",
+                if envs.is_empty() { "none".into() } else { envs.join(", ") }
+            )));
+        }
+        return Ok(Some(e.to_string()));
+    }
+    let from_config = config.and_then(|c| {
+        let abs = std::path::absolute(c).ok()?;
+        let env_dir = abs.parent()?;
+        (env_dir.parent()?.file_name()? == "environments")
+            .then(|| env_dir.file_name()?.to_str().map(str::to_string))
+            .flatten()
+    });
+    // An output folder at clusters/<env>/secret-source names its environment.
+    let from_out = out.and_then(|o| {
+        let rel = std::path::absolute(o).ok()?.strip_prefix(&root.dir).ok()?.to_path_buf();
+        let mut c = rel.components();
+        (c.next()?.as_os_str() == "clusters")
+            .then(|| c.next()?.as_os_str().to_str().map(str::to_string))
+            .flatten()
+            .filter(|e| envs.contains(e))
+    });
+    Ok(match (from_config.or(from_out), envs.as_slice()) {
+        (Some(e), _) => Some(e),
+        (None, [one]) => Some(one.clone()),
+        _ => None,
+    })
+}
+
+/// Where one environment's files go in the platform (docs/format.md §10, "Environments"): its
+/// sealed folder `clusters/<env>/secret-source/` (with its certificate, escrow and recipients),
+/// its Dex copy `secrets/<env>/dex-admin-password` and its config
+/// `environments/<env>/config.yaml`. A repository that already has `secret-source/` at its root
+/// (the layout before environments) keeps it for the one environment it belongs to.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub env: Option<String>,
+    pub out: PathBuf,
+    /// The secrets folder for the Dex copy.
+    pub secrets: PathBuf,
+    /// The environment's config, when it exists.
+    pub config: Option<PathBuf>,
+    /// How to move a root `secret-source/` to the per-environment layout, when it is kept.
+    pub legacy: Option<String>,
+}
+
+/// The per-environment folder of `env`, relative to the root.
+pub fn env_out(env: &str) -> String {
+    format!("clusters/{env}/{}", sealstrap::defaults::OUT_DIR)
+}
+
+/// The default layout for `env` in `root` (outside the platform, or with no environment:
+/// `secret-source` and `secrets` at the root).
+pub fn layout(root: Option<&Root>, env: Option<&str>) -> Layout {
+    let plain = |root: Option<&Root>| Layout {
+        env: env.map(str::to_string),
+        out: default_out(root),
+        secrets: match root {
+            Some(r) => r.join(sealstrap::defaults::SECRETS_DIR),
+            None => PathBuf::from(sealstrap::defaults::SECRETS_DIR),
+        },
+        config: None,
+        legacy: None,
+    };
+    let (Some(r), Some(env)) = (root.filter(|r| r.platform), env) else {
+        return plain(root);
+    };
+    let config = Some(r.join(&format!("environments/{env}/config.yaml"))).filter(|c| c.is_file());
+    let legacy_dir = r.dir.join(sealstrap::defaults::OUT_DIR);
+    let own = r.dir.join(env_out(env));
+    if legacy_dir.is_dir() && !own.exists() && legacy_belongs_to(r, env) {
+        let mut l = plain(Some(r));
+        l.config = config;
+        l.legacy = Some(format!(
+            "{} at the repository root is environment {env}'s (the layout before environments); kept. To give each environment its own folder: git mv secret-source {o} && mkdir -p secrets/{env} && mv secrets/dex-admin-password secrets/{env}/ && sealstrap seal --env {env} --gitops argocd (it points the secret-source Application at {o})",
+            sealstrap::defaults::OUT_DIR,
+            o = env_out(env)
+        ));
+        return l;
+    }
+    Layout {
+        env: Some(env.to_string()),
+        out: r.join(&env_out(env)),
+        secrets: r.join(&format!("{}/{env}", sealstrap::defaults::SECRETS_DIR)),
+        config,
+        legacy: None,
+    }
+}
+
+/// Whether a root `secret-source/` belongs to `env`: the only environment, or the one whose
+/// secret-source Application deploys that path.
+fn legacy_belongs_to(root: &Root, env: &str) -> bool {
+    let envs = environments(&root.dir);
+    if envs.len() <= 1 {
+        return true;
+    }
+    let app = root
+        .dir
+        .join(sealstrap::platform::catalog_dir(env))
+        .join("secret-source.yaml");
+    std::fs::read_to_string(app).is_ok_and(|t| {
+        t.lines()
+            .any(|l| l.trim() == format!("path: {}", sealstrap::defaults::OUT_DIR))
+    })
+}
+
 /// The default output folder: `secret-source` at the repository root, whatever folder the
 /// command runs from (at the current folder outside any repository).
 pub fn default_out(root: Option<&Root>) -> PathBuf {
@@ -163,14 +303,37 @@ pub fn default_out(root: Option<&Root>) -> PathBuf {
     }
 }
 
-/// A default path (`secret-source`, the escrow) anchored at the root of the repository holding the
-/// current folder, so a command run from a subfolder finds the same files; as given outside one.
-pub fn anchored(rel: &str) -> PathBuf {
-    match Root::find(None) {
-        Ok(Some(r)) => r.join(rel),
-        _ => PathBuf::from(rel),
-    }
+/// A default path inside the environment's sealed folder (`rel` empty: the folder itself), for
+/// the repository holding the current folder: `clusters/<env>/secret-source` in the platform
+/// (`--env`, or the only environment), `secret-source` at the root elsewhere (or where a
+/// repository keeps it there); as given outside any repository.
+pub fn env_default(env: Option<&str>, rel: &str) -> Result<PathBuf, Failure> {
+    let root = Root::find(None)?;
+    let env = match root.as_ref().filter(|r| r.platform) {
+        Some(r) => match environment(r, env, None, None)? {
+            Some(e) => Some(e),
+            None => {
+                return Err(Failure::usage(format!(
+                    "which environment? clusters/ holds {}",
+                    environments(&r.dir).join(", ")
+                ))
+                .hint("pass --env ENV, or the path itself"));
+            }
+        },
+        None => {
+            if let Some(e) = env {
+                return Err(Failure::usage(format!(
+                    "--env {e}: this is not the platform repository (no {})",
+                    platform::STORE_PATH
+                )));
+            }
+            None
+        }
+    };
+    let out = layout(root.as_ref(), env.as_deref()).out;
+    Ok(if rel.is_empty() { out } else { out.join(rel) })
 }
+
 
 /// Reads `sealstrap.yaml` at the root of `root` (default: the repository holding the current
 /// folder), if there is one, and makes its keys rows of the contract for this process.
@@ -306,6 +469,9 @@ pub struct Reads {
     /// Documents that name the store but do not parse (`FILE:LINE: why`): what they read is
     /// not known. The other documents of their files are read.
     pub broken: Vec<String>,
+    /// Backend key -> where files of switched-off features read it, and why they are off
+    /// (only keys no deployed file reads).
+    pub off: BTreeMap<String, Vec<String>>,
 }
 
 impl Reads {
@@ -315,11 +481,103 @@ impl Reads {
     }
 }
 
-/// Reads every YAML file of the tree for what it reads from `opts.store`.
-pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Failure> {
+/// The repository as [`sealstrap::deployed`] walks it: every file below the root (skipping
+/// `.git`, hidden folders, `node_modules` and `target`), read on demand, up to 4 MiB each.
+pub struct FsTree {
+    root: PathBuf,
+    files: Vec<String>,
+    cache: std::cell::RefCell<BTreeMap<String, Option<std::rc::Rc<str>>>>,
+}
+
+impl FsTree {
+    pub fn new(root: &Path) -> Result<FsTree, Failure> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Failure> {
+            let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let Ok(ft) = entry.file_type() else { continue };
+                if ft.is_dir() {
+                    if !name.starts_with('.') && name != "node_modules" && name != "target" {
+                        walk(root, &path, out)?;
+                    }
+                } else if ft.is_file()
+                    && let Ok(rel) = path.strip_prefix(root)
+                    && let Some(rel) = rel.to_str()
+                {
+                    out.push(rel.replace(std::path::MAIN_SEPARATOR, "/"));
+                }
+            }
+            Ok(())
+        }
+        let mut files = Vec::new();
+        walk(root, root, &mut files)?;
+        files.sort();
+        Ok(FsTree {
+            root: root.to_path_buf(),
+            files,
+            cache: Default::default(),
+        })
+    }
+}
+
+impl sealstrap::deployed::Tree for FsTree {
+    fn files(&self) -> &[String] {
+        &self.files
+    }
+    fn read(&self, path: &str) -> Option<String> {
+        if let Some(hit) = self.cache.borrow().get(path) {
+            return hit.as_ref().map(|t| t.to_string());
+        }
+        let full = self.root.join(path);
+        let text = std::fs::metadata(&full)
+            .ok()
+            .filter(|m| m.len() <= MAX_MANIFEST)
+            .and_then(|_| std::fs::read_to_string(&full).ok())
+            .map(std::rc::Rc::<str>::from);
+        self.cache.borrow_mut().insert(path.to_string(), text.clone());
+        text.map(|t| t.to_string())
+    }
+}
+
+/// What environment `env` deploys, walked from its Argo CD wiring (`None` outside the platform
+/// or without an environment).
+pub fn graph(root: &Root, env: Option<&str>) -> Result<Option<sealstrap::deployed::Graph>, Failure> {
+    let (true, Some(env)) = (root.platform, env) else {
+        return Ok(None);
+    };
+    let tree = FsTree::new(&root.dir)?;
+    Ok(Some(sealstrap::deployed::walk(&tree, env)))
+}
+
+/// Reads every YAML file of the tree for what it reads from `opts.store`. With the
+/// environment's `graph`, only deployed files count; what switched-off features would read is
+/// kept apart (`Reads::off`), and the rest of the tree (test golden files, examples, other
+/// environments) is not read at all.
+pub fn reads(
+    root: &Root,
+    graph: Option<&sealstrap::deployed::Graph>,
+    skip: &[PathBuf],
+    opts: &Options,
+) -> Result<Reads, Failure> {
     let mut r = Reads::default();
     let swap = std::path::absolute(root.dir.join(platform::STORE_PATH)).ok();
+    let graph = graph.filter(|g| g.found);
     for file in yaml_files(&root.dir, skip)? {
+        let rel = file
+            .strip_prefix(&root.dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        let off = match graph {
+            Some(g) if g.deployed.contains_key(&rel) => None,
+            Some(g) => match g.off.get(&rel) {
+                Some(why) => Some(why.clone()),
+                None => continue, // not deployed by this environment at all
+            },
+            None => None,
+        };
         // A manifest is kilobytes; a file of megabytes is data, not an ExternalSecret.
         if std::fs::metadata(&file).is_ok_and(|m| m.len() > MAX_MANIFEST) {
             continue;
@@ -338,22 +596,37 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
             .display()
             .to_string();
         let p = patch::read_text(&text, opts);
-        for (line, message) in &p.broken {
-            r.broken.push(format!("{name}:{line}: {message}"));
-        }
-        {
-            for rf in p.refs {
-                r.readers
-                    .entry(rf.key.clone())
-                    .or_default()
-                    .insert(rf.external_secret.clone());
-                r.by_key.entry(rf.key).or_default().push(format!(
-                    "{name}:{} (ExternalSecret {})",
+        let helm = patch::helm_refs(&text, &opts.store);
+        if let Some(why) = off {
+            // Read only while a switched-off feature is on: not needed now, said why.
+            for rf in &p.refs {
+                r.off.entry(rf.key.clone()).or_default().push(format!(
+                    "{why}; read by {name}:{} (ExternalSecret {}) when it is on",
                     rf.line, rf.external_secret
                 ));
             }
+            for h in &helm {
+                r.off.entry(h.key.clone()).or_default().push(format!(
+                    "{why}; read by {name}:{} (Helm values {}) when it is on",
+                    h.line, h.path
+                ));
+            }
+            continue;
         }
-        for h in patch::helm_refs(&text, &opts.store) {
+        for (line, message) in &p.broken {
+            r.broken.push(format!("{name}:{line}: {message}"));
+        }
+        for rf in p.refs {
+            r.readers
+                .entry(rf.key.clone())
+                .or_default()
+                .insert(rf.external_secret.clone());
+            r.by_key.entry(rf.key).or_default().push(format!(
+                "{name}:{} (ExternalSecret {})",
+                rf.line, rf.external_secret
+            ));
+        }
+        for h in helm {
             let at = format!("{name}:{}", h.line);
             r.by_key
                 .entry(h.key.clone())
@@ -368,6 +641,9 @@ pub fn reads(root: &Root, skip: &[PathBuf], opts: &Options) -> Result<Reads, Fai
             r.other_stores.push(file);
         }
     }
+    // A key read only by switched-off features stays apart; one also read by a deployed file
+    // is simply needed.
+    r.off.retain(|k, _| !r.by_key.contains_key(k));
     Ok(r)
 }
 

@@ -15,17 +15,22 @@ use crate::cli::VerifyArgs;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
-    let config = super::seal::load_config(&args.selection)?;
-    let root = super::tree::Root::for_out(args.platform_root.as_deref(), args.dir.as_deref())?;
-    super::tree::load_extras(root.as_ref())?;
-    let out = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| super::tree::default_out(root.as_ref()));
-    // The same reading of the tree as seal's: what its ExternalSecrets read from the store.
+    let place = super::seal::place_for(
+        args.platform_root.as_deref(),
+        args.dir.as_deref(),
+        &args.selection,
+    )?;
+    let config = super::seal::load_config(place.config.as_deref())?;
+    let (root, out) = (place.root, place.out);
+    // The same reading of the tree as seal's: what the environment deploys reads from the store.
+    let graph = match &root {
+        Some(r) => super::tree::graph(r, place.layout.env.as_deref())?,
+        None => None,
+    };
     let reads = match &root {
         Some(r) => Some(super::tree::reads(
             r,
+            graph.as_ref(),
             std::slice::from_ref(&out),
             &sealstrap::patch::Options {
                 store: args.store_name.clone(),
@@ -36,7 +41,8 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     };
     let no_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&no_refs);
-    let selection = super::seal::selection(&args.selection, config.as_ref(), refs);
+    let off = reads.as_ref().map(|r| &r.off).unwrap_or(&no_refs);
+    let selection = super::seal::selection(&args.selection, config.as_ref(), refs, off);
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
     super::io::refuse_interrupted(&super::tree::scope_of(root.as_ref(), &[&out])?, &out)?;
     let dir = out.join(SEALED_DIR);
