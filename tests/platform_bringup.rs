@@ -80,6 +80,36 @@ fn seal_in(cwd: &Path, extra: &[&str]) -> std::process::Output {
     )
 }
 
+/// The platform's own offline checks (its Makefile's `test` target runs `tests/*/run.sh`), and
+/// its config-render job: `make render-config` leaves no diff in git.
+fn platform_checks(root: &Path) {
+    for t in ["tests/fork/run.sh", "tests/render/run.sh", "tests/resolver/run.sh"] {
+        let o = std::process::Command::new("sh")
+            .arg(t)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{t}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = std::process::Command::new("sh")
+        .arg("scripts/render-config.sh")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let diff = std::process::Command::new("git")
+        .args(["status", "--porcelain", "--", "clusters/ai-dev/groups.yaml", "clusters/metal/groups.yaml"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&diff.stdout), "", "render-config changed files");
+}
+
 /// Every value sealed under `out/sealed`, decrypted: key -> plaintext.
 fn values(out: &Path) -> BTreeMap<String, String> {
     let keys = keys::parse_private_keys(&std::fs::read(data(KEY)).unwrap()).unwrap();
@@ -102,6 +132,10 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     let repo = platform();
     let root = repo.path();
     let config = "environments/ai-dev/config.yaml";
+    let out = root.join("clusters/ai-dev/secret-source");
+
+    // 0. The platform's own checks pass before the bring-up.
+    platform_checks(root);
 
     // 1. seal, with the Argo CD wiring. The fork's own key is read by an ExternalSecret but is
     //    in no contract yet: NEEDS VALUE with the file and line that read it.
@@ -122,6 +156,14 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
         "{err}"
     );
     assert!(err.contains("add `secret_backend: kubernetes`"), "{err}");
+    // dns is off in ai-dev (its groups.yaml): the Cloudflare token an ExternalSecret of it reads
+    // is not needed, and the summary says why.
+    assert!(
+        err.contains("SKIPPED      cloudflare-api-token             not needed while dns is off (enabled: \"false\" in clusters/ai-dev/groups.yaml)"),
+        "{err}"
+    );
+    // The resolver's golden files under tests/ are never deployed: never named as a conflict.
+    assert!(!err.contains("tests/resolver/golden"), "{err}");
     assert!(
         err.contains(
             "platform/key-portal/values.yaml:12: Helm values externalSecret read litellm-master-key"
@@ -137,13 +179,13 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     assert!(!store.contains("replace with your provider") && !store.contains("gcpsm:"));
     assert!(
         !root
-            .join("secret-source/cluster-secret-store.yaml")
+            .join("clusters/ai-dev/secret-source/cluster-secret-store.yaml")
             .exists()
     );
     // git would have dropped the Dex client secrets (`*-secret.yaml`): re-included, precisely.
     let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
     assert!(
-        gitignore.contains("\n!/secret-source/sealed/dex-argocd-client-secret.yaml\n"),
+        gitignore.contains("\n!/clusters/ai-dev/secret-source/sealed/dex-argocd-client-secret.yaml\n"),
         "{gitignore}"
     );
     assert!(gitignore.starts_with("# platform .gitignore (abridged)\n.env\n*.pem\n"));
@@ -187,7 +229,7 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     );
 
     // 4. Running from a subfolder neither makes a second set nor touches the Dex copy.
-    let copy = root.join("secrets/dex-admin-password");
+    let copy = root.join("secrets/ai-dev/dex-admin-password");
     let copy_before = std::fs::read(&copy).unwrap();
     let sub = root.join("environments/ai-dev");
     let o = seal_in(&sub, &["--config", "config.yaml"]);
@@ -195,7 +237,11 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     assert!(stderr(&o).contains("is up to date"), "{}", stderr(&o));
     assert!(!sub.join("secret-source").exists());
     assert!(!sub.join("secrets").exists());
+    assert!(!root.join("secret-source").exists(), "no root folder in the per-environment layout");
     assert_eq!(std::fs::read(&copy).unwrap(), copy_before);
+
+    // The platform's own checks still pass after the bring-up (render-config leaves no diff).
+    platform_checks(root);
 
     // 5. Commit everything the way a user does, and clone that commit fresh.
     git(root, &["add", "-A"]);
@@ -223,18 +269,26 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
             );
         }
     }
-    assert_eq!(kustomizations, 2, "secret-source and the store's");
+    assert_eq!(
+        kustomizations, 4,
+        "secret-source's, the store's, dex's and litellm's"
+    );
     // The output passes the validator.
+    let clone_out = clone.join("clusters/ai-dev/secret-source");
     let (ok, report) = validate(&[
-        clone.join("secret-source").as_path(),
+        clone_out.as_path(),
         clone.join("platform/external-secrets/config").as_path(),
     ]);
     assert!(ok, "{report}");
 
-    // Exactly one ClusterSecretStore named secret-store in the whole tree.
+    // Exactly one ClusterSecretStore named secret-store outside the platform's own test golden
+    // files (which are never deployed).
     let mut stores = 0;
     let mut read_keys = BTreeSet::new();
-    for f in all.iter().filter(|f| is_yaml(f)) {
+    for f in all
+        .iter()
+        .filter(|f| is_yaml(f) && !f.starts_with(clone.join("tests")))
+    {
         let text = std::fs::read_to_string(f).unwrap();
         let Ok(docs) = yaml::parse_documents(&text) else {
             continue;
@@ -258,19 +312,17 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
         );
     }
     assert_eq!(stores, 1);
-    // Every key an ExternalSecret (or Helm values) reads is sealed in the clone.
-    let sealed = values(&clone.join("secret-source"));
+    // Every key an ExternalSecret (or Helm values) reads is sealed in the clone, but the one only
+    // a switched-off feature reads (dns: external-dns's Cloudflare token).
+    let sealed = values(&clone_out);
     for k in &read_keys {
         assert!(
-            sealed.contains_key(k),
+            sealed.contains_key(k) || k == "cloudflare-api-token",
             "{k} is read but not sealed in the clone"
         );
     }
-    assert_eq!(
-        sealed.len(),
-        17,
-        "15 random, the Cloudflare token, the fork's key"
-    );
+    assert!(!sealed.contains_key("cloudflare-api-token"));
+    assert_eq!(sealed.len(), 16, "15 random and the fork's key");
     // No value is in any committed file in plaintext, and the Dex copy is not committed.
     assert!(!clone.join("secrets").exists());
     for f in &all {
@@ -298,9 +350,11 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     )
     .unwrap();
     assert!(
-        src.contains("sync-wave: \"2\"") && src.contains("path: secret-source"),
+        src.contains("sync-wave: \"2\"") && src.contains("path: clusters/ai-dev/secret-source"),
         "{src}"
     );
+    // Written as the platform writes its Applications: no `---`, the chart version unquoted.
+    assert!(!app.contains("---") && app.contains("targetRevision: 2.18.5\n"), "{app}");
     let project =
         std::fs::read_to_string(clone.join("clusters/ai-dev/projects/platform.yaml")).unwrap();
     assert!(
@@ -345,7 +399,7 @@ fn a_hand_written_store_is_kept_unless_forced_and_no_second_store_is_left() {
     let vault = "apiVersion: external-secrets.io/v1\nkind: ClusterSecretStore\nmetadata:\n  name: secret-store\nspec:\n  provider:\n    vault:\n      server: https://vault.example\n";
     std::fs::write(&swap, vault).unwrap();
     let before = files(root);
-    let o = seal_in(root, &[]);
+    let o = seal_in(root, &["--env", "ai-dev"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("a hand-written store (provider vault)"),
@@ -355,9 +409,9 @@ fn a_hand_written_store_is_kept_unless_forced_and_no_second_store_is_left() {
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
     assert_eq!(files(root), before, "nothing written");
     // An older standalone run left a second store in secret-source: removed, and said.
-    std::fs::create_dir_all(root.join("secret-source")).unwrap();
-    std::fs::write(root.join("secret-source/cluster-secret-store.yaml"), vault).unwrap();
-    let o = seal_in(root, &["--force"]);
+    std::fs::create_dir_all(root.join("clusters/ai-dev/secret-source")).unwrap();
+    std::fs::write(root.join("clusters/ai-dev/secret-source/cluster-secret-store.yaml"), vault).unwrap();
+    let o = seal_in(root, &["--env", "ai-dev", "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("cluster-secret-store.yaml removed"),
@@ -380,17 +434,25 @@ fn a_hand_written_store_is_kept_unless_forced_and_no_second_store_is_left() {
 fn rotate_names_the_trees_external_secrets() {
     let repo = platform();
     let root = repo.path();
-    assert!(seal_in(root, &[]).status.success());
+    assert!(seal_in(root, &["--env", "metal"]).status.success());
     let cert = data(CERT);
     let o = run_in(
         root,
-        &["rotate", "--cert", p(&cert), "dex-argocd-client-secret"],
+        &[
+            "rotate",
+            "--env",
+            "metal",
+            "--cert",
+            p(&cert),
+            "dex-argocd-client-secret",
+        ],
         b"",
         &[],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    // ExternalSecret argocd-oidc writes Secret argocd-dex-oidc: the ExternalSecret is named.
+    // identity is on in metal. ExternalSecret argocd-oidc writes Secret argocd-dex-oidc: the
+    // ExternalSecret is named.
     assert!(
         err.contains("kubectl annotate externalsecret -n argocd argocd-oidc force-sync"),
         "{err}"
@@ -406,7 +468,7 @@ fn rotate_names_the_trees_external_secrets() {
 fn scan_reports_sealed_files_git_would_drop() {
     let repo = platform();
     let root = repo.path();
-    assert!(seal_in(root, &[]).status.success());
+    assert!(seal_in(root, &["--env", "ai-dev"]).status.success());
     let clean = run_in(root, &["scan"], b"", &[]);
     assert!(
         !stdout(&clean).contains("ignored-by-git"),
@@ -430,11 +492,11 @@ fn scan_reports_sealed_files_git_would_drop() {
         "{out}"
     );
     assert!(
-        out.contains("secret-source/sealed/dex-argocd-client-secret.yaml:0: ignored-by-git: a SealedSecret that git ignores"),
+        out.contains("clusters/ai-dev/secret-source/sealed/dex-argocd-client-secret.yaml:0: ignored-by-git: a SealedSecret that git ignores"),
         "{out}"
     );
     assert!(
-        out.contains("`!/secret-source/sealed/dex-argocd-client-secret.yaml`"),
+        out.contains("`!/clusters/ai-dev/secret-source/sealed/dex-argocd-client-secret.yaml`"),
         "{out}"
     );
 }
@@ -457,8 +519,13 @@ fn verify_reads_the_repository_of_the_folder_it_checks() {
     );
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     // In the platform itself, the unsealed key is a FAIL with where it is read.
-    assert!(seal_in(here.path(), &[]).status.success());
-    let o = run_in(here.path(), &["verify", "--private-key", p(&key)], b"", &[]);
+    assert!(seal_in(here.path(), &["--env", "ai-dev"]).status.success());
+    let o = run_in(
+        here.path(),
+        &["verify", "--env", "ai-dev", "--private-key", p(&key)],
+        b"",
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("example-token FAIL: not a key of the contract, and platform/example-app/externalsecret.yaml:15 (ExternalSecret example/example-app) read it"),
@@ -496,19 +563,19 @@ fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
     // copy: refused, naming both.
     let repo = platform();
     let root = repo.path();
-    assert!(seal_in(root, &[]).status.success());
-    let copy = std::fs::read(root.join("secrets/dex-admin-password")).unwrap();
-    let o = seal_in(root, &["--out", "elsewhere/secret-source"]);
+    assert!(seal_in(root, &["--env", "ai-dev"]).status.success());
+    let copy = std::fs::read(root.join("secrets/ai-dev/dex-admin-password")).unwrap();
+    let o = seal_in(root, &["--env", "ai-dev", "--out", "elsewhere/secret-source"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
         err.contains("elsewhere/secret-source has no Dex admin pair")
-            && err.contains("secrets/dex-admin-password already holds a Dex admin password"),
+            && err.contains("secrets/ai-dev/dex-admin-password already holds a Dex admin password"),
         "{err}"
     );
     assert!(!root.join("elsewhere").exists(), "nothing written");
     assert_eq!(
-        std::fs::read(root.join("secrets/dex-admin-password")).unwrap(),
+        std::fs::read(root.join("secrets/ai-dev/dex-admin-password")).unwrap(),
         copy
     );
 
@@ -517,7 +584,7 @@ fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
     for secrets_dir in [".", "secret-source"] {
         let repo = platform();
         let root = repo.path();
-        let o = seal_in(root, &["--secrets-dir", secrets_dir]);
+        let o = seal_in(root, &["--env", "ai-dev", "--secrets-dir", secrets_dir]);
         assert!(o.status.success(), "{secrets_dir}: {}", stderr(&o));
         git(root, &["add", "-A"]);
         let status = std::process::Command::new("git")
@@ -537,8 +604,8 @@ fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
                 .lines()
                 .filter(|l| l.contains("secret-source/sealed/"))
                 .count(),
-            16,
-            "{secrets_dir}: every sealed file (15 random, the Cloudflare token) is committed: {staged}"
+            15,
+            "{secrets_dir}: every sealed file (15 random; dns, and with it the Cloudflare token, is off) is committed: {staged}"
         );
     }
 }
@@ -547,11 +614,11 @@ fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
 fn resources_a_user_adds_to_the_kustomization_are_kept() {
     let repo = platform();
     let root = repo.path();
-    assert!(seal_in(root, &[]).status.success());
-    let k = root.join("secret-source/kustomization.yaml");
+    assert!(seal_in(root, &["--env", "ai-dev"]).status.success());
+    let k = root.join("clusters/ai-dev/secret-source/kustomization.yaml");
     let text = std::fs::read_to_string(&k).unwrap();
     std::fs::write(
-        root.join("secret-source/extra-configmap.yaml"),
+        root.join("clusters/ai-dev/secret-source/extra-configmap.yaml"),
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: secret-source}\n",
     )
     .unwrap();
@@ -560,8 +627,8 @@ fn resources_a_user_adds_to_the_kustomization_are_kept() {
         text.replace("resources:\n", "resources:\n- extra-configmap.yaml\n"),
     )
     .unwrap();
-    std::fs::remove_file(root.join("secret-source/sealed/vllm-api-key.yaml")).unwrap();
-    let o = seal_in(root, &[]);
+    std::fs::remove_file(root.join("clusters/ai-dev/secret-source/sealed/vllm-api-key.yaml")).unwrap();
+    let o = seal_in(root, &["--env", "ai-dev"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("keeps your own resources: extra-configmap.yaml"),
