@@ -54,7 +54,10 @@ pub fn select(
                     } else if let Some(r) = refs {
                         (true, format!("read by {}", r.join(", ")))
                     } else if let Some(r) = off.get(entry.key) {
-                        (false, format!("not needed while {}", r.join("; and while ")))
+                        (
+                            false,
+                            format!("not needed while {}", r.join("; and while ")),
+                        )
                     } else if let Some(cfg) = config {
                         (false, format!("config: {}", cfg.wants(f).1))
                     } else {

@@ -742,6 +742,11 @@ pub struct ScanArgs {
     /// Do not count files that could not be read (permissions, not regular files) as findings.
     #[arg(long)]
     pub allow_skipped: bool,
+    /// Allow findings in files matching GLOB (repeatable; said in the summary as "allowed").
+    /// sealstrap.yaml's `exclude:` list does the same with a reason. A private key, an age
+    /// identity or a tracked Dex copy is reported whatever.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 /// How to reach the cluster and the controller.

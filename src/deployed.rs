@@ -806,7 +806,11 @@ mod tests {
         // `*.yaml` matches below the folder too, as Argo CD's include glob does.
         assert_eq!(
             deployed,
-            vec!["apps/a/extra/y.yaml", "apps/a/other/z.yaml", "apps/a/x.yaml"]
+            vec![
+                "apps/a/extra/y.yaml",
+                "apps/a/other/z.yaml",
+                "apps/a/x.yaml"
+            ]
         );
     }
 

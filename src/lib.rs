@@ -22,6 +22,7 @@
 //! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
+//! | [`allow`] | exclusions with reasons (`sealstrap.yaml`, `--exclude`) | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
 //! | [`output`] | atomic writes, temporary names, the folder lock | files |
 //! | [`journal`] | multi-file transactions, their journal, crash recovery | files |
@@ -30,6 +31,7 @@
 //! Only the binary (`src/commands/`) reads flags, the environment, the clock and input files.
 #![forbid(unsafe_code)]
 
+pub mod allow;
 pub mod bootstrap;
 pub mod cert;
 pub mod cluster;

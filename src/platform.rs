@@ -205,7 +205,11 @@ const WAVE: &str = "/metadata/annotations/argocd.argoproj.io~1sync-wave";
 /// renewal off so the escrowed key (`sealstrap key new`) stays the sealing key. The chart's
 /// repository and version are the user's to change (a mirror, say); the name, namespace, values
 /// and wave are sealstrap's.
-pub fn controller_app(controller_namespace: &str, controller_name: &str, chart: &Chart) -> Generated {
+pub fn controller_app(
+    controller_namespace: &str,
+    controller_name: &str,
+    chart: &Chart,
+) -> Generated {
     use crate::defaults::CONTROLLER_CHART;
     let value = application(
         CONTROLLER_CHART,
@@ -305,7 +309,9 @@ fn set_pointer(v: &mut Value, ptr: &str, new: Value) {
             m.insert(seg.clone(), new);
             return;
         }
-        cur = m.entry(seg.clone()).or_insert(Value::Object(Default::default()));
+        cur = m
+            .entry(seg.clone())
+            .or_insert(Value::Object(Default::default()));
     }
 }
 
@@ -327,9 +333,10 @@ pub fn merge(
             changed: vec!["(new file)".into()],
         };
     };
-    let existing = yaml::parse_documents(text)
-        .ok()
-        .and_then(|d| d.into_iter().find(|d| d.get("kind").and_then(Value::as_str) == Some("Application")));
+    let existing = yaml::parse_documents(text).ok().and_then(|d| {
+        d.into_iter()
+            .find(|d| d.get("kind").and_then(Value::as_str) == Some("Application"))
+    });
     let Some(existing) = existing else {
         return if force {
             Merged::Write {
@@ -350,7 +357,8 @@ pub fn merge(
     if !conflicts.is_empty() && !force {
         return Merged::Conflict(conflicts);
     }
-    let mut to_set: Vec<(String, Value)> = requested.iter().filter(|f| differs(f)).cloned().collect();
+    let mut to_set: Vec<(String, Value)> =
+        requested.iter().filter(|f| differs(f)).cloned().collect();
     to_set.extend(conflicts.into_iter().map(|(p, _, want)| (p, want)));
     if to_set.is_empty() {
         return Merged::Unchanged;
@@ -366,12 +374,21 @@ pub fn merge(
         let segs: Vec<String> = p.split('/').skip(1).map(unescape).collect();
         let path: Vec<&str> = segs.iter().map(String::as_str).collect();
         let rendered = crate::style::render(&serde_json::json!({ "k": v }), &own_style, "");
-        let rendered = rendered.trim_end().strip_prefix("k: ").unwrap_or("").to_string();
+        let rendered = rendered
+            .trim_end()
+            .strip_prefix("k: ")
+            .unwrap_or("")
+            .to_string();
         edited = edited.and_then(|t| crate::yaml_text::set_scalar(&t, &path, &rendered));
     }
     let changed = to_set.iter().map(|(p, _)| p.clone()).collect();
     match edited {
-        Some(t) if yaml::parse_documents(&t).ok().and_then(|d| d.into_iter().next()) == Some(expected.clone()) => {
+        Some(t)
+            if yaml::parse_documents(&t)
+                .ok()
+                .and_then(|d| d.into_iter().next())
+                == Some(expected.clone()) =>
+        {
             Merged::Write { text: t, changed }
         }
         _ => {
@@ -379,7 +396,14 @@ pub fn merge(
             let comment: String = text
                 .lines()
                 .take_while(|l| l.starts_with('#'))
-                .map(|l| format!("{}\n", l.trim_start_matches('#').strip_prefix(' ').unwrap_or(l.trim_start_matches('#'))))
+                .map(|l| {
+                    format!(
+                        "{}\n",
+                        l.trim_start_matches('#')
+                            .strip_prefix(' ')
+                            .unwrap_or(l.trim_start_matches('#'))
+                    )
+                })
                 .collect();
             Merged::Write {
                 text: crate::style::render(&expected, &own_style, comment.trim_end()),
@@ -579,12 +603,22 @@ mod tests {
     #[test]
     fn the_applications_order_controller_then_values_then_store() {
         let style = crate::style::Style::default();
-        let c = controller_app("kube-system", "sealed-secrets-controller", &Chart::default());
+        let c = controller_app(
+            "kube-system",
+            "sealed-secrets-controller",
+            &Chart::default(),
+        );
         let text = crate::style::render(&c.value, &style, &c.comment);
-        assert!(text.contains("argocd.argoproj.io/sync-wave: \"1\""), "{text}");
+        assert!(
+            text.contains("argocd.argoproj.io/sync-wave: \"1\""),
+            "{text}"
+        );
         assert!(text.contains("fullnameOverride: sealed-secrets-controller"));
         assert!(text.contains("keyrenewperiod: \"0\""));
-        assert!(text.contains("targetRevision: 2.18.5\n"), "unquoted: {text}");
+        assert!(
+            text.contains("targetRevision: 2.18.5\n"),
+            "unquoted: {text}"
+        );
         let s = source_app(
             "https://github.com/x/p.git",
             "main",
@@ -609,7 +643,11 @@ mod tests {
     #[test]
     fn generated_applications_keep_the_users_edits() {
         let style = crate::style::Style::default();
-        let g = controller_app("kube-system", "sealed-secrets-controller", &Chart::default());
+        let g = controller_app(
+            "kube-system",
+            "sealed-secrets-controller",
+            &Chart::default(),
+        );
         let Merged::Write { text: first, .. } = merge(None, &g, &[], &style, false) else {
             panic!("a new file is written")
         };
@@ -619,17 +657,32 @@ mod tests {
                 "repoURL: https://bitnami-labs.github.io/sealed-secrets",
                 "repoURL: https://mirror.internal/charts   # air-gapped",
             )
-            .replace("- ServerSideApply=true", "- ServerSideApply=true\n    - PruneLast=true");
-        assert_eq!(merge(Some(&edited), &g, &[], &style, false), Merged::Unchanged);
+            .replace(
+                "- ServerSideApply=true",
+                "- ServerSideApply=true\n    - PruneLast=true",
+            );
+        assert_eq!(
+            merge(Some(&edited), &g, &[], &style, false),
+            Merged::Unchanged
+        );
         // A requested version is set in place; the mirror and the comment stay.
-        let req = vec![("/spec/source/targetRevision".to_string(), Value::from("2.18.6"))];
+        let req = vec![(
+            "/spec/source/targetRevision".to_string(),
+            Value::from("2.18.6"),
+        )];
         let Merged::Write { text, changed } = merge(Some(&edited), &g, &req, &style, false) else {
             panic!("the version changes")
         };
         assert_eq!(changed, vec!["/spec/source/targetRevision".to_string()]);
-        assert_eq!(text, edited.replace("targetRevision: 2.18.5", "targetRevision: 2.18.6"));
+        assert_eq!(
+            text,
+            edited.replace("targetRevision: 2.18.5", "targetRevision: 2.18.6")
+        );
         // Renaming the controller breaks kubeseal's defaults: refused, then forced.
-        let renamed = edited.replace("fullnameOverride: sealed-secrets-controller", "fullnameOverride: mine");
+        let renamed = edited.replace(
+            "fullnameOverride: sealed-secrets-controller",
+            "fullnameOverride: mine",
+        );
         match merge(Some(&renamed), &g, &[], &style, false) {
             Merged::Conflict(c) => assert_eq!(
                 c,

@@ -50,6 +50,87 @@ pub struct Finding {
     pub line: usize,
     pub kind: Kind,
     pub message: String,
+    /// A finding no exclusion or inline allow can silence: a private key, an age identity, a
+    /// tracked plaintext copy.
+    pub hard: bool,
+    /// Why it is allowed (an inline `sealstrap:allow REASON`, or an exclusion), when it is.
+    pub allowed: Option<String>,
+}
+
+impl Finding {
+    pub fn new(line: usize, kind: Kind, message: impl Into<String>) -> Finding {
+        Finding {
+            line,
+            kind,
+            message: message.into(),
+            hard: kind == Kind::CommittedPlaintext,
+            allowed: None,
+        }
+    }
+
+    /// Marks it allowed for `reason`, unless it is hard.
+    pub fn allow(&mut self, reason: &str) {
+        if !self.hard && self.allowed.is_none() {
+            self.allowed = Some(reason.to_string());
+        }
+    }
+}
+
+/// The marker that allows the findings of one line: `sealstrap:allow REASON` (in a comment).
+pub const ALLOW_MARK: &str = "sealstrap:allow";
+
+/// The reason of an inline allow on `line`: the text after the marker, up to the end of the
+/// line (a closing comment token trimmed). `Some("")` when the marker has no reason.
+pub fn inline_allow(line: &str) -> Option<&str> {
+    let i = line.find(ALLOW_MARK)?;
+    let rest = &line[i + ALLOW_MARK.len()..];
+    if rest.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_') {
+        return None; // another word that starts with the marker
+    }
+    Some(
+        rest.trim()
+            .trim_start_matches([':', '-'])
+            .trim()
+            .trim_end_matches("-->")
+            .trim_end_matches("*/")
+            .trim(),
+    )
+}
+
+/// What a file is, from its name: a manifest (YAML/JSON, manifest rules apply), a lock file of
+/// a package manager (its checksums are public, not secrets), a template never synced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileClass {
+    pub manifest: bool,
+    pub lock: bool,
+    pub template: bool,
+}
+
+/// Lock files whose lines are public checksums of public packages: Terraform's provider
+/// hashes (`h1:`/`zh:`), Go's sums, npm/yarn/pnpm integrity, Cargo, Helm, Poetry, Bundler,
+/// Composer, Nix.
+const LOCK_FILES: [&str; 12] = [
+    ".terraform.lock.hcl",
+    "go.sum",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "Cargo.lock",
+    "Chart.lock",
+    "poetry.lock",
+    "Gemfile.lock",
+    "composer.lock",
+    "flake.lock",
+];
+
+pub fn classify(name: &str) -> FileClass {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    FileClass {
+        manifest: is_manifest_name(name) && !LOCK_FILES.contains(&base),
+        lock: LOCK_FILES.contains(&base),
+        template: base.ends_with(".example.yaml") || base.ends_with(".example.yml"),
+    }
 }
 
 /// What to look for.
@@ -113,21 +194,40 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 
 /// Value shapes and PEM private keys, line by line (for binary files and streamed large ones).
 /// `first_line` is the 1-based number of the first line of `text`.
-pub fn scan_values(text: &str, first_line: usize) -> Vec<Finding> {
+pub fn scan_values(text: &str, first_line: usize, class: &FileClass) -> Vec<Finding> {
     text.split('\n')
         .enumerate()
-        .filter_map(|(i, l)| {
-            secret_like(l).map(|what| Finding {
-                line: first_line + i,
-                kind: Kind::SecretLikeValue,
-                message: format!("{what} in plain text"),
-            })
-        })
+        .filter_map(|(i, l)| value_finding(l, first_line + i, class, "in plain text"))
         .collect()
 }
 
-/// Scans one file. `manifest` says whether to parse it as YAML/JSON manifests.
-pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
+/// The finding for a line holding a value shape, with its inline allow.
+fn value_finding(line: &str, at: usize, class: &FileClass, suffix: &str) -> Option<Finding> {
+    let shape = secret_like(line)?;
+    if class.lock && shape.bare_hex {
+        return None; // a lock file's checksum, public by design
+    }
+    let mut f = Finding::new(
+        at,
+        Kind::SecretLikeValue,
+        format!("{} {suffix}", shape.what),
+    );
+    f.hard = shape.hard;
+    match inline_allow(line) {
+        Some("") => f
+            .message
+            .push_str(" (a sealstrap:allow here needs a reason after it)"),
+        Some(reason) => f.allow(reason),
+        None => {}
+    }
+    Some(f)
+}
+
+/// Scans one file of `class` (manifest rules for manifests; templates are never synced, so the
+/// missing-property rule skips them). Findings on a line with `sealstrap:allow REASON` are
+/// allowed (hard ones never).
+pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> {
+    let manifest = class.manifest;
     let mut findings = Vec::new();
     let lines: Vec<&str> = text.split('\n').collect();
     // Line ranges of the documents, to skip sealed ones in the value search and to place
@@ -144,14 +244,14 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
                 Ok(doc) => doc,
                 Err(e) => {
                     if !template {
-                        findings.push(Finding {
-                            line: range.start + 1,
-                            kind: Kind::Skipped,
-                            message: format!(
+                        findings.push(Finding::new(
+                            range.start + 1,
+                            Kind::Skipped,
+                            format!(
                                 "this document is not valid YAML ({}), so its manifest rules were not checked (the other documents were); fix it",
                                 e.message
                             ),
-                        });
+                        ));
                     }
                     continue;
                 }
@@ -170,13 +270,13 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
                             .is_some_and(|m| !m.is_empty())
                     };
                     if has("data") || has("stringData") {
-                        findings.push(Finding {
-                            line: at,
-                            kind: Kind::PlaintextSecret,
-                            message: format!(
+                        findings.push(Finding::new(
+                            at,
+                            Kind::PlaintextSecret,
+                            format!(
                                 "Secret {name} carries data in plain text (base64 is not encryption); seal it (sealstrap kubeseal -f FILE -w sealed.yaml) and delete this file, then rotate the values: they are in git history"
                             ),
-                        });
+                        ));
                     }
                 }
                 "SealedSecret" => {
@@ -188,34 +288,34 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
                             .and_then(Value::as_str),
                     ) && want != have
                     {
-                        findings.push(Finding {
-                            line: at,
-                            kind: Kind::StaleSealedSecret,
-                            message: format!(
+                        findings.push(Finding::new(
+                            at,
+                            Kind::StaleSealedSecret,
+                            format!(
                                 "SealedSecret {name} is sealed for certificate {have}, not {want}; reseal it (sealstrap reseal --private-key OLD --cert NEW)"
                             ),
-                        });
+                        ));
                     }
                 }
                 _ => {}
             }
         }
-        if !yaml::looks_like_json(text) {
+        if !yaml::looks_like_json(text) && !class.template {
             for f in patch::read_text(text, &opts.patch)
                 .findings
                 .iter()
                 .filter(|f| f.is_missing_property())
             {
-                findings.push(Finding {
-                    line: f.line,
-                    kind: Kind::MissingProperty,
-                    message: format!(
+                findings.push(Finding::new(
+                    f.line,
+                    Kind::MissingProperty,
+                    format!(
                         "ExternalSecret {} reads {} without property: {} (ESO would hand over the whole Secret as JSON); run sealstrap patch-externalsecrets",
                         f.external_secret,
                         f.key.as_deref().unwrap_or("?"),
                         opts.patch.property
                     ),
-                });
+                ));
             }
         }
     }
@@ -223,12 +323,24 @@ pub fn scan_text(text: &str, manifest: bool, opts: &Options) -> Vec<Finding> {
         if sealed_ranges.iter().any(|r| r.contains(&i)) {
             continue;
         }
-        if let Some(what) = secret_like(line) {
-            findings.push(Finding {
-                line: i + 1,
-                kind: Kind::SecretLikeValue,
-                message: format!("{what} outside a sealed file; seal it and rotate it"),
-            });
+        findings.extend(value_finding(
+            line,
+            i + 1,
+            class,
+            "outside a sealed file; seal it and rotate it",
+        ));
+    }
+    // A manifest finding on a line with an inline allow is allowed too.
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.kind != Kind::SecretLikeValue)
+    {
+        if let Some(reason) = lines
+            .get(f.line.wrapping_sub(1))
+            .and_then(|l| inline_allow(l))
+            && !reason.is_empty()
+        {
+            f.allow(reason);
         }
     }
     findings.sort_by_key(|f| f.line);
@@ -239,21 +351,60 @@ fn is_token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
+/// A value shape found on a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub what: &'static str,
+    /// Never allowed: a private key or an identity opens everything.
+    pub hard: bool,
+    /// The bare 64-hex shape, which lock files are full of (as checksums).
+    pub bare_hex: bool,
+}
+
 /// What a line holds that looks like one of the contract's value formats, if anything.
-pub fn secret_like(line: &str) -> Option<&'static str> {
+pub fn secret_like(line: &str) -> Option<Shape> {
+    let soft = |what| {
+        Some(Shape {
+            what,
+            hard: false,
+            bare_hex: false,
+        })
+    };
     if line.contains("-----BEGIN") && line.contains("PRIVATE KEY-----") {
-        return Some("a PEM private key (a controller key backup opens every sealed value)");
+        return Some(Shape {
+            what: "a PEM private key (a controller key backup opens every sealed value)",
+            hard: true,
+            bare_hex: false,
+        });
+    }
+    if let Some(i) = line.find("AGE-SECRET-KEY-1")
+        && line[i + 16..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count()
+            >= 50
+    {
+        return Some(Shape {
+            what: "an age identity (it opens the controller key escrow)",
+            hard: true,
+            bare_hex: false,
+        });
     }
     let b = line.as_bytes();
     let lower = line.to_ascii_lowercase();
+    // Words and prefixes that say a hex run is a checksum: digests, Terraform's `h1:`/`zh:`
+    // provider hashes, Helm's `checksum/config` annotations, npm's integrity.
     let hashy_context = [
         "sha256",
         "sha512",
+        "sha1",
         "checksum",
         "digest",
         "integrity",
         "hash",
         "fingerprint",
+        "zh:",
+        "h1:",
     ]
     .iter()
     .any(|w| lower.contains(w));
@@ -267,24 +418,24 @@ pub fn secret_like(line: &str) -> Option<&'static str> {
         // Bytes, not `&line[i..]`: `i` may fall inside a multi-byte character.
         let rest = &b[i..];
         if rest.starts_with(b"sk-ant-") && run(i + 7, &is_token_char) >= 20 {
-            return Some("an Anthropic API key (sk-ant-...)");
+            return soft("an Anthropic API key (sk-ant-...)");
         }
         if rest.starts_with(b"sk-") {
             let n = run(i + 3, &|c| c.is_ascii_hexdigit());
             if n == 64 && b.get(i + 67).is_none_or(|c| !is_token_char(*c)) {
-                return Some("a LiteLLM master key (sk- + 64 hex)");
+                return soft("a LiteLLM master key (sk- + 64 hex)");
             }
         }
         if rest.starts_with(b"hf_") {
             let n = run(i + 3, &|c| c.is_ascii_alphabetic());
             if n == 34 && b.get(i + 37).is_none_or(|c| !is_token_char(*c)) {
-                return Some("a Hugging Face token (hf_...)");
+                return soft("a Hugging Face token (hf_...)");
             }
         }
         if (rest.starts_with(b"cfut_") || rest.starts_with(b"cfat_"))
             && run(i + 5, &is_token_char) >= 20
         {
-            return Some("a Cloudflare API token");
+            return soft("a Cloudflare API token");
         }
         if (rest.starts_with(b"$2a$") || rest.starts_with(b"$2b$") || rest.starts_with(b"$2y$"))
             && b.len() >= i + 7
@@ -295,12 +446,16 @@ pub fn secret_like(line: &str) -> Option<&'static str> {
                 c.is_ascii_alphanumeric() || c == b'.' || c == b'/'
             }) == 53
         {
-            return Some("a bcrypt hash (like the Dex admin hash)");
+            return soft("a bcrypt hash (like the Dex admin hash)");
         }
         if !hashy_context && b[i].is_ascii_hexdigit() {
             let n = run(i, &|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
             if n == 64 && b.get(i + 64).is_none_or(|c| !is_token_char(*c)) {
-                return Some("a 64-hex value like sealstrap's random secrets");
+                return Some(Shape {
+                    what: "a 64-hex value like sealstrap's random secrets",
+                    hard: false,
+                    bare_hex: true,
+                });
             }
         }
     }
@@ -315,6 +470,12 @@ mod tests {
     fn value_shapes() {
         let hex = "0123456789abcdef".repeat(4);
         assert!(secret_like(&format!("key: sk-{hex}")).is_some());
+        // Terraform's provider hashes and Helm's checksum annotations are checksums.
+        assert!(secret_like(&format!("    \"zh:{hex}\",")).is_none());
+        assert!(secret_like(&format!("    checksum/config: {hex}")).is_none());
+        let id = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
+        assert!(secret_like(&id).is_some_and(|s| s.hard));
+        assert!(secret_like("# AGE-SECRET-KEY-1... goes in the identity file").is_none());
         assert!(secret_like(&format!("password: {hex}")).is_some());
         assert!(secret_like(&format!("image: app@sha256:{hex}")).is_none());
         assert!(secret_like(&format!("checksum = \"{hex}\"")).is_none());
@@ -353,7 +514,7 @@ mod tests {
         let Decoded::Binary(t) = decode(key) else {
             panic!("NUL means binary")
         };
-        assert_eq!(scan_values(&t, 1).len(), 1);
+        assert_eq!(scan_values(&t, 1, &FileClass::default()).len(), 1);
         let mut utf16 = vec![0xff, 0xfe];
         for u in "kind: Secret\n-----BEGIN PRIVATE KEY-----\n".encode_utf16() {
             utf16.extend_from_slice(&u.to_le_bytes());
@@ -362,23 +523,59 @@ mod tests {
             panic!("BOM means UTF-16")
         };
         assert!(t.starts_with("kind: Secret"));
-        assert_eq!(scan_values(&t, 1)[0].line, 2);
+        assert_eq!(scan_values(&t, 1, &FileClass::default())[0].line, 2);
         assert_eq!(decode(b"plain"), Decoded::Text("plain".into()));
     }
 
     #[test]
     fn secrets_and_sealed_secrets() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {pw: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: empty}\ndata: {}\n";
-        let f = scan_text(text, true, &Options::default());
+        let f = scan_text(text, &classify("x.yaml"), &Options::default());
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
     }
 
     #[test]
+    fn lock_files_inline_allows_and_hard_findings() {
+        let hex = "0123456789abcdef".repeat(4);
+        let lock = classify("terraform/.terraform.lock.hcl");
+        assert!(lock.lock && !lock.manifest);
+        let text = format!(
+            "  hashes = [\n    \"{hex}\",\n  ]\nhf = \"hf_{}\"\n",
+            "a".repeat(34)
+        );
+        let f = scan_text(&text, &lock, &Options::default());
+        assert_eq!(
+            f.len(),
+            1,
+            "the bare checksum is not a finding, the token is: {f:?}"
+        );
+        assert_eq!(f[0].line, 4);
+        // An inline allow with a reason allows the line; without a reason it does not.
+        let yaml = classify("a.yaml");
+        let text = format!(
+            "a: {hex}  # sealstrap:allow a public test vector\nb: {hex} # sealstrap:allow\n"
+        );
+        let f = scan_text(&text, &yaml, &Options::default());
+        assert_eq!(f[0].allowed.as_deref(), Some("a public test vector"));
+        assert_eq!(f[1].allowed, None);
+        assert!(f[1].message.contains("needs a reason"), "{}", f[1].message);
+        // A private key is never allowed.
+        let text = "-----BEGIN RSA PRIVATE KEY----- # sealstrap:allow it is fine\n";
+        let f = scan_text(text, &classify("k.txt"), &Options::default());
+        assert!(f[0].hard && f[0].allowed.is_none());
+        // Templates keep the value rules, not the missing-property rule.
+        let es = "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: t, namespace: n}\nspec:\n  secretStoreRef: {kind: ClusterSecretStore, name: secret-store}\n  data:\n    - secretKey: k\n      remoteRef: {key: x}\n";
+        let opts = Options::default();
+        assert_eq!(scan_text(es, &classify("t.yaml"), &opts).len(), 1);
+        assert!(scan_text(es, &classify("t.example.yaml"), &opts).is_empty());
+    }
+
+    #[test]
     fn a_broken_document_hides_nothing_beside_it() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: [1, 2}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n";
-        let f = scan_text(text, true, &Options::default());
+        let f = scan_text(text, &classify("x.yaml"), &Options::default());
         let got: Vec<(usize, Kind)> = f.iter().map(|f| (f.line, f.kind)).collect();
         assert_eq!(
             got,
@@ -387,7 +584,7 @@ mod tests {
         );
         // A Helm template's broken documents are expected; its Secret still counts when it parses.
         let helm = format!("{{{{- if .Values.x }}}}\n{text}");
-        let f = scan_text(&helm, true, &Options::default());
+        let f = scan_text(&helm, &classify("x.yaml"), &Options::default());
         assert!(f.iter().all(|f| f.kind != Kind::Skipped), "{f:?}");
     }
 
@@ -396,7 +593,7 @@ mod tests {
         // Tab after `---`, a `...` end marker and a comment-only document: the shared text layer
         // (yaml_text) pairs each parsed document with its lines.
         let text = "# head\napiVersion: v1\nkind: Secret\nmetadata: {name: a}\nstringData: {pw: x}\n---\t# second\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\nstringData: {pw: y}\n...\n---\n# nothing\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\nstringData: {pw: z}\n";
-        let f = scan_text(text, true, &Options::default());
+        let f = scan_text(text, &classify("x.yaml"), &Options::default());
         let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
         assert_eq!(lines, vec![3, 8, 16], "{f:?}");
     }

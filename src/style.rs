@@ -72,7 +72,10 @@ fn key_of(rest: &str) -> Option<(&str, &str)> {
     if !(value.is_empty() || value.starts_with(' ')) {
         return None;
     }
-    Some((rest[..i].trim_matches(|c| c == '"' || c == '\''), value.trim()))
+    Some((
+        rest[..i].trim_matches(|c| c == '"' || c == '\''),
+        value.trim(),
+    ))
 }
 
 /// Learns the style of `texts` (the files beside the one being written). Votes decide the
@@ -139,7 +142,10 @@ pub fn learn(texts: &[&str]) -> Style {
             }
         }
         // Key order, from the parsed values (serde_json keeps document order).
-        for d in yaml::parse_each(text).into_iter().filter_map(|d| d.value.ok()) {
+        for d in yaml::parse_each(text)
+            .into_iter()
+            .filter_map(|d| d.value.ok())
+        {
             record_order(&d, "", &mut s.order);
         }
     }
@@ -232,7 +238,11 @@ fn yaml11_typed(s: &str) -> bool {
         && s[..4].bytes().all(|b| b.is_ascii_digit());
     let number = {
         let m = t.replace('_', "");
-        !m.is_empty() && m.parse::<f64>().is_ok() && !m.eq_ignore_ascii_case("inf") && !m.eq_ignore_ascii_case("nan") && !m.eq_ignore_ascii_case("infinity")
+        !m.is_empty()
+            && m.parse::<f64>().is_ok()
+            && !m.eq_ignore_ascii_case("inf")
+            && !m.eq_ignore_ascii_case("nan")
+            && !m.eq_ignore_ascii_case("infinity")
             || m.eq_ignore_ascii_case(".inf")
             || m.eq_ignore_ascii_case(".nan")
     };
@@ -280,13 +290,20 @@ fn flow(v: &Value, style: &Style) -> String {
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone()), style), flow(v, style)))
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    scalar(&Value::String(k.clone()), style),
+                    flow(v, style)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
         Value::Array(a) => format!(
             "[{}]",
-            a.iter().map(|v| flow(v, style)).collect::<Vec<_>>().join(", ")
+            a.iter()
+                .map(|v| flow(v, style))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::String(s) if s.contains([',', '[', ']', '{', '}']) => quoted(s, style.quote),
         other => scalar(other, style),
@@ -370,7 +387,10 @@ pub fn render(value: &Value, style: &Style, comment: &str) -> String {
         other => out.push_str(&format!("{}\n", flow(other, style))),
     }
     debug_assert_eq!(
-        yaml::parse_documents(&out).ok().and_then(|d| d.into_iter().next()).as_ref(),
+        yaml::parse_documents(&out)
+            .ok()
+            .and_then(|d| d.into_iter().next())
+            .as_ref(),
         Some(value),
         "{out}"
     );
@@ -413,18 +433,56 @@ mod tests {
         let indented = "---\nspec:\n  sourceRepos:\n    - a\n    - b\n";
         let style = learn(&[indented]);
         assert!(style.indent_sequences && style.doc_start);
-        let out = render(&json!({"spec": {"list": ["x", {"k": "v", "w": 1}]}}), &style, "");
-        assert_eq!(out, "---\nspec:\n  list:\n    - x\n    - k: v\n      w: 1\n");
+        let out = render(
+            &json!({"spec": {"list": ["x", {"k": "v", "w": 1}]}}),
+            &style,
+            "",
+        );
+        assert_eq!(
+            out,
+            "---\nspec:\n  list:\n    - x\n    - k: v\n      w: 1\n"
+        );
         let flat = learn(&["spec:\n  sourceRepos:\n  - a\n"]);
         assert!(!flat.indent_sequences);
     }
 
     #[test]
     fn strings_are_quoted_only_when_a_reader_would_misread_them() {
-        for plain in ["2.18.5", "main", "https://x.example/a", "ServerSideApply=true", "a-b", "1.2.3-rc1", "v1"] {
+        for plain in [
+            "2.18.5",
+            "main",
+            "https://x.example/a",
+            "ServerSideApply=true",
+            "a-b",
+            "1.2.3-rc1",
+            "v1",
+        ] {
             assert!(plain_ok(plain), "{plain}");
         }
-        for typed in ["0", "1", "1.5", "true", "No", "on", "null", "~", "0x1F", "1e3", "1_000", "2024-01-02", "12:30", "", " a", "a: b", "- x", "#c", "*a", "{x}", ".5", "-1"] {
+        for typed in [
+            "0",
+            "1",
+            "1.5",
+            "true",
+            "No",
+            "on",
+            "null",
+            "~",
+            "0x1F",
+            "1e3",
+            "1_000",
+            "2024-01-02",
+            "12:30",
+            "",
+            " a",
+            "a: b",
+            "- x",
+            "#c",
+            "*a",
+            "{x}",
+            ".5",
+            "-1",
+        ] {
             assert!(!plain_ok(typed), "{typed}");
         }
         // Every case reads back as the same string.

@@ -139,13 +139,18 @@ pub fn set_scalar(text: &str, path: &[&str], rendered: &str) -> Option<String> {
         while stack.last().is_some_and(|(d, _)| *d >= indent) {
             stack.pop();
         }
-        let Some(colon) = rest.find(": ").or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
+        let Some(colon) = rest
+            .find(": ")
+            .or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
         else {
             continue;
         };
         let key = rest[..colon].trim_matches(|c| c == '"' || c == '\'');
         let keys: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
-        if keys.len() + 1 == path.len() && keys.iter().zip(path).all(|(a, b)| a == b) && key == path[path.len() - 1] {
+        if keys.len() + 1 == path.len()
+            && keys.iter().zip(path).all(|(a, b)| a == b)
+            && key == path[path.len() - 1]
+        {
             found = Some((i, indent, colon));
             break;
         }
@@ -164,7 +169,9 @@ pub fn set_scalar(text: &str, path: &[&str], rendered: &str) -> Option<String> {
     // quoted).
     let comment = value_part
         .char_indices()
-        .find(|(j, c)| *c == '#' && value_part[..*j].ends_with(' ') && !value_part[..*j].contains(['"', '\'']))
+        .find(|(j, c)| {
+            *c == '#' && value_part[..*j].ends_with(' ') && !value_part[..*j].contains(['"', '\''])
+        })
         .map(|(j, _)| value_part[j..].to_string());
     let spacing = match &comment {
         Some(c) => {
@@ -173,7 +180,11 @@ pub fn set_scalar(text: &str, path: &[&str], rendered: &str) -> Option<String> {
         }
         None => String::new(),
     };
-    lines[i] = format!("{}{}: {rendered}{spacing}", &lines[i][..indent], &rest[..colon]);
+    lines[i] = format!(
+        "{}{}: {rendered}{spacing}",
+        &lines[i][..indent],
+        &rest[..colon]
+    );
     Some(Lines::join(&lines, eol, trailing_eol))
 }
 
@@ -182,13 +193,19 @@ mod tests {
     #[test]
     fn a_scalar_is_set_in_place_keeping_comments_and_layout() {
         let text = "# app\nspec:\n  source:\n    repoURL: https://a   # upstream\n    targetRevision: 2.18.5\n  list:\n    - repoURL: x\n---\nspec: {}\n";
-        let out = super::set_scalar(text, &["spec", "source", "repoURL"], "oci://mirror/charts").unwrap();
+        let out =
+            super::set_scalar(text, &["spec", "source", "repoURL"], "oci://mirror/charts").unwrap();
         assert_eq!(
             out,
-            text.replace("repoURL: https://a   # upstream", "repoURL: oci://mirror/charts   # upstream")
+            text.replace(
+                "repoURL: https://a   # upstream",
+                "repoURL: oci://mirror/charts   # upstream"
+            )
         );
         assert!(super::set_scalar(text, &["spec", "missing"], "x").is_none());
-        assert!(super::set_scalar("spec: {source: {a: 1}}\n", &["spec", "source", "a"], "2").is_none());
+        assert!(
+            super::set_scalar("spec: {source: {a: 1}}\n", &["spec", "source", "a"], "2").is_none()
+        );
         assert_eq!(
             super::set_scalar("a:\n  b: \"1\"\n", &["a", "b"], "\"2\"").unwrap(),
             "a:\n  b: \"2\"\n"

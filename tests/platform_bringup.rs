@@ -83,7 +83,11 @@ fn seal_in(cwd: &Path, extra: &[&str]) -> std::process::Output {
 /// The platform's own offline checks (its Makefile's `test` target runs `tests/*/run.sh`), and
 /// its config-render job: `make render-config` leaves no diff in git.
 fn platform_checks(root: &Path) {
-    for t in ["tests/fork/run.sh", "tests/render/run.sh", "tests/resolver/run.sh"] {
+    for t in [
+        "tests/fork/run.sh",
+        "tests/render/run.sh",
+        "tests/resolver/run.sh",
+    ] {
         let o = std::process::Command::new("sh")
             .arg(t)
             .current_dir(root)
@@ -103,11 +107,21 @@ fn platform_checks(root: &Path) {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let diff = std::process::Command::new("git")
-        .args(["status", "--porcelain", "--", "clusters/ai-dev/groups.yaml", "clusters/metal/groups.yaml"])
+        .args([
+            "status",
+            "--porcelain",
+            "--",
+            "clusters/ai-dev/groups.yaml",
+            "clusters/metal/groups.yaml",
+        ])
         .current_dir(root)
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&diff.stdout), "", "render-config changed files");
+    assert_eq!(
+        String::from_utf8_lossy(&diff.stdout),
+        "",
+        "render-config changed files"
+    );
 }
 
 /// Every value sealed under `out/sealed`, decrypted: key -> plaintext.
@@ -185,7 +199,8 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     // git would have dropped the Dex client secrets (`*-secret.yaml`): re-included, precisely.
     let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
     assert!(
-        gitignore.contains("\n!/clusters/ai-dev/secret-source/sealed/dex-argocd-client-secret.yaml\n"),
+        gitignore
+            .contains("\n!/clusters/ai-dev/secret-source/sealed/dex-argocd-client-secret.yaml\n"),
         "{gitignore}"
     );
     assert!(gitignore.starts_with("# platform .gitignore (abridged)\n.env\n*.pem\n"));
@@ -237,7 +252,10 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     assert!(stderr(&o).contains("is up to date"), "{}", stderr(&o));
     assert!(!sub.join("secret-source").exists());
     assert!(!sub.join("secrets").exists());
-    assert!(!root.join("secret-source").exists(), "no root folder in the per-environment layout");
+    assert!(
+        !root.join("secret-source").exists(),
+        "no root folder in the per-environment layout"
+    );
     assert_eq!(std::fs::read(&copy).unwrap(), copy_before);
 
     // The platform's own checks still pass after the bring-up (render-config leaves no diff).
@@ -354,7 +372,10 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
         "{src}"
     );
     // Written as the platform writes its Applications: no `---`, the chart version unquoted.
-    assert!(!app.contains("---") && app.contains("targetRevision: 2.18.5\n"), "{app}");
+    assert!(
+        !app.contains("---") && app.contains("targetRevision: 2.18.5\n"),
+        "{app}"
+    );
     let project =
         std::fs::read_to_string(clone.join("clusters/ai-dev/projects/platform.yaml")).unwrap();
     assert!(
@@ -410,7 +431,11 @@ fn a_hand_written_store_is_kept_unless_forced_and_no_second_store_is_left() {
     assert_eq!(files(root), before, "nothing written");
     // An older standalone run left a second store in secret-source: removed, and said.
     std::fs::create_dir_all(root.join("clusters/ai-dev/secret-source")).unwrap();
-    std::fs::write(root.join("clusters/ai-dev/secret-source/cluster-secret-store.yaml"), vault).unwrap();
+    std::fs::write(
+        root.join("clusters/ai-dev/secret-source/cluster-secret-store.yaml"),
+        vault,
+    )
+    .unwrap();
     let o = seal_in(root, &["--env", "ai-dev", "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -565,7 +590,10 @@ fn the_dex_copy_is_never_orphaned_and_always_ignored_alone() {
     let root = repo.path();
     assert!(seal_in(root, &["--env", "ai-dev"]).status.success());
     let copy = std::fs::read(root.join("secrets/ai-dev/dex-admin-password")).unwrap();
-    let o = seal_in(root, &["--env", "ai-dev", "--out", "elsewhere/secret-source"]);
+    let o = seal_in(
+        root,
+        &["--env", "ai-dev", "--out", "elsewhere/secret-source"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -627,7 +655,8 @@ fn resources_a_user_adds_to_the_kustomization_are_kept() {
         text.replace("resources:\n", "resources:\n- extra-configmap.yaml\n"),
     )
     .unwrap();
-    std::fs::remove_file(root.join("clusters/ai-dev/secret-source/sealed/vllm-api-key.yaml")).unwrap();
+    std::fs::remove_file(root.join("clusters/ai-dev/secret-source/sealed/vllm-api-key.yaml"))
+        .unwrap();
     let o = seal_in(root, &["--env", "ai-dev"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(

@@ -8,11 +8,11 @@ fuzz_target!(|data: &[u8]| {
     let opts = Options::default();
     let findings = match scan::decode(data) {
         Decoded::Text(t) | Decoded::Utf16(t) => {
-            let mut f = scan::scan_text(&t, true, &opts);
-            f.extend(scan::scan_text(&t, false, &opts));
+            let mut f = scan::scan_text(&t, &scan::classify("x.yaml"), &opts);
+            f.extend(scan::scan_text(&t, &scan::classify("x.txt"), &opts));
             f
         }
-        Decoded::Binary(t) => scan::scan_values(&t, 1),
+        Decoded::Binary(t) => scan::scan_values(&t, 1, &scan::classify("x.bin")),
     };
     for f in findings {
         assert!(f.message.len() < 200, "a finding message grew with the input");

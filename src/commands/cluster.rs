@@ -181,8 +181,11 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let tree_reads = match super::tree::Root::find(None)? {
         Some(root) => Some(super::tree::reads(
             &root,
-            super::tree::graph(&root, super::tree::environment(&root, args.env.as_deref(), None, Some(&dir))?.as_deref())?
-                .as_ref(),
+            super::tree::graph(
+                &root,
+                super::tree::environment(&root, args.env.as_deref(), None, Some(&dir))?.as_deref(),
+            )?
+            .as_ref(),
             std::slice::from_ref(&dir),
             &sealstrap::patch::Options {
                 store: args.wiring.store_name.clone(),

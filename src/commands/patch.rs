@@ -84,7 +84,21 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         args.paths.clone()
     };
     let walk = super::io::walk_files(&paths, &["yaml", "yml"])?;
-    // Templates are never synced; --exclude matches are the user's choice. Both are reported.
+    // Templates are never synced; exclusions (sealstrap.yaml's, with their reasons, and
+    // --exclude) are the user's choice. All are reported.
+    let root = super::tree::Root::find(None)?;
+    let excludes = match &root {
+        Some(r) => super::tree::load_excludes(r)?,
+        None => Vec::new(),
+    };
+    let rel = |f: &std::path::Path| -> String {
+        let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
+        root.as_ref()
+            .and_then(|r| abs.strip_prefix(&r.dir).ok())
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/")
+    };
     let mut skipped_files = Vec::new();
     let files: Vec<std::path::PathBuf> = walk
         .files
@@ -98,6 +112,10 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                     .iter()
                     .find(|g| sealstrap::gitignore::glob_match(g, &shown))
                     .map(|g| format!("--exclude {g}"))
+                    .or_else(|| {
+                        sealstrap::allow::matching(&excludes, &rel(f))
+                            .map(|e| format!("excluded in sealstrap.yaml: {}", e.reason))
+                    })
             };
             match why {
                 Some(w) => {
@@ -153,6 +171,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         eprintln!("{line}");
     }
     let mut helm = Vec::new();
+    let mut allowed: Vec<String> = Vec::new();
     for file in files {
         let name = file.display().to_string();
         let text = match std::fs::read(file) {
@@ -176,14 +195,28 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                 continue;
             }
         };
+        let lines: Vec<&str> = text.lines().collect();
         for h in patch::helm_refs(&text, &opts.store) {
-            if h.property.is_none() {
-                helm.push(super::tree::helm_fix(
-                    &format!("{name}:{}", h.line),
-                    &h.key,
-                    &h.path,
-                    &opts.property,
-                ));
+            if h.property.is_some() {
+                continue;
+            }
+            let at = format!("{name}:{}", h.line);
+            // A consumer the user accepts, with a reason on its line, is said, not counted.
+            match lines
+                .get(h.line.wrapping_sub(1))
+                .and_then(|l| sealstrap::scan::inline_allow(l))
+                .filter(|r| !r.is_empty())
+            {
+                Some(reason) => allowed.push(format!(
+                    "{at}: allowed: Helm values {} read {} without property ({reason})",
+                    h.path, h.key
+                )),
+                None => {
+                    if args.check {
+                        missing += 1;
+                    }
+                    helm.push(super::tree::helm_fix(&at, &h.key, &h.path, &opts.property));
+                }
             }
         }
         let patched = match patch::patch_text(&text, &opts) {
@@ -251,6 +284,9 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     for h in &helm {
         report.push_str(&format!("{h}\n"));
     }
+    for a in &allowed {
+        eprintln!("{a}");
+    }
     if args.diff {
         write_stdout(diff.as_bytes())?;
         eprint!("{report}");
@@ -286,10 +322,10 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         return Err(Failure {
             code: EXIT_ERROR,
             ..Failure::new(format!(
-                "{missing} remoteRef(s) to ClusterSecretStore {} lack property: {}",
+                "{missing} consumer(s) of ClusterSecretStore {} read it without property: {} (remoteRefs, and Helm values whose chart renders the ExternalSecret)",
                 args.store, args.property
             ))
-            .hint("run `sealstrap patch-externalsecrets` on the same paths to add them")
+            .hint("run `sealstrap patch-externalsecrets` on the same paths for the remoteRefs; a Helm consumer needs the fix printed above, or an allow with its reason: `# sealstrap:allow REASON` on its line, or `exclude: [{path: FILE, reason: ...}]` in sealstrap.yaml")
         });
     }
     Ok(ExitCode::SUCCESS)

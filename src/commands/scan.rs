@@ -109,11 +109,7 @@ fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
         };
         found.push((
             f.display().to_string(),
-            scan::Finding {
-                line: 0,
-                kind: scan::Kind::CommittedPlaintext,
-                message,
-            },
+            scan::Finding::new(0, scan::Kind::CommittedPlaintext, message),
         ));
     }
     found
@@ -122,25 +118,27 @@ fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
 /// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up
 /// to [`MAX_FILE`] get every rule; larger ones are streamed for value shapes and PEM keys, as
 /// are binary files. Messages never quote the content.
-fn scan_file(path: &Path, name: &str, opts: &Options) -> Result<Vec<scan::Finding>, String> {
+fn scan_file(
+    path: &Path,
+    class: &scan::FileClass,
+    opts: &Options,
+) -> Result<Vec<scan::Finding>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
     if meta.len() > MAX_FILE {
-        return scan_large(path);
+        return scan_large(path, class);
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
     Ok(match scan::decode(&bytes) {
-        scan::Decoded::Text(t) | scan::Decoded::Utf16(t) => {
-            scan::scan_text(&t, scan::is_manifest_name(name), opts)
-        }
-        scan::Decoded::Binary(t) => scan::scan_values(&t, 1),
+        scan::Decoded::Text(t) | scan::Decoded::Utf16(t) => scan::scan_text(&t, class, opts),
+        scan::Decoded::Binary(t) => scan::scan_values(&t, 1, class),
     })
 }
 
 /// A large file, read in 1 MiB pieces cut at line ends, checked for value shapes and keys.
-fn scan_large(path: &Path) -> Result<Vec<scan::Finding>, String> {
+fn scan_large(path: &Path, class: &scan::FileClass) -> Result<Vec<scan::Finding>, String> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -159,7 +157,11 @@ fn scan_large(path: &Path) -> Result<Vec<scan::Finding>, String> {
         let text = match scan::decode(&line) {
             scan::Decoded::Text(t) | scan::Decoded::Utf16(t) | scan::Decoded::Binary(t) => t,
         };
-        found.extend(scan::scan_values(text.trim_end_matches('\n'), line_no));
+        found.extend(scan::scan_values(
+            text.trim_end_matches('\n'),
+            line_no,
+            class,
+        ));
         if line.ends_with(b"\n") {
             line_no += 1;
         }
@@ -220,14 +222,14 @@ fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
         if let Some(what) = what {
             found.push((
                 name.clone(),
-                scan::Finding {
-                    line: 0,
-                    kind: scan::Kind::IgnoredByGit,
-                    message: format!(
+                scan::Finding::new(
+                    0,
+                    scan::Kind::IgnoredByGit,
+                    format!(
                         "{what} that git ignores, so it is never committed and Argo CD never sees it; add `!{}` to .gitignore (sealstrap seal adds it for its own files)",
                         sealstrap::gitignore::exact_rule(&name)
                     ),
-                },
+                ),
             ));
         }
     }
@@ -239,11 +241,7 @@ fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
 /// reports them; the next run of the interrupted command finishes or rolls back the write.
 fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
-    let finding = |message: &str| scan::Finding {
-        line: 0,
-        kind: scan::Kind::InterruptedWrite,
-        message: message.to_string(),
-    };
+    let finding = |message: &str| scan::Finding::new(0, scan::Kind::InterruptedWrite, message);
     let message = "a sealstrap write was interrupted, so the files it writes may be half old, half new; run the interrupted command (`sealstrap seal` with the same flags) again to finish it, then scan again";
     let mut journals: std::collections::BTreeSet<PathBuf> = listing
         .files
@@ -310,28 +308,65 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     };
     let listing = list_files(&args.paths)?;
     let files = &listing.files;
+    // Exclusions with their reasons: sealstrap.yaml's `exclude:`, then --exclude.
+    let mut excludes = match super::tree::Root::find(None)? {
+        Some(root) => super::tree::load_excludes(&root)?,
+        None => Vec::new(),
+    };
+    excludes.extend(
+        args.exclude
+            .iter()
+            .map(|g| sealstrap::allow::Exclude::from_flag(g)),
+    );
+    // Paths as the exclusions name them: relative to the work tree's top.
+    let rel = |f: &Path| -> String {
+        let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
+        listing
+            .top
+            .as_ref()
+            .and_then(|t| abs.strip_prefix(t).ok())
+            .unwrap_or(f)
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/")
+    };
     let mut all = committed_never(&listing);
     all.extend(interrupted_writes(&listing));
     all.extend(ignored_but_needed(&args.paths));
     let mut skipped = 0;
     for f in files {
         let name = f.display().to_string();
-        match scan_file(f, &name, &opts) {
+        let class = scan::classify(&rel(f));
+        match scan_file(f, &class, &opts) {
             Ok(found) => all.extend(found.into_iter().map(|x| (name.clone(), x))),
             Err(reason) => {
                 skipped += 1;
                 if !args.allow_skipped {
                     all.push((
                         name.clone(),
-                        scan::Finding {
-                            line: 0,
-                            kind: scan::Kind::Skipped,
-                            message: format!("not scanned: {reason}"),
-                        },
+                        scan::Finding::new(
+                            0,
+                            scan::Kind::Skipped,
+                            format!("not scanned: {reason}"),
+                        ),
                     ));
                 }
             }
         }
+    }
+    for (file, finding) in all.iter_mut() {
+        if let Some(e) = sealstrap::allow::matching(&excludes, &rel(Path::new(file.as_str()))) {
+            finding.allow(&e.reason);
+        }
+    }
+    let (allowed, all): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, f)| f.allowed.is_some());
+    // Allowed findings are said, with their reasons, never dropped in silence.
+    for (file, f) in &allowed {
+        eprintln!(
+            "allowed   {file}:{}: {}: {}",
+            f.line,
+            f.kind.as_str(),
+            f.allowed.as_deref().unwrap_or("")
+        );
     }
     let out = match args.output {
         SummaryFormat::Text => all
@@ -347,16 +382,25 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         }
     };
     write_stdout(out.as_bytes())?;
+    let allowed_note = if allowed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} allowed (listed above, with their reasons)",
+            allowed.len()
+        )
+    };
     if !all.is_empty() {
         return Err(Failure::new(format!(
-            "{} finding(s) in {} file(s) scanned",
+            "{} finding(s) in {} file(s) scanned{allowed_note}",
             all.len(),
             files.len()
-        )));
+        ))
+        .hint("fix each, or allow a false positive with its reason: `# sealstrap:allow REASON` on the line, or `exclude: [{path: GLOB, reason: ...}]` in sealstrap.yaml (a private key, an age identity and the Dex copy are reported whatever)"));
     }
     if args.output == SummaryFormat::Text {
         eprintln!(
-            "sealstrap: {} file(s) scanned, nothing found{}",
+            "sealstrap: {} file(s) scanned, nothing found{allowed_note}{}",
             files.len() - skipped,
             if skipped > 0 {
                 format!(" ({skipped} unreadable file(s) skipped: --allow-skipped)")

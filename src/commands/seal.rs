@@ -122,7 +122,12 @@ pub fn place_for(
     let root = Root::for_out(platform_root, out)?;
     tree::load_extras(root.as_ref())?;
     let env = match root.as_ref().filter(|r| r.platform) {
-        Some(r) => tree::environment(r, selection.env.as_deref(), selection.config.as_deref(), out)?,
+        Some(r) => tree::environment(
+            r,
+            selection.env.as_deref(),
+            selection.config.as_deref(),
+            out,
+        )?,
         None => {
             if let Some(e) = &selection.env {
                 return Err(Failure::usage(format!(
@@ -145,7 +150,9 @@ pub fn place_for(
         .hint("pass --env ENV (or --config environments/ENV/config.yaml), or seal them all with --all-envs"));
     }
     let layout = tree::layout(root.as_ref(), env.as_deref());
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| layout.out.clone());
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| layout.out.clone());
     let config = selection.config.clone().or_else(|| layout.config.clone());
     Ok(Place {
         root,
@@ -578,7 +585,9 @@ fn store_at_swap_point(
     ));
     files.push((
         path.clone(),
-        Zeroizing::new(platform::store_file(wiring, &sealstrap::style::learn(&[text])).into_bytes()),
+        Zeroizing::new(
+            platform::store_file(wiring, &sealstrap::style::learn(&[text])).into_bytes(),
+        ),
         None,
     ));
     Ok(())
@@ -655,7 +664,10 @@ fn read_gitops(
     let ours: Vec<PathBuf> = wanted.iter().map(|(p, _)| p.clone()).collect();
     // The style of the Applications beside them (the always-on group's, else any group's).
     let mut neighbours: Vec<String> = Vec::new();
-    for dir in [catalog.clone(), root.dir.join(format!("clusters/{env}/catalog"))] {
+    for dir in [
+        catalog.clone(),
+        root.dir.join(format!("clusters/{env}/catalog")),
+    ] {
         for f in tree::yaml_files(&dir, &[])? {
             if !ours.contains(&f)
                 && let Ok(t) = std::fs::read_to_string(&f)
@@ -667,8 +679,7 @@ fn read_gitops(
             break;
         }
     }
-    let style =
-        sealstrap::style::learn(&neighbours.iter().map(String::as_str).collect::<Vec<_>>());
+    let style = sealstrap::style::learn(&neighbours.iter().map(String::as_str).collect::<Vec<_>>());
     let apps = wanted
         .into_iter()
         .map(|(path, generated)| {
@@ -749,37 +760,42 @@ fn plan_gitops(
         let requested: &[(String, Value)] = if i == 0 { &g.requested } else { &[] };
         let merged = platform::merge(current.as_deref(), generated, requested, &g.style, g.force);
         let shown = tree::shown(path);
-        let text = match merged {
-            Merged::Unchanged => current.clone().unwrap_or_default(),
-            Merged::Write { text, changed } => {
-                notes.push(if current.is_none() {
-                    format!("{}: Argo CD Application written", shown.display())
-                } else {
-                    format!(
-                        "{}: set {} (your other edits are kept)",
-                        shown.display(),
-                        changed.join(", ")
-                    )
-                });
-                files.push((path.clone(), Zeroizing::new(text.clone().into_bytes()), None));
-                text
-            }
-            Merged::Conflict(fields) => {
-                let show = |v: &Option<Value>| match v {
-                    Some(v) => v.to_string(),
-                    None => "(missing)".into(),
-                };
-                let diff: String = fields
-                    .iter()
-                    .map(|(p, have, want)| format!("\n  {p}\n  - {}\n  + {want}", show(have)))
-                    .collect();
-                return Err(Failure::new(format!(
+        let text =
+            match merged {
+                Merged::Unchanged => current.clone().unwrap_or_default(),
+                Merged::Write { text, changed } => {
+                    notes.push(if current.is_none() {
+                        format!("{}: Argo CD Application written", shown.display())
+                    } else {
+                        format!(
+                            "{}: set {} (your other edits are kept)",
+                            shown.display(),
+                            changed.join(", ")
+                        )
+                    });
+                    files.push((
+                        path.clone(),
+                        Zeroizing::new(text.clone().into_bytes()),
+                        None,
+                    ));
+                    text
+                }
+                Merged::Conflict(fields) => {
+                    let show = |v: &Option<Value>| match v {
+                        Some(v) => v.to_string(),
+                        None => "(missing)".into(),
+                    };
+                    let diff: String = fields
+                        .iter()
+                        .map(|(p, have, want)| format!("\n  {p}\n  - {}\n  + {want}", show(have)))
+                        .collect();
+                    return Err(Failure::new(format!(
                     "{} has values sealstrap needs otherwise (the wiring depends on them):{diff}",
                     shown.display()
                 ))
                 .hint("change them back, or pass --force to set them (your other edits are kept)"));
-            }
-        };
+                }
+            };
         if i == 0 {
             chart_repo = yaml::parse_documents(&text)
                 .ok()

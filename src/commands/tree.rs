@@ -189,7 +189,11 @@ pub fn environment(
             ))
             .hint(format!(
                 "the environments here are: {}",
-                if envs.is_empty() { "none".into() } else { envs.join(", ") }
+                if envs.is_empty() {
+                    "none".into()
+                } else {
+                    envs.join(", ")
+                }
             )));
         }
         return Ok(Some(e.to_string()));
@@ -203,7 +207,11 @@ pub fn environment(
     });
     // An output folder at clusters/<env>/secret-source names its environment.
     let from_out = out.and_then(|o| {
-        let rel = std::path::absolute(o).ok()?.strip_prefix(&root.dir).ok()?.to_path_buf();
+        let rel = std::path::absolute(o)
+            .ok()?
+            .strip_prefix(&root.dir)
+            .ok()?
+            .to_path_buf();
         let mut c = rel.components();
         (c.next()?.as_os_str() == "clusters")
             .then(|| c.next()?.as_os_str().to_str().map(str::to_string))
@@ -334,7 +342,6 @@ pub fn env_default(env: Option<&str>, rel: &str) -> Result<PathBuf, Failure> {
     Ok(if rel.is_empty() { out } else { out.join(rel) })
 }
 
-
 /// Reads `sealstrap.yaml` at the root of `root` (default: the repository holding the current
 /// folder), if there is one, and makes its keys rows of the contract for this process.
 pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
@@ -358,6 +365,22 @@ pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
         .map_err(|e| Failure::at(shown(&path).display(), &e))?;
     sealstrap::contract::register_extras(rows);
     Ok(())
+}
+
+/// Reads `exclude:` from `sealstrap.yaml` at the root of `root` (none without the file).
+pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Failure> {
+    let path = root.dir.join(EXTRAS_FILE);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = super::io::read_text(Some(&path), "")?;
+    let doc = sealstrap::yaml::parse_documents(&text)
+        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())))?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    sealstrap::allow::parse_excludes(&doc)
+        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))
 }
 
 /// Whether a file is a template the platform never syncs.
@@ -536,14 +559,19 @@ impl sealstrap::deployed::Tree for FsTree {
             .filter(|m| m.len() <= MAX_MANIFEST)
             .and_then(|_| std::fs::read_to_string(&full).ok())
             .map(std::rc::Rc::<str>::from);
-        self.cache.borrow_mut().insert(path.to_string(), text.clone());
+        self.cache
+            .borrow_mut()
+            .insert(path.to_string(), text.clone());
         text.map(|t| t.to_string())
     }
 }
 
 /// What environment `env` deploys, walked from its Argo CD wiring (`None` outside the platform
 /// or without an environment).
-pub fn graph(root: &Root, env: Option<&str>) -> Result<Option<sealstrap::deployed::Graph>, Failure> {
+pub fn graph(
+    root: &Root,
+    env: Option<&str>,
+) -> Result<Option<sealstrap::deployed::Graph>, Failure> {
     let (true, Some(env)) = (root.platform, env) else {
         return Ok(None);
     };
