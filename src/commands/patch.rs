@@ -107,6 +107,11 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             let shown = f.display().to_string();
             let why = if super::tree::is_template(f) {
                 Some("a template (*.example.yaml), not synced".to_string())
+            } else if super::tree::is_chart_template(f) {
+                Some(
+                    "a Helm chart template (its chart renders it; its values are checked)"
+                        .to_string(),
+                )
             } else {
                 args.exclude
                     .iter()

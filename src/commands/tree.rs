@@ -383,6 +383,16 @@ pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Fail
         .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))
 }
 
+/// Whether a file is one of a Helm chart's templates (under `templates/` of a folder with a
+/// `Chart.yaml`): Go templates, not YAML until the chart renders them.
+pub fn is_chart_template(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "templates"))
+        .and_then(Path::parent)
+        .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+}
+
 /// Whether a file is a template the platform never syncs.
 pub fn is_template(path: &Path) -> bool {
     path.file_name()
@@ -413,6 +423,7 @@ pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure
             } else if ft.is_file()
                 && (name.ends_with(".yaml") || name.ends_with(".yml"))
                 && !is_template(&path)
+                && !is_chart_template(&path)
             {
                 out.push(path);
             }
