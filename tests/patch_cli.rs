@@ -179,7 +179,7 @@ fn check_lists_missing_properties_and_changes_nothing() {
     assert_eq!(out.matches("missing property").count(), 5, "{out}");
     assert!(
         stderr(&o)
-            .contains("5 remoteRef(s) to ClusterSecretStore secret-store lack property: value")
+            .contains("5 consumer(s) of ClusterSecretStore secret-store read it without property: value")
     );
     assert_eq!(
         std::fs::read(target.join("externalsecret.yaml")).unwrap(),
