@@ -448,13 +448,10 @@ pub struct SelectionArgs {
 /// Options shared by seal, rotate and reset-dex-admin.
 #[derive(Debug, Args)]
 pub struct BootstrapArgs {
-    /// The sealed-secrets controller's certificate (PEM).
-    #[arg(
-        long,
-        env = "SEALSTRAP_CERT",
-        value_name = "FILE",
-        required_unless_present = "fetch_cert"
-    )]
+    /// The sealed-secrets controller's certificate (PEM) [default: controller.crt in the output
+    /// folder, as `sealstrap key new` writes it]. A relative path is read from the current
+    /// folder, like every path you give; defaults are anchored at the repository root.
+    #[arg(long, env = "SEALSTRAP_CERT", value_name = "FILE")]
     pub cert: Option<PathBuf>,
     /// Fetch the certificate from the cluster instead (needs a kubeconfig).
     #[arg(long, conflicts_with = "cert")]

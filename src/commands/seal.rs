@@ -162,6 +162,65 @@ pub fn place_for(
     })
 }
 
+/// `--cert` as given (from the current folder), else the certificate `key new` wrote into the
+/// output folder.
+fn cert_path(args: &BootstrapArgs, place: &Place) -> Result<PathBuf, Failure> {
+    if let Some(c) = &args.cert {
+        return Ok(c.clone());
+    }
+    let default = place.out.join(super::key::CERT_NAME);
+    if default.is_file() {
+        return Ok(default);
+    }
+    Err(Failure::usage(format!(
+        "no certificate: --cert is not given and {} is not there",
+        tree::shown(&default).display()
+    ))
+    .hint(format!(
+        "pass --cert FILE (or --fetch-cert), or make the controller's key first: sealstrap key new{}",
+        place
+            .layout
+            .env
+            .as_ref()
+            .map(|e| format!(" --env {e}"))
+            .unwrap_or_default()
+    )))
+}
+
+/// The paths a run uses and where each came from, for the summary: what you gave is read from
+/// the current folder, defaults from the repository root.
+fn paths_line(args: &BootstrapArgs, place: &Place) -> String {
+    let origin = |given: bool| if given { "given" } else { "default" };
+    let mut parts = vec![format!(
+        "out {} ({})",
+        tree::shown(&place.out).display(),
+        origin(args.out.is_some())
+    )];
+    if !args.fetch_cert
+        && let Ok(c) = cert_path(args, place)
+    {
+        parts.push(format!(
+            "certificate {} ({})",
+            tree::shown(&c).display(),
+            origin(args.cert.is_some())
+        ));
+    }
+    if let Some(c) = &place.config {
+        parts.push(format!(
+            "config {} ({})",
+            tree::shown(c).display(),
+            origin(args.selection.config.is_some())
+        ));
+    }
+    if let Some(e) = &place.layout.env {
+        parts.push(format!(
+            "environment {e} ({})",
+            origin(args.selection.env.is_some())
+        ));
+    }
+    parts.join(", ")
+}
+
 fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure> {
     let wiring = wiring(&args.wiring);
     check_wiring(&wiring)?;
@@ -176,10 +235,7 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
         )?
         .1
     } else {
-        let path = args
-            .cert
-            .as_ref()
-            .expect("clap requires --cert or --fetch-cert");
+        let path = cert_path(args, place)?;
         super::cert::load_for_sealing(&path.to_string_lossy(), "sealstrap: ")?
     };
     let mut notes = Vec::new();
@@ -894,6 +950,8 @@ struct Outcome {
     out: PathBuf,
     /// What the tree reads from the store (inside a repository).
     reads: Option<tree::Reads>,
+    /// The paths used and where each came from.
+    paths: String,
 }
 
 /// The folders a run writes in: the repository (or the output folder outside one), the output
@@ -1466,6 +1524,7 @@ fn confirm_copy_ignored(root: &Path, copy: &Path) -> Result<(), Failure> {
 /// A run: lock the folder, read the snapshot, plan the values and every write, then write.
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
     let place = place(args)?;
+    let paths = paths_line(args, &place);
     let scope = run_scope(args, &place)?;
     let _locks = super::io::lock_scope(&scope, args.dry_run)?;
     let (snap, rotate) = read_snapshot(args, &mode, place)?;
@@ -1504,6 +1563,7 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         cert: ctx.cert,
         out: ctx.out,
         reads,
+        paths,
     })
 }
 
@@ -1531,6 +1591,7 @@ fn report(
                 .collect();
             let doc = json!({
                 "out": o.out.display().to_string(),
+                "paths": o.paths,
                 "certificate_fingerprint": o.fingerprint,
                 "dry_run": args.dry_run,
                 "entries": entries,
@@ -1549,6 +1610,7 @@ fn report(
             let mut s = String::new();
             s.push_str(cert_line);
             s.push('\n');
+            s.push_str(&format!("paths: {}\n", o.paths));
             for l in &o.plan.lines {
                 s.push_str(&format_line(l));
             }
