@@ -55,6 +55,32 @@ pub fn condition(obj: &Value, type_: &str) -> Option<(bool, String)> {
         })
 }
 
+/// Key custody of one key Secret the controller holds: it must be escrowed too. One that is not
+/// was made in the cluster (the controller started before `sealstrap key install` and made its
+/// own, or a renewal ran), and what was sealed with it is lost in a rebuild.
+pub fn cluster_key_link(
+    namespace: &str,
+    secret: &str,
+    fingerprint: &str,
+    not_before: &str,
+    bundle: &str,
+    escrowed: &[String],
+) -> Link {
+    let name = format!("key-custody/{secret}");
+    if escrowed.iter().any(|e| e == fingerprint) {
+        return Link::ok(name, format!("{fingerprint} is escrowed"));
+    }
+    Link::broken(
+        name,
+        format!(
+            "the controller holds key {namespace}/{secret} ({fingerprint}, made {not_before}), which is not in the escrow ({bundle}): the controller made it itself (it started before `sealstrap key install`) or a renewal did; it exists only in the cluster"
+        ),
+        format!(
+            "if anything was sealed with it, escrow it: `sealstrap key backup -i IDENTITY` and commit; if not, delete it and make the escrowed key the sealing key again: `kubectl -n {namespace} delete secret {secret}` then `sealstrap key install -i IDENTITY --restart`. Next time install the key before the controller's first sync"
+        ),
+    )
+}
+
 /// Key custody: is the controller's current certificate one of the committed, escrowed ones
 /// (`controller.crt` beside the escrow)? `escrowed` is `None` when nothing is committed.
 pub fn key_custody_link(current: &str, bundle: &str, escrowed: Option<&[String]>) -> Link {

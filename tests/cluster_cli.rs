@@ -443,6 +443,18 @@ fn apply_stops_at_the_first_failure_with_the_servers_message() {
 }
 
 /// Every read `doctor` makes, healthy.
+/// A controller key Secret as the API server lists it (the private key left out: doctor reads
+/// only the certificate).
+fn key_secret(name: &str, cert: &str) -> Value {
+    use base64::Engine as _;
+    json!({
+        "metadata": {"name": name, "namespace": "kube-system",
+            "labels": {"sealedsecrets.bitnami.com/sealed-secrets-key": "active"}},
+        "type": "kubernetes.io/tls",
+        "data": {"tls.crt": base64::engine::general_purpose::STANDARD.encode(pem(cert))}
+    })
+}
+
 fn healthy(out: &Path) -> Vec<Route> {
     let mut routes = controller_routes(CERT);
     let names: Vec<String> = std::fs::read_dir(out.join("sealed"))
@@ -486,6 +498,13 @@ fn healthy(out: &Path) -> Vec<Route> {
         200,
         json!({"kind": "SecretList", "items": secrets}),
     ));
+    // The controller's one key Secret: the escrowed key (its certificate is CERT).
+    routes.push(Route::json(
+        "GET",
+        "/api/v1/namespaces/kube-system/secrets",
+        200,
+        json!({"kind": "SecretList", "items": [key_secret("sealed-secrets-keyabcde", CERT)]}),
+    ));
     routes.push(Route::json(
         "POST",
         "/apis/authorization.k8s.io/v1/subjectaccessreviews",
@@ -517,10 +536,11 @@ fn doctor_reports_a_healthy_chain() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let table = stdout(&o);
     assert!(table.starts_with("STATUS"));
-    // controller + key custody + 15 SealedSecrets + 15 Secrets + rbac + store + 1 ExternalSecret
+    // controller + key custody (the sealing key, and the one key Secret) + 15 SealedSecrets +
+    // 15 Secrets + rbac + store + 1 ExternalSecret
     assert_eq!(
         table.lines().filter(|l| l.starts_with("OK ")).count(),
-        35,
+        36,
         "{table}"
     );
     assert!(table.contains("key-custody"), "{table}");
@@ -547,6 +567,37 @@ fn doctor_reports_a_healthy_chain() {
     );
     let j: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(j["ok"], true);
+
+    // The controller started before `key install` and made its own key, which is older than the
+    // escrowed one (so the escrowed key still seals): that key is only in the cluster. BROKEN,
+    // with the fix.
+    let mut routes = healthy(&out);
+    routes.retain(|r| r.path != "/api/v1/namespaces/kube-system/secrets");
+    routes.push(Route::json(
+        "GET",
+        "/api/v1/namespaces/kube-system/secrets",
+        200,
+        json!({"kind": "SecretList", "items": [
+            key_secret("sealed-secrets-keyabcde", CERT),
+            key_secret("sealed-secrets-keyzzzzz", "vectors/keys/other-4096.crt.pem"),
+        ]}),
+    ));
+    let api2 = FakeApi::start(routes);
+    let o = run_k(&api2, dir.path(), &["doctor", p(&out)], b"");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let all = stdout(&o);
+    let broken: Vec<&str> = all.lines().filter(|l| !l.starts_with("OK ")).collect();
+    assert!(
+        broken
+            .iter()
+            .any(|l| l.contains("key-custody/sealed-secrets-keyzzzzz")),
+        "{all}"
+    );
+    assert!(all.contains("the controller made it itself"), "{all}");
+    assert!(
+        all.contains("kubectl -n kube-system delete secret sealed-secrets-keyzzzzz"),
+        "{all}"
+    );
 
     // Key custody breaks when the controller seals with a key nobody escrowed (a renewal or a
     // rebuild), and when nothing is escrowed at all.

@@ -643,7 +643,15 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
     let name = secret["metadata"]["name"].as_str().unwrap().to_string();
     let path = format!("/api/v1/namespaces/sealed-secrets/secrets/{name}");
     let deploy = "/apis/apps/v1/namespaces/sealed-secrets/deployments/sealed-secrets-controller";
+    // Before the controller exists, its namespace may not either: key install makes it (the
+    // order that keeps the escrowed key the sealing key: install, then the first sync).
     let api = FakeApi::start(vec![
+        Route::json(
+            "PATCH",
+            "/api/v1/namespaces/sealed-secrets",
+            200,
+            json!({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "sealed-secrets"}}),
+        ),
         Route::json(
             "PATCH",
             path.clone(),
@@ -688,7 +696,15 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
         stderr(&o)
     );
     let reqs = api.requests();
-    let patch = reqs.iter().find(|r| r.method == "PATCH").unwrap();
+    let patches: Vec<_> = reqs.iter().filter(|r| r.method == "PATCH").collect();
+    assert!(
+        patches[0]
+            .target
+            .starts_with("/api/v1/namespaces/sealed-secrets?"),
+        "the namespace first: {:?}",
+        patches[0].target
+    );
+    let patch = patches[1];
     assert_eq!(
         patch.target,
         format!("{path}?fieldManager=sealstrap&force=true"),
@@ -728,6 +744,12 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
     // `Api::restart`, as `kubectl rollout restart`);
     // --dry-run asks the server to validate only.
     let api = FakeApi::start(vec![
+        Route::json(
+            "PATCH",
+            "/api/v1/namespaces/sealed-secrets",
+            200,
+            json!({"kind": "Namespace"}),
+        ),
         Route::json("PATCH", path.clone(), 200, json!({"kind": "Secret"})),
         Route::json(
             "GET",
@@ -773,6 +795,12 @@ fn key_install_applies_exactly_the_escrowed_secrets() {
     );
 
     let api = FakeApi::start(vec![
+        Route::json(
+            "PATCH",
+            "/api/v1/namespaces/sealed-secrets",
+            200,
+            json!({"kind": "Namespace"}),
+        ),
         Route::json("PATCH", path.clone(), 200, json!({"kind": "Secret"})),
         Route::json(
             "GET",

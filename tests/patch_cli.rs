@@ -177,10 +177,9 @@ fn check_lists_missing_properties_and_changes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert_eq!(out.matches("missing property").count(), 5, "{out}");
-    assert!(
-        stderr(&o)
-            .contains("5 consumer(s) of ClusterSecretStore secret-store read it without property: value")
-    );
+    assert!(stderr(&o).contains(
+        "5 consumer(s) of ClusterSecretStore secret-store read it without property: value"
+    ));
     assert_eq!(
         std::fs::read(target.join("externalsecret.yaml")).unwrap(),
         before

@@ -226,6 +226,45 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                     &bundle.display().to_string(),
                     escrowed.as_deref(),
                 ));
+                // Every key the controller holds must be escrowed, not only the sealing one: a
+                // controller that started before `key install` made its own, and anything sealed
+                // with that one dies with the cluster.
+                if let Some(escrowed) = &escrowed {
+                    let cns = &args.cluster.controller_namespace;
+                    match cluster.list_secrets(cns, Some(sealstrap::controller_key::KEY_LABEL)) {
+                        Ok(items) => {
+                            for item in &items {
+                                let name = item
+                                    .pointer("/metadata/name")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("(unnamed)");
+                                let fp = item
+                                    .pointer("/data/tls.crt")
+                                    .and_then(Value::as_str)
+                                    .and_then(|b| {
+                                        use base64::Engine as _;
+                                        base64::engine::general_purpose::STANDARD.decode(b).ok()
+                                    })
+                                    .and_then(|pem| cert::parse(&pem).ok());
+                                if let Some(kc) = fp {
+                                    links.push(doctor::cluster_key_link(
+                                        cns,
+                                        name,
+                                        &kc.fingerprint,
+                                        &sealstrap::timefmt::rfc3339(kc.not_before),
+                                        &bundle.display().to_string(),
+                                        escrowed,
+                                    ));
+                                }
+                            }
+                        }
+                        Err(e) => links.push(Link::broken(
+                            "key-custody/secrets",
+                            format!("cannot list the controller's key Secrets in {cns}: {e}"),
+                            "let doctor's account list secrets in the controller's namespace, or run `sealstrap key backup --check` where it can",
+                        )),
+                    }
+                }
             }
             Err(e) => links.push(Link::broken(
                 "controller",

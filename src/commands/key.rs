@@ -415,6 +415,16 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
         .collect::<Result<_, _>>()?;
     let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
     let cluster = cmd_cluster::connect(&opts)?;
+    // Before the controller exists (the order that keeps the escrowed key the sealing key), its
+    // namespace may not either: make it, as Argo CD's CreateNamespace would.
+    if ns != "kube-system" {
+        let namespace = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": ns}
+        });
+        cluster.apply(&namespace, a.dry_run)?;
+    }
     for (k, obj) in keys.iter().zip(&objects) {
         cluster.apply(obj, a.dry_run)?;
         println!(
