@@ -693,3 +693,221 @@ fn resources_a_user_adds_to_the_kustomization_are_kept() {
     assert!(after.contains("- extra-configmap.yaml\n"), "{after}");
     assert!(after.contains("- sealed/vllm-api-key.yaml\n"), "{after}");
 }
+
+/// Issue 20: a hand edit of the generated controller Application (an air-gapped mirror, a sync
+/// option) survives a re-run; --chart-repo sets the mirror in place and allows it in the
+/// AppProject; an edit of a field the wiring needs is refused with a diff, and --force sets it.
+#[test]
+fn the_generated_application_keeps_the_users_edits() {
+    let repo = platform();
+    let root = repo.path();
+    let gitops = ["--env", "ai-dev", "--gitops", "argocd"];
+    assert!(seal_in(root, &gitops).status.success());
+    let app = root.join("clusters/ai-dev/catalog/platform-core/sealed-secrets.yaml");
+    let text = std::fs::read_to_string(&app).unwrap();
+    let edited = text
+        .replace(
+            "repoURL: https://bitnami-labs.github.io/sealed-secrets",
+            "repoURL: https://charts.mirror.internal/bitnami   # our mirror",
+        )
+        .replace(
+            "syncOptions: [ServerSideApply=true]",
+            "syncOptions: [ServerSideApply=true, PruneLast=true]",
+        );
+    assert_ne!(edited, text);
+    std::fs::write(&app, &edited).unwrap();
+    let o = seal_in(root, &gitops);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        edited,
+        "the edits survive"
+    );
+    // The mirror is allowed in the AppProject.
+    let project =
+        std::fs::read_to_string(root.join("clusters/ai-dev/projects/platform.yaml")).unwrap();
+    assert!(
+        project.contains("- https://charts.mirror.internal/bitnami\n"),
+        "{project}"
+    );
+
+    // --chart-repo and --chart-version: set in place, kept by later runs.
+    let mut args = gitops.to_vec();
+    args.extend([
+        "--chart-repo",
+        "oci://registry.internal/charts",
+        "--chart-version",
+        "2.18.6",
+    ]);
+    let o = seal_in(root, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let now = std::fs::read_to_string(&app).unwrap();
+    assert_eq!(
+        now,
+        edited
+            .replace(
+                "https://charts.mirror.internal/bitnami   # our mirror",
+                "oci://registry.internal/charts   # our mirror"
+            )
+            .replace("targetRevision: 2.18.5", "targetRevision: 2.18.6")
+    );
+    let o = seal_in(root, &gitops);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        now,
+        "kept by a later run"
+    );
+
+    // Renaming the controller would break kubeseal's defaults: refused with a diff.
+    let renamed = now.replace(
+        "fullnameOverride: sealed-secrets-controller",
+        "fullnameOverride: my-sealer",
+    );
+    std::fs::write(&app, &renamed).unwrap();
+    let o = seal_in(root, &gitops);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("/spec/source/helm/valuesObject/fullnameOverride\n  - \"my-sealer\"\n  + \"sealed-secrets-controller\""),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&app).unwrap(),
+        renamed,
+        "nothing written"
+    );
+    let mut forced = gitops.to_vec();
+    forced.push("--force");
+    let o = seal_in(root, &forced);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), now);
+}
+
+/// Issue 20: a key read only by a switched-off feature is not needed (seal says why, verify
+/// passes); switching the feature on (the platform's own render-config) makes it NEEDS VALUE.
+#[test]
+fn needed_means_deployed() {
+    let repo = platform();
+    let root = repo.path();
+    let o = seal_in(root, &["--env", "ai-dev"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cloudflare-api-token             not needed while dns is off"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(
+        root.join("sealstrap.yaml"),
+        "extra:\n  example-token: {generate: hex32}\n",
+    )
+    .unwrap();
+    assert!(seal_in(root, &["--env", "ai-dev"]).status.success());
+    let key = data(KEY);
+    let verify = || {
+        run_in(
+            root,
+            &["verify", "--env", "ai-dev", "--private-key", p(&key)],
+            b"",
+            &[],
+        )
+    };
+    let o = verify();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    // dns on in the config, rendered as the platform renders it.
+    let config = root.join("environments/ai-dev/config.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("  automate: false", "  automate: true"),
+    )
+    .unwrap();
+    let o = std::process::Command::new("sh")
+        .arg("scripts/render-config.sh")
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = run_in(
+        root,
+        &[
+            "seal",
+            "--env",
+            "ai-dev",
+            "--cert",
+            p(&data(CERT)),
+            "--dry-run",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("NEEDS VALUE  cloudflare-api-token"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verify();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("cloudflare-api-token"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Issue 20: the README's commands from a subfolder, with paths given relative to it: what you
+/// give is read from the current folder, defaults from the repository root, and the summary
+/// says which is which.
+#[test]
+fn the_bring_up_runs_from_a_subfolder_with_relative_paths() {
+    let repo = platform();
+    let root = repo.path();
+    let sub = root.join("environments/ai-dev");
+    std::fs::copy(data(CERT), root.join("pub.pem")).unwrap();
+    let o = run_in(
+        &sub,
+        &[
+            "seal",
+            "--cert",
+            "../../pub.pem",
+            "--config",
+            "config.yaml",
+            "--gitops",
+            "argocd",
+            "--bcrypt-cost",
+            "10",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let want = format!(
+        "paths: out {} (default), certificate ../../pub.pem (given), config config.yaml (given), environment ai-dev (from --config)",
+        root.join("clusters/ai-dev/secret-source").display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(root.join("clusters/ai-dev/secret-source/sealed").is_dir());
+    assert!(!sub.join("clusters").exists() && !sub.join("secret-source").exists());
+    // patch and scan from the subfolder work on the whole work tree.
+    let o = run_in(&sub, &["patch-externalsecrets"], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_in(&sub, &["scan"], b"", &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("file(s) scanned"), "{}", stderr(&o));
+    // key new from the subfolder writes into the environment's folder, and seal then finds its
+    // certificate by default.
+    let o = run_in(
+        &sub,
+        &["key", "new", "--env", "ai-dev", "--passphrase"],
+        b"",
+        &[("SEALSTRAP_PASSPHRASE", "correct horse battery staple")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        root.join("clusters/ai-dev/secret-source/controller.crt")
+            .is_file()
+    );
+}

@@ -213,10 +213,14 @@ fn paths_line(args: &BootstrapArgs, place: &Place) -> String {
         ));
     }
     if let Some(e) = &place.layout.env {
-        parts.push(format!(
-            "environment {e} ({})",
-            origin(args.selection.env.is_some())
-        ));
+        let from = if args.selection.env.is_some() {
+            "given"
+        } else if args.selection.config.is_some() {
+            "from --config"
+        } else {
+            "default"
+        };
+        parts.push(format!("environment {e} ({from})"));
     }
     parts.join(", ")
 }
