@@ -269,7 +269,15 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                             .and_then(Value::as_object)
                             .is_some_and(|m| !m.is_empty())
                     };
-                    if has("data") || has("stringData") {
+                    // A SOPS-encrypted Secret (every value `ENC[...]`, a `sops:` block) is
+                    // ciphertext, as a SealedSecret is (getsops/sops, stores/yaml).
+                    let sops_encrypted = doc.get("sops").is_some_and(Value::is_object)
+                        && ["data", "stringData"]
+                            .iter()
+                            .filter_map(|f| doc.get(*f).and_then(Value::as_object))
+                            .flat_map(|m| m.values())
+                            .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")));
+                    if (has("data") || has("stringData")) && !sops_encrypted {
                         findings.push(Finding::new(
                             at,
                             Kind::PlaintextSecret,
@@ -534,6 +542,15 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
+    }
+
+    #[test]
+    fn a_sops_encrypted_secret_is_ciphertext_and_a_half_encrypted_one_is_not() {
+        let enc = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: ENC[AES256_GCM,data:abc,type:str]\nsops:\n  mac: ENC[x]\n  version: 3.9.0\n";
+        assert!(scan_text(enc, &classify("db.sops.yaml"), &Options::default()).is_empty());
+        let half = enc.replace("stringData:\n", "stringData:\n  user: admin\n");
+        let f = scan_text(&half, &classify("db.sops.yaml"), &Options::default());
+        assert_eq!(f[0].kind, Kind::PlaintextSecret);
     }
 
     #[test]

@@ -240,3 +240,101 @@ fn scan_reads_every_file_and_never_crashes() {
         stderr(&o)
     );
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Issue 20: false positives on the shapes large public GitOps repositories hold (tests/data/
+/// scan-shapes: Terraform, Go, npm, Cargo and Helm lock files, rendered charts with checksum
+/// annotations, images and Flux sources by digest, a SOPS-encrypted Secret, public
+/// certificates, known hosts, Actions pinned by commit): zero. The same shapes with a real
+/// secret planted in each are all found, and no finding quotes a value.
+#[test]
+fn no_false_positive_on_public_gitops_shapes_and_every_planted_secret_found() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&data("scan-shapes"), dir.path());
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    let o = run_in(dir.path(), &["scan"], b"", &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("15 file(s) scanned, nothing found"),
+        "{}",
+        stderr(&o)
+    );
+
+    let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let token = format!("sk-ant-api03-{}", "x".repeat(40));
+    let identity = format!("AGE-SECRET-KEY-1{}", "Q".repeat(58));
+    let plant = |rel: &str, from: &str, to: &str| {
+        let f = dir.path().join(rel);
+        let t = std::fs::read_to_string(&f).unwrap();
+        assert!(t.contains(from), "{rel}");
+        std::fs::write(&f, t.replacen(from, to, 1)).unwrap();
+    };
+    plant(
+        "rendered/deployment.yaml",
+        "            - name: BUILD_COMMIT\n",
+        &format!(
+            "            - name: DB_PASSWORD\n              value: {hex}\n            - name: BUILD_COMMIT\n"
+        ),
+    );
+    plant(
+        "docs-site/package-lock.json",
+        "\"requires\": true,",
+        &format!("\"requires\": true,\n  \"x-token\": \"{token}\","),
+    );
+    plant(
+        "clusters/prod/secrets/db.sops.yaml",
+        "stringData:\n",
+        "stringData:\n    user: admin\n",
+    );
+    plant(
+        "infra/terraform/.terraform.lock.hcl",
+        "# Manual edits may be lost in future updates.\n",
+        &format!("# Manual edits may be lost in future updates.\n# {identity}\n"),
+    );
+    let o = run_in(dir.path(), &["scan"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    for want in [
+        "rendered/deployment.yaml:17: secret-like-value: a 64-hex value",
+        "docs-site/package-lock.json:5: secret-like-value: an Anthropic API key",
+        "clusters/prod/secrets/db.sops.yaml:2: plaintext-secret",
+        "infra/terraform/.terraform.lock.hcl:3: secret-like-value: an age identity",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    assert_eq!(out.lines().count(), 4, "{out}");
+    for v in [hex, token.as_str(), identity.as_str()] {
+        assert!(!out.contains(v) && !stderr(&o).contains(v));
+    }
+    // An exclusion allows the 64-hex value (said, with its reason) but never the identity.
+    std::fs::write(
+        dir.path().join("sealstrap.yaml"),
+        "exclude:\n  - path: rendered/\n    reason: rendered by CI from charts\n  - path: infra/**\n    reason: Terraform\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["scan"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(!out.contains("rendered/deployment.yaml"), "{out}");
+    assert!(out.contains("an age identity"), "{out}");
+    assert!(
+        stderr(&o).contains(
+            "allowed   rendered/deployment.yaml:17: secret-like-value: rendered by CI from charts"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,0 +1,178 @@
+# This file is maintained automatically by "terraform init".
+# Manual edits may be lost in future updates.
+
+provider "registry.terraform.io/hashicorp/aws" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:f7eznu+bV3kScfK3QmGP0TJxopvEjMOuXBpiLu8dtJE=",
+    "zh:f8f03c7ddcaea600a83d68ebbde14b9132c6ff62e372fbe055da1a66b5503229",
+    "zh:7020163697223335e7bd85424c124d7782db2f3d57c066173d7bd6c467f0e692",
+    "zh:018f129115a7a0c58ac90ca031c6413da7475c66c7c5759aab84be2ef611c29d",
+    "zh:2ecfa11a4dbadb242e4b411de1b572caefdc4b002cecef00e25ebf6fb336464f",
+    "zh:a772dff09f6505898a375c6c1310936569aa6e1dcb68c2f3340ae7ec64d5be2f",
+    "zh:333de8ad852660159c462a2f7cd58cd204c79adb767067c78b53e9a67f21b9cc",
+    "zh:f075da801a9de72c2a1423f625df476611c87fdbae18ce7a04b1010807f5283f",
+    "zh:a07bedfa9fd539ef9db7986b0bd1552d823de8b0b942a20b8101e152eea471b8",
+    "zh:0fcdcff41dc668b05c6ccac0a14cab9f2faceeaf1f71ead38f758b4499a5711f",
+    "zh:6e8c05411e62d8eff9be46297f9a9aa53b224b5a10838111e27284a8e18b4715",
+    "zh:f4deef63892f8caecf4686bb020fbe906a031183228165b62e8dd592a0ec1a7d",
+    "zh:6b6fa7939d2b11e49b45845cc78adf532d312932f89bcbb1500c53e0909cf971",
+    "zh:d90c991bbf220193f552b77c6f751ea1869ca987c45baed7adeedde3aa227aff",
+    "zh:7ae868bda0c2086ffcfdeb75d97707f27f00916a8ee240fc2ddb88477ad2cb2e",
+  ]
+}
+
+provider "registry.terraform.io/hashicorp/google" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:GOAbcA05LIsrT+orliKhYM3Ol4gkzPj8J0iqsNT+mQQ=",
+    "zh:fb9710b80a0af2f8cf34c7943ffb74856973fac3edbe26a1f078b054c693f5a1",
+    "zh:6eb8d279fa2f7cd50a257f4a3af1af071a3f2fcc2f24eafb4082ee60a25e4a82",
+    "zh:65696ee337998840fb5b16baa0054482454989785fdffb3e825bc141fc643d0c",
+    "zh:dc4bb9cf3544745afbf91cda6fb719feaf59bcf57656d702f1c7420e2f49802b",
+    "zh:b035f2e8360e7c5ce26fcf764071e9dc788484f24c3c7b83e15f41a56a5ac6a4",
+    "zh:4d708bb32c82ba80ba392779e9b331ce97491b7d5be0d85631743a6d2592971f",
+    "zh:f1f996c1afd7b8276ebc1a61530fe8561373aaa679d5a9633a1616151c4b6f2c",
+    "zh:4b5d2686904206f1da0ab41ae0d393038dee87f10213f45db7c0b5f766088398",
+    "zh:bd2ba55f2fb2d0425449b6d3ae27d39c74c3f00089abdd654e6ec0061c18b58e",
+    "zh:a6f186d96ed1567cf87d0edd6d77af68896c55c9ef5f8619fe05b757cdea9f79",
+    "zh:87b5ff040ef43bcbb8f773e562522f797d3fee7fa0f09376347b45c34dc0741b",
+    "zh:49d1fadfc8a18927d140f9e511810398453ca3b232d4adc27fa8732a837642f1",
+    "zh:0788ff445ba48dc1926ce3a4da8ac571c16d54a837f907e11a7fb5154a19f265",
+    "zh:e64e11bf9195137dbe7e89bcc13253f8eca76eda9120bbe7de27749702cac44b",
+  ]
+}
+
+provider "registry.terraform.io/hashicorp/kubernetes" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:1BxKxN/lNJikRB/2Oz0c5eshrgBoZfOJQx3XkLPnNVU=",
+    "zh:0f1b77e3d45552d2db52355ad732d1ae39220d743ee7d58eb6eff608e78f02b6",
+    "zh:963189fe779a60948c2fa6322f49747ec5651f7e5a0f822d1dd7dc7c4a7fdc21",
+    "zh:200789a91637bdf5c93e1b51a180807d0d0ac136b98dea4d370df1af8599cf88",
+    "zh:e1255c97b2bbbe0103e91227079e11e4429336a32cd0fac063bf940abef20408",
+    "zh:4a08f18cbe74df86e4daa48a06694b3212aaa924286840a25142bd277fd5a7cb",
+    "zh:1f6b994b38d95c652c45a3e1f9f4dc1f9bf767c536edb64937478bf05ac09c09",
+    "zh:3f51f00dc7c4bb5f4eb50010cb8eb2da732d824570a709290d7334712a13dd6f",
+    "zh:bcc99f586ce98e006d42c93eef2f2b3c028f735d4d7648d855538229522e6128",
+    "zh:eb1646b43c2d70342bf974dd9b6d315f12139ddc2d7d9657ba9bbd12687bd86f",
+    "zh:e3818c6ec146170fc64518e5818b5f05bfbec5cf3deda734b5328c7d725d5bea",
+    "zh:68dfe12cb111a9f2e472b67dad71d61fa246ed01e28e6e790e813a0a60eecb01",
+    "zh:4face94d775822517f6511359d38a67db7681421253591a832330aa0b19ec4aa",
+    "zh:b0cbff82028240b92f722e7f11f339ba1bfe17ec2538c51141d5e9b9b79106f5",
+    "zh:38d54844720317619e9aafdf5aac1ae7701bde9160c9ed4895d8f4dd3faa7ca5",
+  ]
+}
+
+provider "registry.terraform.io/hashicorp/helm" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:pXNgblybifrxEHaF9Q0e+qtTgw00oTQT3DWneJHhA50=",
+    "zh:fb281c0e122f7ef02f240ef237531cc1281c167b1a9308aa739d078c03e73983",
+    "zh:49f8839ca0197e2d872cd2bb9fb79e53a8fc00c25403f0cf8a17126ef7a485dd",
+    "zh:55d94c98a8850d932495fc8a50c85aa4527a53100cc60fc5e47461a38f36df21",
+    "zh:5950c600935f345b66fc06213273b7a3c28f81482a82dae9f7b77f9ad7fc7379",
+    "zh:7c010af8fb421097145006ce5474cd289d202f594f9d4aac5858e931cb2b1bb8",
+    "zh:330781140fe7c6c1c7c091ad4f382c84fba9697df5f4aafb1ac6188a7286adc7",
+    "zh:4d02f1ae03d750e2277f0e38029a0827374135c0cb7cc18c7c23aa3ad1bff76f",
+    "zh:6aa8be222629bbe412c58c57208cb9d3be53cd3976d84fb0f7fc5cb5cd9ca320",
+    "zh:f750ddb30cfebf76854aacd4c8eae2ae7cd13c65c8073f39a84b7de4c90db128",
+    "zh:0129cfb06256cd450d14da6d914d8419ea4d58b16524207d116264ed37318b2c",
+    "zh:d7f30f5bc81985976074a5b8c2f06b7dd63bfe5caea6c6d5b9c1794bed67b544",
+    "zh:1515a50735bee2976f286af806ba10a43e1659ef0778c2568f5400a8cce5e427",
+    "zh:e14c8eea042eaefc14395ab2f1274c26eef0d9b2dfdbb2f558b5457cddd0ade2",
+    "zh:09b9eb25b8deeeb12b2bd9f8c885e759af7ab4bf2c9c538e04c26e7e6319ffea",
+  ]
+}
+
+provider "registry.terraform.io/integrations/github" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:dYHTryEKD3wsWUNGRrNpR6j08qFiYqls6BuzH2gEppo=",
+    "zh:fbb0ff38d1dc55c9c2992bb2d7e31b67a0df0fdc377ca680f88e0b096f2f34ad",
+    "zh:1ae0babffc9f6bb1f3ba5275101c0a4070b8897bd52abfdb83f1bfac7ec94f27",
+    "zh:9d4e5254679101b2aadfe496b529adc2aa4cbf50317a09a6f005a95e7430fe01",
+    "zh:6669bc5d11344a7365b2bd89dd6865ea71f98f2bde19b0253fed12f517b94e19",
+    "zh:a52caf5b1d357b8d76f1c31805ef04241228959a2c63ed501891d352e0c71a58",
+    "zh:e3e532c9942807ae3ae09f06ea16a57f0c80bbe7ee103f2a5cdf70a8b9962feb",
+    "zh:816f2eeff4b893984157e978bd41aadce4f40e317210a5961b180b3ec0cebc88",
+    "zh:f31e0a07cc36aa751a00789e6b15d4a5485453352ac90310156696531b59f3b0",
+    "zh:9769eb88641ca3e0d7fe29f96330f5da82fe24213b95d69348ec6d2bf17648e2",
+    "zh:5102e283a99c1ecb9079dcf99300cef89d6199e7cf70bfdd28f271724cd440e2",
+    "zh:b66a609eec031547ebc9be0aa3419a1f44ca1610f352065bb66011a48b50b030",
+    "zh:cc0beff6d73852bda8c1f7ef5501d40da6bea23d6fb7dde44a2cd6366cc90230",
+    "zh:0234ffb886fab415b767d51a8c4d265fa36b17f392b66b419df6eb1d4aa44bbe",
+    "zh:340c538beeeea530aee106b06b1b05671fb10f20a7dbf512b7bd32a7a4639681",
+  ]
+}
+
+provider "registry.terraform.io/hashicorp/random" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:3K2L7QGAmOoMgiRXcN3Z8VxMRmo/ggsKk04avYTPvl0=",
+    "zh:30592da38f172d78628cf64d733654ff4fc2e47267e0443df7975ebe76c57a9c",
+    "zh:7db859dbdd50ab54fa384f261ac82936b713bc837e1d7ba52ee9a35c07c58bc2",
+    "zh:2dc089c66b2b244271ffcd5cb4a3ee631427aabb57366d449798877d50c6acd0",
+    "zh:b628ece874cbdcc40d52e9ef552e71746fa816d78cfc44eb13a87f1abc6f560b",
+    "zh:1486ffb4ab675cb42ee6b732c511e77534c425de767d9bdec275a1f717026fd8",
+    "zh:13c32e1a5f3a73a77615e41eb03cea68f56fe9e7907e0683c03a3c5dab71d892",
+    "zh:f271d240297d96ef505791c40d6718e1982b0590289eec10839d46a70c4cdc5a",
+    "zh:190b7e018291473546ca44d6c3f1ee6ed53599c2cef1a3dd552c0958ccf92476",
+    "zh:42bce9de5332e4a6010aa8a382753df6b2e5e99c62338e00ad5fef1e8d20d8f0",
+    "zh:27e08130a22651f638cd9f675f997d3014f13104dba16f1f9764b51fda419394",
+    "zh:4b08dcefaf5c5507142909a82490371edb633ec81a653e7722aab91ec379f022",
+    "zh:06915cd0f9b51a047b450022ba42f44f6542e91ec8ecf8093543fddb5f0cf09a",
+    "zh:ff2aecfcc136c6dd3e21d62795810bbe4dc85f40e0fad5ceed4c9751b6b193c8",
+    "zh:30ef6bc4a9bd2c7ad961e8a5f5ea903367e8749d55a1b3fe01c8f8212e9424a1",
+  ]
+}
+
+provider "registry.terraform.io/hashicorp/null" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:ckDKMyi+3/eptBT/WolAwoRiqO7zc4edJR4GrmZY2oo=",
+    "zh:d77fcd40f9dfd6e9c8ef9a68e54043c0e48dcd10990d6945bce9a2d75c538218",
+    "zh:9c4c6ef1a949523ba8f5c1552915be611b6b7b4c2e517a06c697a3569317c39a",
+    "zh:db1bc4254f979e03ec04f5d3172456158fc98da32c1c25d023230dc8d8cb5d2a",
+    "zh:90325306b1137e4e5ebca4812ef1dd02ef64734768778a33f5e8371b37dd7e1b",
+    "zh:d3c77506e61cbda8b3d6bc66a9a0b0b5dadd63ae338b1b6f32367ce27bc588d7",
+    "zh:43f73f1fd80f4cbec665e32b3ee5c5e1e85e2fb27de4bf71e9add07b76be8641",
+    "zh:959ce4a0711ef79bcfca9a57168c410c8f8d15f54d0491ec5537e8ae912f4a3d",
+    "zh:7560ae5552c96d624c18dde2fa8e337abc7b81079f9c2ab12ef85c68ef673f53",
+    "zh:0c4c31dfbf27177c454c9c5092fdab9039ffead73b13f791ae331cc188e929ef",
+    "zh:3a5ca0db07963582f80b52ea234f63fd1216ec8a6708aa02439bc9f1f952a1ee",
+    "zh:630bb0eb574089bef98a7a99fd3da9508d6f2923cf80e70688026038f49a0cd9",
+    "zh:976907e2788cd81d0fa80bb13268ff48ae558ceebd0bfc964a0d79de0b7c4c29",
+    "zh:552ccb46f78706a4da75f9b251c9fa3d71e76750564c0028de52c0382ead3eeb",
+    "zh:4bbfe330d416ae752e7a37eff764d597fc18a39ced219761cb68d1b099a249f5",
+  ]
+}
+
+provider "registry.terraform.io/cloudflare/cloudflare" {
+  version     = "5.1.0"
+  constraints = ">= 4.0.0"
+  hashes = [
+    "h1:1geDnFfE0Mb9HDmdw21N6E39KU52W85FCbaNTdIqnUc=",
+    "zh:71576e1d8067f2a520b631d733c4eec3a9e747d8bbab76bd76d4dd1f193678e8",
+    "zh:6f69519aa47d2c7fe4578ce5b8c47fe562bf25c5dbfb347b15d3f3c81ce16340",
+    "zh:508f19ceb1043b0478261113236c70a7697a98388dd282372cf0b62c003112c7",
+    "zh:00c9924ced32a9134072db415435433ee56ba8525dbd0ef1d14abf36ebbcd675",
+    "zh:68ed11791bc4fa4f5136a133998567cc4377301b06fa5c4391780a8de44950ea",
+    "zh:7972d1454b5cf060e1257e7eae798a456bf69918f8385de484c981943562ffea",
+    "zh:97a4f30b8d7683059bb9c4778cb71abcc0c2b35c06273e6d9055a6a53a933168",
+    "zh:62982e173e9fb11ce1000b449938d9fd49e358ed55d3fc5a358f01a0c176979a",
+    "zh:967add1d355fd9fc2b87c8e1d61447815d46c5c57ed9612024f477058ff22b4d",
+    "zh:4b6e84d1f9de8d35585fe89359f763f5adf59eb7e559b66c55e15342fcc1a8fb",
+    "zh:6afa5b4cb1577be885b63f4bd6a9ad3adb71cf7b39ddb27499ac9501c1db2b21",
+    "zh:dbd30ab1cbf4d7d62cef994ed3c9f159a176c6713bced9aea67867a13360aeb6",
+    "zh:396290126aa2557de145ac29c78a825b1d1ccac121e49463e0440cb00037011b",
+    "zh:18a09b87d424cecbbe6ad2fdfcfd4bc9ca1a6713c68563b59c930e6308d6f677",
+  ]
+}
