@@ -152,6 +152,10 @@ pub struct Inputs<'a> {
     /// NS/NAME)`). `None` when no tree was read (outside a repository).
     pub references: Option<&'a BTreeMap<String, Vec<String>>>,
     pub bcrypt_cost: u32,
+    /// A break-glass certificate (its key and fingerprint): every value sealed in this run is
+    /// also sealed for it, into `break-glass/<key>.yaml` (never applied; opened offline with
+    /// the recovery key, `sealstrap unseal`).
+    pub break_glass: Option<(&'a PublicKey, &'a str)>,
 }
 
 /// An error while building the plan (nothing has been written).
@@ -228,24 +232,25 @@ pub fn plan<R: CryptoRng + ?Sized>(
                     k: &str,
                     value: &Zeroizing<String>,
                     origin: Origin|
-     -> Result<PlannedFile, PlanError> {
-        let text = manifests::sealed_entry(
-            rng,
-            key,
-            inputs.fingerprint,
-            inputs.wiring,
-            k,
-            value,
-            origin,
-        )
-        .map_err(|source| PlanError::Seal {
-            key: k.to_string(),
-            source,
-        })?;
-        Ok(PlannedFile {
-            path: manifests::sealed_path(k),
-            contents: Zeroizing::new(text.into_bytes()),
-        })
+     -> Result<Vec<PlannedFile>, PlanError> {
+        let mut out = Vec::new();
+        let targets = std::iter::once((key, inputs.fingerprint, manifests::sealed_path(k))).chain(
+            inputs
+                .break_glass
+                .map(|(bk, bfp)| (bk, bfp, manifests::break_glass_path(k))),
+        );
+        for (pk, fp, path) in targets {
+            let text = manifests::sealed_entry(rng, pk, fp, inputs.wiring, k, value, origin)
+                .map_err(|source| PlanError::Seal {
+                    key: k.to_string(),
+                    source,
+                })?;
+            out.push(PlannedFile {
+                path,
+                contents: Zeroizing::new(text.into_bytes()),
+            });
+        }
+        Ok(out)
     };
 
     let pw_exists = inputs.existing.contains_key(DEX_PASSWORD);
@@ -264,8 +269,8 @@ pub fn plan<R: CryptoRng + ?Sized>(
                 (pw, hash, Origin::Generated)
             }
         };
-        sealed.push(seal_one(rng, DEX_PASSWORD, &pw, origin)?);
-        sealed.push(seal_one(rng, DEX_HASH, &hash, Origin::Generated)?);
+        sealed.extend(seal_one(rng, DEX_PASSWORD, &pw, origin)?);
+        sealed.extend(seal_one(rng, DEX_HASH, &hash, Origin::Generated)?);
         dex_password = Some(pw);
     }
 
@@ -391,7 +396,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
                 }
             }
         };
-        sealed.push(seal_one(rng, e.key, &value, origin)?);
+        sealed.extend(seal_one(rng, e.key, &value, origin)?);
         lines.push(Line {
             key: e.key.to_string(),
             status,

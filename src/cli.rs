@@ -400,7 +400,7 @@ pub enum SummaryFormat {
 }
 
 /// Names and addresses of the ESO wiring.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "ESO wiring")]
 pub struct WiringArgs {
     /// Namespace that holds the source Secrets.
@@ -427,7 +427,7 @@ pub struct WiringArgs {
 }
 
 /// Which contract entries are needed: the environment config, then --with/--without.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SelectionArgs {
     /// In the platform: the environment (its clusters/<ENV>/ and environments/<ENV>/) [default:
     /// the --config file's, or the only one in clusters/].
@@ -446,7 +446,7 @@ pub struct SelectionArgs {
 }
 
 /// Options shared by seal, rotate and reset-dex-admin.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BootstrapArgs {
     /// The sealed-secrets controller's certificate (PEM) [default: controller.crt in the output
     /// folder, as `sealstrap key new` writes it]. A relative path is read from the current
@@ -543,6 +543,10 @@ pub struct SealArgs {
     /// With --gitops: the sealed-secrets chart's version [default: 2.18.5]; kept for later runs.
     #[arg(long, value_name = "VERSION", requires = "gitops")]
     pub chart_version: Option<String>,
+    /// In the platform: seal every environment in clusters/, each for its own certificate (the
+    /// fleet file's, else its folder's controller.crt), into its own folder; one summary table.
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     // Last: the flattened groups set their own help headings for what follows.
     #[command(flatten)]
     pub common: BootstrapArgs,
@@ -747,7 +751,7 @@ pub struct ScanArgs {
 }
 
 /// How to reach the cluster and the controller.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Cluster")]
 pub struct ClusterArgs {
     /// Path to the kubeconfig file [default: KUBECONFIG, ~/.kube/config, in-cluster].

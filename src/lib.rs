@@ -16,6 +16,7 @@
 //! | [`style`] | writing a manifest the way its neighbours are written | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
+//! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
@@ -42,6 +43,7 @@ pub mod defaults;
 pub mod deployed;
 pub mod doctor;
 pub mod escrow;
+pub mod fleet;
 pub mod generate;
 pub mod gitignore;
 pub mod journal;

@@ -165,6 +165,15 @@ pub fn sealed_path(key: &str) -> String {
     format!("{SEALED_DIR}/{key}.yaml")
 }
 
+/// The folder of break-glass copies in an output folder: every value sealed again for an
+/// offline recovery certificate; not in the kustomization, so never applied.
+pub const BREAK_GLASS_DIR: &str = "break-glass";
+
+/// Where an entry's break-glass copy goes, relative to the output folder.
+pub fn break_glass_path(key: &str) -> String {
+    format!("{BREAK_GLASS_DIR}/{key}.yaml")
+}
+
 /// The wiring files of an output folder, by name, whether or not this layout writes each
 /// (the store file is not written in the platform).
 pub const WIRING_FILES: [&str; 4] = [NAMESPACE_FILE, RBAC_FILE, STORE_FILE, KUSTOMIZATION_FILE];

@@ -100,6 +100,8 @@ pub struct Place {
     pub out: PathBuf,
     /// `--config`, else the environment's own config.
     pub config: Option<PathBuf>,
+    /// The fleet section of `sealstrap.yaml` (empty without one).
+    pub fleet: sealstrap::fleet::Fleet,
 }
 
 /// The repository root, the environment and the output folder: `--out`, else the
@@ -154,11 +156,16 @@ pub fn place_for(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| layout.out.clone());
     let config = selection.config.clone().or_else(|| layout.config.clone());
+    let fleet = match &root {
+        Some(r) => tree::load_fleet(r)?,
+        None => Default::default(),
+    };
     Ok(Place {
         root,
         layout,
         out,
         config,
+        fleet,
     })
 }
 
@@ -167,6 +174,16 @@ pub fn place_for(
 fn cert_path(args: &BootstrapArgs, place: &Place) -> Result<PathBuf, Failure> {
     if let Some(c) = &args.cert {
         return Ok(c.clone());
+    }
+    // The fleet file's certificate for this environment (relative to the root).
+    if let (Some(env), Some(root)) = (&place.layout.env, &place.root)
+        && let Some(c) = place
+            .fleet
+            .environments
+            .get(env)
+            .and_then(|e| e.cert.as_ref())
+    {
+        return Ok(root.join(c));
     }
     let default = place.out.join(super::key::CERT_NAME);
     if default.is_file() {
@@ -897,6 +914,35 @@ fn plan_gitops(
 }
 
 /// Decrypts the sealed Dex admin password with `--private-key`.
+/// The plaintext of the sealed value `key` in the output folder, opened with `keys`.
+fn read_sealed_value(
+    ctx: &Context,
+    keys: &[sealstrap::rsa::PrivateKey],
+    key: &str,
+) -> Result<Zeroizing<String>, Failure> {
+    let path = ctx.out.join(manifests::sealed_path(key));
+    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+    let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
+        .map_err(|e| Failure::at(path.display(), &e))?;
+    let doc = docs
+        .first()
+        .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
+    let mut secret = objects::unseal_sealed_secret(doc, keys).map_err(|f| {
+        Failure::new(format!("{}: {f}", path.display()))
+            .hint("--private-key (or -i with the escrow) must open the folder's sealed values")
+    })?;
+    let value = secret.items.remove(manifests::VALUE_KEY).ok_or_else(|| {
+        Failure::new(format!(
+            "{}: no key {}",
+            path.display(),
+            manifests::VALUE_KEY
+        ))
+    })?;
+    let s = std::str::from_utf8(&value)
+        .map_err(|_| Failure::new(format!("{}: the sealed value is not text", path.display())))?;
+    Ok(Zeroizing::new(s.to_string()))
+}
+
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
     let path = ctx.out.join(manifests::sealed_path(DEX_PASSWORD));
@@ -939,6 +985,8 @@ enum Mode<'a> {
         /// `--chart-repo` / `--chart-version`: set in the controller's Application this run.
         chart_repo: Option<&'a str>,
         chart_version: Option<&'a str>,
+        /// Values the fleet file declares shared, made once for every environment.
+        shared: &'a BTreeMap<String, Zeroizing<String>>,
     },
     Rotate(&'a BTreeSet<String>),
 }
@@ -972,6 +1020,10 @@ fn run_scope(args: &BootstrapArgs, place: &Place) -> Result<Scope, Failure> {
 /// every write from it without touching the disk, and `write` lands them in one transaction.
 struct Snapshot {
     ctx: Context,
+    /// The fleet file's break-glass certificate, and the plaintexts of existing values that
+    /// have no break-glass copy yet (read with --private-key / --identity, when given).
+    break_glass: Option<Certificate>,
+    break_glass_missing: Vec<(String, Zeroizing<String>)>,
     root: Option<Root>,
     reads: Option<tree::Reads>,
     selection: Vec<Selected>,
@@ -1053,7 +1105,19 @@ fn read_snapshot<'m>(
         }
     };
     let needs_value = |e: &Entry| !ctx.existing.contains_key(e.key) || rotate.contains(e.key);
-    let provided = provided_values(args, &selection, &needs_value, &mut ctx.notes)?;
+    let mut provided = provided_values(args, &selection, &needs_value, &mut ctx.notes)?;
+    // A shared value (the fleet file) is this environment's too, where it has none yet.
+    if let Mode::Seal { shared, .. } = mode {
+        for s in &selection {
+            if let Some(v) = shared.get(s.entry.key)
+                && s.included
+                && needs_value(s.entry)
+                && !provided.contains_key(s.entry.key)
+            {
+                provided.insert(s.entry.key.to_string(), v.clone());
+            }
+        }
+    }
     if let Mode::Rotate(keys) = mode {
         for k in keys.iter() {
             let e = contract::entry(k).expect("checked by caller");
@@ -1153,7 +1217,12 @@ fn read_snapshot<'m>(
             // Every file a run may write for a commit: each contract row's sealed file, the
             // extra files, the wiring, the platform's store and the Argo CD files.
             let mut candidates: Vec<PathBuf> = contract::all()
-                .map(|e| ctx.out.join(manifests::sealed_path(e.key)))
+                .flat_map(|e| {
+                    [
+                        ctx.out.join(manifests::sealed_path(e.key)),
+                        ctx.out.join(manifests::break_glass_path(e.key)),
+                    ]
+                })
                 .chain(ctx.extra.iter().map(|rel| ctx.out.join(rel)))
                 .chain(current.keys().map(|rel| ctx.out.join(rel)))
                 .chain(store.iter().map(|(p, _)| p.clone()))
@@ -1172,10 +1241,44 @@ fn read_snapshot<'m>(
         }
         None => (None, Vec::new()),
     };
+    // The break-glass certificate, and existing values without a copy for it.
+    let break_glass = match (&place.fleet.break_glass, &place.root) {
+        (Some(rel), Some(root)) => Some(super::cert::load_for_sealing(
+            &root.join(rel).to_string_lossy(),
+            "sealstrap: break-glass: ",
+        )?),
+        _ => None,
+    };
+    let mut break_glass_missing = Vec::new();
+    if break_glass.is_some() {
+        let lacking: Vec<String> = ctx
+            .existing
+            .keys()
+            .filter(|k| !rotate.contains(*k))
+            .filter(|k| !ctx.out.join(manifests::break_glass_path(k)).exists())
+            .cloned()
+            .collect();
+        if !lacking.is_empty() {
+            if args.private_keys.is_empty() && args.identity.identity.is_empty() {
+                ctx.notes.push(format!(
+                    "{} value(s) sealed before the break-glass certificate have no break-glass copy ({}); pass --private-key KEY (or -i IDENTITY with the escrow) once to add them",
+                    lacking.len(),
+                    lacking.join(", ")
+                ));
+            } else {
+                let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+                for k in lacking {
+                    break_glass_missing.push((k.clone(), read_sealed_value(&ctx, &keys, &k)?));
+                }
+            }
+        }
+    }
     Ok((
         Snapshot {
             ctx,
             root: place.root,
+            break_glass,
+            break_glass_missing,
             reads,
             selection,
             provided,
@@ -1215,6 +1318,9 @@ struct RunPlan {
     notes: Vec<String>,
     dex_copy: Option<PathBuf>,
     gitignore_added: Option<PathBuf>,
+    /// The `.gitignore` edit, as (file, its bytes before, the rules appended), so a fleet run
+    /// can merge the rules of every environment into one edit.
+    gitignore_edit: Option<(PathBuf, Vec<u8>, Vec<String>)>,
 }
 
 fn plan_run(
@@ -1222,6 +1328,7 @@ fn plan_run(
     mode: &Mode<'_>,
     snap: &Snapshot,
     plan: &Plan,
+    break_glass_added: &[bootstrap::PlannedFile],
 ) -> Result<RunPlan, Failure> {
     let ctx = &snap.ctx;
     let mut notes = ctx.notes.clone();
@@ -1239,7 +1346,13 @@ fn plan_run(
     sealed_before.sort();
     let mut sealed_after = sealed_before.clone();
     for f in &plan.sealed {
-        sealed_after.push(f.path.clone());
+        // Break-glass copies are written, never listed in the kustomization.
+        if f.path.starts_with(manifests::SEALED_DIR) {
+            sealed_after.push(f.path.clone());
+        }
+        files.push((ctx.out.join(&f.path), f.contents.clone(), None));
+    }
+    for f in break_glass_added {
         files.push((ctx.out.join(&f.path), f.contents.clone(), None));
     }
     sealed_after.sort();
@@ -1402,6 +1515,7 @@ fn plan_run(
         reinclude = reinclude_rules(&committed, &snap.ignored);
     }
     let mut gitignore_added = None;
+    let mut gitignore_edit = None;
     if let Some((gitignore, bytes, is_link)) = &snap.gitignore
         && (!ignore_rules.is_empty() || !reinclude.is_empty())
     {
@@ -1437,18 +1551,28 @@ fn plan_run(
                 all.join("  ")
             )));
         }
-        let mut text = bytes
+        let base = bytes
             .clone()
             .map_err(|e| Failure::new(format!("cannot read {}: {e}", gitignore.display())))?;
+        let mut text = base.clone();
         for rule in &all {
             text = sealstrap::gitignore::append_rule(&text, rule);
         }
         files.push((gitignore.clone(), Zeroizing::new(text), None));
-        for r in &reinclude {
-            notes.push(format!(
+        gitignore_edit = Some((gitignore.clone(), base, all.clone()));
+        match reinclude.as_slice() {
+            [] => {}
+            [r] => notes.push(format!(
                 "{}: added `{r}`: the platform's rules would make git ignore it, and Argo CD would never see it",
                 tree::shown(gitignore).display()
-            ));
+            )),
+            rules => notes.push(format!(
+                "{}: added {} re-include rules (`{}` ... `{}`): the platform's rules would make git ignore those files, and Argo CD would never see them",
+                tree::shown(gitignore).display(),
+                rules.len(),
+                rules[0],
+                rules[rules.len() - 1]
+            )),
         }
         gitignore_added = (!ignore_rules.is_empty()).then(|| gitignore.clone());
     }
@@ -1458,6 +1582,7 @@ fn plan_run(
         notes,
         dex_copy,
         gitignore_added,
+        gitignore_edit,
     })
 }
 
@@ -1527,10 +1652,64 @@ fn confirm_copy_ignored(root: &Path, copy: &Path) -> Result<(), Failure> {
 
 /// A run: lock the folder, read the snapshot, plan the values and every write, then write.
 fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
+    execute_in(args, mode, None)
+}
+
+/// A run, under the locks of `held` when the caller holds them already (a fleet run locks the
+/// repository once for all its environments).
+fn execute_in(
+    args: &BootstrapArgs,
+    mode: Mode<'_>,
+    held: Option<&Scope>,
+) -> Result<Outcome, Failure> {
+    let (mut outcome, run, git_root, scope, _locks) = prepare(args, mode, held)?;
+    if !(args.dry_run || run.files.is_empty() && run.removals.is_empty()) {
+        outcome.written = write(&scope, &run)?;
+    }
+    if !args.dry_run
+        && let (Some(copy), Some(root)) = (&run.dex_copy, &git_root)
+    {
+        confirm_copy_ignored(root, copy)?;
+    }
+    Ok(outcome)
+}
+
+/// A prepared run: its outcome (nothing written yet), its writes, the git root of its output,
+/// its scope, and the locks it took (held until the write is done).
+type Prepared = (
+    Outcome,
+    RunPlan,
+    Option<PathBuf>,
+    Scope,
+    Vec<sealstrap::output::FolderLock>,
+);
+
+/// Everything of a run but the write: the locks (unless the caller holds them: a fleet run
+/// locks the repository once), the snapshot, the values' plan and every write decided. The
+/// outcome's `written` is empty until the caller writes the run plan.
+fn prepare(
+    args: &BootstrapArgs,
+    mode: Mode<'_>,
+    held: Option<&Scope>,
+) -> Result<Prepared, Failure> {
     let place = place(args)?;
     let paths = paths_line(args, &place);
     let scope = run_scope(args, &place)?;
-    let _locks = super::io::lock_scope(&scope, args.dry_run)?;
+    let locks = match held {
+        Some(h) if *h == scope => Vec::new(),
+        Some(h) => {
+            return Err(Failure::new(format!(
+                "this environment writes outside the folders the fleet run holds ({})",
+                h.roots
+                    .iter()
+                    .map(|r| r.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .hint("seal it on its own: sealstrap seal --env ENV"));
+        }
+        None => super::io::lock_scope(&scope, args.dry_run)?,
+    };
     let (snap, rotate) = read_snapshot(args, &mode, place)?;
     let mut rng = UnwrapErr(SysRng);
     let inputs = bootstrap::Inputs {
@@ -1542,33 +1721,53 @@ fn execute(args: &BootstrapArgs, mode: Mode<'_>) -> Result<Outcome, Failure> {
         wiring: &snap.ctx.wiring,
         bcrypt_cost: args.bcrypt_cost,
         references: snap.reads.as_ref().map(|r| &r.by_key),
+        break_glass: snap
+            .break_glass
+            .as_ref()
+            .map(|c| (&c.public_key, c.fingerprint.as_str())),
     };
     let plan = bootstrap::plan(&mut rng, &snap.ctx.cert.public_key, &inputs)
         .map_err(|e| Failure::new(e.to_string()))?;
-    let run = plan_run(args, &mode, &snap, &plan)?;
-    let written = if args.dry_run || (run.files.is_empty() && run.removals.is_empty()) {
-        Vec::new()
-    } else {
-        write(&scope, &run)?
-    };
-    if !args.dry_run
-        && let (Some(copy), Some(root)) = (&run.dex_copy, &snap.git_root)
-    {
-        confirm_copy_ignored(root, copy)?;
+    // Break-glass copies of values sealed before the break-glass certificate was listed.
+    let mut break_glass_added = Vec::new();
+    if let Some(bg) = &snap.break_glass {
+        for (k, value) in &snap.break_glass_missing {
+            let origin = match contract::entry(k) {
+                Some(e) if !e.is_generated() => manifests::Origin::Provided,
+                _ => manifests::Origin::Generated,
+            };
+            let text = manifests::sealed_entry(
+                &mut rng,
+                &bg.public_key,
+                &bg.fingerprint,
+                &snap.ctx.wiring,
+                k,
+                value,
+                origin,
+            )
+            .map_err(|e| Failure::new(format!("sealing the break-glass copy of {k}: {e}")))?;
+            break_glass_added.push(bootstrap::PlannedFile {
+                path: manifests::break_glass_path(k),
+                contents: Zeroizing::new(text.into_bytes()),
+            });
+        }
     }
+    let run = plan_run(args, &mode, &snap, &plan, &break_glass_added)?;
+    let git_root = snap.git_root.clone();
     let Snapshot { ctx, reads, .. } = snap;
-    Ok(Outcome {
+    let outcome = Outcome {
         plan,
-        written,
-        dex_copy: run.dex_copy,
-        gitignore_added: run.gitignore_added,
-        notes: run.notes,
+        written: Vec::new(),
+        dex_copy: run.dex_copy.clone(),
+        gitignore_added: run.gitignore_added.clone(),
+        notes: run.notes.clone(),
         fingerprint: ctx.cert.fingerprint.clone(),
         cert: ctx.cert,
         out: ctx.out,
         reads,
         paths,
-    })
+    };
+    Ok((outcome, run, git_root, scope, locks))
 }
 
 fn report(
@@ -1677,6 +1876,10 @@ fn cert_line(o: &Outcome) -> String {
 }
 
 pub fn seal(args: &SealArgs) -> CmdResult {
+    if args.all_envs {
+        return seal_fleet(args);
+    }
+    let none = BTreeMap::new();
     let o = execute(
         &args.common,
         Mode::Seal {
@@ -1684,6 +1887,7 @@ pub fn seal(args: &SealArgs) -> CmdResult {
             gitops: args.gitops.is_some(),
             chart_repo: args.chart_repo.as_deref(),
             chart_version: args.chart_version.as_deref(),
+            shared: &none,
         },
     )?;
     let mut follow = Vec::new();
@@ -1807,4 +2011,309 @@ fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
     let follow = follow_up_for(keys, o.reads.as_ref());
     report(args, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The values the fleet file declares shared, for a fleet run: a random value no environment
+/// has yet is made once; one some environments already have is read from there (with
+/// --private-key or the escrow's identity) for the others. Provided values are read once per run
+/// anyway, so they are the same everywhere.
+fn shared_values(
+    args: &BootstrapArgs,
+    root: &Root,
+    envs: &[String],
+    fleet: &sealstrap::fleet::Fleet,
+) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
+    let mut out = BTreeMap::new();
+    let mut rng = UnwrapErr(SysRng);
+    for key in fleet.shared() {
+        let Some(entry) = contract::entry(key) else {
+            continue;
+        };
+        let Source::Generated(generator) = entry.source else {
+            continue;
+        };
+        let folder = |env: &str| {
+            let l = tree::layout(Some(root), Some(env));
+            l.out
+        };
+        let having: Vec<&String> = envs
+            .iter()
+            .filter(|e| folder(e).join(manifests::sealed_path(key)).exists())
+            .collect();
+        if having.len() == envs.len() {
+            continue;
+        }
+        let value = match having.first() {
+            None => sealstrap::generate::generate(&mut rng, generator),
+            Some(env) => {
+                if args.private_keys.is_empty() && args.identity.identity.is_empty() {
+                    return Err(Failure::new(format!(
+                        "{key} is shared (sealstrap.yaml), {env} has it and {} not: sealstrap must read {env}'s value to seal it for the others",
+                        envs.iter()
+                            .filter(|e| !having.contains(e))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .hint(format!(
+                        "pass {env}'s controller key: --private-key KEY, or -i IDENTITY (its escrow: sealstrap key list --env {env})"
+                    )));
+                }
+                let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+                let ctx_out = folder(env);
+                let path = ctx_out.join(manifests::sealed_path(key));
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| io_failure("cannot read", &path, &e))?;
+                let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
+                    .map_err(|e| Failure::at(path.display(), &e))?;
+                let doc = docs
+                    .first()
+                    .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
+                let mut secret = objects::unseal_sealed_secret(doc, &keys).map_err(|f| {
+                    Failure::new(format!("{}: {f}", path.display()))
+                        .hint(format!("the key must be {env}'s controller key"))
+                })?;
+                let v = secret.items.remove(manifests::VALUE_KEY).ok_or_else(|| {
+                    Failure::new(format!(
+                        "{}: no key {}",
+                        path.display(),
+                        manifests::VALUE_KEY
+                    ))
+                })?;
+                Zeroizing::new(
+                    String::from_utf8(v.to_vec())
+                        .map_err(|_| Failure::new(format!("{}: not text", path.display())))?,
+                )
+            }
+        };
+        out.insert(key.to_string(), value);
+    }
+    Ok(out)
+}
+
+/// `seal --all-envs`: every environment in `clusters/`, one after the other, each in its own
+/// transaction (a killed run leaves each environment old or new), then one table.
+fn seal_fleet(args: &SealArgs) -> CmdResult {
+    let root = Root::find(args.common.platform_root.as_deref())?
+        .filter(|r| r.platform)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--all-envs seals the platform's environments, and this is not the platform repository (no {})",
+                sealstrap::platform::STORE_PATH
+            ))
+            .hint("run it in a checkout of the platform, or pass --platform-root DIR")
+        })?;
+    tree::load_extras(Some(&root))?;
+    let fleet = tree::load_fleet(&root)?;
+    let envs = tree::environments(&root.dir);
+    if envs.is_empty() {
+        return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
+    }
+    // One lock for the whole fleet (every environment writes in the repository), and an
+    // interrupted earlier write finished first: the shared values are read from what is there.
+    let scope = tree::write_scope(Some(&root), &[&root.dir])?;
+    let _locks = super::io::lock_scope(&scope, args.common.dry_run)?;
+    let shared = shared_values(&args.common, &root, &envs, &fleet)?;
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    let mut failed: Vec<(String, Failure)> = Vec::new();
+    let mut runs: Vec<(String, RunPlan, Option<PathBuf>)> = Vec::new();
+    for env in &envs {
+        let mut a = args.common.clone();
+        a.selection.env = Some(env.clone());
+        let mode = Mode::Seal {
+            force: args.force,
+            gitops: args.gitops.is_some(),
+            chart_repo: args.chart_repo.as_deref(),
+            chart_version: args.chart_version.as_deref(),
+            shared: &shared,
+        };
+        match prepare(&a, mode, Some(&scope)) {
+            Ok((o, run, git_root, _, _)) => {
+                runs.push((env.clone(), run, git_root));
+                outcomes.push((env.clone(), o));
+            }
+            Err(f) => {
+                eprintln!("== {env}: FAILED: {}", f.message);
+                failed.push((env.clone(), f));
+            }
+        }
+    }
+    // Every environment lands in one transaction, or none does: a failed plan writes nothing.
+    if failed.is_empty() && !args.common.dry_run {
+        let merged = merge_runs(&runs)?;
+        if !(merged.files.is_empty() && merged.removals.is_empty()) {
+            write(&scope, &merged)?;
+        }
+        for ((_, run, git_root), (_, o)) in runs.iter().zip(outcomes.iter_mut()) {
+            o.written = run
+                .files
+                .iter()
+                .map(|(p, _, _)| p.display().to_string())
+                .collect();
+            if let (Some(copy), Some(root)) = (&run.dex_copy, git_root) {
+                confirm_copy_ignored(root, copy)?;
+            }
+        }
+    }
+    if args.common.output == SummaryFormat::Text {
+        for (env, o) in &outcomes {
+            eprintln!(
+                "== {env}: {}; {}",
+                cert_line(o),
+                if args.common.dry_run || !failed.is_empty() {
+                    "nothing written".to_string()
+                } else if o.written.is_empty() {
+                    "up to date".to_string()
+                } else {
+                    format!("wrote {} file(s)", o.written.len())
+                }
+            );
+            for n in &o.notes {
+                eprintln!("   note: {n}");
+            }
+        }
+    }
+    // environment x key x state.
+    let mut keys: Vec<String> = Vec::new();
+    for (_, o) in &outcomes {
+        for l in &o.plan.lines {
+            if !keys.contains(&l.key) {
+                keys.push(l.key.clone());
+            }
+        }
+    }
+    let state = |o: &Outcome, k: &str| {
+        o.plan
+            .lines
+            .iter()
+            .find(|l| l.key == k)
+            .map(|l| l.status.as_str())
+            .unwrap_or("-")
+    };
+    match args.common.output {
+        SummaryFormat::Text => {
+            let width = keys.iter().map(String::len).max().unwrap_or(3).max(3);
+            let mut t = format!("{:width$}", "KEY");
+            for (env, _) in &outcomes {
+                t.push_str(&format!("  {env:12}"));
+            }
+            t.push('\n');
+            for k in &keys {
+                t.push_str(&format!("{k:width$}"));
+                for (_, o) in &outcomes {
+                    t.push_str(&format!("  {:12}", state(o, k)));
+                }
+                t.push('\n');
+            }
+            eprint!("{t}");
+        }
+        SummaryFormat::Json => {
+            let doc = json!({
+                "environments": outcomes.iter().map(|(env, o)| json!({
+                    "environment": env,
+                    "out": o.out.display().to_string(),
+                    "certificate_fingerprint": o.fingerprint,
+                    "written": o.written,
+                    "entries": o.plan.lines.iter().map(|l| json!({"key": l.key, "status": l.status.as_str()})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "failed": failed.iter().map(|(e, f)| json!({"environment": e, "error": f.message})).collect::<Vec<_>>(),
+            });
+            write_stdout(
+                format!("{}\n", serde_json::to_string_pretty(&doc).expect("json")).as_bytes(),
+            )?;
+        }
+    }
+    if !failed.is_empty() {
+        let mut f = Failure::new(format!(
+            "{} of {} environment(s) could not be planned: {} (nothing was written: a fleet run lands every environment or none)",
+            failed.len(),
+            envs.len(),
+            failed
+                .iter()
+                .map(|(e, _)| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for (_, inner) in failed {
+            for h in inner.hints {
+                f = f.hint(h);
+            }
+        }
+        return Err(f);
+    }
+    let incomplete: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| o.plan.lines.iter().any(|l| l.status == Status::NeedsValue))
+        .map(|(e, _)| e.as_str())
+        .collect();
+    if args.require_complete && !incomplete.is_empty() {
+        return Err(Failure {
+            code: EXIT_INCOMPLETE,
+            ..Failure::new(format!(
+                "values still missing in: {}",
+                incomplete.join(", ")
+            ))
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The writes of every environment of a fleet run as one: files each written once (two
+/// environments may write the same file, the platform's store, with the same bytes; different
+/// bytes are a conflict), and one `.gitignore` edit with every environment's rules.
+fn merge_runs(runs: &[(String, RunPlan, Option<PathBuf>)]) -> Result<RunPlan, Failure> {
+    let mut merged = RunPlan {
+        files: Vec::new(),
+        removals: Vec::new(),
+        notes: Vec::new(),
+        dex_copy: None,
+        gitignore_added: None,
+        gitignore_edit: None,
+    };
+    let mut gitignore: Option<(PathBuf, Vec<u8>, Vec<String>)> = None;
+    for (env, run, _) in runs {
+        if let Some((path, base, rules)) = &run.gitignore_edit {
+            let g = gitignore.get_or_insert_with(|| (path.clone(), base.clone(), Vec::new()));
+            for r in rules {
+                if !g.2.contains(r) {
+                    g.2.push(r.clone());
+                }
+            }
+        }
+        for (path, bytes, mode) in &run.files {
+            if run
+                .gitignore_edit
+                .as_ref()
+                .is_some_and(|(g, _, _)| g == path)
+            {
+                continue;
+            }
+            match merged.files.iter().find(|(p, _, _)| p == path) {
+                Some((_, other, _)) if other.as_slice() == bytes.as_slice() => {}
+                Some(_) => {
+                    return Err(Failure::new(format!(
+                        "{env} and another environment would write {} differently",
+                        path.display()
+                    ))
+                    .hint(
+                        "seal the environments one by one (sealstrap seal --env ENV) to see each",
+                    ));
+                }
+                None => merged.files.push((path.clone(), bytes.clone(), *mode)),
+            }
+        }
+        for r in &run.removals {
+            if !merged.removals.contains(r) {
+                merged.removals.push(r.clone());
+            }
+        }
+    }
+    if let Some((path, base, rules)) = gitignore {
+        let mut text = base;
+        for r in &rules {
+            text = sealstrap::gitignore::append_rule(&text, r);
+        }
+        merged.files.push((path, Zeroizing::new(text), None));
+    }
+    Ok(merged)
 }

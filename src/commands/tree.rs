@@ -383,6 +383,44 @@ pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Fail
         .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))
 }
 
+/// Reads the fleet section (`environments:`, `values:`, `break-glass:`) of `sealstrap.yaml`
+/// at the root of `root`.
+pub fn load_fleet(root: &Root) -> Result<sealstrap::fleet::Fleet, Failure> {
+    let path = root.dir.join(EXTRAS_FILE);
+    if !path.is_file() {
+        return Ok(Default::default());
+    }
+    let text = super::io::read_text(Some(&path), "")?;
+    let doc = sealstrap::yaml::parse_documents(&text)
+        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())))?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let fleet = sealstrap::fleet::parse(&doc)
+        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))?;
+    for env in fleet.environments.keys() {
+        if !root.dir.join("clusters").join(env).is_dir() {
+            return Err(Failure::new(format!(
+                "{}: environments.{env}: there is no clusters/{env}/",
+                shown(&path).display()
+            ))
+            .hint(format!(
+                "the environments here are: {}",
+                environments(&root.dir).join(", ")
+            )));
+        }
+    }
+    for key in fleet.values.keys() {
+        if sealstrap::contract::entry(key).is_none() {
+            return Err(Failure::new(format!(
+                "{}: values.{key}: not a key of the contract or of extra:",
+                shown(&path).display()
+            )));
+        }
+    }
+    Ok(fleet)
+}
+
 /// Whether a file is one of a Helm chart's templates (under `templates/` of a folder with a
 /// `Chart.yaml`): Go templates, not YAML until the chart renders them.
 pub fn is_chart_template(path: &Path) -> bool {

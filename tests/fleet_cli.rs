@@ -1,0 +1,314 @@
+//! Issue 18: one repository, many clusters. On the platform fixture with two environments
+//! (ai-dev, metal), each with its own controller key: one `seal --all-envs` seals both; each
+//! folder opens only with its own key; the Argo CD Applications point at the right folders; a
+//! value declared shared is one plaintext everywhere while random values differ; a break-glass
+//! key opens every value; a second run changes nothing; a run killed at any step leaves every
+//! environment old or new; a fresh clone passes the single-environment checks for each.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use sealstrap::{keys, kubeseal, objects};
+
+const ENVS: [(&str, &str, &str); 2] = [
+    (
+        "ai-dev",
+        "vectors/keys/controller-2048.crt.pem",
+        "vectors/keys/controller-2048.key.pem",
+    ),
+    (
+        "metal",
+        "vectors/keys/controller-4096.crt.pem",
+        "vectors/keys/controller-4096.key.pem",
+    ),
+];
+const BREAK_GLASS_CERT: &str = "vectors/keys/other-4096.crt.pem";
+const BREAK_GLASS_KEY: &str = "vectors/keys/other-4096.key.pem";
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The platform checkout with the fleet file: each environment's certificate, the fork's key
+/// shared, a break-glass certificate. One commit.
+fn fleet() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&data("platform"), root);
+    std::fs::rename(root.join("gitignore"), root.join(".gitignore")).unwrap();
+    for (env, cert, _) in ENVS {
+        std::fs::copy(
+            data(cert),
+            root.join(format!("clusters/{env}/controller.crt")),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir(root.join("recovery")).unwrap();
+    std::fs::copy(
+        data(BREAK_GLASS_CERT),
+        root.join("recovery/break-glass.crt"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sealstrap.yaml"),
+        "extra:\n  example-token: {generate: hex32}\nenvironments:\n  ai-dev: {cert: clusters/ai-dev/controller.crt}\n  metal: {cert: clusters/metal/controller.crt}\nvalues:\n  example-token: shared\nbreak-glass:\n  cert: recovery/break-glass.crt\n",
+    )
+    .unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "platform"]);
+    dir
+}
+
+fn seal_all(root: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut args = vec![
+        "seal",
+        "--all-envs",
+        "--gitops",
+        "argocd",
+        "--bcrypt-cost",
+        "10",
+    ];
+    args.extend_from_slice(extra);
+    let token = "c".repeat(40);
+    let anthropic = format!("sk-ant-api03-{}", "a".repeat(40));
+    let mut vars = vec![
+        ("CLOUDFLARE_API_TOKEN", token.as_str()),
+        ("ANTHROPIC_API_KEY", anthropic.as_str()),
+    ];
+    vars.extend_from_slice(env);
+    run_in(root, &args, b"", &vars)
+}
+
+/// Every value in `dir` (a `sealed/` or `break-glass/` folder) opened with `key`: key ->
+/// plaintext, or `None` when some value does not open.
+fn open_all(dir: &Path, key: &str) -> Option<BTreeMap<String, String>> {
+    let keys = keys::parse_private_keys(&std::fs::read(data(key)).unwrap()).unwrap();
+    let mut all = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let f = e.unwrap().path();
+        let text = std::fs::read_to_string(&f).unwrap();
+        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
+            let s = objects::unseal_sealed_secret(&d, &keys).ok()?;
+            all.insert(
+                d.name.clone(),
+                String::from_utf8(s.items["value"].to_vec()).unwrap(),
+            );
+        }
+    }
+    Some(all)
+}
+
+fn out(root: &Path, env: &str) -> PathBuf {
+    root.join(format!("clusters/{env}/secret-source"))
+}
+
+#[test]
+fn one_command_seals_every_environment_for_its_own_key() {
+    let repo = fleet();
+    let root = repo.path();
+    let o = seal_all(root, &[], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    // One table: key x environment.
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("KEY") && l.contains("ai-dev") && l.contains("metal")),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l.starts_with("cloudflare-api-token")
+            && l.contains("SKIPPED")
+            && l.contains("CREATED")),
+        "dns is off in ai-dev, on in metal: {err}"
+    );
+
+    // Each folder opens with its own key only.
+    let mut values = BTreeMap::new();
+    for (env, _, key) in ENVS {
+        let sealed = out(root, env).join("sealed");
+        let v = open_all(&sealed, key).unwrap_or_else(|| panic!("{env} opens with its key"));
+        assert!(v.len() >= 16, "{env}: {v:?}");
+        for (other, _, other_key) in ENVS {
+            if other != env {
+                assert!(
+                    open_all(&sealed, other_key).is_none(),
+                    "{env}'s values open with {other}'s key"
+                );
+            }
+        }
+        // The break-glass key opens every value of every environment, and they are the same.
+        let bg = open_all(&out(root, env).join("break-glass"), BREAK_GLASS_KEY).unwrap();
+        assert_eq!(bg, v, "{env}: the break-glass copies hold the same values");
+        values.insert(env, v);
+    }
+    // Shared: one plaintext; random: each its own.
+    assert_eq!(
+        values["ai-dev"]["example-token"],
+        values["metal"]["example-token"]
+    );
+    for k in ["litellm-master-key", "vllm-api-key", "dex-admin-password"] {
+        assert_ne!(values["ai-dev"][k], values["metal"][k], "{k}");
+    }
+    // Each environment its own Dex copy, matching its own sealed password.
+    for (env, _, _) in ENVS {
+        let copy = std::fs::read_to_string(root.join(format!("secrets/{env}/dex-admin-password")))
+            .unwrap();
+        assert_eq!(copy, values[env]["dex-admin-password"], "{env}");
+    }
+    // The Argo CD Applications point at the right folders.
+    for (env, _, _) in ENVS {
+        let app = std::fs::read_to_string(root.join(format!(
+            "clusters/{env}/catalog/platform-core/secret-source.yaml"
+        )))
+        .unwrap();
+        assert!(
+            app.contains(&format!("path: clusters/{env}/secret-source\n")),
+            "{app}"
+        );
+    }
+    // The break-glass copies are never applied: not in the kustomization.
+    let k = std::fs::read_to_string(out(root, "metal").join("kustomization.yaml")).unwrap();
+    assert!(!k.contains("break-glass"), "{k}");
+
+    // A second run changes nothing.
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "fleet"]);
+    let o = seal_all(root, &[], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("== ai-dev:") && stderr(&o).contains("up to date"));
+    let status = std::process::Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "");
+
+    // A fresh clone passes the single-environment checks, for each environment.
+    let parent = tempfile::tempdir().unwrap();
+    let clone = parent.path().join("clone");
+    git(parent.path(), &["clone", "-q", p(root), "clone"]);
+    for (env, _, key) in ENVS {
+        let o = run_in(
+            &clone,
+            &["verify", "--env", env, "--private-key", p(&data(key))],
+            b"",
+            &[],
+        );
+        assert!(o.status.success(), "{env}: {}{}", stdout(&o), stderr(&o));
+        let (ok, report) = validate(&[out(&clone, env).as_path()]);
+        assert!(ok, "{env}: {report}");
+        let built = kustomize(&out(&clone, env));
+        assert!(
+            built.iter().filter(|d| d["kind"] == "SealedSecret").count() >= 16,
+            "{env}"
+        );
+        assert!(
+            !clone.join(format!("secrets/{env}")).exists(),
+            "no Dex copy committed"
+        );
+        // Every value is absent from every committed file.
+        for v in values[env].values() {
+            let hit = std::process::Command::new("git")
+                .args(["grep", "-q", "-F", v])
+                .current_dir(&clone)
+                .status()
+                .unwrap();
+            assert!(!hit.success(), "{env}: a value is in a committed file");
+        }
+    }
+}
+
+/// A shared value some environments already have is read from there for the others, which
+/// needs a key that opens it; without one the run stops before anything is written.
+#[test]
+fn a_shared_value_is_carried_to_an_environment_that_lacks_it() {
+    let repo = fleet();
+    let root = repo.path();
+    // ai-dev alone first (as before the fleet file named metal).
+    let o = run_in(
+        root,
+        &["seal", "--env", "ai-dev", "--bcrypt-cost", "10"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = seal_all(root, &[], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("example-token is shared (sealstrap.yaml), ai-dev has it and metal not"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out(root, "metal").exists(), "nothing written for metal");
+    let o = seal_all(root, &["--private-key", p(&data(ENVS[0].2))], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let a = open_all(&out(root, "ai-dev").join("sealed"), ENVS[0].2).unwrap();
+    let m = open_all(&out(root, "metal").join("sealed"), ENVS[1].2).unwrap();
+    assert_eq!(a["example-token"], m["example-token"]);
+    // The values sealed before the break-glass copies existed got theirs from the key.
+    let bg = open_all(&out(root, "ai-dev").join("break-glass"), BREAK_GLASS_KEY).unwrap();
+    assert_eq!(bg, a);
+}
+
+/// Killed after any step of the fleet run, the next run leaves each environment complete: the
+/// fleet lands in one transaction (every environment old, or every one new), so the shared
+/// value is the same in both whatever the moment.
+#[test]
+fn a_fleet_run_killed_at_any_step_leaves_each_environment_old_or_new() {
+    let mut k = 1;
+    let mut crashed = 0;
+    loop {
+        let repo = fleet();
+        let root = repo.path();
+        let step = k.to_string();
+        let o = seal_all(root, &[], &[("SEALSTRAP_TEST_CRASH_AFTER", step.as_str())]);
+        match o.status.code() {
+            Some(99) => crashed += 1,
+            Some(0) => break,
+            other => panic!("step {k}: exit {other:?}: {}", stderr(&o)),
+        }
+        // Whatever landed is whole: an environment either has a complete folder or none.
+        for (env, _, key) in ENVS {
+            let sealed = out(root, env).join("sealed");
+            if sealed.exists() && !root.join(".git/sealstrap-journal").exists() {
+                assert!(open_all(&sealed, key).is_some(), "step {k}: {env}");
+            }
+        }
+        let o = seal_all(root, &[], &[]);
+        assert!(o.status.success(), "step {k}: recovery: {}", stderr(&o));
+        assert!(!root.join(".git/sealstrap-journal").exists());
+        for (env, _, key) in ENVS {
+            let v = open_all(&out(root, env).join("sealed"), key).unwrap();
+            assert!(v.len() >= 16, "step {k}: {env}");
+            let copy =
+                std::fs::read_to_string(root.join(format!("secrets/{env}/dex-admin-password")))
+                    .unwrap();
+            assert_eq!(copy, v["dex-admin-password"], "step {k}: {env}");
+        }
+        let a = open_all(&out(root, "ai-dev").join("sealed"), ENVS[0].2).unwrap();
+        let m = open_all(&out(root, "metal").join("sealed"), ENVS[1].2).unwrap();
+        assert_eq!(a["example-token"], m["example-token"], "step {k}");
+        // Several steps a time: the fleet's write is ~90 steps.
+        k += 7;
+        assert!(k < 400, "never got through");
+    }
+    assert!(crashed >= 8, "only {crashed} runs were stopped");
+}
