@@ -290,6 +290,25 @@ fn random_serial() -> Result<[u8; 16], Failure> {
     Ok(serial)
 }
 
+/// The fleet file's entry for environment `env` (with the repository root its paths are
+/// relative to), in the platform repository holding the current folder.
+fn fleet_entry(
+    env: Option<&str>,
+) -> Result<Option<(PathBuf, sealstrap::fleet::EnvEntry)>, Failure> {
+    let Some(root) = super::tree::Root::find(None)?.filter(|r| r.platform) else {
+        return Ok(None);
+    };
+    let Some(env) = super::tree::environment(&root, env, None, None)? else {
+        return Ok(None);
+    };
+    let fleet = super::tree::load_fleet(&root)?;
+    Ok(fleet
+        .environments
+        .get(&env)
+        .cloned()
+        .map(|e| (root.dir.clone(), e)))
+}
+
 fn new(a: &KeyNewArgs) -> CmdResult {
     let out = &a.files.out()?;
     let escrow_path = a.escrow.clone().unwrap_or_else(|| out.join(ESCROW_NAME));
@@ -298,11 +317,22 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         .cert_file
         .clone()
         .unwrap_or_else(|| out.join(CERT_NAME));
-    let recipients_path = a
-        .files
-        .recipients_out
-        .clone()
-        .unwrap_or_else(|| out.join(RECIPIENTS_NAME));
+    // The fleet file may name an environment's recipients (and certificate) elsewhere.
+    let fleet_entry = fleet_entry(a.files.env.as_deref())?;
+    let recipients_path = a.files.recipients_out.clone().unwrap_or_else(|| {
+        fleet_entry
+            .as_ref()
+            .and_then(|(root, e)| e.recipients.as_ref().map(|r| root.join(r)))
+            .unwrap_or_else(|| out.join(RECIPIENTS_NAME))
+    });
+    let cert_path = if a.files.cert_file.is_none() {
+        fleet_entry
+            .as_ref()
+            .and_then(|(root, e)| e.cert.as_ref().map(|c| root.join(c)))
+            .unwrap_or(cert_path)
+    } else {
+        cert_path
+    };
     if !sealstrap::objects::is_dns_label(&a.controller_namespace) {
         return Err(Failure::usage(format!(
             "--controller-namespace {:?} is not a valid namespace (a DNS label)",
