@@ -456,6 +456,10 @@ pub struct BootstrapArgs {
     /// Fetch the certificate from the cluster instead (needs a kubeconfig).
     #[arg(long, conflicts_with = "cert")]
     pub fetch_cert: bool,
+    /// Seal for an expired certificate (refused otherwise, as kubeseal does); only useful while
+    /// the controller still holds its key. A certificate expiring within 30 days is a warning.
+    #[arg(long)]
+    pub allow_expired: bool,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Output folder, committed to git [default: secret-source at the root of the git
@@ -710,6 +714,9 @@ pub struct VerifyArgs {
     /// The platform repository's root, when it is not the git repository you run in.
     #[arg(long, value_name = "DIR")]
     pub platform_root: Option<PathBuf>,
+    /// Pass although the folder's certificate (controller.crt) has expired.
+    #[arg(long)]
+    pub allow_expired: bool,
 }
 
 #[derive(Debug, Args)]
@@ -743,6 +750,10 @@ pub struct ScanArgs {
     /// Do not count files that could not be read (permissions, not regular files) as findings.
     #[arg(long)]
     pub allow_skipped: bool,
+    /// An expired sealing certificate (--cert, a controller.crt in the tree) is a warning, not a
+    /// finding or an error.
+    #[arg(long)]
+    pub allow_expired: bool,
     /// Allow findings in files matching GLOB (repeatable; said in the summary as "allowed").
     /// sealstrap.yaml's `exclude:` list does the same with a reason. A private key, an age
     /// identity or a tracked Dex copy is reported whatever.

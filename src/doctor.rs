@@ -55,6 +55,36 @@ pub fn condition(obj: &Value, type_: &str) -> Option<(bool, String)> {
         })
 }
 
+/// The expiry of the certificate the controller seals with: expired is broken (kubeseal and
+/// sealstrap refuse to seal for it); expiring within 30 days is OK with a warning.
+pub fn certificate_link(c: &crate::cert::Certificate, now: i64) -> Link {
+    let days = c.days_left(now);
+    let until = crate::timefmt::rfc3339(c.not_after);
+    if now > c.not_after {
+        return Link::broken(
+            "certificate",
+            format!(
+                "{} expired on {until}: nobody can seal for it",
+                c.fingerprint
+            ),
+            "make a new key and reseal: sealstrap key new, sealstrap reseal, sealstrap key install --restart",
+        );
+    }
+    if days < crate::cert::EXPIRY_WARNING_DAYS {
+        return Link::ok(
+            "certificate",
+            format!(
+                "WARNING: {} expires in {days} day(s) ({until}); plan a new key: sealstrap key new, reseal, key install",
+                c.fingerprint
+            ),
+        );
+    }
+    Link::ok(
+        "certificate",
+        format!("{} valid until {until} ({days} days)", c.fingerprint),
+    )
+}
+
 /// Key custody of one key Secret the controller holds: it must be escrowed too. One that is not
 /// was made in the cluster (the controller started before `sealstrap key install` and made its
 /// own, or a renewal ran), and what was sealed with it is lost in a rebuild.

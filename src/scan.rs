@@ -27,6 +27,8 @@ pub enum Kind {
     /// A file that must never be in git (the plaintext Dex copy, a journal) is tracked or
     /// staged.
     CommittedPlaintext,
+    /// A sealing certificate (`controller.crt`, `--cert`) that has expired.
+    ExpiredCertificate,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::InterruptedWrite => "interrupted-write",
             Kind::IgnoredByGit => "ignored-by-git",
             Kind::CommittedPlaintext => "committed-plaintext",
+            Kind::ExpiredCertificate => "expired-certificate",
         }
     }
 }

@@ -94,12 +94,16 @@ pub enum Problem {
     Value(#[from] ValueError),
     #[error("cannot be checked: {DEX_PASSWORD} is missing or unreadable")]
     PairUncheckable,
+    /// The folder's sealing certificate has expired (the message names the date).
+    #[error("{0}")]
+    CertificateExpired(String),
 }
 
 impl Problem {
     /// How to fix it, for the value of `key`.
     pub fn hint(&self, key: &str) -> String {
         match self {
+            Problem::CertificateExpired(_) => "make a new controller key (sealstrap key new) and reseal (sealstrap reseal), or pass --allow-expired while the controller still holds the old key".into(),
             Problem::Missing => format!(
                 "run `sealstrap seal` (it adds missing values and keeps the others), or give {key}'s value if it is operator-provided"
             ),

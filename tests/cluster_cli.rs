@@ -536,11 +536,11 @@ fn doctor_reports_a_healthy_chain() {
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let table = stdout(&o);
     assert!(table.starts_with("STATUS"));
-    // controller + key custody (the sealing key, and the one key Secret) + 15 SealedSecrets +
-    // 15 Secrets + rbac + store + 1 ExternalSecret
+    // controller + its certificate's expiry + key custody (the sealing key, and the one key
+    // Secret) + 15 SealedSecrets + 15 Secrets + rbac + store + 1 ExternalSecret
     assert_eq!(
         table.lines().filter(|l| l.starts_with("OK ")).count(),
-        36,
+        37,
         "{table}"
     );
     assert!(table.contains("key-custody"), "{table}");

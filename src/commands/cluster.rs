@@ -210,6 +210,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         Ok(pem) => match cert::parse(pem.as_bytes()) {
             Ok(c) => {
                 links.push(doctor::controller_link(&c.fingerprint, &folder_fps));
+                links.push(doctor::certificate_link(&c, super::now()));
                 let bundle = dir.join(super::key::CERT_NAME);
                 let escrowed = match std::fs::read(&bundle) {
                     Ok(data) => Some(

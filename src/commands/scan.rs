@@ -291,11 +291,24 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     let fingerprint = match &args.cert {
         Some(c) => {
             let pem = std::fs::read(c).map_err(|e| io_failure("cannot read", c, &e))?;
-            Some(
-                sealstrap::cert::parse(&pem)
-                    .map_err(|e| super::cert_failure(&c.display().to_string(), &e))?
-                    .fingerprint,
-            )
+            let cert = sealstrap::cert::parse(&pem)
+                .map_err(|e| super::cert_failure(&c.display().to_string(), &e))?;
+            match cert.check(super::now()) {
+                Ok(warnings) => {
+                    for w in warnings {
+                        eprintln!("sealstrap: warning: {}: {w}", c.display());
+                    }
+                }
+                Err(e) if args.allow_expired => {
+                    eprintln!("sealstrap: warning: {}: {e} (--allow-expired)", c.display());
+                }
+                Err(e) => {
+                    return Err(super::cert_failure(&c.display().to_string(), &e).hint(
+                        "pass the controller's current certificate, or --allow-expired while the controller still holds this key",
+                    ));
+                }
+            }
+            Some(cert.fingerprint)
         }
         None => None,
     };
@@ -351,6 +364,41 @@ pub fn run(args: &ScanArgs) -> CmdResult {
                     ));
                 }
             }
+        }
+    }
+    // The sealing certificates in the tree (what `key new` writes): the newest of each bundle
+    // seals; expired is a finding, expiring within 30 days a warning.
+    for f in files {
+        if f.file_name().is_none_or(|n| n != super::key::CERT_NAME) {
+            continue;
+        }
+        let Ok(data) = std::fs::read(f) else { continue };
+        let Ok(bundle) = sealstrap::controller_key::parse_cert_bundle(&data) else {
+            continue;
+        };
+        let Some(sealing) = sealstrap::controller_key::sealing_key(bundle.iter()) else {
+            continue;
+        };
+        match sealing.check(super::now()) {
+            Ok(warnings) => {
+                for w in warnings {
+                    eprintln!("sealstrap: warning: {}: {w}", f.display());
+                }
+            }
+            Err(e) if args.allow_expired => {
+                eprintln!("sealstrap: warning: {}: {e} (--allow-expired)", f.display());
+            }
+            Err(e) => all.push((
+                f.display().to_string(),
+                scan::Finding::new(
+                    0,
+                    scan::Kind::ExpiredCertificate,
+                    format!(
+                        "the sealing certificate {} {e}; make a new key (sealstrap key new) and reseal (sealstrap reseal)",
+                        sealing.fingerprint
+                    ),
+                ),
+            )),
         }
     }
     for (file, finding) in all.iter_mut() {

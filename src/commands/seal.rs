@@ -257,7 +257,7 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
         .1
     } else {
         let path = cert_path(args, place)?;
-        super::cert::load_for_sealing(&path.to_string_lossy(), "sealstrap: ")?
+        super::cert::load_checked(&path.to_string_lossy(), "sealstrap: ", args.allow_expired)?
     };
     let mut notes = Vec::new();
     let config = load_config(place.config.as_deref())?;

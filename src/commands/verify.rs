@@ -129,6 +129,43 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             line(k, Err(Problem::NotInContract(at.join(", "))));
         }
     }
+    // The sealing certificate beside the folder (what `key new` wrote, or the fleet file's).
+    let cert_file = match (&place.layout.env, &root) {
+        (Some(env), Some(r)) => place
+            .fleet
+            .environments
+            .get(env)
+            .and_then(|e| e.cert.as_ref())
+            .map(|c| r.join(c)),
+        _ => None,
+    }
+    .unwrap_or_else(|| out.join(super::key::CERT_NAME));
+    if let Ok(pem) = std::fs::read(&cert_file)
+        && let Ok(c) = sealstrap::cert::parse(&pem)
+    {
+        match c.check(super::now()) {
+            Ok(warnings) => {
+                for w in warnings {
+                    eprintln!("sealstrap: warning: {}: {w}", cert_file.display());
+                }
+                line("certificate", Ok(()));
+            }
+            Err(e) if args.allow_expired => {
+                eprintln!(
+                    "sealstrap: warning: {}: {e} (--allow-expired)",
+                    cert_file.display()
+                );
+                line("certificate", Ok(()));
+            }
+            Err(e) => line(
+                "certificate",
+                Err(Problem::CertificateExpired(format!(
+                    "{}: {e}",
+                    cert_file.display()
+                ))),
+            ),
+        }
+    }
     write_stdout(report.as_bytes())?;
     if failed > 0 {
         let mut f = Failure::new(format!("{failed} check(s) failed"));
