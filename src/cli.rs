@@ -46,6 +46,13 @@ pub enum Command {
     Reseal(ResealArgs),
     /// Decrypt every sealed value in memory and check it against the contract's rules.
     Verify(VerifyArgs),
+    /// Key-level differences of sealed files between revisions; git's textconv driver.
+    Diff(DiffArgs),
+    /// Seal one value of the contract (or of sealstrap.yaml's extra:) from the environment, a
+    /// file or a prompt, replacing the one there.
+    Set(SetArgs),
+    /// Remove one sealed value (and its kustomization entry).
+    Unset(UnsetArgs),
     /// Server-side apply the output folder to the cluster, in dependency order.
     Apply(ApplyArgs),
     /// Walk the chain controller -> SealedSecrets -> Secrets -> RBAC -> store -> ExternalSecrets.
@@ -76,6 +83,92 @@ pub enum Command {
     /// Drop-in for the kubeseal command line (also active when called as `kubeseal`).
     #[command(disable_help_flag = true, disable_version_flag = true)]
     Kubeseal(KubesealPassthrough),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Compares the SealedSecrets of two revisions per SealedSecret and key: added, removed, unchanged
+(same ciphertext), re-encrypted (same value, new ciphertext: a re-seal or a new certificate) or
+changed. Telling re-encrypted from changed needs the controller's keys: --identity opens the
+escrows of the work tree (every environment's), or --private-key. No value is printed: a changed
+value shows a short keyed fingerprint (fp:...), equal for equal values, that nobody without the
+keys can compute. Unchanged keys are left out unless --all.
+
+REV is A..B, or A (against the work tree) [default: HEAD against the work tree].
+
+As git's diff driver (git diff, git log -p show the same view): run `sealstrap diff --setup` and
+add the lines it prints.
+
+Exit codes: 0 (with --exit-code: no difference), 1 differences (--exit-code) or an error, 2 usage.
+
+Examples:
+  sealstrap diff                                   # the work tree against HEAD
+  sealstrap diff origin/main..HEAD -i ~/.config/sealstrap/key.txt
+  sealstrap diff --setup >> /dev/stderr            # then add the lines it prints")]
+pub struct DiffArgs {
+    /// [REV] [PATH...]: a revision (A..B, or A against the work tree), then paths.
+    #[arg(value_name = "REV_OR_PATH")]
+    pub args: Vec<String>,
+    /// Controller private key(s) (PEM, key Secrets, or an escrow with --identity).
+    #[arg(long = "private-key", value_delimiter = ',', value_name = "KEY")]
+    pub private_keys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Show unchanged keys too.
+    #[arg(long)]
+    pub all: bool,
+    /// Exit 1 when something differs.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// text or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
+    /// Print the FILE given last as git's textconv driver shows it (git appends the file to
+    /// the configured command): every encryptedData value as a keyed fingerprint of its
+    /// plaintext (with keys) or a digest of its ciphertext.
+    #[arg(long, conflicts_with_all = ["all", "exit_code"])]
+    pub textconv: bool,
+    /// Print the .gitattributes and git config lines of the diff driver.
+    #[arg(long)]
+    pub setup: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The value comes from the key's environment variable (sealstrap contract names it; for a random
+key, SEALSTRAP_VALUE), from --value-file KEY=PATH, or from a hidden prompt on a terminal; never
+from the command line. It is checked as seal checks it. The other sealed files stay byte for byte.
+
+Examples:
+  HF_TOKEN=... sealstrap set hf-token --env metal
+  sealstrap set litellm-master-key --value-file litellm-master-key=/dev/shm/key")]
+pub struct SetArgs {
+    /// The backend key.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// Replace litellm-salt-key (write-once: it encrypts LiteLLM's stored provider keys).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub common: BootstrapArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Removes OUT/sealed/KEY.yaml (and its break-glass copy) and its kustomization entry, in one
+transaction. A key the environment needs is refused unless --force: the cluster would lose it.
+
+Examples:
+  sealstrap unset hf-token --env ai-dev")]
+pub struct UnsetArgs {
+    /// The backend key.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    /// Remove a key the environment needs (its consumers then fail).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub common: BootstrapArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,7 +18,7 @@
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
-//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`] | the pure halves of those commands | none |
+//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
@@ -41,6 +41,7 @@ pub mod contract;
 pub mod controller_key;
 pub mod defaults;
 pub mod deployed;
+pub mod diff;
 pub mod doctor;
 pub mod escrow;
 pub mod fleet;

@@ -8,6 +8,7 @@
 pub mod cert;
 pub mod cluster;
 pub mod contract;
+pub mod diff;
 pub mod io;
 pub mod key;
 pub mod kubeseal;
@@ -174,6 +175,9 @@ pub fn run(cli: Cli) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => verify::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Set(args) => seal::set(&args),
+        Command::Unset(args) => seal::unset(&args),
         Command::Cert(CertCommand::Inspect { file }) => cert::inspect(&file),
         Command::Cert(CertCommand::Fetch { output, cluster }) => {
             cluster::cert_fetch(output.as_deref(), &cluster)

@@ -640,7 +640,7 @@ fn store_at_swap_point(
     let state = platform::store_state(text, wiring);
     let force = match mode {
         Mode::Seal { force, .. } => *force,
-        Mode::Rotate(_) => return Ok(()),
+        Mode::Rotate { .. } | Mode::Unset { .. } => return Ok(()),
     };
     match &state {
         StoreState::Kubernetes { current: true } => return Ok(()),
@@ -774,7 +774,7 @@ fn read_gitops(
             chart_version,
             ..
         } => (*force, *chart_repo, *chart_version),
-        Mode::Rotate(_) => (false, None, None),
+        Mode::Rotate { .. } | Mode::Unset { .. } => (false, None, None),
     };
     let mut requested = Vec::new();
     if let Some(r) = chart_repo {
@@ -988,7 +988,15 @@ enum Mode<'a> {
         /// Values the fleet file declares shared, made once for every environment.
         shared: &'a BTreeMap<String, Zeroizing<String>>,
     },
-    Rotate(&'a BTreeSet<String>),
+    /// `rotate`, `reset-dex-admin` and `set`: new values for `keys`; `values` holds the ones
+    /// given for them (`set`), the rest are made or read as seal does.
+    Rotate {
+        keys: &'a BTreeSet<String>,
+        values: &'a BTreeMap<String, Zeroizing<String>>,
+    },
+    /// `unset`: remove the sealed value of `key` (and its break-glass copy); `force` removes
+    /// a key the environment needs.
+    Unset { key: &'a str, force: bool },
 }
 
 struct Outcome {
@@ -1086,7 +1094,33 @@ fn read_snapshot<'m>(
     let mut selection = selection(&args.selection, ctx.config.as_ref(), refs, off);
     let rotate: BTreeSet<String> = match mode {
         Mode::Seal { .. } => BTreeSet::new(),
-        Mode::Rotate(keys) => {
+        Mode::Unset { key, force } => {
+            let sel = selection.iter().find(|s| s.entry.key == *key);
+            if !ctx.existing.contains_key(*key) {
+                return Err(Failure::new(format!(
+                    "{} has no sealed {key}: nothing to remove",
+                    tree::shown(&ctx.out).display()
+                )));
+            }
+            if let Some(sel) = sel.filter(|s| s.included)
+                && !force
+            {
+                return Err(Failure::new(format!(
+                    "{key} is needed here ({}): removing it breaks what reads it",
+                    sel.reason
+                ))
+                .hint("pass --force to remove it anyway"));
+            }
+            // Nothing is made: the key leaves the folder, the rest stays as it is.
+            selection.retain(|s| s.entry.key == *key);
+            for s in selection.iter_mut() {
+                s.included = false;
+                s.reason = "removed by `sealstrap unset`".into();
+            }
+            ctx.existing.remove(*key);
+            BTreeSet::new()
+        }
+        Mode::Rotate { keys, .. } => {
             for k in keys.iter() {
                 let sel = selection
                     .iter()
@@ -1118,7 +1152,11 @@ fn read_snapshot<'m>(
             }
         }
     }
-    if let Mode::Rotate(keys) = mode {
+    if let Mode::Rotate { keys, values } = mode {
+        for (k, v) in values.iter() {
+            check_value(k, v, &mut ctx.notes)?;
+            provided.insert(k.clone(), v.clone());
+        }
         for k in keys.iter() {
             let e = contract::entry(k).expect("checked by caller");
             if let Source::Provided { env, .. } = e.source
@@ -1345,6 +1383,20 @@ fn plan_run(
         .collect();
     sealed_before.sort();
     let mut sealed_after = sealed_before.clone();
+    // `unset`: the file goes (and its break-glass copy), and the folder as it was listed it.
+    if let Mode::Unset { key, .. } = mode {
+        removals.push(ctx.out.join(manifests::sealed_path(key)));
+        let copy = ctx.out.join(manifests::break_glass_path(key));
+        if copy.exists() {
+            removals.push(copy);
+        }
+        sealed_before.push(manifests::sealed_path(key));
+        sealed_before.sort();
+        notes.push(format!(
+            "{key} removed from {}",
+            tree::shown(&ctx.out).display()
+        ));
+    }
     for f in &plan.sealed {
         // Break-glass copies are written, never listed in the kustomization.
         if f.path.starts_with(manifests::SEALED_DIR) {
@@ -2007,7 +2059,14 @@ pub fn reset_dex_admin(args: &ResetDexAdminArgs) -> CmdResult {
 }
 
 fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
-    let o = execute(args, Mode::Rotate(keys))?;
+    let none = BTreeMap::new();
+    let o = execute(
+        args,
+        Mode::Rotate {
+            keys,
+            values: &none,
+        },
+    )?;
     let follow = follow_up_for(keys, o.reads.as_ref());
     report(args, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
@@ -2316,4 +2375,96 @@ fn merge_runs(runs: &[(String, RunPlan, Option<PathBuf>)]) -> Result<RunPlan, Fa
         merged.files.push((path, Zeroizing::new(text), None));
     }
     Ok(merged)
+}
+
+/// `sealstrap set KEY`: seals one value, given by the user, in place of the one there.
+pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
+    // The fork's own keys count too.
+    let root = Root::for_out(
+        args.common.platform_root.as_deref(),
+        args.common.out.as_deref(),
+    )?;
+    tree::load_extras(root.as_ref())?;
+    let key = args.key.as_str();
+    let Some(e) = contract::entry(key) else {
+        return Err(Failure::usage(format!(
+            "unknown key {key:?}: not a backend key of the contract or of sealstrap.yaml's extra:"
+        ))
+        .hint("`sealstrap contract` lists the keys"));
+    };
+    if e.write_once && !args.force {
+        return Err(Failure::new(format!(
+            "{key} is write-once: it encrypts LiteLLM's stored provider keys, and a new salt makes them unreadable"
+        ))
+        .hint("pass --force only if you will re-enter every provider key in LiteLLM afterwards"));
+    }
+    if key == DEX_HASH {
+        return Err(Failure::usage(
+            "dex-admin-hash is made from dex-admin-password: set dex-admin-password instead",
+        ));
+    }
+    let given = args
+        .common
+        .value_files
+        .iter()
+        .any(|s| s.split_once('=').is_some_and(|(k, _)| k == key));
+    // A random key's value: SEALSTRAP_VALUE or a prompt (a provided key reads its own variable).
+    let mut values = BTreeMap::new();
+    if !given && e.is_generated() {
+        let value = match std::env::var_os("SEALSTRAP_VALUE") {
+            Some(v) => Zeroizing::new(
+                v.into_string()
+                    .map_err(|_| Failure::new("SEALSTRAP_VALUE is not valid UTF-8"))?,
+            ),
+            None if std::io::stdin().is_terminal() => Zeroizing::new(
+                rpassword::prompt_password(format!("{key} (input hidden): ")).map_err(|err| {
+                    Failure::new(format!("cannot read {key} from the terminal: {err}"))
+                })?,
+            ),
+            None => {
+                return Err(Failure::usage(format!("no value for {key}")).hint(format!(
+                    "set SEALSTRAP_VALUE, pass --value-file {key}=PATH, or run on a terminal to be prompted"
+                )));
+            }
+        };
+        values.insert(key.to_string(), value);
+    }
+    let mut keys = BTreeSet::from([key.to_string()]);
+    if key == DEX_PASSWORD {
+        keys.insert(DEX_HASH.into());
+    }
+    let o = execute(
+        &args.common,
+        Mode::Rotate {
+            keys: &keys,
+            values: &values,
+        },
+    )?;
+    let follow = follow_up_for(&keys, o.reads.as_ref());
+    report(&args.common, &o, &cert_line(&o), &follow)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sealstrap unset KEY`: removes one sealed value and its kustomization entry.
+pub fn unset(args: &crate::cli::UnsetArgs) -> CmdResult {
+    let root = Root::for_out(
+        args.common.platform_root.as_deref(),
+        args.common.out.as_deref(),
+    )?;
+    tree::load_extras(root.as_ref())?;
+    if contract::entry(&args.key).is_none() {
+        return Err(Failure::usage(format!(
+            "unknown key {:?}: not a backend key of the contract or of sealstrap.yaml's extra:",
+            args.key
+        )));
+    }
+    let o = execute(
+        &args.common,
+        Mode::Unset {
+            key: &args.key,
+            force: args.force,
+        },
+    )?;
+    report(&args.common, &o, &cert_line(&o), &[])?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,246 @@
+//! `sealstrap diff`: key-level differences of sealed files between two revisions (or a revision
+//! and the work tree), and the git textconv driver that shows the same in `git diff`. Reads git
+//! and the escrow; the comparison itself is `sealstrap::diff`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use sealstrap::diff::{self, Change, Fingerprinter};
+use sealstrap::rsa::PrivateKey;
+use serde_json::json;
+
+use super::io::write_stdout;
+use super::{CmdResult, Failure};
+use crate::cli::{DiffArgs, SummaryFormat};
+
+fn git(args: &[&str]) -> Option<Vec<u8>> {
+    let o = Command::new("git").args(args).output().ok()?;
+    o.status.success().then_some(o.stdout)
+}
+
+/// Whether `s` names a commit.
+fn is_revision(s: &str) -> bool {
+    s.contains("..")
+        || git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{s}^{{commit}}"),
+        ])
+        .is_some()
+}
+
+/// The controller's private keys for telling a re-seal from a change: `--private-key`, else
+/// every escrow of the work tree the identity opens (each environment has its own).
+fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
+    if !args.private_keys.is_empty() {
+        return super::unseal::load_keys(&args.private_keys, &args.identity.identity);
+    }
+    if args.identity.identity.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed = git(&[
+        "-C",
+        &top.to_string_lossy(),
+        "ls-files",
+        "-z",
+        "-co",
+        "--exclude-standard",
+    ])
+    .unwrap_or_default();
+    let mut all = Vec::new();
+    let mut opened = 0;
+    for name in listed.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let rel = String::from_utf8_lossy(name).into_owned();
+        if !rel.ends_with(super::key::ESCROW_NAME) {
+            continue;
+        }
+        if let Ok(keys) = super::key::escrow_keys(&top.join(&rel), &args.identity.identity) {
+            opened += 1;
+            all.extend(keys.into_iter().map(|k| k.key));
+        }
+    }
+    if opened == 0 {
+        return Err(Failure::new(
+            "--identity opens no escrow (controller-keys.age) in this work tree",
+        )
+        .hint("pass the identity of a custodian, or the controller keys with --private-key"));
+    }
+    Ok(all)
+}
+
+/// The sealed files under `paths` at `rev` (`None`: the work tree), relative to the top.
+fn files_at(rev: Option<&str>, paths: &[String], top: &Path) -> Vec<String> {
+    let top_s = top.to_string_lossy();
+    let mut args: Vec<&str> = vec!["-C", &top_s];
+    match rev {
+        Some(r) => args.extend(["ls-tree", "-r", "-z", "--name-only", r, "--"]),
+        None => args.extend(["ls-files", "-z", "-co", "--exclude-standard", "--"]),
+    }
+    args.extend(paths.iter().map(String::as_str));
+    git(&args)
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml") || f.ends_with(".json"))
+        .collect()
+}
+
+fn read_at(rev: Option<&str>, file: &str, top: &Path) -> Option<String> {
+    let bytes = match rev {
+        Some(r) => git(&["-C", &top.to_string_lossy(), "show", &format!("{r}:{file}")])?,
+        None => std::fs::read(top.join(file)).ok()?,
+    };
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.contains("SealedSecret"))
+}
+
+/// The lines a reviewer adds once: `.gitattributes` (committed) and the git config.
+fn setup_text() -> String {
+    "# .gitattributes (commit it): sealed files diff key by key\n\
+     secret-source/sealed/*.yaml diff=sealstrap\n\
+     clusters/*/secret-source/sealed/*.yaml diff=sealstrap\n\
+     clusters/*/secret-source/break-glass/*.yaml diff=sealstrap\n\
+     \n\
+     # git config (each reviewer, once); with an escrow identity a re-seal shows no change:\n\
+     git config diff.sealstrap.textconv 'sealstrap diff --textconv'\n\
+     git config diff.sealstrap.textconv 'sealstrap diff --textconv --identity ~/.config/sealstrap/key.txt'\n\
+     git config diff.sealstrap.cachetextconv false\n"
+        .into()
+}
+
+pub fn run(args: &DiffArgs) -> CmdResult {
+    if args.setup {
+        write_stdout(setup_text().as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let top = git(&["rev-parse", "--show-toplevel"])
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim()))
+        .ok_or_else(|| {
+            Failure::new("not inside a git work tree: diff compares revisions of one")
+        })?;
+    if args.textconv {
+        let [file] = args.args.as_slice() else {
+            return Err(Failure::usage("--textconv takes one FILE (git appends it)"));
+        };
+        let text = super::io::read_text(Some(Path::new(file)), "")?;
+        let keys = keys(args, &top).unwrap_or_default();
+        let fp = Fingerprinter::new(&keys);
+        write_stdout(diff::textconv(&text, &keys, fp.as_ref()).as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // [REV] [PATH...]: a first argument that names a commit (or A..B) is the revision.
+    let mut rest: Vec<String> = args.args.clone();
+    let (old_rev, new_rev) = match rest.first() {
+        Some(r) if is_revision(r) => {
+            let r = rest.remove(0);
+            match r.split_once("..") {
+                Some((a, b)) => (
+                    if a.is_empty() {
+                        "HEAD".to_string()
+                    } else {
+                        a.to_string()
+                    },
+                    Some(if b.is_empty() {
+                        "HEAD".to_string()
+                    } else {
+                        b.to_string()
+                    }),
+                ),
+                None => (r, None),
+            }
+        }
+        _ => ("HEAD".to_string(), None),
+    };
+    // Paths as the user gave them, relative to the top.
+    let here = std::env::current_dir().unwrap_or_default();
+    let paths: Vec<String> = rest
+        .iter()
+        .map(|p| {
+            let abs = std::path::absolute(here.join(p)).unwrap_or_else(|_| PathBuf::from(p));
+            abs.strip_prefix(&top)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| p.clone())
+        })
+        .collect();
+    let keys = keys(args, &top)?;
+    let fp = Fingerprinter::new(&keys);
+    let mut files: Vec<String> = files_at(Some(&old_rev), &paths, &top);
+    files.extend(files_at(new_rev.as_deref(), &paths, &top));
+    files.sort();
+    files.dedup();
+    let mut entries = Vec::new();
+    for f in &files {
+        let (old, new) = (
+            read_at(Some(&old_rev), f, &top),
+            read_at(new_rev.as_deref(), f, &top),
+        );
+        if old.is_none() && new.is_none() {
+            continue;
+        }
+        for e in diff::compare(old.as_deref(), new.as_deref(), &keys, fp.as_ref()) {
+            entries.push((f.clone(), e));
+        }
+    }
+    let shown: Vec<&(String, diff::Entry)> = entries
+        .iter()
+        .filter(|(_, e)| args.all || e.change != Change::Unchanged)
+        .collect();
+    match args.output {
+        SummaryFormat::Text => {
+            let mut out = String::new();
+            for (f, e) in &shown {
+                let fps = match (&e.before, &e.after) {
+                    (Some(a), Some(b)) if a != b => format!("  {a} -> {b}"),
+                    (Some(a), Some(_)) => format!("  {a}"),
+                    (None, Some(b)) => format!("  {b}"),
+                    (Some(a), None) => format!("  {a}"),
+                    (None, None) => String::new(),
+                };
+                out.push_str(&format!(
+                    "{:<24} {}/{}  ({f}){fps}\n",
+                    e.change.as_str(),
+                    e.sealed_secret,
+                    e.key
+                ));
+            }
+            write_stdout(out.as_bytes())?;
+        }
+        SummaryFormat::Json => {
+            let v: Vec<_> = shown
+                .iter()
+                .map(|(f, e)| {
+                    json!({"file": f, "sealed_secret": e.sealed_secret, "key": e.key,
+                           "change": e.change.as_str(), "before": e.before, "after": e.after})
+                })
+                .collect();
+            write_stdout(
+                format!("{}\n", serde_json::to_string_pretty(&v).expect("json")).as_bytes(),
+            )?;
+        }
+    }
+    let count = |c: Change| entries.iter().filter(|(_, e)| e.change == c).count();
+    eprintln!(
+        "sealstrap: {} -> {}: {} changed, {} re-encrypted, {} re-encrypted or changed, {} added, {} removed, {} unchanged{}",
+        old_rev,
+        new_rev.as_deref().unwrap_or("the work tree"),
+        count(Change::Changed),
+        count(Change::Reencrypted),
+        count(Change::ReencryptedOrChanged),
+        count(Change::Added),
+        count(Change::Removed),
+        count(Change::Unchanged),
+        if keys.is_empty() {
+            " (without --identity or --private-key a re-seal cannot be told from a new value)"
+        } else {
+            ""
+        }
+    );
+    let differs = entries.iter().any(|(_, e)| e.change != Change::Unchanged);
+    if args.exit_code && differs {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

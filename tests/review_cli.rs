@@ -1,0 +1,384 @@
+//! Issue 19: pull requests people can review. A pull request that rotates one value: `sealstrap
+//! diff` names exactly that key as changed; `git diff` through the textconv driver shows the same;
+//! no value appears in any output. A re-seal is told from a change with the escrow. `set` and
+//! `unset` touch one key; `reseal` rewrites only the files that need the new certificate.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use sealstrap::{keys, kubeseal, objects};
+
+const CERT: &str = "vectors/keys/controller-2048.crt.pem";
+const KEY: &str = "vectors/keys/controller-2048.key.pem";
+const NEW_CERT: &str = "vectors/keys/controller-4096.crt.pem";
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every value of the folder: key -> plaintext.
+fn values(out: &Path, key: &str) -> BTreeMap<String, String> {
+    let keys = keys::parse_private_keys(&std::fs::read(data(key)).unwrap()).unwrap();
+    let mut all = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("sealed")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
+            if let Ok(s) = objects::unseal_sealed_secret(&d, &keys) {
+                all.insert(
+                    d.name.clone(),
+                    String::from_utf8(s.items["value"].to_vec()).unwrap(),
+                );
+            }
+        }
+    }
+    all
+}
+
+fn committed_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    let o = run_in(
+        dir.path(),
+        &["seal", "--cert", p(&data(CERT)), "--bcrypt-cost", "10"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "sealed"]);
+    dir
+}
+
+#[test]
+fn a_rotation_shows_as_exactly_one_changed_key_and_no_value_leaks() {
+    let dir = committed_repo();
+    let root = dir.path();
+    let before = values(&root.join("secret-source"), KEY);
+    let o = run_in(
+        root,
+        &["rotate", "--cert", p(&data(CERT)), "vllm-api-key"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "rotate vllm-api-key"]);
+    let after = values(&root.join("secret-source"), KEY);
+    let plaintexts: Vec<&String> = before.values().chain(after.values()).collect();
+
+    // Without keys: the one file that changed, flagged as re-encrypted or changed.
+    let o = run_in(root, &["diff", "HEAD~1..HEAD"], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.starts_with("re-encrypted or changed  secret-source/vllm-api-key/value  (secret-source/sealed/vllm-api-key.yaml)"),
+        "{out}"
+    );
+    // With the controller key: changed, with fingerprints; every other key unchanged.
+    let o = run_in(
+        root,
+        &[
+            "diff",
+            "HEAD~1..HEAD",
+            "--private-key",
+            p(&data(KEY)),
+            "--all",
+        ],
+        b"",
+        &[],
+    );
+    let out = stdout(&o);
+    let changed: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with("unchanged"))
+        .collect();
+    assert_eq!(changed.len(), 1, "{out}");
+    assert!(
+        changed[0].starts_with("changed  ") || changed[0].starts_with("changed "),
+        "{out}"
+    );
+    assert!(
+        changed[0].contains("secret-source/vllm-api-key/value"),
+        "{out}"
+    );
+    assert!(
+        changed[0].contains("fp:") && changed[0].contains(" -> fp:"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("unchanged")).count(),
+        14,
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("1 changed, 0 re-encrypted"),
+        "{}",
+        stderr(&o)
+    );
+
+    // git diff through the driver: only that key's line changes.
+    let setup = stdout(&run_in(root, &["diff", "--setup"], b"", &[]));
+    assert!(setup.contains("diff=sealstrap"));
+    std::fs::write(
+        root.join(".gitattributes"),
+        "secret-source/sealed/*.yaml diff=sealstrap\n",
+    )
+    .unwrap();
+    let textconv = format!(
+        "{} diff --textconv --private-key {}",
+        bin().display(),
+        data(KEY).display()
+    );
+    git(root, &["config", "diff.sealstrap.textconv", &textconv]);
+    let gd = git_out(
+        root,
+        &["diff", "HEAD~1", "HEAD", "--", "secret-source/sealed"],
+    );
+    let minus: Vec<&str> = gd
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .collect();
+    let plus: Vec<&str> = gd
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .collect();
+    assert_eq!((minus.len(), plus.len()), (1, 1), "{gd}");
+    assert!(
+        minus[0]
+            .trim_start_matches('-')
+            .trim()
+            .starts_with("value: fp:"),
+        "{gd}"
+    );
+    assert!(gd.contains("vllm-api-key.yaml"), "{gd}");
+
+    // A re-seal for a new certificate: every key re-encrypted, none changed, and the driver
+    // shows no difference at all.
+    let o = run_in(
+        root,
+        &[
+            "reseal",
+            "--private-key",
+            p(&data(KEY)),
+            "--cert",
+            p(&data(NEW_CERT)),
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let new_key = data("vectors/keys/controller-4096.key.pem");
+    let both = format!("{},{}", data(KEY).display(), new_key.display());
+    let o = run_in(root, &["diff", "--private-key", &both], b"", &[]);
+    assert!(
+        stderr(&o).contains("0 changed, 15 re-encrypted"),
+        "{}",
+        stderr(&o)
+    );
+    let textconv = format!("{} diff --textconv --private-key {both}", bin().display());
+    git(root, &["config", "diff.sealstrap.textconv", &textconv]);
+    let gd = git_out(root, &["diff", "--", "secret-source/sealed"]);
+    let changes = gd
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .count();
+    // Only the certificate fingerprint annotation differs in each file, never a value line.
+    assert!(
+        gd.lines()
+            .filter(|l| l.starts_with('+') && l.contains("value:"))
+            .count()
+            == 0,
+        "{gd}"
+    );
+    assert_eq!(changes, 30, "15 annotation lines each way: {gd}");
+
+    // No plaintext in any output.
+    for o in [
+        run_in(
+            root,
+            &[
+                "diff",
+                "HEAD~1..HEAD",
+                "--private-key",
+                p(&data(KEY)),
+                "--all",
+                "--output",
+                "json",
+            ],
+            b"",
+            &[],
+        ),
+        run_in(
+            root,
+            &[
+                "diff",
+                "--textconv",
+                "secret-source/sealed/vllm-api-key.yaml",
+                "--private-key",
+                &both,
+            ],
+            b"",
+            &[],
+        ),
+    ] {
+        for v in &plaintexts {
+            assert!(!stdout(&o).contains(v.as_str()) && !stderr(&o).contains(v.as_str()));
+        }
+    }
+    for v in &plaintexts {
+        assert!(!gd.contains(v.as_str()));
+    }
+}
+
+#[test]
+fn set_and_unset_touch_one_key() {
+    let dir = committed_repo();
+    let root = dir.path();
+    let out = root.join("secret-source");
+    let before = values(&out, KEY);
+    // A random key set to a value of the user's (from SEALSTRAP_VALUE), checked as seal checks.
+    let value = "0123456789abcdef".repeat(4);
+    let o = run_in(
+        root,
+        &["set", "vllm-api-key", "--cert", p(&data(CERT))],
+        b"",
+        &[("SEALSTRAP_VALUE", &value)],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = values(&out, KEY);
+    assert_eq!(after["vllm-api-key"], value);
+    for (k, v) in &before {
+        if k != "vllm-api-key" {
+            assert_eq!(&after[k], v, "{k}");
+        }
+    }
+    let o = run_in(root, &["diff", "--private-key", p(&data(KEY))], b"", &[]);
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+    assert!(!stdout(&o).contains(&value) && !stderr(&o).contains(&value));
+    // A bad value is refused as seal refuses it; the write-once salt needs --force.
+    let o = run_in(
+        root,
+        &["set", "vllm-api-key", "--cert", p(&data(CERT))],
+        b"",
+        &[("SEALSTRAP_VALUE", "has space")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_in(
+        root,
+        &["set", "litellm-salt-key", "--cert", p(&data(CERT))],
+        b"",
+        &[("SEALSTRAP_VALUE", &value)],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("write-once"), "{}", stderr(&o));
+
+    // unset: a needed key is refused; --force removes it and its kustomization entry.
+    let o = run_in(
+        root,
+        &["unset", "vllm-api-key", "--cert", p(&data(CERT))],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is needed here"), "{}", stderr(&o));
+    let o = run_in(
+        root,
+        &["unset", "vllm-api-key", "--force", "--cert", p(&data(CERT))],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("sealed/vllm-api-key.yaml").exists());
+    let k = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+    assert!(!k.contains("vllm-api-key"), "{k}");
+    let after = values(&out, KEY);
+    assert_eq!(after.len(), before.len() - 1);
+    let (ok, report) = validate(&[out.as_path()]);
+    assert!(ok, "{report}");
+}
+
+#[test]
+fn reseal_rewrites_only_the_files_that_need_the_new_certificate() {
+    let dir = committed_repo();
+    let root = dir.path();
+    let out = root.join("secret-source");
+    // Half the folder is already sealed for the new certificate (an earlier partial run).
+    let mut names: Vec<String> = std::fs::read_dir(out.join("sealed"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let half: Vec<String> = names.iter().step_by(2).cloned().collect();
+    let half_paths: Vec<String> = half
+        .iter()
+        .map(|n| format!("secret-source/sealed/{n}"))
+        .collect();
+    let mut args = vec![
+        "reseal".to_string(),
+        "--private-key".into(),
+        data(KEY).display().to_string(),
+        "--cert".into(),
+        data(NEW_CERT).display().to_string(),
+    ];
+    args.extend(half_paths.iter().cloned());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run_in(root, &a, b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "half"]);
+    let snapshot = |n: &str| std::fs::read(out.join("sealed").join(n)).unwrap();
+    let before: BTreeMap<String, Vec<u8>> =
+        names.iter().map(|n| (n.clone(), snapshot(n))).collect();
+    let o = run_in(
+        root,
+        &[
+            "reseal",
+            "--private-key",
+            p(&data(KEY)),
+            "--cert",
+            p(&data(NEW_CERT)),
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "{} file(s) resealed, {} already current",
+            names.len() - half.len(),
+            half.len()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    for n in &names {
+        let same = snapshot(n) == before[n];
+        assert_eq!(
+            same,
+            half.contains(n),
+            "{n}: only the old ones are rewritten"
+        );
+    }
+}
