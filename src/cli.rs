@@ -640,6 +640,9 @@ pub struct SealArgs {
     /// With --gitops: the sealed-secrets chart's version [default: 2.18.5]; kept for later runs.
     #[arg(long, value_name = "VERSION", requires = "gitops")]
     pub chart_version: Option<String>,
+    /// With --gitops flux: the folder for the Flux wiring, relative to the repository root.
+    #[arg(long, value_name = "DIR", default_value = "flux", value_parser = parse_plain_path)]
+    pub flux_dir: PathBuf,
     /// In the platform: seal every environment in clusters/, each for its own certificate (the
     /// fleet file's, else its folder's controller.crt), into its own folder; one summary table.
     #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
@@ -653,6 +656,7 @@ pub struct SealArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum GitOps {
     Argocd,
+    Flux,
 }
 
 #[derive(Debug, Args)]

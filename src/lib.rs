@@ -20,6 +20,7 @@
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
+//! | [`flux`] | the Flux wiring: controller HelmRelease, store, ordered Kustomizations | none |
 //! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
 //! | [`defaults`] | every default name (namespaces, store, property, controller) | none |
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
@@ -45,6 +46,7 @@ pub mod diff;
 pub mod doctor;
 pub mod escrow;
 pub mod fleet;
+pub mod flux;
 pub mod generate;
 pub mod gitignore;
 pub mod journal;

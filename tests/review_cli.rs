@@ -382,3 +382,99 @@ fn reseal_rewrites_only_the_files_that_need_the_new_certificate() {
         );
     }
 }
+
+/// Issue 19: `--gitops flux`: the controller's HelmRepository and HelmRelease (the Argo CD
+/// wiring's chart and values), the store in a folder of its own, and three Flux Kustomizations in
+/// order with health checks; strict-valid against Flux's schemas; kustomize builds every folder;
+/// a second run changes nothing.
+#[test]
+fn the_flux_wiring_is_valid_and_ordered() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    let cert = data(CERT);
+    let args = [
+        "seal",
+        "--cert",
+        p(&cert),
+        "--bcrypt-cost",
+        "10",
+        "--gitops",
+        "flux",
+    ];
+    let o = run_in(root, &args, b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Flux: add flux"), "{}", stderr(&o));
+    let flux = root.join("flux");
+    let (ok, report) = validate(&[
+        flux.as_path(),
+        flux.join("sealed-secrets").as_path(),
+        flux.join("store").as_path(),
+        root.join("secret-source").as_path(),
+    ]);
+    assert!(ok, "{report}");
+    // The check is strict: an unknown field or a wrong enum is an error.
+    let mut bad = sealstrap::yaml::parse_documents(
+        &std::fs::read_to_string(flux.join("sealstrap.yaml")).unwrap(),
+    )
+    .unwrap()
+    .remove(0);
+    assert!(common::schema::check_object(&bad).is_empty());
+    bad["spec"]["sourceRef"]["kind"] = "HelmRepository".into();
+    bad["spec"]["bogus"] = 1.into();
+    assert_eq!(
+        common::schema::check_object(&bad).len(),
+        2,
+        "{:?}",
+        common::schema::check_object(&bad)
+    );
+    // kustomize builds each folder; the sealed folder has no store (it is Flux's third step).
+    let ks = kustomize(&flux);
+    let names: Vec<&str> = ks
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["sealed-secrets", "secret-source", "secret-store"]
+    );
+    assert_eq!(ks[1]["spec"]["dependsOn"][0]["name"], "sealed-secrets");
+    assert_eq!(ks[2]["spec"]["dependsOn"][0]["name"], "secret-source");
+    assert_eq!(ks[1]["spec"]["path"], "./secret-source");
+    assert_eq!(ks[2]["spec"]["path"], "./flux/store");
+    assert!(
+        ks[1]["spec"]["healthCheckExprs"][0]["current"]
+            .as_str()
+            .unwrap()
+            .contains("'Synced'")
+    );
+    assert!(
+        ks[2]["spec"]["healthCheckExprs"][0]["current"]
+            .as_str()
+            .unwrap()
+            .contains("'Ready'")
+    );
+    let controller = kustomize(&flux.join("sealed-secrets"));
+    assert_eq!(controller[1]["kind"], "HelmRelease");
+    assert_eq!(controller[1]["spec"]["chart"]["spec"]["version"], "2.18.5");
+    assert_eq!(
+        controller[1]["spec"]["values"]["fullnameOverride"],
+        "sealed-secrets-controller"
+    );
+    let store = kustomize(&flux.join("store"));
+    assert_eq!(store[0]["kind"], "ClusterSecretStore");
+    let sealed = kustomize(&root.join("secret-source"));
+    assert!(sealed.iter().all(|d| d["kind"] != "ClusterSecretStore"));
+    for f in [
+        "sealstrap.yaml",
+        "sealed-secrets/controller.yaml",
+        "store/cluster-secret-store.yaml",
+    ] {
+        let t = std::fs::read_to_string(flux.join(f)).unwrap();
+        assert!(!t.contains("creationTimestamp"), "{f}");
+    }
+    git(root, &["add", "-A"]);
+    let o = run_in(root, &args, b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is up to date"), "{}", stderr(&o));
+}

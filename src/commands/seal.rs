@@ -982,6 +982,8 @@ enum Mode<'a> {
     Seal {
         force: bool,
         gitops: bool,
+        /// `--gitops flux`: the Flux wiring into this folder (relative to the repository root).
+        flux: Option<&'a Path>,
         /// `--chart-repo` / `--chart-version`: set in the controller's Application this run.
         chart_repo: Option<&'a str>,
         chart_version: Option<&'a str>,
@@ -1039,8 +1041,11 @@ struct Snapshot {
     /// What is in --out now, per wiring file name.
     current: BTreeMap<String, Option<Vec<u8>>>,
     user_resources: Vec<String>,
-    /// A second store in --out from a standalone run, in the platform.
+    /// A second store in --out from a standalone run, in the platform (or with Flux, whose store
+    /// has a folder of its own).
     stale_store: Option<PathBuf>,
+    /// `--gitops flux`: the Flux folder and its files (relative path, text, what is there now).
+    flux: Option<(PathBuf, Vec<(String, String, Option<Vec<u8>>)>)>,
     /// The platform's store file and its text.
     store: Option<(PathBuf, String)>,
     gitops: Option<Gitops>,
@@ -1179,8 +1184,74 @@ fn read_snapshot<'m>(
         .and_then(|b| b.as_ref())
         .map(|b| manifests::user_resources(&String::from_utf8_lossy(b)))
         .unwrap_or_default();
-    let stale_store = platform_root
-        .map(|_| ctx.out.join(manifests::STORE_FILE))
+    // --gitops flux: the controller, the store in a folder of its own, three Flux Kustomizations.
+    let flux = match mode {
+        Mode::Seal {
+            flux: Some(dir),
+            chart_repo,
+            chart_version,
+            ..
+        } => {
+            let Some(git_root) = tree::git_root(&ctx.out) else {
+                return Err(Failure::usage(
+                    "--gitops flux: Flux reconciles paths of a git repository, and --out is not in one",
+                )
+                .hint("run seal in the repository Flux syncs (git init first)"));
+            };
+            if platform_root.is_some() {
+                return Err(Failure::usage(
+                    "--gitops flux: this is the Argo CD platform; its wiring is --gitops argocd",
+                ));
+            }
+            let folder = if dir.is_absolute() {
+                dir.to_path_buf()
+            } else {
+                git_root.join(dir)
+            };
+            let rel = |p: &Path| {
+                std::path::absolute(p)
+                    .ok()
+                    .and_then(|a| {
+                        a.strip_prefix(&git_root)
+                            .ok()
+                            .map(|r| r.to_string_lossy().into_owned())
+                    })
+                    .ok_or_else(|| {
+                        Failure::usage(format!(
+                            "{} is outside the repository Flux syncs ({})",
+                            p.display(),
+                            git_root.display()
+                        ))
+                    })
+            };
+            let chart = sealstrap::platform::Chart {
+                repo: chart_repo
+                    .map(str::to_string)
+                    .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_REPO.into()),
+                version: chart_version
+                    .map(str::to_string)
+                    .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_VERSION.into()),
+            };
+            let files = sealstrap::flux::files(
+                &ctx.wiring,
+                &args.cluster.controller_namespace,
+                &args.cluster.controller_name,
+                &chart,
+                &rel(&ctx.out)?,
+                &rel(&folder)?,
+            )
+            .into_iter()
+            .map(|(r, t)| {
+                let now = std::fs::read(folder.join(&r)).ok();
+                (r, t, now)
+            })
+            .collect();
+            Some((folder, files))
+        }
+        _ => None,
+    };
+    let stale_store = (platform_root.is_some() || flux.is_some())
+        .then(|| ctx.out.join(manifests::STORE_FILE))
         .filter(|p| p.exists());
     let store = match platform_root {
         Some(root) => {
@@ -1323,6 +1394,7 @@ fn read_snapshot<'m>(
             current,
             user_resources,
             stale_store,
+            flux,
             store,
             gitops,
             copy,
@@ -1432,6 +1504,33 @@ fn plan_run(
     if let Some(g) = &snap.gitops {
         plan_gitops(g, &mut files, &mut notes)?;
     }
+    if let Some((dir, flux_files)) = &snap.flux {
+        for (rel, text, now) in flux_files {
+            if now.as_deref() != Some(text.as_bytes()) {
+                files.push((
+                    dir.join(rel),
+                    Zeroizing::new(text.clone().into_bytes()),
+                    None,
+                ));
+            }
+        }
+        notes.push(format!(
+            "Flux: add {} to the folder Flux reconciles for this cluster (or `kubectl apply -k {}`); it applies the controller, then {}, then the store",
+            tree::shown(dir).display(),
+            tree::shown(dir).display(),
+            tree::shown(&ctx.out).display()
+        ));
+        if let Some(stale) = &snap.stale_store {
+            notes.push(format!(
+                "{} removed: with Flux the store is {}",
+                stale.display(),
+                tree::shown(&dir.join(sealstrap::flux::STORE_DIR)).display()
+            ));
+            removals.push(stale.clone());
+        }
+    }
+    // The store sits in --out only outside the platform and without Flux.
+    let with_store = platform.is_none() && snap.flux.is_none();
     if let Some(r) = &snap.reads {
         let own = std::path::absolute(&ctx.out).unwrap_or(ctx.out.clone());
         for f in &r.other_stores {
@@ -1461,15 +1560,12 @@ fn plan_run(
     let rendered_before = manifests::wiring_files(
         &ctx.wiring,
         &sealed_before,
-        platform.is_none(),
+        with_store,
         &snap.user_resources,
     );
-    for (rel, text) in manifests::wiring_files(
-        &ctx.wiring,
-        &sealed_after,
-        platform.is_none(),
-        &snap.user_resources,
-    ) {
+    for (rel, text) in
+        manifests::wiring_files(&ctx.wiring, &sealed_after, with_store, &snap.user_resources)
+    {
         let current = snap.current.get(&rel).cloned().flatten();
         if current.as_deref() != Some(text.as_bytes()) {
             let expected_before = rendered_before
@@ -1936,7 +2032,9 @@ pub fn seal(args: &SealArgs) -> CmdResult {
         &args.common,
         Mode::Seal {
             force: args.force,
-            gitops: args.gitops.is_some(),
+            gitops: args.gitops == Some(crate::cli::GitOps::Argocd),
+            flux: (args.gitops == Some(crate::cli::GitOps::Flux))
+                .then_some(args.flux_dir.as_path()),
             chart_repo: args.chart_repo.as_deref(),
             chart_version: args.chart_version.as_deref(),
             shared: &none,
@@ -2181,7 +2279,9 @@ fn seal_fleet(args: &SealArgs) -> CmdResult {
         a.selection.env = Some(env.clone());
         let mode = Mode::Seal {
             force: args.force,
-            gitops: args.gitops.is_some(),
+            gitops: args.gitops == Some(crate::cli::GitOps::Argocd),
+            flux: (args.gitops == Some(crate::cli::GitOps::Flux))
+                .then_some(args.flux_dir.as_path()),
             chart_repo: args.chart_repo.as_deref(),
             chart_version: args.chart_version.as_deref(),
             shared: &shared,

@@ -114,6 +114,12 @@ fn schemas() -> &'static Schemas {
         for (k, v) in core["kinds"].as_object().unwrap() {
             raw.insert(k.clone(), v.clone());
         }
+        // Flux's kinds, written in the same dialect (tests/data/schemas/README.md).
+        let text = std::fs::read_to_string(schemas_dir().join("flux-v2.yaml")).unwrap();
+        let flux = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
+        for (k, v) in flux["kinds"].as_object().unwrap() {
+            raw.insert(k.clone(), v.clone());
+        }
         let kinds = raw
             .into_iter()
             .map(|(k, v)| (k, compile(&strictify(&without_metadata(v), &meta))))
