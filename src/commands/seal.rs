@@ -1024,6 +1024,9 @@ fn run_scope(args: &BootstrapArgs, place: &Place) -> Result<Scope, Failure> {
     tree::write_scope(place.root.as_ref(), &[&place.out, &secrets])
 }
 
+/// A file of the Flux folder: its path in it, its text, and what is there now.
+type FluxFile = (String, String, Option<Vec<u8>>);
+
 /// Everything a run depends on, read (under the folder lock) before anything is decided: the
 /// output folder, the tree's ExternalSecrets, the provided values, the platform's store file,
 /// the Argo CD catalog, the Dex copy, `.gitignore` and git's answers. `plan_run` then decides
@@ -1045,7 +1048,7 @@ struct Snapshot {
     /// has a folder of its own).
     stale_store: Option<PathBuf>,
     /// `--gitops flux`: the Flux folder and its files (relative path, text, what is there now).
-    flux: Option<(PathBuf, Vec<(String, String, Option<Vec<u8>>)>)>,
+    flux: Option<(PathBuf, Vec<FluxFile>)>,
     /// The platform's store file and its text.
     store: Option<(PathBuf, String)>,
     gitops: Option<Gitops>,
