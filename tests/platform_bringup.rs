@@ -911,3 +911,55 @@ fn the_bring_up_runs_from_a_subfolder_with_relative_paths() {
             .is_file()
     );
 }
+
+/// Issue 18: a repository that already keeps `secret-source/` at its root (the layout before
+/// environments) keeps it for the environment whose Application deploys it, and seal says how
+/// to move to the per-environment layout; the other environment gets its own folder.
+#[test]
+fn the_layout_before_environments_keeps_working() {
+    let repo = platform();
+    let root = repo.path();
+    // Sealed before environments: the root folder, and ai-dev's Application pointing at it.
+    let o = seal_in(
+        root,
+        &[
+            "--env",
+            "ai-dev",
+            "--out",
+            "secret-source",
+            "--secrets-dir",
+            "secrets",
+            "--gitops",
+            "argocd",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(root.join("secret-source/sealed").is_dir());
+    let app = root.join("clusters/ai-dev/catalog/platform-core/secret-source.yaml");
+    assert!(
+        std::fs::read_to_string(&app)
+            .unwrap()
+            .contains("path: secret-source\n")
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "before environments"]);
+    // Now without --out: ai-dev keeps the root folder, and is told how to move.
+    let o = seal_in(root, &["--env", "ai-dev", "--secrets-dir", "secrets"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("is up to date"), "{err}");
+    assert!(
+        err.contains("secret-source at the repository root is environment ai-dev's (the layout before environments); kept. To give each environment its own folder: git mv secret-source clusters/ai-dev/secret-source"),
+        "{err}"
+    );
+    assert!(!root.join("clusters/ai-dev/secret-source").exists());
+    // metal, whose Application does not deploy it, gets its own folder.
+    let o = seal_in(root, &["--env", "metal"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(root.join("clusters/metal/secret-source/sealed").is_dir());
+    assert!(
+        !stderr(&o).contains("layout before environments"),
+        "{}",
+        stderr(&o)
+    );
+}
