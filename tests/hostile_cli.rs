@@ -474,7 +474,7 @@ fn a_killed_platform_seal_leaves_no_temporary_in_the_argo_folders() {
     for k in [1u64, 8, 20, 29, 30, 31, 45] {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("repo");
-        copy_dir(&src, &root);
+        copy_tree(&src, &root);
         std::fs::rename(root.join("gitignore"), root.join(".gitignore")).unwrap();
         git(&root, &["init", "-q"]);
         let cert = data(CERT);
@@ -515,17 +515,4 @@ fn a_killed_platform_seal_leaves_no_temporary_in_the_argo_folders() {
         );
     }
     assert!(crashed >= 5, "only {crashed} runs were stopped");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }

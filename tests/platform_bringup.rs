@@ -18,19 +18,6 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Every file under `dir`, outside `.git`.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -241,19 +241,6 @@ fn scan_reads_every_file_and_never_crashes() {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Issue 20: false positives on the shapes large public GitOps repositories hold (tests/data/
 /// scan-shapes: Terraform, Go, npm, Cargo and Helm lock files, rendered charts with checksum
 /// annotations, images and Flux sources by digest, a SOPS-encrypted Secret, public

@@ -914,26 +914,27 @@ fn plan_gitops(
 }
 
 /// Decrypts the sealed Dex admin password with `--private-key`.
-/// The plaintext of the sealed value `key` in the output folder, opened with `keys`.
+/// The plaintext of the sealed value `key` in the output folder `out`, opened with `keys`;
+/// `hint` says which key it takes. The one reader of a sealed value seal needs in the clear
+/// (the Dex copy restored, a shared value carried, a break-glass copy added).
 fn read_sealed_value(
-    ctx: &Context,
+    out: &Path,
     keys: &[sealstrap::rsa::PrivateKey],
     key: &str,
+    hint: &str,
 ) -> Result<Zeroizing<String>, Failure> {
-    let path = ctx.out.join(manifests::sealed_path(key));
+    let path = out.join(manifests::sealed_path(key));
     let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
     let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
         .map_err(|e| Failure::at(path.display(), &e))?;
     let doc = docs
         .first()
         .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
-    let mut secret = objects::unseal_sealed_secret(doc, keys).map_err(|f| {
-        Failure::new(format!("{}: {f}", path.display()))
-            .hint("--private-key (or -i with the escrow) must open the folder's sealed values")
-    })?;
+    let mut secret = objects::unseal_sealed_secret(doc, keys)
+        .map_err(|f| Failure::new(format!("{}: {f}", path.display())).hint(hint))?;
     let value = secret.items.remove(manifests::VALUE_KEY).ok_or_else(|| {
         Failure::new(format!(
-            "{}: no key {}",
+            "{}: no data key {}",
             path.display(),
             manifests::VALUE_KEY
         ))
@@ -945,31 +946,16 @@ fn read_sealed_value(
 
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
     let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
-    let path = ctx.out.join(manifests::sealed_path(DEX_PASSWORD));
-    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
-    let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
-        .map_err(|e| Failure::at(path.display(), &e))?;
-    let doc = docs
-        .first()
-        .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
-    let mut secret = objects::unseal_sealed_secret(doc, &keys).map_err(|f| {
-        Failure::new(format!(
-            "cannot restore the Dex admin password: {}: {f}",
-            path.display()
-        ))
-        .hint("--private-key must be the controller key the folder was sealed for")
-    })?;
-    let value = secret
-        .items
-        .remove(manifests::VALUE_KEY)
-        .ok_or_else(|| Failure::new(format!("{}: no data key value", path.display())))?;
-    let s = std::str::from_utf8(&value).map_err(|_| {
-        Failure::new(format!(
-            "{}: the sealed password is not text",
-            path.display()
-        ))
-    })?;
-    Ok(Zeroizing::new(s.to_string()))
+    read_sealed_value(
+        &ctx.out,
+        &keys,
+        DEX_PASSWORD,
+        "--private-key must be the controller key the folder was sealed for",
+    )
+    .map_err(|f| Failure {
+        message: format!("cannot restore the Dex admin password: {}", f.message),
+        ..f
+    })
 }
 
 /// Kind of run.
@@ -1380,7 +1366,15 @@ fn read_snapshot<'m>(
             } else {
                 let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
                 for k in lacking {
-                    break_glass_missing.push((k.clone(), read_sealed_value(&ctx, &keys, &k)?));
+                    break_glass_missing.push((
+                        k.clone(),
+                        read_sealed_value(
+                            &ctx.out,
+                            &keys,
+                            &k,
+                            "--private-key (or -i with the escrow) must open the folder's sealed values",
+                        )?,
+                    ));
                 }
             }
         }
@@ -2127,6 +2121,18 @@ fn follow_up_for(keys: &BTreeSet<String>, reads: Option<&tree::Reads>) -> Vec<St
     out
 }
 
+/// A write-once entry (LiteLLM's salt) is replaced only with `--force`.
+fn refuse_write_once(e: &Entry, force: bool) -> Result<(), Failure> {
+    if e.write_once && !force {
+        return Err(Failure::new(format!(
+            "{} is write-once: it encrypts LiteLLM's stored provider keys, and a new salt makes them unreadable",
+            e.key
+        ))
+        .hint("pass --force only if you will re-enter every provider key in LiteLLM afterwards"));
+    }
+    Ok(())
+}
+
 pub fn rotate(args: &RotateArgs) -> CmdResult {
     let mut keys = BTreeSet::new();
     for k in &args.keys {
@@ -2139,12 +2145,7 @@ pub fn rotate(args: &RotateArgs) -> CmdResult {
                 .hint("`sealstrap contract` lists the keys")
             });
         };
-        if e.write_once && !args.force {
-            return Err(Failure::new(format!(
-                "{k} is write-once: it encrypts LiteLLM's stored provider keys, and a new salt makes them unreadable"
-            ))
-            .hint("pass --force only if you will re-enter every provider key in LiteLLM afterwards"));
-        }
+        refuse_write_once(e, args.force)?;
         keys.insert(k.clone());
         if k == DEX_PASSWORD || k == DEX_HASH {
             keys.insert(DEX_PASSWORD.into());
@@ -2220,30 +2221,12 @@ fn shared_values(
                     )));
                 }
                 let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
-                let ctx_out = folder(env);
-                let path = ctx_out.join(manifests::sealed_path(key));
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| io_failure("cannot read", &path, &e))?;
-                let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
-                    .map_err(|e| Failure::at(path.display(), &e))?;
-                let doc = docs
-                    .first()
-                    .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
-                let mut secret = objects::unseal_sealed_secret(doc, &keys).map_err(|f| {
-                    Failure::new(format!("{}: {f}", path.display()))
-                        .hint(format!("the key must be {env}'s controller key"))
-                })?;
-                let v = secret.items.remove(manifests::VALUE_KEY).ok_or_else(|| {
-                    Failure::new(format!(
-                        "{}: no key {}",
-                        path.display(),
-                        manifests::VALUE_KEY
-                    ))
-                })?;
-                Zeroizing::new(
-                    String::from_utf8(v.to_vec())
-                        .map_err(|_| Failure::new(format!("{}: not text", path.display())))?,
-                )
+                read_sealed_value(
+                    &folder(env),
+                    &keys,
+                    key,
+                    &format!("the key must be {env}'s controller key"),
+                )?
             }
         };
         out.insert(key.to_string(), value);
@@ -2495,12 +2478,7 @@ pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
         ))
         .hint("`sealstrap contract` lists the keys"));
     };
-    if e.write_once && !args.force {
-        return Err(Failure::new(format!(
-            "{key} is write-once: it encrypts LiteLLM's stored provider keys, and a new salt makes them unreadable"
-        ))
-        .hint("pass --force only if you will re-enter every provider key in LiteLLM afterwards"));
-    }
+    refuse_write_once(e, args.force)?;
     if key == DEX_HASH {
         return Err(Failure::usage(
             "dex-admin-hash is made from dex-admin-password: set dex-admin-password instead",

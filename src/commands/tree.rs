@@ -367,11 +367,12 @@ pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads `exclude:` from `sealstrap.yaml` at the root of `root` (none without the file).
-pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Failure> {
+/// `sealstrap.yaml` at the root of `root`, parsed (`None` without the file): the one reader of
+/// the file for its sections other than `extra:`.
+fn repo_config(root: &Root) -> Result<Option<(PathBuf, serde_json::Value)>, Failure> {
     let path = root.dir.join(EXTRAS_FILE);
     if !path.is_file() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let text = super::io::read_text(Some(&path), "")?;
     let doc = sealstrap::yaml::parse_documents(&text)
@@ -379,6 +380,14 @@ pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Fail
         .into_iter()
         .next()
         .unwrap_or_default();
+    Ok(Some((path, doc)))
+}
+
+/// Reads `exclude:` from `sealstrap.yaml` at the root of `root` (none without the file).
+pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Failure> {
+    let Some((path, doc)) = repo_config(root)? else {
+        return Ok(Vec::new());
+    };
     sealstrap::allow::parse_excludes(&doc)
         .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))
 }
@@ -386,16 +395,9 @@ pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Fail
 /// Reads the fleet section (`environments:`, `values:`, `break-glass:`) of `sealstrap.yaml`
 /// at the root of `root`.
 pub fn load_fleet(root: &Root) -> Result<sealstrap::fleet::Fleet, Failure> {
-    let path = root.dir.join(EXTRAS_FILE);
-    if !path.is_file() {
+    let Some((path, doc)) = repo_config(root)? else {
         return Ok(Default::default());
-    }
-    let text = super::io::read_text(Some(&path), "")?;
-    let doc = sealstrap::yaml::parse_documents(&text)
-        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())))?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    };
     let fleet = sealstrap::fleet::parse(&doc)
         .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))?;
     for env in fleet.environments.keys() {

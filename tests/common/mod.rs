@@ -112,6 +112,20 @@ pub fn mask_sealed(text: &str) -> String {
     out
 }
 
+/// Copies the folder `from` to `to` (created), files and subfolders.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 /// Runs git in `dir` (quietly, with a fixed identity) and requires success.
 pub fn git(dir: &Path, args: &[&str]) {
     let o = Command::new("git")
