@@ -352,7 +352,8 @@ pub struct KubesealArgs {
     /// prints it unasked).
     #[arg(long, requires = "recovery_unseal")]
     pub show: bool,
-    /// Private key files for --recovery-unseal (comma-separated or repeated).
+    /// Private key files for --recovery-unseal (comma-separated or repeated). With --merge-into
+    /// (sealstrap's addition): a value whose plaintext is unchanged keeps its ciphertext.
     #[arg(
         long = "recovery-private-key",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",

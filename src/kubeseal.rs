@@ -72,13 +72,16 @@ pub fn seal_raw<R: CryptoRng + ?Sized>(
 
 /// `--merge-into`: seals the Secret in `text` for the SealedSecret in `target_text` (its name,
 /// namespace and, unless `--scope` says otherwise, its scope) and returns the updated file in
-/// the target file's own format.
+/// the target file's own format. With the controller's `keys`, a value already in the file with
+/// the same plaintext, sealed for this same certificate, keeps its ciphertext: a merge that
+/// changes one key shows one changed line in review, not a wall of base64.
 pub fn merge_into<R: CryptoRng + ?Sized>(
     rng: &mut R,
     key: &PublicKey,
     text: &str,
     target_text: &str,
     req: &SealRequest,
+    keys: &[crate::rsa::PrivateKey],
 ) -> Result<String, ObjectError> {
     let in_target = |e: ObjectError| ObjectError::InMergeTarget(Box::new(e));
     let target_docs = yaml::parse_documents(target_text)
@@ -121,7 +124,30 @@ pub fn merge_into<R: CryptoRng + ?Sized>(
         namespace: Some(target.namespace.clone()).filter(|n| !n.is_empty()),
         ..resolved
     };
-    let update = objects::sealed_secret(rng, key, &secret, &resolved).map_err(seal_err)?;
+    let mut update = objects::sealed_secret(rng, key, &secret, &resolved).map_err(seal_err)?;
+    // No churn: keep a ciphertext whose plaintext is unchanged, sealed for this certificate
+    // (only a key whose public half is the certificate's may say so).
+    let same_cert: Vec<crate::rsa::PrivateKey> = keys
+        .iter()
+        .filter(|k| k.public_key().spki_der() == key.spki_der())
+        .cloned()
+        .collect();
+    if !same_cert.is_empty() {
+        let label = target.label();
+        let old = target.encrypted_data();
+        if let Some(Value::Object(new)) = update.pointer_mut("/spec/encryptedData") {
+            for (k, v) in new.iter_mut() {
+                let (Some(old_ct), Some(plain)) = (old.get(k.as_str()), secret.items.get(k)) else {
+                    continue;
+                };
+                if crate::seal::unseal(&same_cert, &label, old_ct)
+                    .is_ok_and(|p| p.as_slice() == plain.as_slice())
+                {
+                    *v = Value::String(old_ct.to_string());
+                }
+            }
+        }
+    }
     let mut merged = target.value.clone();
     merge_values(&mut merged, &update);
     let format = if yaml::looks_like_json(target_text) {

@@ -478,3 +478,71 @@ fn the_flux_wiring_is_valid_and_ordered() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("is up to date"), "{}", stderr(&o));
 }
+
+/// Issue 19, no churn: `kubeseal --merge-into` with the controller's key keeps the ciphertext of
+/// every value whose plaintext did not change; only the changed key's line moves.
+#[test]
+fn kubeseal_merge_keeps_unchanged_ciphertexts_given_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cert = data(CERT);
+    let secret = |a: &str, b: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: app, namespace: demo}}\nstringData:\n  a: {a}\n  b: {b}\n"
+        )
+    };
+    let target = root.join("app.yaml");
+    let o = run_in(
+        root,
+        &[
+            "kubeseal",
+            "--cert",
+            p(&cert),
+            "-o",
+            "yaml",
+            "-w",
+            p(&target),
+        ],
+        secret("one", "two").as_bytes(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = std::fs::read_to_string(&target).unwrap();
+    let ct = |text: &str, k: &str| {
+        sealstrap::yaml::parse_documents(text).unwrap()[0]["spec"]["encryptedData"][k]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Without a key every merged value is sealed again.
+    let copy = root.join("copy.yaml");
+    std::fs::write(&copy, &before).unwrap();
+    let o = run_in(
+        root,
+        &["kubeseal", "--cert", p(&cert), "--merge-into", p(&copy)],
+        secret("one", "three").as_bytes(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = std::fs::read_to_string(&copy).unwrap();
+    assert_ne!(ct(&after, "a"), ct(&before, "a"));
+    // With it, the unchanged `a` keeps its ciphertext; `b` changes.
+    let o = run_in(
+        root,
+        &[
+            "kubeseal",
+            "--cert",
+            p(&cert),
+            "--merge-into",
+            p(&target),
+            "--recovery-private-key",
+            p(&data(KEY)),
+        ],
+        secret("one", "three").as_bytes(),
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(ct(&after, "a"), ct(&before, "a"));
+    assert_ne!(ct(&after, "b"), ct(&before, "b"));
+}

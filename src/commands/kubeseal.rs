@@ -221,7 +221,14 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
     if let Some(target) = &args.merge_into {
         let target_text = std::fs::read_to_string(target)
             .map_err(|e| io_failure("cannot read --merge-into file", target, &e))?;
-        let out = ks::merge_into(&mut rng, &cert.public_key, &text, &target_text, &req)?;
+        // With the controller's key (--recovery-private-key, or the escrow with
+        // --recovery-identity), unchanged values keep their ciphertext.
+        let keys = if args.recovery_private_key.is_empty() {
+            Vec::new()
+        } else {
+            super::unseal::load_keys(&args.recovery_private_key, &args.recovery_identity)?
+        };
+        let out = ks::merge_into(&mut rng, &cert.public_key, &text, &target_text, &req, &keys)?;
         sealstrap::output::write_atomic(target, out.as_bytes(), None)
             .map_err(|e| io_failure("cannot write", target, &e))?;
         return Ok(ExitCode::SUCCESS);
