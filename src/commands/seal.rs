@@ -2463,21 +2463,22 @@ fn merge_runs(runs: &[(String, RunPlan, Option<PathBuf>)]) -> Result<RunPlan, Fa
     Ok(merged)
 }
 
-/// `sealstrap set KEY`: seals one value, given by the user, in place of the one there.
-pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
-    // The fork's own keys count too.
-    let root = Root::for_out(
-        args.common.platform_root.as_deref(),
-        args.common.out.as_deref(),
-    )?;
+/// The contract row of `key`, the fork's own keys of the output folder's repository included.
+fn contract_key(args: &BootstrapArgs, key: &str) -> Result<&'static Entry, Failure> {
+    let root = Root::for_out(args.platform_root.as_deref(), args.out.as_deref())?;
     tree::load_extras(root.as_ref())?;
-    let key = args.key.as_str();
-    let Some(e) = contract::entry(key) else {
-        return Err(Failure::usage(format!(
+    contract::entry(key).ok_or_else(|| {
+        Failure::usage(format!(
             "unknown key {key:?}: not a backend key of the contract or of sealstrap.yaml's extra:"
         ))
-        .hint("`sealstrap contract` lists the keys"));
-    };
+        .hint("`sealstrap contract` lists the keys")
+    })
+}
+
+/// `sealstrap set KEY`: seals one value, given by the user, in place of the one there.
+pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
+    let key = args.key.as_str();
+    let e = contract_key(&args.common, key)?;
     refuse_write_once(e, args.force)?;
     if key == DEX_HASH {
         return Err(Failure::usage(
@@ -2528,17 +2529,7 @@ pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
 
 /// `sealstrap unset KEY`: removes one sealed value and its kustomization entry.
 pub fn unset(args: &crate::cli::UnsetArgs) -> CmdResult {
-    let root = Root::for_out(
-        args.common.platform_root.as_deref(),
-        args.common.out.as_deref(),
-    )?;
-    tree::load_extras(root.as_ref())?;
-    if contract::entry(&args.key).is_none() {
-        return Err(Failure::usage(format!(
-            "unknown key {:?}: not a backend key of the contract or of sealstrap.yaml's extra:",
-            args.key
-        )));
-    }
+    contract_key(&args.common, &args.key)?;
     let o = execute(
         &args.common,
         Mode::Unset {
