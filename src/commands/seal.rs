@@ -2020,23 +2020,24 @@ fn cert_line(o: &Outcome) -> String {
     )
 }
 
+/// `seal`'s mode from its flags, with the fleet's `shared` values (none for one environment).
+fn seal_mode<'a>(args: &'a SealArgs, shared: &'a BTreeMap<String, Zeroizing<String>>) -> Mode<'a> {
+    Mode::Seal {
+        force: args.force,
+        gitops: args.gitops == Some(crate::cli::GitOps::Argocd),
+        flux: (args.gitops == Some(crate::cli::GitOps::Flux)).then_some(args.flux_dir.as_path()),
+        chart_repo: args.chart_repo.as_deref(),
+        chart_version: args.chart_version.as_deref(),
+        shared,
+    }
+}
+
 pub fn seal(args: &SealArgs) -> CmdResult {
     if args.all_envs {
         return seal_fleet(args);
     }
     let none = BTreeMap::new();
-    let o = execute(
-        &args.common,
-        Mode::Seal {
-            force: args.force,
-            gitops: args.gitops == Some(crate::cli::GitOps::Argocd),
-            flux: (args.gitops == Some(crate::cli::GitOps::Flux))
-                .then_some(args.flux_dir.as_path()),
-            chart_repo: args.chart_repo.as_deref(),
-            chart_version: args.chart_version.as_deref(),
-            shared: &none,
-        },
-    )?;
+    let o = execute(&args.common, seal_mode(args, &none))?;
     let mut follow = Vec::new();
     if !args.common.dry_run && !o.written.is_empty() {
         match &o.reads {
@@ -2263,15 +2264,7 @@ fn seal_fleet(args: &SealArgs) -> CmdResult {
     for env in &envs {
         let mut a = args.common.clone();
         a.selection.env = Some(env.clone());
-        let mode = Mode::Seal {
-            force: args.force,
-            gitops: args.gitops == Some(crate::cli::GitOps::Argocd),
-            flux: (args.gitops == Some(crate::cli::GitOps::Flux))
-                .then_some(args.flux_dir.as_path()),
-            chart_repo: args.chart_repo.as_deref(),
-            chart_version: args.chart_version.as_deref(),
-            shared: &shared,
-        };
+        let mode = seal_mode(args, &shared);
         match prepare(&a, mode, Some(&scope)) {
             Ok((o, run, git_root, _, _)) => {
                 runs.push((env.clone(), run, git_root));
