@@ -19,10 +19,6 @@ const SVC: &str = "/api/v1/namespaces/kube-system/services/sealed-secrets-contro
 const PROXY: &str =
     "/api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn pem(rel: &str) -> String {
     std::fs::read_to_string(data(rel)).unwrap()
 }

@@ -15,22 +15,6 @@ use sealstrap::{keys, kubeseal, objects};
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
-    dir
-}
-
 fn run_cmd(dir: &Path, cmd: &str, crash: Option<u64>) -> std::process::Output {
     let cert = data(CERT);
     let args = [cmd, "--cert", p(&cert), "--bcrypt-cost", "10"];
@@ -117,7 +101,7 @@ fn crash_every_step(cmd: &str, setup: &dyn Fn(&Path)) -> u64 {
     let rolled_forward = std::cell::Cell::new(0);
     let mut k = 1;
     loop {
-        let dir = repo();
+        let dir = git_repo();
         setup(dir.path());
         let before = if dir.path().join("secret-source/sealed").exists() {
             values(&dir.path().join("secret-source"))
@@ -192,7 +176,7 @@ fn scan_reports_an_interrupted_write_and_reseal_finishes_it_before_resealing() {
     // Crash a first seal after its journal is written, with some renames done.
     let dir = (20..200)
         .find_map(|k| {
-            let dir = repo();
+            let dir = git_repo();
             let o = run_cmd(dir.path(), "seal", Some(k));
             assert_eq!(o.status.code(), Some(99), "step {k}: {}", stderr(&o));
             let journal = dir.path().join(".git/sealstrap-journal");
@@ -247,7 +231,7 @@ fn scan_reports_an_interrupted_write_and_reseal_finishes_it_before_resealing() {
 
 #[test]
 fn a_folder_where_a_file_goes_fails_before_anything_is_replaced() {
-    let dir = repo();
+    let dir = git_repo();
     std::fs::create_dir_all(dir.path().join("secret-source/namespace.yaml/x")).unwrap();
     let o = run_cmd(dir.path(), "seal", None);
     assert_eq!(o.status.code(), Some(1));
@@ -266,7 +250,7 @@ fn a_folder_where_a_file_goes_fails_before_anything_is_replaced() {
 #[test]
 fn concurrent_runs_on_one_folder_end_in_one_consistent_state() {
     for round in 0..20 {
-        let dir = repo();
+        let dir = git_repo();
         let spawn = |cmd: &str| {
             let cert = data(CERT);
             std::process::Command::new(bin())

@@ -3,17 +3,10 @@
 //! expired certificate with the same words).
 
 mod common;
-
-use std::path::Path;
-
 use common::*;
 
 const EXPIRED_CERT: &str = "vectors/keys/expired-2048.crt.pem";
 const EXPIRED_KEY: &str = "vectors/keys/expired-2048.key.pem";
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// Whether `text` warns that `file`'s certificate expires within ten days (nine or ten, whole
 /// days left, depending on the second the key was made).
@@ -23,15 +16,9 @@ fn warns_ten_days(text: &str, file: &str) -> bool {
         .any(|d| text.contains(&format!("{file}: the certificate expires in {d}")))
 }
 
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q"]);
-    dir
-}
-
 #[test]
 fn a_certificate_expiring_within_30_days_is_a_warning_everywhere() {
-    let dir = repo();
+    let dir = git_repo();
     let root = dir.path();
     let pass = [("SEALSTRAP_PASSPHRASE", "correct horse battery staple")];
     // A key made to live ten days (the controller's --key-ttl 240h).
@@ -81,7 +68,7 @@ fn a_certificate_expiring_within_30_days_is_a_warning_everywhere() {
 
 #[test]
 fn an_expired_certificate_is_refused_unless_allowed() {
-    let dir = repo();
+    let dir = git_repo();
     let root = dir.path();
     let cert = data(EXPIRED_CERT);
     // seal: kubeseal's words, and the way out.

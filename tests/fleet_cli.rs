@@ -28,10 +28,6 @@ const ENVS: [(&str, &str, &str); 2] = [
 const BREAK_GLASS_CERT: &str = "vectors/keys/other-4096.crt.pem";
 const BREAK_GLASS_KEY: &str = "vectors/keys/other-4096.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// The platform checkout with the fleet file: each environment's certificate, the fork's key
 /// shared, a break-glass certificate. One commit.
 fn fleet() -> tempfile::TempDir {

@@ -14,16 +14,6 @@ use sealstrap::journal::{Scope, entry, plant};
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q"]);
-    dir
-}
-
 fn seal(dir: &Path, extra: &[&str]) -> std::process::Output {
     let cert = data(CERT);
     let mut args = vec!["seal", "--cert", p(&cert), "--bcrypt-cost", "10"];
@@ -71,7 +61,7 @@ fn a_planted_journal_never_moves_a_file() {
 
     // The attacker's repository: a sealed folder, a v1 journal that renames a committed
     // "temporary" over ~/.bashrc, moves the SSH key into the repository and deletes a file.
-    let origin = repo();
+    let origin = git_repo();
     let o = seal(origin.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let hex = |p: &Path| hex::encode(p.as_os_str().as_encoded_bytes());
@@ -193,7 +183,7 @@ fn a_planted_journal_never_moves_a_file() {
 /// whatever the rules; a control character in --secrets-dir is refused.
 #[test]
 fn a_nested_gitignore_cannot_make_git_commit_the_dex_copy() {
-    let dir = repo();
+    let dir = git_repo();
     std::fs::create_dir(dir.path().join("secrets")).unwrap();
     std::fs::write(
         dir.path().join("secrets/.gitignore"),
@@ -257,7 +247,7 @@ fn a_nested_gitignore_cannot_make_git_commit_the_dex_copy() {
 /// `.notes.2024.1.tmp` and another run's temporary survive a crash and its recovery.
 #[test]
 fn recovery_removes_only_what_its_journal_names() {
-    let dir = repo();
+    let dir = git_repo();
     std::fs::create_dir(dir.path().join("secrets")).unwrap();
     let mine = [
         dir.path().join(".notes.2024.1.tmp"),
@@ -291,7 +281,7 @@ fn recovery_removes_only_what_its_journal_names() {
 /// next to one is still read by seal.
 #[test]
 fn a_broken_document_hides_nothing() {
-    let dir = repo();
+    let dir = git_repo();
     let app = dir.path().join("apps");
     std::fs::create_dir(&app).unwrap();
     std::fs::write(
@@ -322,7 +312,7 @@ fn a_broken_document_hides_nothing() {
 /// Finding 5 through the CLI: an oversized escrow is refused with a clear error.
 #[test]
 fn a_hostile_escrow_is_refused_with_a_clear_error() {
-    let dir = repo();
+    let dir = git_repo();
     let escrow = dir.path().join("controller-keys.age");
     let mut file = b"age-encryption.org/v1\n".to_vec();
     for _ in 0..2_000 {
@@ -358,7 +348,7 @@ fn a_hostile_escrow_is_refused_with_a_clear_error() {
 #[test]
 fn the_lower_findings() {
     // A patch killed after staging one file: the next patch run undoes it; no temporary stays.
-    let dir = repo();
+    let dir = git_repo();
     let es = dir.path().join("platform");
     std::fs::create_dir(&es).unwrap();
     for name in ["a", "b"] {
@@ -433,7 +423,7 @@ fn the_lower_findings() {
     }
 
     // reseal, then reseal again: the second run finds every file current and changes nothing.
-    let dir = repo();
+    let dir = git_repo();
     let o = seal(dir.path(), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let new_cert = data("vectors/keys/controller-4096.crt.pem");

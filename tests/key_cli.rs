@@ -17,10 +17,6 @@ use fake_api::{FakeApi, Route};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// An age identity written to `dir/name`, and its recipient.
 fn identity(dir: &Path, name: &str) -> (PathBuf, String) {
     let id = age::x25519::Identity::generate();

@@ -14,10 +14,6 @@ use serde_json::Value;
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";
 const KEY: &str = "vectors/keys/controller-4096.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// Items of every Secret in a fixture, as `name -> key -> base64(plaintext)`.
 fn expected_items(fixture: &str, default_ns: &str) -> Vec<(String, String, Value)> {
     let text = std::fs::read_to_string(data(fixture)).unwrap();

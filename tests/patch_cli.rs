@@ -6,10 +6,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn fixture_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&data("externalsecrets/tree"), dir.path());

@@ -14,10 +14,6 @@ use sealstrap::{keys, kubeseal, objects, patch, yaml};
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// Every file under `dir`, outside `.git`.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

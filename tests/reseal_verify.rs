@@ -17,10 +17,6 @@ const OLD_KEY: &str = "vectors/keys/controller-4096.key.pem";
 const NEW_CERT: &str = "vectors/keys/other-4096.crt.pem";
 const NEW_KEY: &str = "vectors/keys/other-4096.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn repo_with_seal() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();

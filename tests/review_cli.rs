@@ -15,10 +15,6 @@ const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
 const NEW_CERT: &str = "vectors/keys/controller-4096.crt.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 fn git_out(dir: &Path, args: &[&str]) -> String {
     let o = std::process::Command::new("git")
         .args(args)
@@ -49,6 +45,13 @@ fn values(out: &Path, key: &str) -> BTreeMap<String, String> {
         }
     }
     all
+}
+
+/// `reseal` in `root` from the 2048-bit key to the 4096-bit certificate.
+fn reseal_to_new_cert(root: &Path) -> std::process::Output {
+    let (key, cert) = (data(KEY), data(NEW_CERT));
+    let args = ["reseal", "--private-key", p(&key), "--cert", p(&cert)];
+    run_in(root, &args, b"", &[])
 }
 
 fn committed_repo() -> tempfile::TempDir {
@@ -172,18 +175,7 @@ fn a_rotation_shows_as_exactly_one_changed_key_and_no_value_leaks() {
 
     // A re-seal for a new certificate: every key re-encrypted, none changed, and the driver
     // shows no difference at all.
-    let o = run_in(
-        root,
-        &[
-            "reseal",
-            "--private-key",
-            p(&data(KEY)),
-            "--cert",
-            p(&data(NEW_CERT)),
-        ],
-        b"",
-        &[],
-    );
+    let o = reseal_to_new_cert(root);
     assert!(o.status.success(), "{}", stderr(&o));
     let new_key = data("vectors/keys/controller-4096.key.pem");
     let both = format!("{},{}", data(KEY).display(), new_key.display());
@@ -351,18 +343,7 @@ fn reseal_rewrites_only_the_files_that_need_the_new_certificate() {
     let snapshot = |n: &str| std::fs::read(out.join("sealed").join(n)).unwrap();
     let before: BTreeMap<String, Vec<u8>> =
         names.iter().map(|n| (n.clone(), snapshot(n))).collect();
-    let o = run_in(
-        root,
-        &[
-            "reseal",
-            "--private-key",
-            p(&data(KEY)),
-            "--cert",
-            p(&data(NEW_CERT)),
-        ],
-        b"",
-        &[],
-    );
+    let o = reseal_to_new_cert(root);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(&format!(

@@ -12,10 +12,6 @@ use sealstrap::{generate, keys, kubeseal, objects};
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";
 const KEY: &str = "vectors/keys/controller-4096.key.pem";
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// A fresh git repository to seal into.
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -4,10 +4,6 @@ mod common;
 
 use common::*;
 
-fn p(path: &std::path::Path) -> &str {
-    path.to_str().unwrap()
-}
-
 #[test]
 fn check_prints_ok_lines_and_never_a_value() {
     let key = data("vectors/keys/controller-4096.key.pem");
