@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod workspace;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use commands::Failure;
+use workspace::error::Failure;
 
 /// No core dump: a crash (or a signal such as SIGQUIT) must not write values, session keys or
 /// private keys held in memory to disk. Soft and hard limit 0, so no child can raise it again.

@@ -3,65 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use sealstrap::cert::{self, Certificate};
+use sealstrap::cert::{self};
 use sealstrap::timefmt;
 
-use super::io::{read_input, write_stdout};
-use super::{CmdResult, Failure, cert_failure, now};
-
-/// Where a `--cert` value points: a path or a `file://` URL. Other URLs would need the network.
-pub fn cert_path(spec: &str) -> Result<&Path, Failure> {
-    if let Some(rest) = spec.strip_prefix("file://") {
-        return Ok(Path::new(rest));
-    }
-    if spec.starts_with("http://") || spec.starts_with("https://") {
-        return Err(Failure::new(format!(
-            "--cert {spec}: fetching a certificate over the network is not supported; sealstrap works offline"
-        ))
-        .hint("download the certificate once (curl -o pub.pem URL) and pass the file"));
-    }
-    Ok(Path::new(spec))
-}
-
-/// Reads and checks a certificate for sealing; warnings go to stderr.
-pub fn load_for_sealing(spec: &str, warn_prefix: &str) -> Result<Certificate, Failure> {
-    load_checked(spec, warn_prefix, false)
-}
-
-/// [`load_for_sealing`], with `--allow-expired`: an expired certificate is then a loud warning,
-/// not an error (values sealed for it open only while its key is still in the controller).
-pub fn load_checked(
-    spec: &str,
-    warn_prefix: &str,
-    allow_expired: bool,
-) -> Result<Certificate, Failure> {
-    let path = cert_path(spec)?;
-    let pem =
-        super::io::read_regular(path, "(tty detected: expecting a PEM certificate on stdin)")?;
-    let c = cert::parse(&pem).map_err(|e| cert_failure(&path.display().to_string(), &e))?;
-    match c.check(now()) {
-        Ok(warnings) => {
-            for w in warnings {
-                eprintln!("{warn_prefix}warning: {}: {w}", path.display());
-            }
-        }
-        Err(e @ cert::CertError::Expired { .. }) if allow_expired => {
-            eprintln!(
-                "{warn_prefix}warning: {}: {e} (--allow-expired: sealing anyway)",
-                path.display()
-            );
-        }
-        Err(e) => {
-            let f = cert_failure(&path.display().to_string(), &e);
-            return Err(if matches!(e, cert::CertError::Expired { .. }) {
-                f.hint("fetch the controller's current certificate (sealstrap cert fetch), or pass --allow-expired if the controller still holds this key")
-            } else {
-                f
-            });
-        }
-    }
-    Ok(c)
-}
+use crate::workspace::error::{CmdResult, cert_failure};
+use crate::workspace::files::{read_input, write_stdout};
+use crate::workspace::now;
 
 pub fn inspect(file: &Path) -> CmdResult {
     let pem = read_input(

@@ -4,59 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use sealstrap::cert::{self, Certificate};
-use sealstrap::cluster::{self, Cluster, ClusterError, ClusterOpts, FetchError, Overrides};
+use sealstrap::cert::{self};
+use sealstrap::cluster::{self, ClusterError, FetchError, Overrides};
 use sealstrap::doctor::{self, Link};
 use sealstrap::manifests::{FINGERPRINT_ANNOTATION, KUSTOMIZATION_FILE, VALUE_KEY};
 use sealstrap::yaml;
 use serde_json::{Value, json};
 
-use super::io::{io_failure, write_output, write_stdout};
-use super::{CmdResult, Failure, cert_failure, now};
 use crate::cli::{ApplyArgs, ClusterArgs, DoctorArgs, SummaryFormat};
-
-impl From<ClusterError> for Failure {
-    fn from(e: ClusterError) -> Self {
-        let hint = e.hint();
-        Failure::new(e.to_string()).hint_opt(hint)
-    }
-}
-
-impl From<FetchError> for Failure {
-    fn from(e: FetchError) -> Self {
-        let hint = e.hint();
-        Failure::new(e.to_string()).hint_opt(hint)
-    }
-}
-
-pub fn opts(args: &ClusterArgs, overrides: Overrides) -> Result<ClusterOpts, Failure> {
-    Ok(ClusterOpts {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        timeout: args.request_timeout,
-        overrides,
-    })
-}
-
-pub fn connect(opts: &ClusterOpts) -> Result<Cluster, Failure> {
-    Ok(Cluster::connect(opts)?)
-}
-
-/// Fetches and checks the controller's certificate, as `cert inspect` checks it.
-pub fn fetch_checked(
-    cluster: &Cluster,
-    name: &str,
-    namespace: &str,
-    warn_prefix: &str,
-) -> Result<(String, Certificate), Failure> {
-    let pem = cluster.fetch_cert(name, namespace)?;
-    let what = format!("the certificate of {namespace}/{name}");
-    let c = cert::parse(pem.as_bytes()).map_err(|e| cert_failure(&what, &e))?;
-    for w in c.check(now()).map_err(|e| cert_failure(&what, &e))? {
-        eprintln!("{warn_prefix}warning: {w}");
-    }
-    Ok((pem, c))
-}
+use crate::workspace::cluster::{connect, fetch_checked, opts};
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::{io_failure, write_output, write_stdout};
 
 pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
     let cluster = connect(&opts(args, Overrides::default())?)?;
@@ -83,7 +41,10 @@ pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
 /// The objects of an output folder: the kustomization's resources (or every YAML file), in
 /// dependency order.
 fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
-    super::io::refuse_interrupted(&super::tree::scope_of(None, &[dir])?, dir)?;
+    crate::workspace::files::refuse_interrupted(
+        &crate::workspace::repo::scope_of(None, &[dir])?,
+        dir,
+    )?;
     let kust = dir.join(KUSTOMIZATION_FILE);
     let files: Vec<PathBuf> = match std::fs::read_to_string(&kust) {
         Ok(text) => {
@@ -127,7 +88,8 @@ fn folder_objects(dir: &Path) -> Result<Vec<(String, Value)>, Failure> {
 }
 
 pub fn apply(args: &ApplyArgs) -> CmdResult {
-    let dir = args.dir()?;
+    let dir =
+        crate::workspace::repo::given_or_env_default(args.dir.as_deref(), args.env.as_deref(), "")?;
     let objects = folder_objects(&dir)?;
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;
     let suffix = if args.dry_run {
@@ -156,7 +118,8 @@ fn find<'a>(items: &'a [Value], name: &str) -> Option<&'a Value> {
 }
 
 pub fn doctor(args: &DoctorArgs) -> CmdResult {
-    let dir = args.dir()?;
+    let dir =
+        crate::workspace::repo::given_or_env_default(args.dir.as_deref(), args.env.as_deref(), "")?;
     let objects = folder_objects(&dir)?;
     let sealed: Vec<&Value> = objects
         .iter()
@@ -178,12 +141,13 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let mut links: Vec<Link> = Vec::new();
     // The repository's own ExternalSecrets and Helm values, to tell its ExternalSecrets from the
     // ones a chart renders, and to name Helm values without a property.
-    let tree_reads = match super::tree::Root::find(None)? {
-        Some(root) => Some(super::tree::reads(
+    let tree_reads = match crate::workspace::repo::Root::find(None)? {
+        Some(root) => Some(crate::workspace::reads::reads(
             &root,
-            super::tree::graph(
+            crate::workspace::reads::graph(
                 &root,
-                super::tree::environment(&root, args.env.as_deref(), None, Some(&dir))?.as_deref(),
+                crate::workspace::repo::environment(&root, args.env.as_deref(), None, Some(&dir))?
+                    .as_deref(),
             )?
             .as_ref(),
             std::slice::from_ref(&dir),
@@ -198,7 +162,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         links.push(Link::broken(
             format!("helm-values/{at}"),
             format!("Helm values {path} read {key} without property"),
-            super::tree::helm_fix(at, key, path, sealstrap::defaults::PROPERTY),
+            crate::workspace::reads::helm_fix(at, key, path, sealstrap::defaults::PROPERTY),
         ));
     }
 
@@ -210,12 +174,17 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         Ok(pem) => match cert::parse(pem.as_bytes()) {
             Ok(c) => {
                 links.push(doctor::controller_link(&c.fingerprint, &folder_fps));
-                links.push(doctor::certificate_link(&c, super::now()));
-                let bundle = dir.join(super::key::CERT_NAME);
+                links.push(doctor::certificate_link(&c, crate::workspace::now()));
+                let bundle = dir.join(crate::workspace::keys::CERT_NAME);
                 let escrowed = match std::fs::read(&bundle) {
                     Ok(data) => Some(
                         sealstrap::controller_key::parse_cert_bundle(&data)
-                            .map_err(|e| super::cert_failure(&bundle.display().to_string(), &e))?
+                            .map_err(|e| {
+                                crate::workspace::error::cert_failure(
+                                    &bundle.display().to_string(),
+                                    &e,
+                                )
+                            })?
                             .into_iter()
                             .map(|c| c.fingerprint)
                             .collect::<Vec<_>>(),
@@ -354,7 +323,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                 sealstrap::defaults::PROPERTY,
                 tree_reads
                     .as_ref()
-                    .map(super::tree::Reads::external_secrets)
+                    .map(crate::workspace::reads::Reads::external_secrets)
                     .as_ref(),
             );
             if es.is_empty() {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use sealstrap::contract::{self, Source};
 use serde_json::json;
 
-use super::CmdResult;
-use super::io::write_stdout;
 use crate::cli::{ContractArgs, SummaryFormat};
+use crate::workspace::error::CmdResult;
+use crate::workspace::files::write_stdout;
 
 pub fn run(args: &ContractArgs) -> CmdResult {
     let text = match args.output {

@@ -9,9 +9,9 @@ use sealstrap::diff::{self, Change, Fingerprinter};
 use sealstrap::rsa::PrivateKey;
 use serde_json::json;
 
-use super::io::write_stdout;
-use super::{CmdResult, Failure};
 use crate::cli::{DiffArgs, SummaryFormat};
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::write_stdout;
 
 fn git(args: &[&str]) -> Option<Vec<u8>> {
     let o = Command::new("git").args(args).output().ok()?;
@@ -34,7 +34,7 @@ fn is_revision(s: &str) -> bool {
 /// every escrow of the work tree the identity opens (each environment has its own).
 fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
     if !args.private_keys.is_empty() {
-        return super::unseal::load_keys(&args.private_keys, &args.identity.identity);
+        return crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity);
     }
     if args.identity.identity.is_empty() {
         return Ok(Vec::new());
@@ -52,10 +52,12 @@ fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
     let mut opened = 0;
     for name in listed.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let rel = String::from_utf8_lossy(name).into_owned();
-        if !rel.ends_with(super::key::ESCROW_NAME) {
+        if !rel.ends_with(crate::workspace::keys::ESCROW_NAME) {
             continue;
         }
-        if let Ok(keys) = super::key::escrow_keys(&top.join(&rel), &args.identity.identity) {
+        if let Ok(keys) =
+            crate::workspace::keys::escrow_keys(&top.join(&rel), &args.identity.identity)
+        {
             opened += 1;
             all.extend(keys.into_iter().map(|k| k.key));
         }
@@ -125,7 +127,7 @@ pub fn run(args: &DiffArgs) -> CmdResult {
         let [file] = args.args.as_slice() else {
             return Err(Failure::usage("--textconv takes one FILE (git appends it)"));
         };
-        let text = super::io::read_text(Some(Path::new(file)), "")?;
+        let text = crate::workspace::files::read_text(Some(Path::new(file)), "")?;
         let keys = keys(args, &top).unwrap_or_default();
         let fp = Fingerprinter::new(&keys);
         write_stdout(diff::textconv(&text, &keys, fp.as_ref()).as_bytes())?;

@@ -15,22 +15,14 @@ use sealstrap::escrow::{self, EscrowError};
 use sealstrap::journal::{Scope, Transaction};
 use sealstrap::rsa::PrivateKey;
 use serde_json::Value;
-use zeroize::Zeroizing;
 
-use super::io::read_input;
-use super::{CmdResult, Failure, cluster as cmd_cluster};
 use crate::cli::{
     EscrowLockArgs, KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs,
 };
-
-/// The escrow's file name beside the sealed output.
-pub const ESCROW_NAME: &str = "controller-keys.age";
-/// The committed certificate bundle.
-pub const CERT_NAME: &str = "controller.crt";
-/// The committed age recipients.
-pub const RECIPIENTS_NAME: &str = "controller-keys.recipients";
-/// Largest escrow or identity file read (a key List of dozens of keys is a few hundred KiB).
-const MAX_FILE: usize = 8 << 20;
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::keys::{
+    CERT_NAME, ESCROW_NAME, RECIPIENTS_NAME, escrow_keys, passphrase, read_file,
+};
 
 pub fn run(cmd: &KeyCommand) -> CmdResult {
     match cmd {
@@ -39,114 +31,6 @@ pub fn run(cmd: &KeyCommand) -> CmdResult {
         KeyCommand::Backup(a) => backup(a),
         KeyCommand::List(a) => list(a),
     }
-}
-
-fn read_file(path: &Path, what: &str) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| super::io::io_failure(&format!("cannot read the {what}"), path, &e))?;
-    if meta.len() > MAX_FILE as u64 {
-        return Err(Failure::new(format!(
-            "{}: the {what} is {} bytes; sealstrap reads at most {} MiB",
-            path.display(),
-            meta.len(),
-            MAX_FILE >> 20
-        )));
-    }
-    read_input(Some(path), "")
-}
-
-/// A passphrase from SEALSTRAP_PASSPHRASE or the terminal (twice when making an escrow).
-fn passphrase(confirm: bool) -> Result<SecretString, Failure> {
-    if let Ok(p) = std::env::var("SEALSTRAP_PASSPHRASE") {
-        if p.is_empty() {
-            return Err(Failure::new("SEALSTRAP_PASSPHRASE is empty"));
-        }
-        return Ok(SecretString::from(p));
-    }
-    let p = rpassword::prompt_password("escrow passphrase: ").map_err(|e| {
-        Failure::new(format!("cannot read the passphrase from the terminal: {e}"))
-            .hint("run it in a terminal, or set SEALSTRAP_PASSPHRASE for automation")
-    })?;
-    let p = Zeroizing::new(p);
-    if p.is_empty() {
-        return Err(Failure::new("the passphrase is empty"));
-    }
-    if confirm {
-        let again = Zeroizing::new(
-            rpassword::prompt_password("same passphrase again: ")
-                .map_err(|e| Failure::new(format!("cannot read the passphrase: {e}")))?,
-        );
-        if *again != *p {
-            return Err(Failure::new(
-                "the two passphrases differ; nothing was written",
-            ));
-        }
-    }
-    Ok(SecretString::from(p.to_string()))
-}
-
-/// The passphrase of an encrypted SSH identity: SEALSTRAP_SSH_PASSPHRASE, or the terminal.
-fn ssh_passphrase(key: &Path) -> Result<Zeroizing<String>, EscrowError> {
-    if let Ok(p) = std::env::var("SEALSTRAP_SSH_PASSPHRASE") {
-        return Ok(Zeroizing::new(p));
-    }
-    rpassword::prompt_password(format!("passphrase for {}: ", key.display()))
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            EscrowError::BadIdentity(format!(
-                "the SSH key is encrypted and no passphrase could be read from the terminal ({e}); set SEALSTRAP_SSH_PASSPHRASE for automation"
-            ))
-        })
-}
-
-/// Opens an age escrow with the identities given, or asks for its passphrase.
-pub fn open_escrow(path: &Path, identity: &[PathBuf]) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let data = read_file(path, "escrow")?;
-    let name = |f: Failure| Failure {
-        message: format!("{}: {}", path.display(), f.message),
-        ..f
-    };
-    if escrow::is_passphrase(&data).map_err(|e| name(e.into()))? {
-        if !identity.is_empty() {
-            return Err(name(EscrowError::NeedsPassphrase.into()));
-        }
-        return escrow::decrypt_with_passphrase(&data, passphrase(false)?)
-            .map_err(|e| name(e.into()));
-    }
-    if identity.is_empty() {
-        return Err(name(EscrowError::NeedsIdentity.into()));
-    }
-    let mut ids = Vec::new();
-    for p in identity {
-        let text = read_file(p, "identity file")?;
-        let mut ask = || ssh_passphrase(p);
-        ids.extend(escrow::parse_identities(&text, &mut ask).map_err(|e| {
-            let f: Failure = e.into();
-            Failure {
-                message: format!("{}: {}", p.display(), f.message),
-                ..f
-            }
-        })?);
-    }
-    escrow::decrypt_with_identities(&data, &ids).map_err(|e| name(e.into()))
-}
-
-/// The controller keys in an escrow.
-pub fn escrow_keys(path: &Path, identity: &[PathBuf]) -> Result<Vec<ControllerKey>, Failure> {
-    let plain = open_escrow(path, identity)?;
-    let text = std::str::from_utf8(&plain).map_err(|_| {
-        Failure::new(format!(
-            "{}: the escrow's content is not a YAML key List",
-            path.display()
-        ))
-    })?;
-    ck::parse_key_list(text).map_err(|e| {
-        let f: Failure = e.into();
-        Failure {
-            message: format!("{}: {}", path.display(), f.message),
-            ..f
-        }
-    })
 }
 
 /// How an escrow is re-encrypted: its recipients, or a passphrase.
@@ -295,13 +179,13 @@ fn random_serial() -> Result<[u8; 16], Failure> {
 fn fleet_entry(
     env: Option<&str>,
 ) -> Result<Option<(PathBuf, sealstrap::fleet::EnvEntry)>, Failure> {
-    let Some(root) = super::tree::Root::find(None)?.filter(|r| r.platform) else {
+    let Some(root) = crate::workspace::repo::Root::find(None)?.filter(|r| r.platform) else {
         return Ok(None);
     };
-    let Some(env) = super::tree::environment(&root, env, None, None)? else {
+    let Some(env) = crate::workspace::repo::environment(&root, env, None, None)? else {
         return Ok(None);
     };
-    let fleet = super::tree::load_fleet(&root)?;
+    let fleet = crate::workspace::repo::load_fleet(&root)?;
     Ok(fleet
         .environments
         .get(&env)
@@ -310,7 +194,11 @@ fn fleet_entry(
 }
 
 fn new(a: &KeyNewArgs) -> CmdResult {
-    let out = &a.files.out()?;
+    let out = &crate::workspace::repo::given_or_env_default(
+        a.files.out_dir.as_deref(),
+        a.files.env.as_deref(),
+        "",
+    )?;
     let escrow_path = a.escrow.clone().unwrap_or_else(|| out.join(ESCROW_NAME));
     let cert_path = a
         .files
@@ -342,7 +230,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
 
     // One run at a time on the key files; finish an interrupted earlier write first.
     let scope = key_scope(&escrow_path, &cert_path, &recipients_path)?;
-    let _locks = super::io::lock_scope(&scope, false)?;
+    let _locks = crate::workspace::files::lock_scope(&scope, false)?;
     // Recipients on the command line are checked before anything is opened or asked for.
     escrow::parse_recipients(a.lock.recipients.iter().map(String::as_str))?;
     // Read everything first: the existing escrow and its recipients.
@@ -370,7 +258,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         not_before: keys
             .iter()
             .map(|k| k.cert.not_before + 1)
-            .fold(super::now(), i64::max),
+            .fold(crate::workspace::now(), i64::max),
         ttl_secs: a.ttl,
         serial: random_serial()?,
     };
@@ -437,14 +325,21 @@ fn sealing_line(certs: &[&Certificate]) -> String {
 }
 
 fn install(a: &KeyInstallArgs) -> CmdResult {
-    let keys = escrow_keys(&a.escrow.path()?, &a.escrow.identity.identity)?;
+    let keys = escrow_keys(
+        &crate::workspace::repo::given_or_env_default(
+            a.escrow.file.as_deref(),
+            a.escrow.env.as_deref(),
+            sealstrap::defaults::ESCROW_NAME,
+        )?,
+        &a.escrow.identity.identity,
+    )?;
     let ns = &a.cluster.controller_namespace;
     let objects: Vec<Value> = keys
         .iter()
         .map(|k| secret_object(k, ns))
         .collect::<Result<_, _>>()?;
-    let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
-    let cluster = cmd_cluster::connect(&opts)?;
+    let opts = crate::workspace::cluster::opts(&a.cluster, Default::default())?;
+    let cluster = crate::workspace::cluster::connect(&opts)?;
     // Before the controller exists (the order that keeps the escrowed key the sealing key), its
     // namespace may not either: make it, as Argo CD's CreateNamespace would.
     if ns != "kube-system" {
@@ -501,15 +396,20 @@ fn bundle_path(escrow: &Path, given: Option<&Path>) -> PathBuf {
 
 fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
     let data = read_file(path, "certificate bundle")?;
-    ck::parse_cert_bundle(&data).map_err(|e| super::cert_failure(&path.display().to_string(), &e))
+    ck::parse_cert_bundle(&data)
+        .map_err(|e| crate::workspace::error::cert_failure(&path.display().to_string(), &e))
 }
 
 fn backup(a: &KeyBackupArgs) -> CmdResult {
-    let escrow_path = a.escrow.path()?;
+    let escrow_path = crate::workspace::repo::given_or_env_default(
+        a.escrow.file.as_deref(),
+        a.escrow.env.as_deref(),
+        sealstrap::defaults::ESCROW_NAME,
+    )?;
     let cert_path = bundle_path(&escrow_path, a.cert_file.as_deref());
     let ns = &a.cluster.controller_namespace;
-    let opts = cmd_cluster::opts(&a.cluster, Default::default())?;
-    let cluster = cmd_cluster::connect(&opts)?;
+    let opts = crate::workspace::cluster::opts(&a.cluster, Default::default())?;
+    let cluster = crate::workspace::cluster::connect(&opts)?;
     let items = cluster.list_secrets(ns, Some(KEY_LABEL))?;
     if a.check {
         let committed = read_bundle(&cert_path)?;
@@ -559,7 +459,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         .unwrap_or(Path::new("."));
     let recipients_path = dir.join(RECIPIENTS_NAME);
     let scope = key_scope(&escrow_path, &cert_path, &recipients_path)?;
-    let _locks = super::io::lock_scope(&scope, false)?;
+    let _locks = crate::workspace::files::lock_scope(&scope, false)?;
     let first = !escrow_path.exists();
     let (mut keys, armor) = if first {
         (Vec::new(), a.lock.armor)
@@ -609,7 +509,11 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
 }
 
 fn list(a: &KeyListArgs) -> CmdResult {
-    let escrow_path = a.escrow.path()?;
+    let escrow_path = crate::workspace::repo::given_or_env_default(
+        a.escrow.file.as_deref(),
+        a.escrow.env.as_deref(),
+        sealstrap::defaults::ESCROW_NAME,
+    )?;
     let certs: Vec<Certificate> = if a.escrow.identity.identity.is_empty()
         && !(escrow_path.exists()
             && escrow::is_passphrase(&read_file(&escrow_path, "escrow")?).unwrap_or(false)
@@ -648,7 +552,7 @@ struct KeyFiles<'a> {
 /// The folders the key files go to, as a journal scope (the repository holding the escrow, else
 /// the escrow's folder, then the others outside it).
 fn key_scope(escrow: &Path, cert: &Path, recipients: &Path) -> Result<Scope, Failure> {
-    super::tree::write_scope(
+    crate::workspace::repo::write_scope(
         None,
         &[
             &parent_or_dot(escrow),
@@ -677,11 +581,11 @@ fn write_key_files(
     for p in [files.escrow, files.cert, files.recipients] {
         let dir = parent_or_dot(p);
         tx.create_dir_all(&dir, None)
-            .map_err(|e| super::io::io_failure("cannot create", &dir, &e))?;
+            .map_err(|e| crate::workspace::files::io_failure("cannot create", &dir, &e))?;
     }
     let mut stage = |path: &Path, contents: &[u8]| {
         tx.stage_step(path, contents, Some(0o644))
-            .map_err(|e| super::io::io_failure("cannot write", path, &e))
+            .map_err(|e| crate::workspace::files::io_failure("cannot write", path, &e))
     };
     stage(files.escrow, &sealed)?;
     stage(files.cert, bundle.as_bytes())?;

@@ -13,11 +13,11 @@ use sealstrap::yaml::Format;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::io::{
+use crate::cli::{KubesealArgs, KubesealMode};
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::{
     VALUE_LIMIT, io_failure, is_dash, read_limited, read_text, same_file, write_output,
 };
-use super::{CmdResult, Failure};
-use crate::cli::{KubesealArgs, KubesealMode};
 
 const TTY_HINT: &str = "(tty detected: expecting json/yaml k8s resource in stdin)";
 
@@ -66,16 +66,16 @@ fn cluster_opts(args: &KubesealArgs) -> Result<sealstrap::cluster::ClusterOpts, 
 }
 
 fn connect(args: &KubesealArgs) -> Result<sealstrap::cluster::Cluster, Failure> {
-    super::cluster::connect(&cluster_opts(args)?)
+    crate::workspace::cluster::connect(&cluster_opts(args)?)
 }
 
 /// The certificate to seal with: --cert, else fetched from the controller (as kubeseal does).
 fn certificate(args: &KubesealArgs) -> Result<sealstrap::cert::Certificate, Failure> {
     match &args.cert {
-        Some(spec) => super::cert::load_for_sealing(spec, ""),
+        Some(spec) => crate::workspace::keys::load_for_sealing(spec, ""),
         None => {
             let cluster = connect(args)?;
-            Ok(super::cluster::fetch_checked(
+            Ok(crate::workspace::cluster::fetch_checked(
                 &cluster,
                 &args.controller_name,
                 &args.controller_namespace,
@@ -120,7 +120,7 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
 
     if mode == KubesealMode::FetchCert {
         let cluster = connect(args)?;
-        let (pem, _) = super::cluster::fetch_checked(
+        let (pem, _) = crate::workspace::cluster::fetch_checked(
             &cluster,
             &args.controller_name,
             &args.controller_namespace,
@@ -226,7 +226,7 @@ pub fn run(args: &KubesealArgs) -> CmdResult {
         let keys = if args.recovery_private_key.is_empty() {
             Vec::new()
         } else {
-            super::unseal::load_keys(&args.recovery_private_key, &args.recovery_identity)?
+            crate::workspace::keys::load_keys(&args.recovery_private_key, &args.recovery_identity)?
         };
         let out = ks::merge_into(&mut rng, &cert.public_key, &text, &target_text, &req, &keys)?;
         sealstrap::output::write_atomic(target, out.as_bytes(), None)
@@ -258,13 +258,17 @@ fn recovery_unseal(args: &KubesealArgs, explicit: Option<Format>) -> CmdResult {
         ));
     }
     // kubeseal prints the plaintext to a terminal; sealstrap promises not to (SECURITY.md).
-    if args.sealed_secret_file.is_none() && !args.show && super::io::stdout_is_terminal() {
+    if args.sealed_secret_file.is_none()
+        && !args.show
+        && crate::workspace::files::stdout_is_terminal()
+    {
         return Err(
             Failure::new("refusing to print plaintext Secrets to a terminal")
                 .hint("write them to a file with -w FILE (mode 0600), pipe them, or pass --show"),
         );
     }
-    let keys = super::unseal::load_keys(&args.recovery_private_key, &args.recovery_identity)?;
+    let keys =
+        crate::workspace::keys::load_keys(&args.recovery_private_key, &args.recovery_identity)?;
     let text = read_text(args.secret_file.as_deref(), TTY_HINT)?;
     let secrets = ks::unseal_stream(&text, &keys)?;
     let mut manifests: Vec<Value> = secrets.iter().map(|s| s.to_manifest()).collect();

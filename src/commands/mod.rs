@@ -9,125 +9,20 @@ pub mod cert;
 pub mod cluster;
 pub mod contract;
 pub mod diff;
-pub mod io;
 pub mod key;
 pub mod kubeseal;
 pub mod patch;
 pub mod reseal;
 pub mod scan;
 pub mod seal;
-pub mod tree;
 pub mod unseal;
 pub mod verify;
 
 use std::process::ExitCode;
 
-use sealstrap::cert::CertError;
-use sealstrap::keys::KeyError;
-use sealstrap::objects::ObjectError;
+use crate::workspace::error::{CmdResult, Failure};
 
 use crate::cli::{CertCommand, Cli, Command};
-
-/// Exit code for errors (bad input, failed checks); kubeseal uses 1 too.
-pub const EXIT_ERROR: u8 = 1;
-/// Exit code for usage errors, as clap uses.
-pub const EXIT_USAGE: u8 = 2;
-
-/// A failed command: what happened, what to do, and the exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub hints: Vec<String>,
-    pub code: u8,
-    /// stdout was closed by the reader (e.g. `| head`): not an error.
-    pub broken_pipe: bool,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            hints: Vec::new(),
-            code: EXIT_ERROR,
-            broken_pipe: false,
-        }
-    }
-
-    pub fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            code: EXIT_USAGE,
-            ..Failure::new(message)
-        }
-    }
-
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-
-    pub fn hint_opt(self, hint: Option<impl Into<String>>) -> Self {
-        match hint {
-            Some(h) => self.hint(h),
-            None => self,
-        }
-    }
-}
-
-impl Failure {
-    /// The failure for a core error: its message, and its hint.
-    pub fn of<E: std::fmt::Display + Hinted>(e: &E) -> Self {
-        Failure::new(e.to_string()).hint_opt(e.hint_text())
-    }
-
-    /// The same, with the file or object it concerns in front: "PATH: message".
-    pub fn at<E: std::fmt::Display + Hinted>(place: impl std::fmt::Display, e: &E) -> Self {
-        Failure::new(format!("{place}: {e}")).hint_opt(e.hint_text())
-    }
-}
-
-/// The core's typed errors, each with its own `hint()`; one reporter (`main.rs`) prints them.
-pub trait Hinted {
-    fn hint_text(&self) -> Option<String>;
-}
-
-macro_rules! hinted {
-    ($($t:ty),* $(,)?) => {$(
-        impl Hinted for $t {
-            fn hint_text(&self) -> Option<String> {
-                self.hint().map(|h| h.to_string())
-            }
-        }
-        impl From<$t> for Failure {
-            fn from(e: $t) -> Self {
-                Failure::of(&e)
-            }
-        }
-    )*};
-}
-
-hinted!(
-    KeyError,
-    ObjectError,
-    sealstrap::config::ConfigError,
-    sealstrap::patch::PatchError,
-    sealstrap::escrow::EscrowError,
-    sealstrap::controller_key::ControllerKeyError,
-    sealstrap::ssh::SshError,
-    sealstrap::bootstrap::ProvidedError,
-    sealstrap::contract::ExtrasError,
-);
-
-/// A certificate error, naming the file.
-pub fn cert_failure(path: &str, e: &CertError) -> Failure {
-    let msg = match e {
-        // kubeseal's exact wording, so scripts matching it keep working.
-        CertError::Expired { .. } | CertError::NotRsa(_) => e.to_string(),
-        _ => format!("{path}: {e}"),
-    };
-    Failure::new(msg).hint_opt(e.hint())
-}
-
-pub type CmdResult = Result<ExitCode, Failure>;
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
@@ -138,7 +33,7 @@ pub fn run(cli: Cli) -> CmdResult {
         cli.command,
         Command::Contract(_) | Command::PatchExternalSecrets(_) | Command::Scan(_)
     ) {
-        tree::load_extras(None)?;
+        crate::workspace::repo::load_extras(None)?;
     }
     match cli.command {
         Command::Seal(args) => seal::seal(&args),
@@ -152,7 +47,7 @@ pub fn run(cli: Cli) -> CmdResult {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cmd, "sealstrap", &mut out);
-            io::write_stdout(&out)?;
+            crate::workspace::files::write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
@@ -171,7 +66,7 @@ pub fn run(cli: Cli) -> CmdResult {
                     .and_then(|_| man.render_extra_section(&mut out))
                     .map_err(|e| Failure::new(format!("cannot render the manual: {e}")))?;
             }
-            io::write_stdout(&out)?;
+            crate::workspace::files::write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => verify::run(&args),
@@ -192,12 +87,4 @@ pub fn run(cli: Cli) -> CmdResult {
             kubeseal::run_args(argv)
         }
     }
-}
-
-/// Seconds since the Unix epoch, now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

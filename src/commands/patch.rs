@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use sealstrap::objects;
 use sealstrap::patch::{self, FindingKind, Options};
 
-use super::io::write_stdout;
-use super::{CmdResult, EXIT_ERROR, Failure};
 use crate::cli::PatchArgs;
+use crate::workspace::error::{CmdResult, EXIT_ERROR, Failure};
+use crate::workspace::files::write_stdout;
 
 /// Files left alone: each is reported on stderr as it comes (`FAIL  FILE[:LINE]: why; left
 /// alone`); the run then ends with one error that carries every distinct hint.
@@ -72,8 +72,8 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         property: args.property.clone(),
     };
     let paths = if args.paths.is_empty() {
-        match super::tree::Root::find(None)? {
-            Some(root) => vec![super::tree::shown(&root.dir)],
+        match crate::workspace::repo::Root::find(None)? {
+            Some(root) => vec![crate::workspace::repo::shown(&root.dir)],
             None => {
                 return Err(Failure::usage(
                     "not inside a git repository; pass the files or folders to patch",
@@ -83,12 +83,12 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     } else {
         args.paths.clone()
     };
-    let walk = super::io::walk_files(&paths, &["yaml", "yml"])?;
+    let walk = crate::workspace::walk::walk_files(&paths, &["yaml", "yml"])?;
     // Templates are never synced; exclusions (sealstrap.yaml's, with their reasons, and
     // --exclude) are the user's choice. All are reported.
-    let root = super::tree::Root::find(None)?;
+    let root = crate::workspace::repo::Root::find(None)?;
     let excludes = match &root {
-        Some(r) => super::tree::load_excludes(r)?,
+        Some(r) => crate::workspace::repo::load_excludes(r)?,
         None => Vec::new(),
     };
     let rel = |f: &std::path::Path| -> String {
@@ -105,9 +105,9 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         .iter()
         .filter(|f| {
             let shown = f.display().to_string();
-            let why = if super::tree::is_template(f) {
+            let why = if crate::workspace::walk::is_template(f) {
                 Some("a template (*.example.yaml), not synced".to_string())
-            } else if super::tree::is_chart_template(f) {
+            } else if crate::workspace::walk::is_chart_template(f) {
                 Some(
                     "a Helm chart template (its chart renders it; its values are checked)"
                         .to_string(),
@@ -143,16 +143,16 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             .map(|f| {
                 let d = f.parent().filter(|d| !d.as_os_str().is_empty());
                 let d = d.unwrap_or(std::path::Path::new("."));
-                super::tree::git_root(d).unwrap_or_else(|| d.to_path_buf())
+                crate::workspace::repo::git_root(d).unwrap_or_else(|| d.to_path_buf())
             })
             .collect();
         let refs: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
-        Some(super::tree::write_scope(None, &refs)?)
+        Some(crate::workspace::repo::write_scope(None, &refs)?)
     } else {
         None
     };
     let _locks = match &scope {
-        Some(s) => super::io::lock_scope(s, false)?,
+        Some(s) => crate::workspace::files::lock_scope(s, false)?,
         None => Vec::new(),
     };
     let mut tx = scope.as_ref().map(sealstrap::journal::Transaction::new);
@@ -220,7 +220,12 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                     if args.check {
                         missing += 1;
                     }
-                    helm.push(super::tree::helm_fix(&at, &h.key, &h.path, &opts.property));
+                    helm.push(crate::workspace::reads::helm_fix(
+                        &at,
+                        &h.key,
+                        &h.path,
+                        &opts.property,
+                    ));
                 }
             }
         }

@@ -8,8 +8,8 @@ use rand::rngs::SysRng;
 use sealstrap::journal::Transaction;
 use sealstrap::reseal::{self, Resealed};
 
-use super::{CmdResult, Failure};
 use crate::cli::ResealArgs;
+use crate::workspace::error::{CmdResult, Failure};
 
 /// The folders reseal writes in, as a journal scope: the repository holding the first path (or
 /// its folder), then every folder given outside it. Locking it also waits for a `seal` that is
@@ -31,23 +31,27 @@ fn reseal_scope(paths: &[PathBuf]) -> Result<sealstrap::journal::Scope, Failure>
         .collect();
     let mut roots: Vec<PathBuf> = Vec::new();
     for d in &dirs {
-        roots.push(super::tree::git_root(d).unwrap_or_else(|| d.clone()));
+        roots.push(crate::workspace::repo::git_root(d).unwrap_or_else(|| d.clone()));
     }
     let refs: Vec<&Path> = roots.iter().map(PathBuf::as_path).collect();
-    super::tree::write_scope(None, &refs)
+    crate::workspace::repo::write_scope(None, &refs)
 }
 
 pub fn run(args: &ResealArgs) -> CmdResult {
-    let old_keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
-    let cert = super::cert::load_for_sealing(&args.cert.to_string_lossy(), "sealstrap: ")?;
+    let old_keys = crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
+    let cert =
+        crate::workspace::keys::load_for_sealing(&args.cert.to_string_lossy(), "sealstrap: ")?;
     let paths = if args.paths.is_empty() {
-        vec![super::tree::env_default(args.env.as_deref(), "")?]
+        vec![crate::workspace::repo::env_default(
+            args.env.as_deref(),
+            "",
+        )?]
     } else {
         args.paths.clone()
     };
     let scope = reseal_scope(&paths)?;
-    let _locks = super::io::lock_scope(&scope, args.dry_run)?;
-    let files = super::io::collect_files(&paths, &["yaml", "yml", "json"])?;
+    let _locks = crate::workspace::files::lock_scope(&scope, args.dry_run)?;
+    let files = crate::workspace::walk::collect_files(&paths, &["yaml", "yml", "json"])?;
     let mut rng = UnwrapErr(SysRng);
     let (mut changed, mut failed, mut values, mut current) = (0usize, 0usize, 0usize, 0usize);
     // The resealed files land in one transaction: a killed run leaves them all old or all new.

@@ -6,9 +6,9 @@ use std::process::{Command, ExitCode};
 use sealstrap::scan::{self, Options};
 use serde_json::json;
 
-use super::io::{io_failure, write_stdout};
-use super::{CmdResult, Failure};
 use crate::cli::{ScanArgs, SummaryFormat};
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::{io_failure, write_stdout};
 
 /// Largest file checked with every rule; bigger ones are streamed for value shapes and keys.
 const MAX_FILE: u64 = 4 << 20;
@@ -82,7 +82,7 @@ fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
         ));
     }
     Ok(Listing {
-        files: super::io::collect_files(paths, &[])?,
+        files: crate::workspace::walk::collect_files(paths, &[])?,
         top: None,
         indexed: Default::default(),
     })
@@ -256,7 +256,9 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     for journal in journals {
         if std::fs::symlink_metadata(&journal).is_ok() {
             found.push((
-                super::tree::shown(&journal).display().to_string(),
+                crate::workspace::repo::shown(&journal)
+                    .display()
+                    .to_string(),
                 finding(message),
             ));
         }
@@ -292,8 +294,8 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         Some(c) => {
             let pem = std::fs::read(c).map_err(|e| io_failure("cannot read", c, &e))?;
             let cert = sealstrap::cert::parse(&pem)
-                .map_err(|e| super::cert_failure(&c.display().to_string(), &e))?;
-            match cert.check(super::now()) {
+                .map_err(|e| crate::workspace::error::cert_failure(&c.display().to_string(), &e))?;
+            match cert.check(crate::workspace::now()) {
                 Ok(warnings) => {
                     for w in warnings {
                         eprintln!("sealstrap: warning: {}: {w}", c.display());
@@ -303,7 +305,7 @@ pub fn run(args: &ScanArgs) -> CmdResult {
                     eprintln!("sealstrap: warning: {}: {e} (--allow-expired)", c.display());
                 }
                 Err(e) => {
-                    return Err(super::cert_failure(&c.display().to_string(), &e).hint(
+                    return Err(crate::workspace::error::cert_failure(&c.display().to_string(), &e).hint(
                         "pass the controller's current certificate, or --allow-expired while the controller still holds this key",
                     ));
                 }
@@ -322,8 +324,8 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     let listing = list_files(&args.paths)?;
     let files = &listing.files;
     // Exclusions with their reasons: sealstrap.yaml's `exclude:`, then --exclude.
-    let mut excludes = match super::tree::Root::find(None)? {
-        Some(root) => super::tree::load_excludes(&root)?,
+    let mut excludes = match crate::workspace::repo::Root::find(None)? {
+        Some(root) => crate::workspace::repo::load_excludes(&root)?,
         None => Vec::new(),
     };
     excludes.extend(
@@ -369,7 +371,9 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     // The sealing certificates in the tree (what `key new` writes): the newest of each bundle
     // seals; expired is a finding, expiring within 30 days a warning.
     for f in files {
-        if f.file_name().is_none_or(|n| n != super::key::CERT_NAME) {
+        if f.file_name()
+            .is_none_or(|n| n != crate::workspace::keys::CERT_NAME)
+        {
             continue;
         }
         let Ok(data) = std::fs::read(f) else { continue };
@@ -379,7 +383,7 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         let Some(sealing) = sealstrap::controller_key::sealing_key(bundle.iter()) else {
             continue;
         };
-        match sealing.check(super::now()) {
+        match sealing.check(crate::workspace::now()) {
             Ok(warnings) => {
                 for w in warnings {
                     eprintln!("sealstrap: warning: {}: {w}", f.display());

@@ -18,13 +18,13 @@ use sealstrap::{objects, timefmt, yaml};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::io::{io_failure, write_stdout};
-use super::tree::{self, Root};
-use super::{CmdResult, EXIT_USAGE, Failure};
 use crate::cli::{
     BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SelectionArgs, SummaryFormat,
     WiringArgs,
 };
+use crate::workspace::error::{CmdResult, EXIT_USAGE, Failure};
+use crate::workspace::files::{io_failure, write_stdout};
+use crate::workspace::repo::Root;
 
 /// Exit code of `seal --require-complete` when a value is still missing.
 pub const EXIT_INCOMPLETE: u8 = 3;
@@ -96,7 +96,7 @@ struct Context {
 /// layout (docs/format.md §10), and the output folder.
 pub struct Place {
     pub root: Option<Root>,
-    pub layout: tree::Layout,
+    pub layout: crate::workspace::repo::Layout,
     pub out: PathBuf,
     /// `--config`, else the environment's own config.
     pub config: Option<PathBuf>,
@@ -122,9 +122,9 @@ pub fn place_for(
     selection: &SelectionArgs,
 ) -> Result<Place, Failure> {
     let root = Root::for_out(platform_root, out)?;
-    tree::load_extras(root.as_ref())?;
+    crate::workspace::repo::load_extras(root.as_ref())?;
     let env = match root.as_ref().filter(|r| r.platform) {
-        Some(r) => tree::environment(
+        Some(r) => crate::workspace::repo::environment(
             r,
             selection.env.as_deref(),
             selection.config.as_deref(),
@@ -147,17 +147,17 @@ pub fn place_for(
     {
         return Err(Failure::usage(format!(
             "which environment? clusters/ holds {}",
-            tree::environments(&r.dir).join(", ")
+            crate::workspace::repo::environments(&r.dir).join(", ")
         ))
         .hint("pass --env ENV (or --config environments/ENV/config.yaml), or seal them all with --all-envs"));
     }
-    let layout = tree::layout(root.as_ref(), env.as_deref());
+    let layout = crate::workspace::repo::layout(root.as_ref(), env.as_deref());
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| layout.out.clone());
     let config = selection.config.clone().or_else(|| layout.config.clone());
     let fleet = match &root {
-        Some(r) => tree::load_fleet(r)?,
+        Some(r) => crate::workspace::repo::load_fleet(r)?,
         None => Default::default(),
     };
     Ok(Place {
@@ -185,13 +185,13 @@ fn cert_path(args: &BootstrapArgs, place: &Place) -> Result<PathBuf, Failure> {
     {
         return Ok(root.join(c));
     }
-    let default = place.out.join(super::key::CERT_NAME);
+    let default = place.out.join(crate::workspace::keys::CERT_NAME);
     if default.is_file() {
         return Ok(default);
     }
     Err(Failure::usage(format!(
         "no certificate: --cert is not given and {} is not there",
-        tree::shown(&default).display()
+        crate::workspace::repo::shown(&default).display()
     ))
     .hint(format!(
         "pass --cert FILE (or --fetch-cert), or make the controller's key first: sealstrap key new{}",
@@ -210,7 +210,7 @@ fn paths_line(args: &BootstrapArgs, place: &Place) -> String {
     let origin = |given: bool| if given { "given" } else { "default" };
     let mut parts = vec![format!(
         "out {} ({})",
-        tree::shown(&place.out).display(),
+        crate::workspace::repo::shown(&place.out).display(),
         origin(args.out.is_some())
     )];
     if !args.fetch_cert
@@ -218,14 +218,14 @@ fn paths_line(args: &BootstrapArgs, place: &Place) -> String {
     {
         parts.push(format!(
             "certificate {} ({})",
-            tree::shown(&c).display(),
+            crate::workspace::repo::shown(&c).display(),
             origin(args.cert.is_some())
         ));
     }
     if let Some(c) = &place.config {
         parts.push(format!(
             "config {} ({})",
-            tree::shown(c).display(),
+            crate::workspace::repo::shown(c).display(),
             origin(args.selection.config.is_some())
         ));
     }
@@ -246,9 +246,11 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
     let wiring = wiring(&args.wiring);
     check_wiring(&wiring)?;
     let cert = if args.fetch_cert {
-        let cluster =
-            super::cluster::connect(&super::cluster::opts(&args.cluster, Default::default())?)?;
-        super::cluster::fetch_checked(
+        let cluster = crate::workspace::cluster::connect(&crate::workspace::cluster::opts(
+            &args.cluster,
+            Default::default(),
+        )?)?;
+        crate::workspace::cluster::fetch_checked(
             &cluster,
             &args.cluster.controller_name,
             &args.cluster.controller_namespace,
@@ -257,7 +259,11 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
         .1
     } else {
         let path = cert_path(args, place)?;
-        super::cert::load_checked(&path.to_string_lossy(), "sealstrap: ", args.allow_expired)?
+        crate::workspace::keys::load_checked(
+            &path.to_string_lossy(),
+            "sealstrap: ",
+            args.allow_expired,
+        )?
     };
     let mut notes = Vec::new();
     let config = load_config(place.config.as_deref())?;
@@ -278,7 +284,7 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
     if place.root.is_some() && std::fs::symlink_metadata(&stray).is_ok() {
         notes.push(format!(
             "{} is not read: in a git work tree sealstrap keeps its journal in .git; delete it (git rm --cached if it is tracked)",
-            tree::shown(&stray).display()
+            crate::workspace::repo::shown(&stray).display()
         ));
     }
     if place.out.exists() && !place.out.is_dir() {
@@ -304,7 +310,7 @@ pub fn load_config(path: Option<&Path>) -> Result<Option<EnvConfig>, Failure> {
     let Some(path) = path else {
         return Ok(None);
     };
-    let bytes = super::io::read_regular(path, "").map_err(|f| Failure {
+    let bytes = crate::workspace::files::read_regular(path, "").map_err(|f| Failure {
         message: f.message.replacen("cannot read ", "cannot read config ", 1),
         ..f
     })?;
@@ -338,7 +344,7 @@ fn scan_sealed(
 ) -> Result<(BTreeMap<String, ExistingFile>, Vec<String>), Failure> {
     let mut existing = BTreeMap::new();
     let mut extra = Vec::new();
-    for file in tree::read_sealed(out)? {
+    for file in crate::workspace::walk::read_sealed(out)? {
         let (name, stem) = (file.name.as_str(), file.stem.as_str());
         let rel = format!("{}/{name}", manifests::SEALED_DIR);
         let text = file
@@ -402,7 +408,11 @@ fn read_value_file(spec: &str) -> Result<(String, Zeroizing<String>, Option<Stri
         ));
     }
     let path = Path::new(path);
-    let bytes = super::io::read_limited(Some(path), "", super::io::VALUE_LIMIT)?;
+    let bytes = crate::workspace::files::read_limited(
+        Some(path),
+        "",
+        crate::workspace::files::VALUE_LIMIT,
+    )?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Failure::new(format!(
             "--value-file {key}: {} is not UTF-8 text",
@@ -519,7 +529,7 @@ fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Fa
 
 /// Where the Dex admin password copy goes, and the git root holding `--out`.
 fn dex_copy_path(args: &BootstrapArgs, place: &Place) -> (PathBuf, Option<PathBuf>) {
-    let root = tree::git_root(&place.out);
+    let root = crate::workspace::repo::git_root(&place.out);
     let secrets_dir = match (&args.secrets_dir, &place.root) {
         (Some(d), _) => d.clone(),
         (None, Some(_)) => place.layout.secrets.clone(),
@@ -685,7 +695,7 @@ fn read_gitops(
     let Some(env) = env.map(str::to_string) else {
         return Err(Failure::usage(format!(
             "which environment's catalog? clusters/ holds {}",
-            tree::environments(&root.dir).join(", ")
+            crate::workspace::repo::environments(&root.dir).join(", ")
         ))
         .hint("pass --env ENV (or --config environments/ENV/config.yaml)"));
     };
@@ -693,14 +703,16 @@ fn read_gitops(
     if !catalog.is_dir() {
         return Err(Failure::new(format!(
             "{} is not there: no always-on catalog group for environment {env}",
-            tree::shown(&catalog).display()
+            crate::workspace::repo::shown(&catalog).display()
         ))
         .hint(
             "check --env; the platform keeps its Applications in clusters/<env>/catalog/<group>/",
         ));
     }
     let mut texts = Vec::new();
-    for f in tree::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])? {
+    for f in
+        crate::workspace::walk::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])?
+    {
         if let Ok(t) = std::fs::read_to_string(&f) {
             texts.push(t);
         }
@@ -745,7 +757,7 @@ fn read_gitops(
         catalog.clone(),
         root.dir.join(format!("clusters/{env}/catalog")),
     ] {
-        for f in tree::yaml_files(&dir, &[])? {
+        for f in crate::workspace::walk::yaml_files(&dir, &[])? {
             if !ours.contains(&f)
                 && let Ok(t) = std::fs::read_to_string(&f)
             {
@@ -836,7 +848,7 @@ fn plan_gitops(
         // The controller's Application comes first: only it takes the requested chart fields.
         let requested: &[(String, Value)] = if i == 0 { &g.requested } else { &[] };
         let merged = platform::merge(current.as_deref(), generated, requested, &g.style, g.force);
-        let shown = tree::shown(path);
+        let shown = crate::workspace::repo::shown(path);
         let text =
             match merged {
                 Merged::Unchanged => current.clone().unwrap_or_default(),
@@ -895,7 +907,7 @@ fn plan_gitops(
         Ok(Some(new)) => {
             notes.push(format!(
                 "{}: added {repo} to sourceRepos",
-                tree::shown(project).display(),
+                crate::workspace::repo::shown(project).display(),
             ));
             files.push((project.clone(), Zeroizing::new(new.into_bytes()), None));
         }
@@ -945,7 +957,7 @@ fn read_sealed_value(
 }
 
 fn restore_dex_password(args: &BootstrapArgs, ctx: &Context) -> Result<Zeroizing<String>, Failure> {
-    let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+    let keys = crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
     read_sealed_value(
         &ctx.out,
         &keys,
@@ -997,7 +1009,7 @@ struct Outcome {
     cert: Certificate,
     out: PathBuf,
     /// What the tree reads from the store (inside a repository).
-    reads: Option<tree::Reads>,
+    reads: Option<crate::workspace::reads::Reads>,
     /// The paths used and where each came from.
     paths: String,
 }
@@ -1007,7 +1019,7 @@ struct Outcome {
 fn run_scope(args: &BootstrapArgs, place: &Place) -> Result<Scope, Failure> {
     let (copy, _) = dex_copy_path(args, place);
     let secrets = copy.parent().map(Path::to_path_buf).unwrap_or_default();
-    tree::write_scope(place.root.as_ref(), &[&place.out, &secrets])
+    crate::workspace::repo::write_scope(place.root.as_ref(), &[&place.out, &secrets])
 }
 
 /// A file of the Flux folder: its path in it, its text, and what is there now.
@@ -1024,7 +1036,7 @@ struct Snapshot {
     break_glass: Option<Certificate>,
     break_glass_missing: Vec<(String, Zeroizing<String>)>,
     root: Option<Root>,
-    reads: Option<tree::Reads>,
+    reads: Option<crate::workspace::reads::Reads>,
     selection: Vec<Selected>,
     provided: BTreeMap<String, Zeroizing<String>>,
     /// What is in --out now, per wiring file name.
@@ -1070,11 +1082,11 @@ fn read_snapshot<'m>(
     // What the environment deploys, and what that reads from the store (outside a repository
     // there is no tree to read).
     let graph = match &place.root {
-        Some(r) => tree::graph(r, place.layout.env.as_deref())?,
+        Some(r) => crate::workspace::reads::graph(r, place.layout.env.as_deref())?,
         None => None,
     };
     let reads = match &place.root {
-        Some(r) => Some(tree::reads(
+        Some(r) => Some(crate::workspace::reads::reads(
             r,
             graph.as_ref(),
             std::slice::from_ref(&ctx.out),
@@ -1093,7 +1105,7 @@ fn read_snapshot<'m>(
             if !ctx.existing.contains_key(*key) {
                 return Err(Failure::new(format!(
                     "{} has no sealed {key}: nothing to remove",
-                    tree::shown(&ctx.out).display()
+                    crate::workspace::repo::shown(&ctx.out).display()
                 )));
             }
             if let Some(sel) = sel.filter(|s| s.included)
@@ -1181,7 +1193,7 @@ fn read_snapshot<'m>(
             chart_version,
             ..
         } => {
-            let Some(git_root) = tree::git_root(&ctx.out) else {
+            let Some(git_root) = crate::workspace::repo::git_root(&ctx.out) else {
                 return Err(Failure::usage(
                     "--gitops flux: Flux reconciles paths of a git repository, and --out is not in one",
                 )
@@ -1292,13 +1304,13 @@ fn read_snapshot<'m>(
         .and_then(|root| relative_to(root, &copy).map(|rel| (root, rel)));
     let copy_ignored = copy_rel
         .as_ref()
-        .is_none_or(|(root, rel)| tree::ignores(root, rel));
+        .is_none_or(|(root, rel)| crate::workspace::git::ignores(root, rel));
     let copy_tracked = copy_rel
         .as_ref()
-        .is_some_and(|(root, rel)| tree::git_tracks(root, rel));
+        .is_some_and(|(root, rel)| crate::workspace::git::git_tracks(root, rel));
     let copy_rule = copy_rel
         .as_ref()
-        .and_then(|(root, rel)| tree::deciding_rule(root, rel));
+        .and_then(|(root, rel)| crate::workspace::git::deciding_rule(root, rel));
     if pair == bootstrap::DexPair::New || restored.is_some() {
         check_secrets_dir(&copy, args.fix_permissions)?;
     }
@@ -1334,14 +1346,15 @@ fn read_snapshot<'m>(
                 .collect();
             candidates.sort();
             candidates.dedup();
-            let ignored = tree::git_ignored(root, &ignore_queries(&candidates)).unwrap_or_default();
+            let ignored = crate::workspace::git::git_ignored(root, &ignore_queries(&candidates))
+                .unwrap_or_default();
             (Some((path, bytes, is_link)), ignored)
         }
         None => (None, Vec::new()),
     };
     // The break-glass certificate, and existing values without a copy for it.
     let break_glass = match (&place.fleet.break_glass, &place.root) {
-        (Some(rel), Some(root)) => Some(super::cert::load_for_sealing(
+        (Some(rel), Some(root)) => Some(crate::workspace::keys::load_for_sealing(
             &root.join(rel).to_string_lossy(),
             "sealstrap: break-glass: ",
         )?),
@@ -1364,7 +1377,8 @@ fn read_snapshot<'m>(
                     lacking.join(", ")
                 ));
             } else {
-                let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+                let keys =
+                    crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
                 for k in lacking {
                     break_glass_missing.push((
                         k.clone(),
@@ -1463,7 +1477,7 @@ fn plan_run(
         sealed_before.sort();
         notes.push(format!(
             "{key} removed from {}",
-            tree::shown(&ctx.out).display()
+            crate::workspace::repo::shown(&ctx.out).display()
         ));
     }
     for f in &plan.sealed {
@@ -1513,15 +1527,15 @@ fn plan_run(
         }
         notes.push(format!(
             "Flux: add {} to the folder Flux reconciles for this cluster (or `kubectl apply -k {}`); it applies the controller, then {}, then the store",
-            tree::shown(dir).display(),
-            tree::shown(dir).display(),
-            tree::shown(&ctx.out).display()
+            crate::workspace::repo::shown(dir).display(),
+            crate::workspace::repo::shown(dir).display(),
+            crate::workspace::repo::shown(&ctx.out).display()
         ));
         if let Some(stale) = &snap.stale_store {
             notes.push(format!(
                 "{} removed: with Flux the store is {}",
                 stale.display(),
-                tree::shown(&dir.join(sealstrap::flux::STORE_DIR)).display()
+                crate::workspace::repo::shown(&dir.join(sealstrap::flux::STORE_DIR)).display()
             ));
             removals.push(stale.clone());
         }
@@ -1537,14 +1551,19 @@ fn plan_run(
             {
                 notes.push(format!(
                     "{} also defines ClusterSecretStore {}: two stores of one name fight over one object in the cluster; delete that one{}",
-                    tree::shown(f).display(),
+                    crate::workspace::repo::shown(f).display(),
                     ctx.wiring.store_name,
                     if platform.is_some() { " (the platform's store file is the swap point)" } else { "" }
                 ));
             }
         }
         for (at, key, path) in &r.helm_without_property {
-            notes.push(tree::helm_fix(at, key, path, manifests::VALUE_KEY));
+            notes.push(crate::workspace::reads::helm_fix(
+                at,
+                key,
+                path,
+                manifests::VALUE_KEY,
+            ));
         }
         for b in &r.broken {
             notes.push(format!(
@@ -1611,7 +1630,7 @@ fn plan_run(
             ))
             .hint(format!(
                 "unstage it and keep it ignored: git rm --cached {}; if it was ever pushed, rotate it afterwards (sealstrap reset-dex-admin)",
-                tree::shown(copy).display()
+                crate::workspace::repo::shown(copy).display()
             )));
         }
         if !snap.copy_ignored
@@ -1626,7 +1645,7 @@ fn plan_run(
             {
                 return Err(Failure::new(format!(
                     "{source}:{line} re-includes {} (`{pattern}`), and a rule in the top-level .gitignore cannot override a deeper .gitignore: git would commit the plaintext Dex admin password",
-                    tree::shown(copy).display()
+                    crate::workspace::repo::shown(copy).display()
                 ))
                 .hint(format!(
                     "delete that line from {source}, or put the copy elsewhere with --secrets-dir (outside the repository is safest)"
@@ -1709,11 +1728,11 @@ fn plan_run(
             [] => {}
             [r] => notes.push(format!(
                 "{}: added `{r}`: the platform's rules would make git ignore it, and Argo CD would never see it",
-                tree::shown(gitignore).display()
+                crate::workspace::repo::shown(gitignore).display()
             )),
             rules => notes.push(format!(
                 "{}: added {} re-include rules (`{}` ... `{}`): the platform's rules would make git ignore those files, and Argo CD would never see them",
-                tree::shown(gitignore).display(),
+                crate::workspace::repo::shown(gitignore).display(),
                 rules.len(),
                 rules[0],
                 rules[rules.len() - 1]
@@ -1773,19 +1792,19 @@ fn confirm_copy_ignored(root: &Path, copy: &Path) -> Result<(), Failure> {
         return Ok(());
     };
     // Without a git that answers, the rule sealstrap wrote is all there is to go by.
-    let Some(ignored) = tree::git_ignored(root, std::slice::from_ref(&rel)) else {
+    let Some(ignored) = crate::workspace::git::git_ignored(root, std::slice::from_ref(&rel)) else {
         return Ok(());
     };
-    if !ignored.is_empty() && !tree::git_tracks(root, &rel) {
+    if !ignored.is_empty() && !crate::workspace::git::git_tracks(root, &rel) {
         return Ok(());
     }
     let removed = std::fs::remove_file(copy).is_ok();
-    let why = tree::deciding_rule(root, &rel)
+    let why = crate::workspace::git::deciding_rule(root, &rel)
         .map(|(f, l, p)| format!(" (deciding rule: {f}:{l}: `{p}`)"))
         .unwrap_or_default();
     Err(Failure::new(format!(
         "git would commit {} even with sealstrap's ignore rule{why}; {}",
-        tree::shown(copy).display(),
+        crate::workspace::repo::shown(copy).display(),
         if removed {
             "the plaintext copy was removed again (the password stays sealed)"
         } else {
@@ -1853,7 +1872,7 @@ fn prepare(
             ))
             .hint("seal it on its own: sealstrap seal --env ENV"));
         }
-        None => super::io::lock_scope(&scope, args.dry_run)?,
+        None => crate::workspace::files::lock_scope(&scope, args.dry_run)?,
     };
     let (snap, rotate) = read_snapshot(args, &mode, place)?;
     let mut rng = UnwrapErr(SysRng);
@@ -2071,7 +2090,10 @@ pub fn seal(args: &SealArgs) -> CmdResult {
 /// tree's own (their names differ from the Secrets they write: `argocd-oidc` writes
 /// `argocd-dex-oidc`); for a key no file of the tree reads (or outside a repository), the
 /// contract's consumer Secrets are named instead.
-fn follow_up_for(keys: &BTreeSet<String>, reads: Option<&tree::Reads>) -> Vec<String> {
+fn follow_up_for(
+    keys: &BTreeSet<String>,
+    reads: Option<&crate::workspace::reads::Reads>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for k in keys {
@@ -2195,7 +2217,7 @@ fn shared_values(
             continue;
         };
         let folder = |env: &str| {
-            let l = tree::layout(Some(root), Some(env));
+            let l = crate::workspace::repo::layout(Some(root), Some(env));
             l.out
         };
         let having: Vec<&String> = envs
@@ -2221,7 +2243,8 @@ fn shared_values(
                         "pass {env}'s controller key: --private-key KEY, or -i IDENTITY (its escrow: sealstrap key list --env {env})"
                     )));
                 }
-                let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+                let keys =
+                    crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
                 read_sealed_value(
                     &folder(env),
                     &keys,
@@ -2247,16 +2270,16 @@ fn seal_fleet(args: &SealArgs) -> CmdResult {
             ))
             .hint("run it in a checkout of the platform, or pass --platform-root DIR")
         })?;
-    tree::load_extras(Some(&root))?;
-    let fleet = tree::load_fleet(&root)?;
-    let envs = tree::environments(&root.dir);
+    crate::workspace::repo::load_extras(Some(&root))?;
+    let fleet = crate::workspace::repo::load_fleet(&root)?;
+    let envs = crate::workspace::repo::environments(&root.dir);
     if envs.is_empty() {
         return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
     }
     // One lock for the whole fleet (every environment writes in the repository), and an
     // interrupted earlier write finished first: the shared values are read from what is there.
-    let scope = tree::write_scope(Some(&root), &[&root.dir])?;
-    let _locks = super::io::lock_scope(&scope, args.common.dry_run)?;
+    let scope = crate::workspace::repo::write_scope(Some(&root), &[&root.dir])?;
+    let _locks = crate::workspace::files::lock_scope(&scope, args.common.dry_run)?;
     let shared = shared_values(&args.common, &root, &envs, &fleet)?;
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     let mut failed: Vec<(String, Failure)> = Vec::new();
@@ -2459,7 +2482,7 @@ fn merge_runs(runs: &[(String, RunPlan, Option<PathBuf>)]) -> Result<RunPlan, Fa
 /// The contract row of `key`, the fork's own keys of the output folder's repository included.
 fn contract_key(args: &BootstrapArgs, key: &str) -> Result<&'static Entry, Failure> {
     let root = Root::for_out(args.platform_root.as_deref(), args.out.as_deref())?;
-    tree::load_extras(root.as_ref())?;
+    crate::workspace::repo::load_extras(root.as_ref())?;
     contract::entry(key).ok_or_else(|| {
         Failure::usage(format!(
             "unknown key {key:?}: not a backend key of the contract or of sealstrap.yaml's extra:"

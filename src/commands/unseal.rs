@@ -1,38 +1,19 @@
 //! `sealstrap unseal`: SealedSecrets in, Secrets out, with the controller's private key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use sealstrap::keys;
 use sealstrap::kubeseal::parse_sealed_stream;
 use sealstrap::objects::{self, scrub};
-use sealstrap::rsa::PrivateKey;
 use sealstrap::yaml::Format;
 use zeroize::Zeroizing;
 
-use super::io::{read_input, read_text, stdout_is_terminal, write_stdout};
-use super::{CmdResult, Failure};
 use crate::cli::{ManifestFormat, UnsealArgs};
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::{read_text, stdout_is_terminal, write_stdout};
+use crate::workspace::keys::load_keys;
 
 const TTY_HINT: &str = "(tty detected: expecting SealedSecret YAML or JSON on stdin)";
-
-/// Loads every key from every file (each file may hold several).
-/// An age escrow (`sealstrap key new`) is opened in memory with `identity` or its passphrase.
-pub fn load_keys(paths: &[PathBuf], identity: &[PathBuf]) -> Result<Vec<PrivateKey>, Failure> {
-    let mut all = Vec::new();
-    for p in paths {
-        let data = read_input(Some(p), "(tty detected: expecting a private key on stdin)")?;
-        if sealstrap::escrow::is_age(&data) {
-            let keys = super::key::escrow_keys(p, identity)?;
-            all.extend(keys.into_iter().map(|k| k.key));
-            continue;
-        }
-        let mut found =
-            keys::parse_private_keys(&data).map_err(|e| Failure::at(p.display(), &e))?;
-        all.append(&mut found);
-    }
-    Ok(all)
-}
 
 pub fn run(args: &UnsealArgs) -> CmdResult {
     let keys = load_keys(&args.private_keys, &args.identity.identity)?;
@@ -53,7 +34,7 @@ pub fn run(args: &UnsealArgs) -> CmdResult {
     for input in &inputs {
         let text = read_text(*input, TTY_HINT)?;
         let name = input
-            .filter(|p| !super::io::is_dash(p))
+            .filter(|p| !crate::workspace::files::is_dash(p))
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "stdin".into());
         let docs = parse_sealed_stream(&text).map_err(|e| Failure::at(&name, &e))?;

@@ -9,12 +9,12 @@ use sealstrap::verify::Problem;
 use sealstrap::{kubeseal, objects, verify};
 use zeroize::Zeroizing;
 
-use super::io::write_stdout;
-use super::{CmdResult, Failure};
 use crate::cli::VerifyArgs;
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::write_stdout;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
-    let keys = super::unseal::load_keys(&args.private_keys, &args.identity.identity)?;
+    let keys = crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
     let place = super::seal::place_for(
         args.platform_root.as_deref(),
         args.dir.as_deref(),
@@ -24,11 +24,11 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let (root, out) = (place.root, place.out);
     // The same reading of the tree as seal's: what the environment deploys reads from the store.
     let graph = match &root {
-        Some(r) => super::tree::graph(r, place.layout.env.as_deref())?,
+        Some(r) => crate::workspace::reads::graph(r, place.layout.env.as_deref())?,
         None => None,
     };
     let reads = match &root {
-        Some(r) => Some(super::tree::reads(
+        Some(r) => Some(crate::workspace::reads::reads(
             r,
             graph.as_ref(),
             std::slice::from_ref(&out),
@@ -44,7 +44,10 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let off = reads.as_ref().map(|r| &r.off).unwrap_or(&no_refs);
     let selection = super::seal::selection(&args.selection, config.as_ref(), refs, off);
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
-    super::io::refuse_interrupted(&super::tree::scope_of(root.as_ref(), &[&out])?, &out)?;
+    crate::workspace::files::refuse_interrupted(
+        &crate::workspace::repo::scope_of(root.as_ref(), &[&out])?,
+        &out,
+    )?;
     let dir = out.join(SEALED_DIR);
     if !dir.is_dir() {
         return Err(Failure::new(format!("{} is not a folder", dir.display()))
@@ -53,7 +56,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
 
     // key -> decrypted value, or why it could not be read.
     let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
-    for file in super::tree::read_sealed(&out)?
+    for file in crate::workspace::walk::read_sealed(&out)?
         .into_iter()
         .filter(|f| f.name.ends_with(".yaml"))
     {
@@ -139,11 +142,11 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             .map(|c| r.join(c)),
         _ => None,
     }
-    .unwrap_or_else(|| out.join(super::key::CERT_NAME));
+    .unwrap_or_else(|| out.join(crate::workspace::keys::CERT_NAME));
     if let Ok(pem) = std::fs::read(&cert_file)
         && let Ok(c) = sealstrap::cert::parse(&pem)
     {
-        match c.check(super::now()) {
+        match c.check(crate::workspace::now()) {
             Ok(warnings) => {
                 for w in warnings {
                     eprintln!("sealstrap: warning: {}: {w}", cert_file.display());

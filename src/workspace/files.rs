@@ -6,7 +6,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::Failure;
+use super::error::Failure;
 
 /// Whether `path` means stdin/stdout.
 pub fn is_dash(path: &Path) -> bool {
@@ -184,119 +184,6 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// What a folder walk found: the files to work on, and the symbolic links it met.
-#[derive(Debug, Default)]
-pub struct Walk {
-    /// Files, each once (a link's target is listed under the target's own path).
-    pub files: Vec<std::path::PathBuf>,
-    /// Links followed: (link, target inside a walked tree).
-    pub followed: Vec<(std::path::PathBuf, std::path::PathBuf)>,
-    /// Links not followed: (link, why).
-    pub skipped_links: Vec<(std::path::PathBuf, String)>,
-}
-
-/// The files under `paths` (files as given; folders walked, skipping `.git`), keeping only the
-/// extensions `exts` (all when empty). A symbolic link is followed when its target is a file
-/// inside one of the walked folders (the target is listed, once); any other link is reported in
-/// [`Walk::skipped_links`], never silently dropped.
-pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, Failure> {
-    let wanted = |p: &Path| {
-        exts.is_empty()
-            || p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| exts.contains(&e))
-    };
-    fn walk(
-        dir: &Path,
-        wanted: &dyn Fn(&Path) -> bool,
-        out: &mut Vec<std::path::PathBuf>,
-        links: &mut Vec<std::path::PathBuf>,
-    ) -> Result<(), Failure> {
-        for entry in std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))? {
-            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
-            let path = entry.path();
-            let ft = entry
-                .file_type()
-                .map_err(|e| io_failure("cannot read", &path, &e))?;
-            if ft.is_dir() {
-                if entry.file_name() != ".git" {
-                    walk(&path, wanted, out, links)?;
-                }
-            } else if ft.is_symlink() {
-                links.push(path);
-            } else if ft.is_file() && wanted(&path) {
-                out.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut walk_out = Walk::default();
-    let mut roots = Vec::new();
-    let mut links = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
-        if meta.is_dir() {
-            roots.push(std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?);
-            walk(p, &wanted, &mut walk_out.files, &mut links)?;
-        } else if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
-            // A link given by name: work on its target, so the link stays a link.
-            let target = std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?;
-            walk_out.followed.push((p.clone(), target.clone()));
-            walk_out.files.push(target);
-        } else {
-            walk_out.files.push(p.clone());
-        }
-    }
-    for link in links {
-        match std::fs::canonicalize(&link) {
-            Err(e) => walk_out
-                .skipped_links
-                .push((link, format!("a broken symbolic link ({e})"))),
-            Ok(target) if target.is_dir() => {
-                if !roots.iter().any(|r| target.starts_with(r)) {
-                    walk_out.skipped_links.push((
-                        link,
-                        format!(
-                            "a link to the folder {} outside the walked tree",
-                            target.display()
-                        ),
-                    ));
-                }
-                // A folder inside the tree is walked on its own.
-            }
-            Ok(target) => {
-                if !wanted(&target) && !wanted(&link) {
-                    continue;
-                }
-                if roots.iter().any(|r| target.starts_with(r)) {
-                    walk_out.followed.push((link, target.clone()));
-                    walk_out.files.push(target);
-                } else {
-                    walk_out.skipped_links.push((
-                        link,
-                        format!("a link to {} outside the walked tree", target.display()),
-                    ));
-                }
-            }
-        }
-    }
-    // Each file once, whether reached by its path or through a link.
-    let mut seen = std::collections::BTreeSet::new();
-    walk_out.files.sort();
-    walk_out
-        .files
-        .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
-    Ok(walk_out)
-}
-
-/// The files under `paths`, as [`walk_files`] finds them (links into the tree followed).
-pub fn collect_files(
-    paths: &[std::path::PathBuf],
-    exts: &[&str],
-) -> Result<Vec<std::path::PathBuf>, Failure> {
-    Ok(walk_files(paths, exts)?.files)
-}
-
 /// How long a run waits for another run on the same folder.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
@@ -354,7 +241,7 @@ pub fn lock_scope(
             rec.removed_temps.len(),
             rec.removed_temps
                 .iter()
-                .map(|p| super::tree::shown(p).display().to_string())
+                .map(|p| crate::workspace::repo::shown(p).display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -1,0 +1,98 @@
+//! The one place sealstrap runs git: what it ignores, tracks and lists. Every answer is `None`
+//! or `false` when git cannot answer (not installed, not a work tree), and callers say what they
+//! do then.
+
+use std::path::{Path, PathBuf};
+
+/// The paths among `paths` (relative to `root`) that git would ignore, asked in one
+/// `git check-ignore --no-index --stdin` call. `None` when git cannot answer (not installed).
+pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    use std::io::Write;
+    if paths.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut child = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "--no-index", "--stdin", "-z"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut input = Vec::new();
+    for p in paths {
+        input.extend_from_slice(p.to_string_lossy().as_bytes());
+        input.push(0);
+    }
+    child.stdin.take()?.write_all(&input).ok()?;
+    let out = child.wait_with_output().ok()?;
+    // 0: some are ignored, 1: none is; anything else is an error.
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return None;
+    }
+    Some(
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
+            .collect(),
+    )
+}
+
+/// The ignore rule that decides `rel` (relative to `root`): (the file holding it, as git names
+/// it, its line, the pattern), from `git check-ignore -v -n --no-index`. `None` when no rule
+/// matches or git cannot answer.
+pub fn deciding_rule(root: &Path, rel: &Path) -> Option<(String, String, String)> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "-v", "-n", "--no-index", "--"])
+        .arg(rel)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (rule, _) = text.split_once('\t')?;
+    let mut parts = rule.splitn(3, ':');
+    let (source, line, pattern) = (parts.next()?, parts.next()?, parts.next()?);
+    (!source.is_empty()).then(|| (source.to_string(), line.to_string(), pattern.to_string()))
+}
+
+/// Whether git tracks `rel` or has it staged (it is in the index, where no ignore rule
+/// applies). `false` when git cannot answer.
+pub fn git_tracks(root: &Path, rel: &Path) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(rel)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether git ignores `rel` (relative to `root`): git's answer when it is installed, else the
+/// top-level .gitignore read for the common spellings of its first folder.
+pub fn ignores(root: &Path, rel: &Path) -> bool {
+    if let Some(ignored) = git_ignored(root, &[rel.to_path_buf()]) {
+        return !ignored.is_empty();
+    }
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::read_to_string(root.join(".gitignore"))
+        .map(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                l == first
+                    || l == format!("/{first}")
+                    || l == format!("{first}/")
+                    || l == format!("/{first}/")
+            })
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,220 @@
+//! What the tree reads from the store: every ExternalSecret and Helm value that names it, and
+//! (in the platform) only what the environment deploys (`sealstrap::deployed`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sealstrap::patch::{self, Options};
+use sealstrap::platform;
+
+use super::error::Failure;
+use super::files::io_failure;
+use super::repo::Root;
+use super::walk::yaml_files;
+
+/// Largest YAML file read for ExternalSecrets and Helm values.
+const MAX_MANIFEST: u64 = 4 << 20;
+
+/// What the tree reads from the store.
+#[derive(Debug, Default)]
+pub struct Reads {
+    /// Backend key -> where it is read (`FILE:LINE (ExternalSecret NS/NAME)`).
+    pub by_key: BTreeMap<String, Vec<String>>,
+    /// Backend key -> the ExternalSecrets (`NS/NAME`) that read it, for force-syncs.
+    pub readers: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Helm values that name the store without a property: (where, key, values path).
+    pub helm_without_property: Vec<(String, String, String)>,
+    /// Files holding a ClusterSecretStore named like the store (other than the swap point).
+    pub other_stores: Vec<PathBuf>,
+    /// Documents that name the store but do not parse (`FILE:LINE: why`): what they read is
+    /// not known. The other documents of their files are read.
+    pub broken: Vec<String>,
+    /// Backend key -> where files of switched-off features read it, and why they are off
+    /// (only keys no deployed file reads).
+    pub off: BTreeMap<String, Vec<String>>,
+}
+
+impl Reads {
+    /// Every ExternalSecret (`NS/NAME`) of the tree that reads the store.
+    pub fn external_secrets(&self) -> std::collections::BTreeSet<String> {
+        self.readers.values().flatten().cloned().collect()
+    }
+}
+
+/// The repository as [`sealstrap::deployed`] walks it: every file below the root (skipping
+/// `.git`, hidden folders, `node_modules` and `target`), read on demand, up to 4 MiB each.
+pub struct FsTree {
+    root: PathBuf,
+    files: Vec<String>,
+    cache: std::cell::RefCell<BTreeMap<String, Option<std::rc::Rc<str>>>>,
+}
+
+impl FsTree {
+    pub fn new(root: &Path) -> Result<FsTree, Failure> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Failure> {
+            let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let Ok(ft) = entry.file_type() else { continue };
+                if ft.is_dir() {
+                    if !name.starts_with('.') && name != "node_modules" && name != "target" {
+                        walk(root, &path, out)?;
+                    }
+                } else if ft.is_file()
+                    && let Ok(rel) = path.strip_prefix(root)
+                    && let Some(rel) = rel.to_str()
+                {
+                    out.push(rel.replace(std::path::MAIN_SEPARATOR, "/"));
+                }
+            }
+            Ok(())
+        }
+        let mut files = Vec::new();
+        walk(root, root, &mut files)?;
+        files.sort();
+        Ok(FsTree {
+            root: root.to_path_buf(),
+            files,
+            cache: Default::default(),
+        })
+    }
+}
+
+impl sealstrap::deployed::Tree for FsTree {
+    fn files(&self) -> &[String] {
+        &self.files
+    }
+    fn read(&self, path: &str) -> Option<String> {
+        if let Some(hit) = self.cache.borrow().get(path) {
+            return hit.as_ref().map(|t| t.to_string());
+        }
+        let full = self.root.join(path);
+        let text = std::fs::metadata(&full)
+            .ok()
+            .filter(|m| m.len() <= MAX_MANIFEST)
+            .and_then(|_| std::fs::read_to_string(&full).ok())
+            .map(std::rc::Rc::<str>::from);
+        self.cache
+            .borrow_mut()
+            .insert(path.to_string(), text.clone());
+        text.map(|t| t.to_string())
+    }
+}
+
+/// What environment `env` deploys, walked from its Argo CD wiring (`None` outside the platform
+/// or without an environment).
+pub fn graph(
+    root: &Root,
+    env: Option<&str>,
+) -> Result<Option<sealstrap::deployed::Graph>, Failure> {
+    let (true, Some(env)) = (root.platform, env) else {
+        return Ok(None);
+    };
+    let tree = FsTree::new(&root.dir)?;
+    Ok(Some(sealstrap::deployed::walk(&tree, env)))
+}
+
+/// Reads every YAML file of the tree for what it reads from `opts.store`. With the
+/// environment's `graph`, only deployed files count; what switched-off features would read is
+/// kept apart (`Reads::off`), and the rest of the tree (test golden files, examples, other
+/// environments) is not read at all.
+pub fn reads(
+    root: &Root,
+    graph: Option<&sealstrap::deployed::Graph>,
+    skip: &[PathBuf],
+    opts: &Options,
+) -> Result<Reads, Failure> {
+    let mut r = Reads::default();
+    let swap = std::path::absolute(root.dir.join(platform::STORE_PATH)).ok();
+    let graph = graph.filter(|g| g.found);
+    for file in yaml_files(&root.dir, skip)? {
+        let rel = file
+            .strip_prefix(&root.dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        let off = match graph {
+            Some(g) if g.deployed.contains_key(&rel) => None,
+            Some(g) => match g.off.get(&rel) {
+                Some(why) => Some(why.clone()),
+                None => continue, // not deployed by this environment at all
+            },
+            None => None,
+        };
+        // A manifest is kilobytes; a file of megabytes is data, not an ExternalSecret.
+        if std::fs::metadata(&file).is_ok_and(|m| m.len() > MAX_MANIFEST) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // not text: no manifest
+        };
+        // Only a file that names the store can read from it (or define another of its name):
+        // the rest of the tree is not parsed at all.
+        if !text.contains(opts.store.as_str()) {
+            continue;
+        }
+        let name = file
+            .strip_prefix(&root.dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let p = patch::read_text(&text, opts);
+        let helm = patch::helm_refs(&text, &opts.store);
+        if let Some(why) = off {
+            // Read only while a switched-off feature is on: not needed now, said why.
+            for rf in &p.refs {
+                r.off.entry(rf.key.clone()).or_default().push(format!(
+                    "{why}; read by {name}:{} (ExternalSecret {}) when it is on",
+                    rf.line, rf.external_secret
+                ));
+            }
+            for h in &helm {
+                r.off.entry(h.key.clone()).or_default().push(format!(
+                    "{why}; read by {name}:{} (Helm values {}) when it is on",
+                    h.line, h.path
+                ));
+            }
+            continue;
+        }
+        for (line, message) in &p.broken {
+            r.broken.push(format!("{name}:{line}: {message}"));
+        }
+        for rf in p.refs {
+            r.readers
+                .entry(rf.key.clone())
+                .or_default()
+                .insert(rf.external_secret.clone());
+            r.by_key.entry(rf.key).or_default().push(format!(
+                "{name}:{} (ExternalSecret {})",
+                rf.line, rf.external_secret
+            ));
+        }
+        for h in helm {
+            let at = format!("{name}:{}", h.line);
+            r.by_key
+                .entry(h.key.clone())
+                .or_default()
+                .push(format!("{at} (Helm values {})", h.path));
+            if h.property.is_none() {
+                r.helm_without_property.push((at, h.key, h.path));
+            }
+        }
+        if platform::stores_named(&text, &opts.store) > 0 && std::path::absolute(&file).ok() != swap
+        {
+            r.other_stores.push(file);
+        }
+    }
+    // A key read only by switched-off features stays apart; one also read by a deployed file
+    // is simply needed.
+    r.off.retain(|k, _| !r.by_key.contains_key(k));
+    Ok(r)
+}
+
+/// The concrete fix for a Helm-rendered ExternalSecret that reads the store without property.
+pub fn helm_fix(at: &str, key: &str, path: &str, property: &str) -> String {
+    format!(
+        "{at}: Helm values {path} read {key} from the store without a property, so the chart's ExternalSecret gets the whole source Secret as JSON ({{\"{property}\":\"...\"}}) instead of the value; no edit of an ExternalSecret file reaches it. Fix: set the chart's property value next to remoteKey if the chart has one (remoteProperty: {property}), or render the chart through kustomize (helmCharts) and patch remoteRef.property: {property} into it"
+    )
+}

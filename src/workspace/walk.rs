@@ -1,0 +1,222 @@
+//! Walking the tree: the files a command reads, each walker with its policy said in its doc.
+
+use std::path::{Path, PathBuf};
+
+use super::error::Failure;
+use super::files::io_failure;
+
+/// What a folder walk found: the files to work on, and the symbolic links it met.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Files, each once (a link's target is listed under the target's own path).
+    pub files: Vec<std::path::PathBuf>,
+    /// Links followed: (link, target inside a walked tree).
+    pub followed: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Links not followed: (link, why).
+    pub skipped_links: Vec<(std::path::PathBuf, String)>,
+}
+
+/// The files under `paths` (files as given; folders walked, skipping `.git`), keeping only the
+/// extensions `exts` (all when empty). A symbolic link is followed when its target is a file
+/// inside one of the walked folders (the target is listed, once); any other link is reported in
+/// [`Walk::skipped_links`], never silently dropped.
+pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, Failure> {
+    let wanted = |p: &Path| {
+        exts.is_empty()
+            || p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| exts.contains(&e))
+    };
+    fn walk(
+        dir: &Path,
+        wanted: &dyn Fn(&Path) -> bool,
+        out: &mut Vec<std::path::PathBuf>,
+        links: &mut Vec<std::path::PathBuf>,
+    ) -> Result<(), Failure> {
+        for entry in std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))? {
+            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
+            let path = entry.path();
+            let ft = entry
+                .file_type()
+                .map_err(|e| io_failure("cannot read", &path, &e))?;
+            if ft.is_dir() {
+                if entry.file_name() != ".git" {
+                    walk(&path, wanted, out, links)?;
+                }
+            } else if ft.is_symlink() {
+                links.push(path);
+            } else if ft.is_file() && wanted(&path) {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut walk_out = Walk::default();
+    let mut roots = Vec::new();
+    let mut links = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
+        if meta.is_dir() {
+            roots.push(std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?);
+            walk(p, &wanted, &mut walk_out.files, &mut links)?;
+        } else if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            // A link given by name: work on its target, so the link stays a link.
+            let target = std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?;
+            walk_out.followed.push((p.clone(), target.clone()));
+            walk_out.files.push(target);
+        } else {
+            walk_out.files.push(p.clone());
+        }
+    }
+    for link in links {
+        match std::fs::canonicalize(&link) {
+            Err(e) => walk_out
+                .skipped_links
+                .push((link, format!("a broken symbolic link ({e})"))),
+            Ok(target) if target.is_dir() => {
+                if !roots.iter().any(|r| target.starts_with(r)) {
+                    walk_out.skipped_links.push((
+                        link,
+                        format!(
+                            "a link to the folder {} outside the walked tree",
+                            target.display()
+                        ),
+                    ));
+                }
+                // A folder inside the tree is walked on its own.
+            }
+            Ok(target) => {
+                if !wanted(&target) && !wanted(&link) {
+                    continue;
+                }
+                if roots.iter().any(|r| target.starts_with(r)) {
+                    walk_out.followed.push((link, target.clone()));
+                    walk_out.files.push(target);
+                } else {
+                    walk_out.skipped_links.push((
+                        link,
+                        format!("a link to {} outside the walked tree", target.display()),
+                    ));
+                }
+            }
+        }
+    }
+    // Each file once, whether reached by its path or through a link.
+    let mut seen = std::collections::BTreeSet::new();
+    walk_out.files.sort();
+    walk_out
+        .files
+        .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    Ok(walk_out)
+}
+
+/// The files under `paths`, as [`walk_files`] finds them (links into the tree followed).
+pub fn collect_files(
+    paths: &[std::path::PathBuf],
+    exts: &[&str],
+) -> Result<Vec<std::path::PathBuf>, Failure> {
+    Ok(walk_files(paths, exts)?.files)
+}
+
+/// Whether a file is one of a Helm chart's templates (under `templates/` of a folder with a
+/// `Chart.yaml`): Go templates, not YAML until the chart renders them.
+pub fn is_chart_template(path: &Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "templates"))
+        .and_then(Path::parent)
+        .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+}
+
+/// Whether a file is a template the platform never syncs.
+pub fn is_template(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".example.yaml") || n.ends_with(".example.yml"))
+}
+
+/// Every YAML file of the tree, skipping `.git`, hidden folders, `skip` (the output folder) and
+/// templates.
+pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), Failure> {
+        let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                let abs = std::path::absolute(&path).unwrap_or(path.clone());
+                if !name.starts_with('.')
+                    && !skip.contains(&abs)
+                    && name != "node_modules"
+                    && name != "target"
+                {
+                    walk(&path, skip, out)?;
+                }
+            } else if ft.is_file()
+                && (name.ends_with(".yaml") || name.ends_with(".yml"))
+                && !is_template(&path)
+                && !is_chart_template(&path)
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .filter_map(|p| std::path::absolute(p).ok())
+        .collect();
+    let mut out = Vec::new();
+    walk(root, &skip, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// One file of an output folder's `sealed/`, as read: the one folder reader `seal` and `verify`
+/// share.
+pub struct SealedFile {
+    /// The file name (`vllm-api-key.yaml`).
+    pub name: String,
+    /// The backend key it is named for (`vllm-api-key`).
+    pub stem: String,
+    pub path: PathBuf,
+    /// Its text, or why it cannot be read.
+    pub text: Result<String, String>,
+}
+
+/// Reads `<out>/sealed/*.yaml` and `*.yml` (hidden files skipped), sorted by name. A missing
+/// folder holds nothing.
+pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
+    let dir = out.join(sealstrap::manifests::SEALED_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_failure("cannot read", &dir, &e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_failure("cannot read", &dir, &e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let path = dir.join(&name);
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+        files.push(SealedFile {
+            stem: name
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+                .to_string(),
+            name,
+            path,
+            text,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
