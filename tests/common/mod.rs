@@ -29,8 +29,12 @@ pub fn vector_key(name: &str) -> PathBuf {
     data(&format!("vectors/keys/{name}"))
 }
 
+/// The binary under test; `SEALSTRAP_TEST_BIN` runs the tests against another build (to record
+/// a snapshot with the binary of an earlier commit, say).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_sealstrap"))
+    std::env::var_os("SEALSTRAP_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sealstrap")))
 }
 
 /// Runs sealstrap with `args`, feeding `stdin`, in `cwd`, with a clean sealed-secrets env.
