@@ -51,7 +51,7 @@ pub fn matching<'a>(excludes: &'a [Exclude], path: &str) -> Option<&'a Exclude> 
 }
 
 /// Why `exclude:` could not be read.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ExcludeError {
     #[error("exclude: must be a list of {{path: GLOB, reason: TEXT}}")]
     Shape,

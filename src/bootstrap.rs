@@ -9,14 +9,14 @@ use rand::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::config::EnvConfig;
-use crate::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Feature, Need, Source};
+use crate::contract::{self, Contract, DEX_HASH, DEX_PASSWORD, Entry, Feature, Need, Source};
 use crate::generate;
 use crate::manifests::{self, Origin, Wiring};
 
 /// Whether an entry is part of this run, and why.
 #[derive(Clone, Debug)]
 pub struct Selected {
-    pub entry: &'static Entry,
+    pub entry: Entry,
     pub included: bool,
     pub reason: String,
 }
@@ -27,14 +27,16 @@ pub struct Selected {
 /// the operator-provided values; a provided value that an ExternalSecret in the tree reads
 /// (`referenced`) is in as well, unless `--without` names its feature.
 pub fn select(
+    contract: &Contract,
     config: Option<&EnvConfig>,
     with: &[Feature],
     without: &[Feature],
     referenced: &BTreeMap<String, Vec<String>>,
     off: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Selected> {
-    contract::all()
-        .map(|entry| {
+    contract
+        .all()
+        .map(|&entry| {
             let (included, reason) = match (entry.need, entry.is_generated()) {
                 (Need::Always, _) => (true, "always needed".to_string()),
                 (Need::When(_), true) => (
@@ -140,6 +142,8 @@ pub struct Plan {
 
 /// Inputs of a run that are not the contract.
 pub struct Inputs<'a> {
+    /// The contract of the run (the platform's rows and the fork's).
+    pub contract: &'a Contract,
     pub selection: &'a [Selected],
     pub existing: &'a BTreeMap<String, ExistingFile>,
     /// Operator-provided (or imported) values, already checked.
@@ -376,7 +380,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
             match e.source {
                 Source::Generated(g) => (generate::generate(rng, g), Origin::Generated),
                 Source::Provided { .. } => {
-                    let mut todo = how_to_provide(e);
+                    let mut todo = how_to_provide(&e);
                     if let Some(r) = inputs.references.and_then(|m| m.get(e.key)) {
                         todo.push_str(&format!("; read by {}", r.join(", ")));
                     }
@@ -408,7 +412,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
         // Keys the tree reads that no row of the contract makes: their ExternalSecrets would
         // fail with "secret not found".
         for (k, at) in refs {
-            if contract::entry(k).is_none() {
+            if inputs.contract.entry(k).is_none() {
                 lines.push(Line {
                     key: k.clone(),
                     status: Status::NeedsValue,
@@ -542,7 +546,14 @@ mod tests {
 
     #[test]
     fn default_selection_is_every_random_entry() {
-        let sel = select(None, &[], &[], &BTreeMap::new(), &BTreeMap::new());
+        let sel = select(
+            &Contract::default(),
+            None,
+            &[],
+            &[],
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         let keys = keys_in(&sel);
         assert_eq!(keys.len(), 15);
         assert!(!keys.contains(&"cloudflare-api-token"));
@@ -553,7 +564,14 @@ mod tests {
     fn the_config_decides_only_provided_values_and_the_tree_adds_what_it_reads() {
         let none = BTreeMap::new();
         let cfg = EnvConfig::parse("features: {identity: false, n8n: false, egress: true}\ndns: {automate: true, provider: cloudflare}\n").unwrap();
-        let keys = keys_in(&select(Some(&cfg), &[], &[], &none, &none));
+        let keys = keys_in(&select(
+            &Contract::default(),
+            Some(&cfg),
+            &[],
+            &[],
+            &none,
+            &none,
+        ));
         assert!(keys.contains(&"anthropic-api-key"));
         assert!(keys.contains(&"cloudflare-api-token"));
         // identity and n8n off: their random values are sealed all the same (LiteLLM and
@@ -563,6 +581,7 @@ mod tests {
         );
         assert!(!keys.contains(&"hf-token"));
         let keys = keys_in(&select(
+            &Contract::default(),
             Some(&cfg),
             &[Feature::Hf],
             &[Feature::Identity, Feature::Anthropic],
@@ -576,7 +595,14 @@ mod tests {
             "hf-token".to_string(),
             vec!["platform/kserve/es.yaml:14 (ExternalSecret kserve/hf-token)".to_string()],
         )]);
-        let sel = select(None, &[], &[], &refs, &BTreeMap::new());
+        let sel = select(
+            &Contract::default(),
+            None,
+            &[],
+            &[],
+            &refs,
+            &BTreeMap::new(),
+        );
         let hf = sel.iter().find(|s| s.entry.key == "hf-token").unwrap();
         assert!(
             hf.included && hf.reason.contains("platform/kserve/es.yaml:14"),
@@ -589,7 +615,7 @@ mod tests {
             "hf-token".to_string(),
             vec!["kserve is off (enabled: \"false\" in clusters/dev/groups.yaml); read by platform/kserve/es.yaml:14 (ExternalSecret kserve/hf-token) when it is on".to_string()],
         )]);
-        let sel = select(None, &[], &[], &BTreeMap::new(), &off);
+        let sel = select(&Contract::default(), None, &[], &[], &BTreeMap::new(), &off);
         let hf = sel.iter().find(|s| s.entry.key == "hf-token").unwrap();
         assert!(!hf.included, "{}", hf.reason);
         assert!(
@@ -597,7 +623,14 @@ mod tests {
             "{}",
             hf.reason
         );
-        let sel = select(None, &[Feature::Hf], &[], &BTreeMap::new(), &off);
+        let sel = select(
+            &Contract::default(),
+            None,
+            &[Feature::Hf],
+            &[],
+            &BTreeMap::new(),
+            &off,
+        );
         assert!(sel.iter().any(|s| s.entry.key == "hf-token" && s.included));
     }
 

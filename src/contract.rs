@@ -5,9 +5,9 @@
 //! "Secret contract"); the rules behind it are in docs/format.md §6.
 //!
 //! A fork's own keys are rows of the same table: declared once in `sealstrap.yaml` at the
-//! repository root (`extra: {KEY: {generate: hex32}}` or `{provide: ENV_VAR}`), parsed by
-//! [`parse_extras`] and registered at start with [`register_extras`]. Every command then finds
-//! them through [`entry`] and [`all`], as it finds the platform's keys.
+//! repository root (`extra: {KEY: {generate: hex32}}` or `{provide: ENV_VAR}`, optionally
+//! `environments: [ENV]`), parsed by [`parse_extras`] (through `repo_config`) into a
+//! [`Contract`] value that every command of the run is given.
 
 /// Optional parts of the platform that bring their own secrets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -380,32 +380,58 @@ pub const CONTRACT: &[Entry] = &[
     },
 ];
 
-/// The fork's keys from `sealstrap.yaml`, registered once per process.
-static EXTRAS: std::sync::OnceLock<Vec<&'static Entry>> = std::sync::OnceLock::new();
-
-/// Makes the fork's keys rows of the table for the rest of the process. Called once, at start;
-/// a second call is ignored (the first registration stays).
-pub fn register_extras(entries: Vec<Entry>) {
-    let leaked = entries
-        .into_iter()
-        .map(|e| &*Box::leak(Box::new(e)))
-        .collect();
-    let _ = EXTRAS.set(leaked);
+/// The contract a run works with: the platform's rows, then the fork's own keys from
+/// `sealstrap.yaml` (`extra:`). A value, made once per run from the repository's configuration
+/// (`repo_config::RepoConfig::contract`) and passed to whatever needs it; there is no
+/// process-wide table, so every command sees the same rows.
+#[derive(Clone, Debug, Default)]
+pub struct Contract {
+    extras: Vec<Entry>,
 }
 
-/// The fork's keys, if any were registered.
-pub fn extras() -> &'static [&'static Entry] {
-    EXTRAS.get().map(Vec::as_slice).unwrap_or(&[])
+impl Contract {
+    /// The platform's rows and the fork's `extras`.
+    pub fn new(extras: Vec<Entry>) -> Contract {
+        Contract { extras }
+    }
+
+    /// Every row: the platform's contract, then the fork's keys.
+    pub fn all(&self) -> impl Iterator<Item = &Entry> {
+        CONTRACT.iter().chain(self.extras.iter())
+    }
+
+    /// The row of a backend key (the platform's or the fork's).
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.all().find(|e| e.key == key)
+    }
+
+    /// Whether `key` is one of the fork's own keys.
+    pub fn is_extra(&self, key: &str) -> bool {
+        self.extras.iter().any(|e| e.key == key)
+    }
 }
 
-/// Every row: the platform's contract, then the fork's keys.
-pub fn all() -> impl Iterator<Item = &'static Entry> {
-    CONTRACT.iter().chain(extras().iter().copied())
+/// The platform's row of `key` (the fork's keys aside).
+pub fn builtin(key: &str) -> Option<&'static Entry> {
+    CONTRACT.iter().find(|e| e.key == key)
 }
 
-/// The entry for a backend key (the platform's or the fork's).
-pub fn entry(key: &str) -> Option<&'static Entry> {
-    all().find(|e| e.key == key)
+/// A fork's key from `extra:`, and the environments it is limited to (`None`: every one).
+#[derive(Clone, Debug)]
+pub struct Extra {
+    pub entry: Entry,
+    pub environments: Option<Vec<String>>,
+}
+
+impl Extra {
+    /// Whether the key belongs to environment `env` (`None`: a run outside any environment,
+    /// which has every key).
+    pub fn applies_to(&self, env: Option<&str>) -> bool {
+        match (&self.environments, env) {
+            (Some(envs), Some(env)) => envs.iter().any(|e| e == env),
+            _ => true,
+        }
+    }
 }
 
 /// Why `sealstrap.yaml` cannot be used. Names the key and the field.
@@ -446,19 +472,19 @@ fn leak(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
 }
 
-/// Parses `sealstrap.yaml`: `extra:` maps each new key to `{generate: NAME}` or
-/// `{provide: ENV_VAR}` (optional `format:` describes a provided value). The rows are always
-/// needed, never write-once, and name no consumer (the tree's ExternalSecrets say who reads them).
-pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
+/// Reads `extra:` from the parsed `sealstrap.yaml`: each new key maps to `{generate: NAME}` or
+/// `{provide: ENV_VAR}` (optional `format:` describes a provided value, `environments: [ENV]`
+/// limits it to those environments). The rows are always needed where they apply, never
+/// write-once, and name no consumer (the tree's ExternalSecrets say who reads them). Their
+/// names are leaked into `'static` strings: the file is read once per process.
+pub fn parse_extras(root: &serde_json::Value) -> Result<Vec<Extra>, ExtrasError> {
     use serde_json::Value;
-    let docs = crate::yaml::parse_documents(text).map_err(|e| ExtrasError::Syntax(e.message))?;
-    let root = match docs.as_slice() {
-        [] => return Ok(Vec::new()),
-        [one] => one,
-        _ => return Err(ExtrasError::Shape),
-    };
     let Some(extra) = root.as_object().map(|m| m.get("extra")) else {
-        return Err(ExtrasError::Shape);
+        return if root.is_null() {
+            Ok(Vec::new())
+        } else {
+            Err(ExtrasError::Shape)
+        };
     };
     let Some(extra) = extra else {
         return Ok(Vec::new());
@@ -468,7 +494,7 @@ pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
         Value::Object(m) => m,
         _ => return Err(ExtrasError::Shape),
     };
-    let mut out: Vec<Entry> = Vec::new();
+    let mut out: Vec<Extra> = Vec::new();
     for (key, spec) in map {
         let bad = |problem: String| ExtrasError::Key {
             key: key.clone(),
@@ -487,7 +513,10 @@ pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
         })?;
         let get = |f: &str| spec.get(f).and_then(Value::as_str);
         for field in spec.keys() {
-            if !matches!(field.as_str(), "generate" | "provide" | "format") {
+            if !matches!(
+                field.as_str(),
+                "generate" | "provide" | "format" | "environments"
+            ) {
                 return Err(bad(format!("unknown field {field:?}")));
             }
         }
@@ -514,7 +543,7 @@ pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
                         "provide: {env:?} is not an environment variable name (A-Z, 0-9, _)"
                     )));
                 }
-                let clash = CONTRACT.iter().chain(out.iter()).any(
+                let clash = CONTRACT.iter().chain(out.iter().map(|x| &x.entry)).any(
                     |e| matches!(e.source, Source::Provided { env: other, .. } if other == env),
                 );
                 if clash {
@@ -532,15 +561,47 @@ pub fn parse_extras(text: &str) -> Result<Vec<Entry>, ExtrasError> {
                 return Err(bad("needs exactly one of generate: or provide:".into()));
             }
         };
-        out.push(Entry {
-            key: leak(key),
-            source,
-            need: Need::Always,
-            write_once: false,
-            url_safe: false,
-            consumers: &[],
-            format,
-            restart: "whatever reads it (see the ExternalSecrets that name it)",
+        let environments = match spec.get("environments") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(list)) => {
+                let mut envs = Vec::new();
+                for v in list {
+                    match v.as_str() {
+                        Some(e) if crate::objects::is_dns_label(e) => envs.push(e.to_string()),
+                        _ => {
+                            return Err(bad(
+                                "environments: must be a list of environment names (clusters/<env>/)"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+                if envs.is_empty() {
+                    return Err(bad(
+                        "environments: an empty list leaves the key in no environment; remove the key instead"
+                            .into(),
+                    ));
+                }
+                Some(envs)
+            }
+            Some(_) => {
+                return Err(bad(
+                    "environments: must be a list of environment names, e.g. [metal]".into(),
+                ));
+            }
+        };
+        out.push(Extra {
+            entry: Entry {
+                key: leak(key),
+                source,
+                need: Need::Always,
+                write_once: false,
+                url_safe: false,
+                consumers: &[],
+                format,
+                restart: "whatever reads it (see the ExternalSecrets that name it)",
+            },
+            environments,
         });
     }
     Ok(out)
@@ -568,7 +629,7 @@ pub fn unexpected_format(key: &str, value: &str) -> Option<&'static str> {
     if ok {
         None
     } else {
-        match entry(key)?.source {
+        match builtin(key)?.source {
             Source::Provided { expected, .. } => Some(expected),
             Source::Generated(_) => None,
         }
@@ -624,20 +685,28 @@ mod tests {
         }
         assert_eq!(envs.len(), 3);
         assert_eq!(
-            entry(DEX_HASH).unwrap().source,
+            builtin(DEX_HASH).unwrap().source,
             Source::Generated(Generator::DexHash)
         );
         assert_eq!(
-            entry(DEX_PASSWORD).unwrap().source,
+            builtin(DEX_PASSWORD).unwrap().source,
             Source::Generated(Generator::DexPassword)
         );
-        assert!(entry("litellm-salt-key").unwrap().write_once);
+        assert!(builtin("litellm-salt-key").unwrap().write_once);
         assert_eq!(CONTRACT.iter().filter(|e| e.write_once).count(), 1);
     }
 
     #[test]
     fn extras_become_rows_and_bad_ones_are_named() {
-        let rows = parse_extras(
+        let parse = |t: &str| {
+            let doc = crate::yaml::parse_documents(t)
+                .unwrap()
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            parse_extras(&doc).map(|v| v.into_iter().map(|x| x.entry).collect::<Vec<_>>())
+        };
+        let rows = parse(
             "# fork keys\nextra:\n  example-token: {generate: hex32}\n  partner-key:\n    provide: PARTNER_KEY\n    format: pk_ and 32 characters\n",
         )
         .unwrap();
@@ -652,7 +721,7 @@ mod tests {
             }
         ));
         assert_eq!(rows[1].format, "pk_ and 32 characters");
-        assert_eq!(parse_extras("").unwrap().len(), 0);
+        assert_eq!(parse("").unwrap().len(), 0);
         for (text, want) in [
             (
                 "extra:\n  Bad_Key: {generate: hex32}\n",
@@ -670,8 +739,16 @@ mod tests {
             ),
             ("extra:\n  k: {generate: hex32, size: 3}\n", "unknown field"),
             ("extra: [a]\n", "mapping with `extra:`"),
+            (
+                "extra:\n  k: {generate: hex32, environments: metal}\n",
+                "list of environment names",
+            ),
+            (
+                "extra:\n  k: {generate: hex32, environments: []}\n",
+                "no environment",
+            ),
         ] {
-            let e = parse_extras(text).unwrap_err().to_string();
+            let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
     }

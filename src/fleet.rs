@@ -65,7 +65,7 @@ impl Fleet {
 }
 
 /// Why the fleet section could not be read.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum FleetError {
     #[error("{0}: must be a mapping")]
     NotMap(&'static str),
@@ -101,8 +101,9 @@ fn rel_path(v: Option<&Value>) -> Result<Option<String>, String> {
     }
 }
 
-/// Reads the fleet section from the parsed `sealstrap.yaml` (absent sections: the defaults).
-pub fn parse(root: &Value) -> Result<Fleet, FleetError> {
+/// Reads the fleet section from the parsed `sealstrap.yaml` (absent sections: the defaults);
+/// `values:` must name keys of `contract` (the platform's and the file's own `extra:`).
+pub fn parse(root: &Value, contract: &crate::contract::Contract) -> Result<Fleet, FleetError> {
     let mut fleet = Fleet::default();
     if let Some(envs) = root.get("environments").filter(|v| !v.is_null()) {
         let envs = envs.as_object().ok_or(FleetError::NotMap("environments"))?;
@@ -141,15 +142,23 @@ pub fn parse(root: &Value) -> Result<Fleet, FleetError> {
     if let Some(values) = root.get("values").filter(|v| !v.is_null()) {
         let values = values.as_object().ok_or(FleetError::NotMap("values"))?;
         for (key, how) in values {
+            let bad = |problem: &str| FleetError::Value {
+                key: key.clone(),
+                problem: problem.into(),
+            };
+            if contract.entry(key).is_none() {
+                return Err(bad("not a key of the contract or of extra:"));
+            }
+            if key == crate::contract::DEX_PASSWORD || key == crate::contract::DEX_HASH {
+                // The pair is made together per environment, with the plaintext copy beside it.
+                return Err(bad(
+                    "the Dex admin pair is each environment's own (its plaintext copy is in secrets/<env>/); it cannot be shared",
+                ));
+            }
             let sharing = match how.as_str() {
                 Some("shared") => Sharing::Shared,
                 Some("per-cluster") => Sharing::PerCluster,
-                _ => {
-                    return Err(FleetError::Value {
-                        key: key.clone(),
-                        problem: "must be shared or per-cluster".into(),
-                    });
-                }
+                _ => return Err(bad("must be shared or per-cluster")),
             };
             fleet.values.insert(key.clone(), sharing);
         }
@@ -176,9 +185,18 @@ mod tests {
         crate::yaml::parse_documents(t).unwrap().remove(0)
     }
 
+    fn parse(root: &Value) -> Result<Fleet, FleetError> {
+        let extras = crate::contract::parse_extras(root)
+            .unwrap()
+            .into_iter()
+            .map(|x| x.entry)
+            .collect();
+        super::parse(root, &crate::contract::Contract::new(extras))
+    }
+
     #[test]
     fn the_fleet_file_is_read_and_checked() {
-        let f = parse(&doc("extra: {x: {generate: hex32}}\nenvironments:\n  ai-dev:\n    cert: certs/ai-dev.crt\n  metal: {}\nvalues:\n  example-token: shared\n  hf-token: per-cluster\nbreak-glass: {cert: recovery/bg.crt}\n")).unwrap();
+        let f = parse(&doc("extra: {example-token: {generate: hex32}}\nenvironments:\n  ai-dev:\n    cert: certs/ai-dev.crt\n  metal: {}\nvalues:\n  example-token: shared\n  hf-token: per-cluster\nbreak-glass: {cert: recovery/bg.crt}\n")).unwrap();
         assert_eq!(
             f.environments["ai-dev"].cert.as_deref(),
             Some("certs/ai-dev.crt")
@@ -194,7 +212,10 @@ mod tests {
             "environments:\n  ai-dev: {cert: /etc/passwd}\n",
             "environments:\n  ai-dev: {cert: ../x.crt}\n",
             "environments:\n  ai-dev: {keys: x}\n",
-            "values:\n  a: sometimes\n",
+            "values:\n  vllm-api-key: sometimes\n",
+            "values:\n  not-a-key: shared\n",
+            "values:\n  dex-admin-hash: shared\n",
+            "values:\n  dex-admin-password: shared\n",
             "break-glass: {}\n",
         ] {
             assert!(parse(&doc(bad)).is_err(), "{bad}");

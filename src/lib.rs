@@ -16,6 +16,7 @@
 //! | [`style`] | writing a manifest the way its neighbours are written | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
+//! | [`repo_config`] | `sealstrap.yaml` read whole and checked like code: extras, exclusions, the fleet | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
@@ -57,6 +58,7 @@ pub mod objects;
 pub mod output;
 pub mod patch;
 pub mod platform;
+pub mod repo_config;
 pub mod reseal;
 pub mod rsa;
 pub mod scan;

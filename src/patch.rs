@@ -16,7 +16,6 @@
 
 use serde_json::Value;
 
-use crate::contract;
 use crate::yaml;
 use crate::yaml_text::{Lines, doc_ranges, is_content};
 
@@ -27,6 +26,8 @@ pub struct Options {
     pub store: String,
     /// The data key to name (`property:`).
     pub property: String,
+    /// The keys sealstrap seals (a ref to another key is reported).
+    pub contract: crate::contract::Contract,
 }
 
 impl Default for Options {
@@ -34,6 +35,7 @@ impl Default for Options {
         Options {
             store: crate::defaults::STORE_NAME.into(),
             property: crate::defaults::PROPERTY.into(),
+            contract: Default::default(),
         }
     }
 }
@@ -732,7 +734,7 @@ pub fn patch_text(text: &str, opts: &Options) -> Result<Patched, PatchError> {
                     message: "remoteRef has no key; left as it is".into(),
                 }),
                 (None, Some(k)) => {
-                    if contract::entry(k).is_none() {
+                    if opts.contract.entry(k).is_none() {
                         findings.push(Finding {
                             line: line_no,
                             external_secret: id.clone(),

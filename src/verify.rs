@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::contract::{self, DEX_PASSWORD, Generator, Source};
+use crate::contract::{DEX_PASSWORD, Entry, Generator, Source};
 use crate::generate::{self, BCRYPT_COSTS};
 
 /// A broken rule. Never carries the value.
@@ -43,10 +43,8 @@ pub enum ValueError {
 }
 
 impl ValueError {
-    /// How to fix it, for a value of `key`.
-    pub fn hint(&self, key: &str) -> String {
-        let generated =
-            contract::entry(key).is_some_and(|e| matches!(e.source, Source::Generated(_)));
+    /// How to fix it, for a value of `key` (`generated`: sealstrap makes its values).
+    pub fn hint(&self, key: &str, generated: bool) -> String {
         match self {
             ValueError::PairMismatch
             | ValueError::NotBcrypt
@@ -100,8 +98,8 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// How to fix it, for the value of `key`.
-    pub fn hint(&self, key: &str) -> String {
+    /// How to fix it, for the value of `key` (`generated`: sealstrap makes its values).
+    pub fn hint(&self, key: &str, generated: bool) -> String {
         match self {
             Problem::CertificateExpired(_) => "make a new controller key (sealstrap key new) and reseal (sealstrap reseal), or pass --allow-expired while the controller still holds the old key".into(),
             Problem::Missing => format!(
@@ -117,14 +115,15 @@ impl Problem {
                 "restore sealed/{key}.yaml from git (`git checkout -- FILE`), or seal it again: sealstrap rotate {key}"
             ),
             Problem::Decrypt(_) => "pass the controller key it was sealed for (--private-key, or the escrow with --identity); if the certificate changed, run `sealstrap reseal`".into(),
-            Problem::Value(e) => e.hint(key),
+            Problem::Value(e) => e.hint(key, generated),
             Problem::PairUncheckable => "fix dex-admin-password first; then the pair is checked".into(),
         }
     }
 }
 
-/// Checks one value against its key's rules; the error names the broken rule.
-pub fn check_value(key: &str, value: &[u8]) -> Result<(), ValueError> {
+/// Checks one value against the rules of its contract row (`None`: a key outside the contract,
+/// held only to the rules every value keeps); the error names the broken rule.
+pub fn check_value(entry: Option<&Entry>, value: &[u8]) -> Result<(), ValueError> {
     let Ok(v) = std::str::from_utf8(value) else {
         return Err(ValueError::NotUtf8);
     };
@@ -137,7 +136,7 @@ pub fn check_value(key: &str, value: &[u8]) -> Result<(), ValueError> {
             _ => ValueError::Whitespace,
         });
     }
-    let Some(entry) = contract::entry(key) else {
+    let Some(entry) = entry else {
         return Ok(());
     };
     match entry.source {
@@ -205,30 +204,54 @@ mod tests {
 
     #[test]
     fn rules() {
-        assert!(check_value("vllm-api-key", &[b'a'; 64]).is_ok());
+        assert!(check_value(crate::contract::builtin("vllm-api-key"), &[b'a'; 64]).is_ok());
         assert!(
-            check_value("vllm-api-key", b"")
+            check_value(crate::contract::builtin("vllm-api-key"), b"")
                 .unwrap_err()
                 .to_string()
                 .contains("empty")
         );
         assert!(
-            check_value("vllm-api-key", b"abc\n")
+            check_value(crate::contract::builtin("vllm-api-key"), b"abc\n")
                 .unwrap_err()
                 .to_string()
                 .contains("line break")
         );
         assert!(
-            check_value("litellm-master-key", b"abc")
+            check_value(crate::contract::builtin("litellm-master-key"), b"abc")
                 .unwrap_err()
                 .to_string()
                 .contains("sk-")
         );
-        assert!(check_value("oauth2-proxy-cookie-secret", b"short").is_err());
-        assert!(check_value("oauth2-proxy-cookie-secret", &[b'a'; 43]).is_ok());
-        assert!(check_value("litellm-db-password", b"p@ss/word").is_err());
-        assert!(check_value("dex-argocd-client-secret", b"$ref").is_err());
-        assert!(check_value("hf-token", b"hf_x").is_ok());
+        assert!(
+            check_value(
+                crate::contract::builtin("oauth2-proxy-cookie-secret"),
+                b"short"
+            )
+            .is_err()
+        );
+        assert!(
+            check_value(
+                crate::contract::builtin("oauth2-proxy-cookie-secret"),
+                &[b'a'; 43]
+            )
+            .is_ok()
+        );
+        assert!(
+            check_value(
+                crate::contract::builtin("litellm-db-password"),
+                b"p@ss/word"
+            )
+            .is_err()
+        );
+        assert!(
+            check_value(
+                crate::contract::builtin("dex-argocd-client-secret"),
+                b"$ref"
+            )
+            .is_err()
+        );
+        assert!(check_value(crate::contract::builtin("hf-token"), b"hf_x").is_ok());
     }
 
     #[test]
@@ -236,19 +259,25 @@ mod tests {
         let h = bcrypt::hash_with_salt(b"pw", 10, [1u8; 16])
             .unwrap()
             .format_for_version(bcrypt::Version::TwoA);
-        assert!(check_value(DEX_HASH, h.as_bytes()).is_ok());
-        assert!(check_value(DEX_HASH, STANDARD.encode(&h).as_bytes()).is_ok());
+        assert!(check_value(crate::contract::builtin(DEX_HASH), h.as_bytes()).is_ok());
+        assert!(
+            check_value(
+                crate::contract::builtin(DEX_HASH),
+                STANDARD.encode(&h).as_bytes()
+            )
+            .is_ok()
+        );
         let low = bcrypt::hash_with_salt(b"pw", 4, [1u8; 16])
             .unwrap()
             .format_for_version(bcrypt::Version::TwoA);
         assert!(
-            check_value(DEX_HASH, low.as_bytes())
+            check_value(crate::contract::builtin(DEX_HASH), low.as_bytes())
                 .unwrap_err()
                 .to_string()
                 .contains("cost 4")
         );
         assert!(check_dex_pair(b"pw", h.as_bytes()).is_ok());
         assert!(check_dex_pair(b"other", h.as_bytes()).is_err());
-        assert!(check_value(DEX_HASH, b"plain").is_err());
+        assert!(check_value(crate::contract::builtin(DEX_HASH), b"plain").is_err());
     }
 }

@@ -21,7 +21,11 @@ fn tree_text(root: &Path) -> String {
         for e in std::fs::read_dir(dir).unwrap() {
             let e = e.unwrap();
             let path = e.path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if rel == ".git" || rel == "secrets" {
                 continue;
             }
@@ -78,7 +82,13 @@ fn the_fleet_bring_up_writes_the_recorded_tree() {
     ];
     let o = run_in(
         root,
-        &["seal", "--all-envs", "--require-complete", "--gitops", "argocd"],
+        &[
+            "seal",
+            "--all-envs",
+            "--require-complete",
+            "--gitops",
+            "argocd",
+        ],
         b"",
         &env,
     );

@@ -154,6 +154,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
             &sealstrap::patch::Options {
                 store: args.wiring.store_name.clone(),
                 property: sealstrap::defaults::PROPERTY.into(),
+                ..Default::default()
             },
         )?),
         None => None,

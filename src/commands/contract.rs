@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sealstrap::contract::{self, Source};
+use sealstrap::contract::Source;
 use serde_json::json;
 
 use crate::cli::{ContractArgs, SummaryFormat};
@@ -10,9 +10,13 @@ use crate::workspace::error::CmdResult;
 use crate::workspace::files::write_stdout;
 
 pub fn run(args: &ContractArgs) -> CmdResult {
+    // The fork's own keys (sealstrap.yaml at the repository root) are rows of the contract.
+    let ws = crate::workspace::Workspace::find(None)?;
+    let contract = ws.contract(None);
     let text = match args.output {
         SummaryFormat::Json => {
-            let entries: Vec<_> = contract::all()
+            let entries: Vec<_> = contract
+                .all()
                 .map(|e| {
                     json!({
                         "key": e.key,
@@ -21,7 +25,7 @@ pub fn run(args: &ContractArgs) -> CmdResult {
                         "needed_when": e.need.describe(),
                         "write_once": e.write_once,
                         "url_safe": e.url_safe,
-                        "extra": contract::extras().iter().any(|x| x.key == e.key),
+                        "extra": contract.is_extra(e.key),
                         "format": e.format,
                         "consumers": e.consumers.iter().map(|c| json!({
                             "namespaces": c.namespaces, "secret": c.secret, "key": c.key
@@ -36,7 +40,7 @@ pub fn run(args: &ContractArgs) -> CmdResult {
         }
         SummaryFormat::Text => {
             let mut s = String::new();
-            for e in contract::all() {
+            for e in contract.all() {
                 let source = match e.source {
                     Source::Generated(_) => "generated".to_string(),
                     Source::Provided { env, .. } => format!("you provide (${env})"),

@@ -179,14 +179,16 @@ fn random_serial() -> Result<[u8; 16], Failure> {
 fn fleet_entry(
     env: Option<&str>,
 ) -> Result<Option<(PathBuf, sealstrap::fleet::EnvEntry)>, Failure> {
-    let Some(root) = crate::workspace::repo::Root::find(None)?.filter(|r| r.platform) else {
+    let ws = crate::workspace::Workspace::find(None)?;
+    let Some(root) = ws.root.as_ref().filter(|r| r.platform) else {
         return Ok(None);
     };
-    let Some(env) = crate::workspace::repo::environment(&root, env, None, None)? else {
+    let Some(env) = crate::workspace::repo::environment(root, env, None, None)? else {
         return Ok(None);
     };
-    let fleet = crate::workspace::repo::load_fleet(&root)?;
-    Ok(fleet
+    Ok(ws
+        .config
+        .fleet
         .environments
         .get(&env)
         .cloned()

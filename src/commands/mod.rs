@@ -26,15 +26,6 @@ use crate::cli::{CertCommand, Cli, Command};
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
-    // The fork's own keys (sealstrap.yaml at the repository root) are contract rows for the
-    // commands that read the contract here; seal, rotate, reset-dex-admin and verify read it from
-    // the repository of their output folder instead. No other command touches the disk for it.
-    if matches!(
-        cli.command,
-        Command::Contract(_) | Command::PatchExternalSecrets(_) | Command::Scan(_)
-    ) {
-        crate::workspace::repo::load_extras(None)?;
-    }
     match cli.command {
         Command::Seal(args) => seal::seal(&args),
         Command::Rotate(args) => seal::rotate(&args),

@@ -67,12 +67,14 @@ pub fn run(args: &PatchArgs) -> CmdResult {
             args.property
         )));
     }
+    let ws = crate::workspace::Workspace::find(None)?;
     let opts = Options {
         store: args.store.clone(),
         property: args.property.clone(),
+        contract: ws.contract(None),
     };
     let paths = if args.paths.is_empty() {
-        match crate::workspace::repo::Root::find(None)? {
+        match ws.root.clone() {
             Some(root) => vec![crate::workspace::repo::shown(&root.dir)],
             None => {
                 return Err(Failure::usage(
@@ -86,11 +88,8 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     let walk = crate::workspace::walk::walk_files(&paths, &["yaml", "yml"])?;
     // Templates are never synced; exclusions (sealstrap.yaml's, with their reasons, and
     // --exclude) are the user's choice. All are reported.
-    let root = crate::workspace::repo::Root::find(None)?;
-    let excludes = match &root {
-        Some(r) => crate::workspace::repo::load_excludes(r)?,
-        None => Vec::new(),
-    };
+    let root = ws.root.clone();
+    let excludes = ws.config.exclude.clone();
     let rel = |f: &std::path::Path| -> String {
         let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
         root.as_ref()

@@ -314,20 +314,19 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         }
         None => None,
     };
+    let ws = crate::workspace::Workspace::find(None)?;
     let opts = Options {
         fingerprint,
         patch: sealstrap::patch::Options {
             store: args.store.clone(),
             property: args.property.clone(),
+            contract: ws.contract(None),
         },
     };
     let listing = list_files(&args.paths)?;
     let files = &listing.files;
     // Exclusions with their reasons: sealstrap.yaml's `exclude:`, then --exclude.
-    let mut excludes = match crate::workspace::repo::Root::find(None)? {
-        Some(root) => crate::workspace::repo::load_excludes(&root)?,
-        None => Vec::new(),
-    };
+    let mut excludes = ws.config.exclude.clone();
     excludes.extend(
         args.exclude
             .iter()

@@ -11,7 +11,7 @@ use rand::rngs::SysRng;
 use sealstrap::bootstrap::{self, ExistingFile, Line, Plan, Selected, Status};
 use sealstrap::cert::Certificate;
 use sealstrap::config::EnvConfig;
-use sealstrap::contract::{self, DEX_HASH, DEX_PASSWORD, Entry, Source};
+use sealstrap::contract::{DEX_HASH, DEX_PASSWORD, Entry, Source};
 use sealstrap::journal::{Scope, Transaction};
 use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
 use sealstrap::{objects, timefmt, yaml};
@@ -22,7 +22,7 @@ use crate::cli::{
     BootstrapArgs, ResetDexAdminArgs, RotateArgs, SealArgs, SelectionArgs, SummaryFormat,
     WiringArgs,
 };
-use crate::workspace::error::{CmdResult, EXIT_USAGE, Failure};
+use crate::workspace::error::{CmdResult, Failure};
 use crate::workspace::files::{io_failure, write_stdout};
 use crate::workspace::repo::Root;
 
@@ -96,6 +96,8 @@ struct Context {
 /// layout (docs/format.md §10), and the output folder.
 pub struct Place {
     pub root: Option<Root>,
+    /// The contract of this run's environment.
+    pub contract: sealstrap::contract::Contract,
     pub layout: crate::workspace::repo::Layout,
     pub out: PathBuf,
     /// `--config`, else the environment's own config.
@@ -121,8 +123,8 @@ pub fn place_for(
     out: Option<&Path>,
     selection: &SelectionArgs,
 ) -> Result<Place, Failure> {
-    let root = Root::for_out(platform_root, out)?;
-    crate::workspace::repo::load_extras(root.as_ref())?;
+    let ws = crate::workspace::Workspace::for_out(platform_root, out)?;
+    let root = ws.root.clone();
     let env = match root.as_ref().filter(|r| r.platform) {
         Some(r) => crate::workspace::repo::environment(
             r,
@@ -156,11 +158,10 @@ pub fn place_for(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| layout.out.clone());
     let config = selection.config.clone().or_else(|| layout.config.clone());
-    let fleet = match &root {
-        Some(r) => crate::workspace::repo::load_fleet(r)?,
-        None => Default::default(),
-    };
+    let fleet = ws.config.fleet.clone();
+    let contract = ws.contract(layout.env.as_deref());
     Ok(Place {
+        contract,
         root,
         layout,
         out,
@@ -293,7 +294,7 @@ fn load_context(args: &BootstrapArgs, place: &Place) -> Result<Context, Failure>
             place.out.display()
         )));
     }
-    let (existing, extra) = scan_sealed(&place.out, &wiring, &mut notes)?;
+    let (existing, extra) = scan_sealed(&place.contract, &place.out, &wiring, &mut notes)?;
     Ok(Context {
         cert,
         config,
@@ -328,16 +329,18 @@ pub fn load_config(path: Option<&Path>) -> Result<Option<EnvConfig>, Failure> {
 
 /// The contract entries a run is about.
 pub fn selection(
+    contract: &sealstrap::contract::Contract,
     args: &SelectionArgs,
     config: Option<&EnvConfig>,
     referenced: &BTreeMap<String, Vec<String>>,
     off: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Selected> {
-    bootstrap::select(config, &args.with, &args.without, referenced, off)
+    bootstrap::select(contract, config, &args.with, &args.without, referenced, off)
 }
 
 /// Reads `<out>/sealed/*.yaml`: contract entries with their fingerprint, and extra files.
 fn scan_sealed(
+    contract: &sealstrap::contract::Contract,
     out: &Path,
     w: &Wiring,
     notes: &mut Vec<String>,
@@ -377,7 +380,7 @@ fn scan_sealed(
             )),
             Some(_) => {}
         }
-        if name.ends_with(".yaml") && contract::entry(stem).is_some() {
+        if name.ends_with(".yaml") && contract.entry(stem).is_some() {
             existing.insert(stem.to_string(), ExistingFile { fingerprint });
         } else {
             notes.push(format!(
@@ -390,13 +393,16 @@ fn scan_sealed(
 }
 
 /// Reads a `--value-file KEY=PATH`: one trailing newline stripped (and said so).
-fn read_value_file(spec: &str) -> Result<(String, Zeroizing<String>, Option<String>), Failure> {
+fn read_value_file(
+    contract: &sealstrap::contract::Contract,
+    spec: &str,
+) -> Result<(String, Zeroizing<String>, Option<String>), Failure> {
     let Some((key, path)) = spec.split_once('=') else {
         return Err(Failure::usage(format!(
             "--value-file {spec:?} must be KEY=PATH"
         )));
     };
-    if contract::entry(key).is_none() {
+    if contract.entry(key).is_none() {
         return Err(Failure::usage(format!(
             "--value-file: {key:?} is not a backend key of the contract"
         ))
@@ -443,6 +449,7 @@ fn read_value_file(spec: &str) -> Result<(String, Zeroizing<String>, Option<Stri
 
 /// Collects operator-provided (and imported) values for the entries this run will make.
 fn provided_values(
+    contract: &sealstrap::contract::Contract,
     args: &BootstrapArgs,
     selection: &[Selected],
     needs_value: &dyn Fn(&Entry) -> bool,
@@ -450,7 +457,7 @@ fn provided_values(
 ) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
     let mut values = BTreeMap::new();
     for spec in &args.value_files {
-        let (key, value, note) = read_value_file(spec)?;
+        let (key, value, note) = read_value_file(contract, spec)?;
         if values.contains_key(&key) {
             return Err(Failure::usage(format!("--value-file {key} is given twice")));
         }
@@ -467,7 +474,7 @@ fn provided_values(
             ));
             continue;
         }
-        if !needs_value(sel.entry) {
+        if !needs_value(&sel.entry) {
             notes.push(format!(
                 "--value-file {key} ignored: sealed/{key}.yaml exists and is kept (use `sealstrap rotate {key}` to replace it)"
             ));
@@ -485,7 +492,7 @@ fn provided_values(
         let Source::Provided { env, .. } = e.source else {
             continue;
         };
-        if values.contains_key(e.key) || !needs_value(e) {
+        if values.contains_key(e.key) || !needs_value(&e) {
             continue;
         }
         if let Some(v) = std::env::var_os(env) {
@@ -1001,6 +1008,7 @@ enum Mode<'a> {
 
 struct Outcome {
     plan: Plan,
+    contract: sealstrap::contract::Contract,
     written: Vec<String>,
     dex_copy: Option<PathBuf>,
     gitignore_added: Option<PathBuf>,
@@ -1031,6 +1039,7 @@ type FluxFile = (String, String, Option<Vec<u8>>);
 /// every write from it without touching the disk, and `write` lands them in one transaction.
 struct Snapshot {
     ctx: Context,
+    contract: sealstrap::contract::Contract,
     /// The fleet file's break-glass certificate, and the plaintexts of existing values that
     /// have no break-glass copy yet (read with --private-key / --identity, when given).
     break_glass: Option<Certificate>,
@@ -1075,9 +1084,11 @@ fn read_snapshot<'m>(
     place: Place,
 ) -> Result<(Snapshot, BTreeSet<String>), Failure> {
     let mut ctx = load_context(args, &place)?;
+    let contract = place.contract.clone();
     let store_opts = sealstrap::patch::Options {
         store: ctx.wiring.store_name.clone(),
         property: manifests::VALUE_KEY.into(),
+        contract: place.contract.clone(),
     };
     // What the environment deploys, and what that reads from the store (outside a repository
     // there is no tree to read).
@@ -1097,7 +1108,7 @@ fn read_snapshot<'m>(
     let empty_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&empty_refs);
     let off = reads.as_ref().map(|r| &r.off).unwrap_or(&empty_refs);
-    let mut selection = selection(&args.selection, ctx.config.as_ref(), refs, off);
+    let mut selection = selection(&contract, &args.selection, ctx.config.as_ref(), refs, off);
     let rotate: BTreeSet<String> = match mode {
         Mode::Seal { .. } => BTreeSet::new(),
         Mode::Unset { key, force } => {
@@ -1145,13 +1156,13 @@ fn read_snapshot<'m>(
         }
     };
     let needs_value = |e: &Entry| !ctx.existing.contains_key(e.key) || rotate.contains(e.key);
-    let mut provided = provided_values(args, &selection, &needs_value, &mut ctx.notes)?;
+    let mut provided = provided_values(&contract, args, &selection, &needs_value, &mut ctx.notes)?;
     // A shared value (the fleet file) is this environment's too, where it has none yet.
     if let Mode::Seal { shared, .. } = mode {
         for s in &selection {
             if let Some(v) = shared.get(s.entry.key)
                 && s.included
-                && needs_value(s.entry)
+                && needs_value(&s.entry)
                 && !provided.contains_key(s.entry.key)
             {
                 provided.insert(s.entry.key.to_string(), v.clone());
@@ -1164,7 +1175,7 @@ fn read_snapshot<'m>(
             provided.insert(k.clone(), v.clone());
         }
         for k in keys.iter() {
-            let e = contract::entry(k).expect("checked by caller");
+            let e = contract.entry(k).expect("checked by caller");
             if let Source::Provided { env, .. } = e.source
                 && !provided.contains_key(e.key)
             {
@@ -1326,7 +1337,8 @@ fn read_snapshot<'m>(
             };
             // Every file a run may write for a commit: each contract row's sealed file, the
             // extra files, the wiring, the platform's store and the Argo CD files.
-            let mut candidates: Vec<PathBuf> = contract::all()
+            let mut candidates: Vec<PathBuf> = contract
+                .all()
                 .flat_map(|e| {
                     [
                         ctx.out.join(manifests::sealed_path(e.key)),
@@ -1396,6 +1408,7 @@ fn read_snapshot<'m>(
     Ok((
         Snapshot {
             ctx,
+            contract,
             root: place.root,
             break_glass,
             break_glass_missing,
@@ -1877,6 +1890,7 @@ fn prepare(
     let (snap, rotate) = read_snapshot(args, &mode, place)?;
     let mut rng = UnwrapErr(SysRng);
     let inputs = bootstrap::Inputs {
+        contract: &snap.contract,
         selection: &snap.selection,
         existing: &snap.ctx.existing,
         provided: &snap.provided,
@@ -1896,7 +1910,7 @@ fn prepare(
     let mut break_glass_added = Vec::new();
     if let Some(bg) = &snap.break_glass {
         for (k, value) in &snap.break_glass_missing {
-            let origin = match contract::entry(k) {
+            let origin = match snap.contract.entry(k) {
                 Some(e) if !e.is_generated() => manifests::Origin::Provided,
                 _ => manifests::Origin::Generated,
             };
@@ -1918,9 +1932,15 @@ fn prepare(
     }
     let run = plan_run(args, &mode, &snap, &plan, &break_glass_added)?;
     let git_root = snap.git_root.clone();
-    let Snapshot { ctx, reads, .. } = snap;
+    let Snapshot {
+        ctx,
+        reads,
+        contract,
+        ..
+    } = snap;
     let outcome = Outcome {
         plan,
+        contract,
         written: Vec::new(),
         dex_copy: run.dex_copy.clone(),
         gitignore_added: run.gitignore_added.clone(),
@@ -2091,13 +2111,14 @@ pub fn seal(args: &SealArgs) -> CmdResult {
 /// `argocd-dex-oidc`); for a key no file of the tree reads (or outside a repository), the
 /// contract's consumer Secrets are named instead.
 fn follow_up_for(
+    contract: &sealstrap::contract::Contract,
     keys: &BTreeSet<String>,
     reads: Option<&crate::workspace::reads::Reads>,
 ) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for k in keys {
-        let e = contract::entry(k).expect("checked");
+        let e = contract.entry(k).expect("checked");
         match reads.filter(|r| r.by_key.contains_key(k.as_str())) {
             Some(r) => {
                 for id in r.readers.get(k.as_str()).into_iter().flatten() {
@@ -2131,7 +2152,7 @@ fn follow_up_for(
         }
     }
     for k in keys {
-        let e = contract::entry(k).expect("checked");
+        let e = contract.entry(k).expect("checked");
         out.push(format!(
             "after the sync, restart what reads {k}: {}",
             e.restart
@@ -2159,16 +2180,8 @@ fn refuse_write_once(e: &Entry, force: bool) -> Result<(), Failure> {
 pub fn rotate(args: &RotateArgs) -> CmdResult {
     let mut keys = BTreeSet::new();
     for k in &args.keys {
-        let Some(e) = contract::entry(k) else {
-            return Err(Failure {
-                code: EXIT_USAGE,
-                ..Failure::new(format!(
-                    "unknown key {k:?}: not a backend key of the secret contract"
-                ))
-                .hint("`sealstrap contract` lists the keys")
-            });
-        };
-        refuse_write_once(e, args.force)?;
+        let e = contract_key(&args.common, k)?;
+        refuse_write_once(&e, args.force)?;
         keys.insert(k.clone());
         if k == DEX_PASSWORD || k == DEX_HASH {
             keys.insert(DEX_PASSWORD.into());
@@ -2192,7 +2205,7 @@ fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
             values: &none,
         },
     )?;
-    let follow = follow_up_for(keys, o.reads.as_ref());
+    let follow = follow_up_for(&o.contract, keys, o.reads.as_ref());
     report(args, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -2202,6 +2215,7 @@ fn run_rotation(args: &BootstrapArgs, keys: &BTreeSet<String>) -> CmdResult {
 /// --private-key or the escrow's identity) for the others. Provided values are read once per run
 /// anyway, so they are the same everywhere.
 fn shared_values(
+    contract: &sealstrap::contract::Contract,
     args: &BootstrapArgs,
     root: &Root,
     envs: &[String],
@@ -2210,7 +2224,7 @@ fn shared_values(
     let mut out = BTreeMap::new();
     let mut rng = UnwrapErr(SysRng);
     for key in fleet.shared() {
-        let Some(entry) = contract::entry(key) else {
+        let Some(entry) = contract.entry(key) else {
             continue;
         };
         let Source::Generated(generator) = entry.source else {
@@ -2270,8 +2284,8 @@ fn seal_fleet(args: &SealArgs) -> CmdResult {
             ))
             .hint("run it in a checkout of the platform, or pass --platform-root DIR")
         })?;
-    crate::workspace::repo::load_extras(Some(&root))?;
-    let fleet = crate::workspace::repo::load_fleet(&root)?;
+    let ws = crate::workspace::Workspace::open(Some(root.clone()))?;
+    let fleet = ws.config.fleet.clone();
     let envs = crate::workspace::repo::environments(&root.dir);
     if envs.is_empty() {
         return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
@@ -2280,7 +2294,7 @@ fn seal_fleet(args: &SealArgs) -> CmdResult {
     // interrupted earlier write finished first: the shared values are read from what is there.
     let scope = crate::workspace::repo::write_scope(Some(&root), &[&root.dir])?;
     let _locks = crate::workspace::files::lock_scope(&scope, args.common.dry_run)?;
-    let shared = shared_values(&args.common, &root, &envs, &fleet)?;
+    let shared = shared_values(&ws.contract(None), &args.common, &root, &envs, &fleet)?;
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     let mut failed: Vec<(String, Failure)> = Vec::new();
     let mut runs: Vec<(String, RunPlan, Option<PathBuf>)> = Vec::new();
@@ -2480,10 +2494,9 @@ fn merge_runs(runs: &[(String, RunPlan, Option<PathBuf>)]) -> Result<RunPlan, Fa
 }
 
 /// The contract row of `key`, the fork's own keys of the output folder's repository included.
-fn contract_key(args: &BootstrapArgs, key: &str) -> Result<&'static Entry, Failure> {
-    let root = Root::for_out(args.platform_root.as_deref(), args.out.as_deref())?;
-    crate::workspace::repo::load_extras(root.as_ref())?;
-    contract::entry(key).ok_or_else(|| {
+fn contract_key(args: &BootstrapArgs, key: &str) -> Result<Entry, Failure> {
+    let place = place(args)?;
+    place.contract.entry(key).copied().ok_or_else(|| {
         Failure::usage(format!(
             "unknown key {key:?}: not a backend key of the contract or of sealstrap.yaml's extra:"
         ))
@@ -2495,7 +2508,7 @@ fn contract_key(args: &BootstrapArgs, key: &str) -> Result<&'static Entry, Failu
 pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
     let key = args.key.as_str();
     let e = contract_key(&args.common, key)?;
-    refuse_write_once(e, args.force)?;
+    refuse_write_once(&e, args.force)?;
     if key == DEX_HASH {
         return Err(Failure::usage(
             "dex-admin-hash is made from dex-admin-password: set dex-admin-password instead",
@@ -2538,7 +2551,7 @@ pub fn set(args: &crate::cli::SetArgs) -> CmdResult {
             values: &values,
         },
     )?;
-    let follow = follow_up_for(&keys, o.reads.as_ref());
+    let follow = follow_up_for(&o.contract, &keys, o.reads.as_ref());
     report(&args.common, &o, &cert_line(&o), &follow)?;
     Ok(ExitCode::SUCCESS)
 }

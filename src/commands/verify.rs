@@ -35,6 +35,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             &sealstrap::patch::Options {
                 store: args.store_name.clone(),
                 property: VALUE_KEY.into(),
+                contract: place.contract.clone(),
             },
         )?),
         None => None,
@@ -42,7 +43,8 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let no_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&no_refs);
     let off = reads.as_ref().map(|r| &r.off).unwrap_or(&no_refs);
-    let selection = super::seal::selection(&args.selection, config.as_ref(), refs, off);
+    let selection =
+        super::seal::selection(&place.contract, &args.selection, config.as_ref(), refs, off);
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
     crate::workspace::files::refuse_interrupted(
         &crate::workspace::repo::scope_of(root.as_ref(), &[&out])?,
@@ -86,18 +88,19 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let mut report = String::new();
     let mut failed = 0usize;
     let mut hints: Vec<String> = Vec::new();
+    let generated = |k: &str| place.contract.entry(k).is_some_and(|e| e.is_generated());
     let mut line = |key: &str, r: Result<(), Problem>| match r {
         Ok(()) => report.push_str(&format!("{key} OK\n")),
         Err(why) => {
             failed += 1;
             report.push_str(&format!("{key} FAIL: {why}\n"));
-            let hint = why.hint(key);
+            let hint = why.hint(key, generated(key));
             if !hints.contains(&hint) {
                 hints.push(hint);
             }
         }
     };
-    for e in sealstrap::contract::all() {
+    for e in place.contract.all() {
         let needed = selection.iter().any(|s| s.entry.key == e.key && s.included);
         let r = match values.get(e.key) {
             None if needed => match refs.get(e.key) {
@@ -106,7 +109,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             },
             None => continue,
             Some(Err(why)) => Err(why.clone()),
-            Some(Ok(v)) => verify::check_value(e.key, v)
+            Some(Ok(v)) => verify::check_value(Some(e), v)
                 .map_err(Problem::from)
                 .and_then(|()| {
                     if e.key == DEX_HASH {
@@ -122,13 +125,13 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
         line(e.key, r);
     }
     for (k, v) in &values {
-        if sealstrap::contract::entry(k).is_none() {
+        if place.contract.entry(k).is_none() {
             line(k, v.as_ref().map(|_| ()).map_err(Clone::clone));
         }
     }
     // Keys the tree reads that no row of the contract makes.
     for (k, at) in refs {
-        if sealstrap::contract::entry(k).is_none() && !values.contains_key(k) {
+        if place.contract.entry(k).is_none() && !values.contains_key(k) {
             line(k, Err(Problem::NotInContract(at.join(", "))));
         }
     }

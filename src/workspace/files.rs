@@ -123,6 +123,53 @@ pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, F
     Ok(buf)
 }
 
+/// Reads a file of the repository that sealstrap interprets (`sealstrap.yaml`, a committed
+/// certificate, a sealed file): never through a symbolic link (a committed link could lead to
+/// `/dev/zero` or out of the repository), only a regular file, at most [`INPUT_LIMIT`] bytes.
+/// `None` when nothing is there.
+pub fn read_repo_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_failure("cannot read", path, &e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Failure::new(format!(
+            "{} is a symbolic link; sealstrap reads the files of a repository only as regular files",
+            path.display()
+        ))
+        .hint("replace the link with the file itself (git would commit the link, not what it points to)"));
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32)
+        .open(path)
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    if !meta.is_file() {
+        return Err(Failure::new(format!(
+            "{} is not a regular file (a FIFO, a device or a folder)",
+            path.display()
+        ))
+        .hint("replace it with a regular file"));
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    f.take(INPUT_LIMIT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_failure("cannot read", path, &e))?;
+    if buf.len() as u64 > INPUT_LIMIT {
+        return Err(Failure::new(format!(
+            "{}: larger than {} MiB, the most sealstrap reads here",
+            path.display(),
+            INPUT_LIMIT >> 20
+        )));
+    }
+    Ok(Some(buf))
+}
+
 /// Input as UTF-8 text.
 pub fn read_text(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<String>, Failure> {
     let bytes = read_input(path, tty_hint)?;

@@ -10,9 +10,6 @@ use sealstrap::platform;
 
 use super::error::Failure;
 
-/// The fork's own contract rows, at the repository root.
-pub const EXTRAS_FILE: &str = "sealstrap.yaml";
-
 /// The git work tree holding `path` (walks up from the nearest existing ancestor).
 pub fn git_root(path: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(path).ok()?;
@@ -337,87 +334,6 @@ pub fn env_default(env: Option<&str>, rel: &str) -> Result<PathBuf, Failure> {
     };
     let out = layout(root.as_ref(), env.as_deref()).out;
     Ok(if rel.is_empty() { out } else { out.join(rel) })
-}
-
-/// Reads `sealstrap.yaml` at the root of `root` (default: the repository holding the current
-/// folder), if there is one, and makes its keys rows of the contract for this process.
-pub fn load_extras(root: Option<&Root>) -> Result<(), Failure> {
-    let found;
-    let root = match root {
-        Some(r) => r,
-        None => match Root::find(None)? {
-            Some(r) => {
-                found = r;
-                &found
-            }
-            None => return Ok(()),
-        },
-    };
-    let path = root.dir.join(EXTRAS_FILE);
-    if !path.is_file() {
-        return Ok(());
-    }
-    let text = crate::workspace::files::read_text(Some(&path), "")?;
-    let rows = sealstrap::contract::parse_extras(&text)
-        .map_err(|e| Failure::at(shown(&path).display(), &e))?;
-    sealstrap::contract::register_extras(rows);
-    Ok(())
-}
-
-/// `sealstrap.yaml` at the root of `root`, parsed (`None` without the file): the one reader of
-/// the file for its sections other than `extra:`.
-fn repo_config(root: &Root) -> Result<Option<(PathBuf, serde_json::Value)>, Failure> {
-    let path = root.dir.join(EXTRAS_FILE);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let text = crate::workspace::files::read_text(Some(&path), "")?;
-    let doc = sealstrap::yaml::parse_documents(&text)
-        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())))?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    Ok(Some((path, doc)))
-}
-
-/// Reads `exclude:` from `sealstrap.yaml` at the root of `root` (none without the file).
-pub fn load_excludes(root: &Root) -> Result<Vec<sealstrap::allow::Exclude>, Failure> {
-    let Some((path, doc)) = repo_config(root)? else {
-        return Ok(Vec::new());
-    };
-    sealstrap::allow::parse_excludes(&doc)
-        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))
-}
-
-/// Reads the fleet section (`environments:`, `values:`, `break-glass:`) of `sealstrap.yaml`
-/// at the root of `root`.
-pub fn load_fleet(root: &Root) -> Result<sealstrap::fleet::Fleet, Failure> {
-    let Some((path, doc)) = repo_config(root)? else {
-        return Ok(Default::default());
-    };
-    let fleet = sealstrap::fleet::parse(&doc)
-        .map_err(|e| Failure::new(format!("{}: {e}", shown(&path).display())).hint(e.hint()))?;
-    for env in fleet.environments.keys() {
-        if !root.dir.join("clusters").join(env).is_dir() {
-            return Err(Failure::new(format!(
-                "{}: environments.{env}: there is no clusters/{env}/",
-                shown(&path).display()
-            ))
-            .hint(format!(
-                "the environments here are: {}",
-                environments(&root.dir).join(", ")
-            )));
-        }
-    }
-    for key in fleet.values.keys() {
-        if sealstrap::contract::entry(key).is_none() {
-            return Err(Failure::new(format!(
-                "{}: values.{key}: not a key of the contract or of extra:",
-                shown(&path).display()
-            )));
-        }
-    }
-    Ok(fleet)
 }
 
 /// A path flag as given (read from the current folder), else its default inside the
