@@ -18,8 +18,10 @@
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`repo_config`] | `sealstrap.yaml` read whole and checked like code: extras, exclusions, the fleet | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
-//! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
+//! | [`bootstrap`], [`manifests`] | the values a run makes and seals, and the ESO wiring it renders | none |
+//! | [`plan`] | every write of a writing run (seal, rotate, set, unset), or why it refuses | none |
 //! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`reads`] | what a tree reads from the store (the result of the workspace's walk) | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`flux`] | the Flux wiring: controller HelmRelease, store, ordered Kustomizations | none |
 //! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
@@ -57,7 +59,9 @@ pub mod manifests;
 pub mod objects;
 pub mod output;
 pub mod patch;
+pub mod plan;
 pub mod platform;
+pub mod reads;
 pub mod repo_config;
 pub mod reseal;
 pub mod rsa;

@@ -15,13 +15,18 @@ use crate::workspace::files::write_stdout;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
-    let place = super::seal::place_for(
-        args.platform_root.as_deref(),
-        args.dir.as_deref(),
-        &args.selection,
+    let ws =
+        crate::workspace::Workspace::for_out(args.platform_root.as_deref(), args.dir.as_deref())?;
+    let place = crate::workspace::place::Place::resolve(
+        &ws,
+        &crate::workspace::place::Choice {
+            out: args.dir.as_deref(),
+            env: args.selection.env.as_deref(),
+            config: args.selection.config.as_deref(),
+        },
     )?;
-    let config = super::seal::load_config(place.config.as_deref())?;
-    let (root, out) = (place.root, place.out);
+    let config = place.load_config()?;
+    let (root, out) = (place.root.clone(), place.out.clone());
     // The same reading of the tree as seal's: what the environment deploys reads from the store.
     let graph = match &root {
         Some(r) => crate::workspace::reads::graph(r, place.layout.env.as_deref())?,
@@ -43,8 +48,14 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
     let no_refs = BTreeMap::new();
     let refs = reads.as_ref().map(|r| &r.by_key).unwrap_or(&no_refs);
     let off = reads.as_ref().map(|r| &r.off).unwrap_or(&no_refs);
-    let selection =
-        super::seal::selection(&place.contract, &args.selection, config.as_ref(), refs, off);
+    let selection = sealstrap::bootstrap::select(
+        &place.contract,
+        config.as_ref(),
+        &args.selection.with,
+        &args.selection.without,
+        refs,
+        off,
+    );
     // A leftover journal means an interrupted write: what is on disk may be half old, half new.
     crate::workspace::files::refuse_interrupted(
         &crate::workspace::repo::scope_of(root.as_ref(), &[&out])?,
@@ -136,16 +147,7 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
         }
     }
     // The sealing certificate beside the folder (what `key new` wrote, or the fleet file's).
-    let cert_file = match (&place.layout.env, &root) {
-        (Some(env), Some(r)) => place
-            .fleet
-            .environments
-            .get(env)
-            .and_then(|e| e.cert.as_ref())
-            .map(|c| r.join(c)),
-        _ => None,
-    }
-    .unwrap_or_else(|| out.join(crate::workspace::keys::CERT_NAME));
+    let cert_file = place.committed_cert();
     if let Ok(pem) = std::fs::read(&cert_file)
         && let Ok(c) = sealstrap::cert::parse(&pem)
     {

@@ -123,3 +123,9 @@ impl From<FetchError> for Failure {
         Failure::new(e.to_string()).hint_opt(hint)
     }
 }
+
+impl From<sealstrap::plan::Refusal> for Failure {
+    fn from(e: sealstrap::plan::Refusal) -> Self {
+        Failure::new(e.to_string()).hint_opt(e.hint())
+    }
+}

@@ -7,6 +7,7 @@
 //! | [`error`] | [`Failure`](error::Failure): the binary's one error type, with hints and exit codes |
 //! | [`files`] | reading inputs (size caps, regular files only, `-` for stdin), stdout, atomic output, the repository lock |
 //! | [`repo`] | the repository root, whether it is the platform, its environments and their layout |
+//! | [`place`] | one environment's places: its sealed folder, config, layout and contract |
 //! | [`walk`] | walking the tree: each walker and its policy |
 //! | [`git`] | the one place git is run |
 //! | [`reads`] | what the tree's ExternalSecrets and Helm values read from the store, and what an environment deploys |
@@ -26,6 +27,7 @@ pub mod error;
 pub mod files;
 pub mod git;
 pub mod keys;
+pub mod place;
 pub mod reads;
 pub mod repo;
 pub mod walk;

@@ -11,35 +11,10 @@ use super::error::Failure;
 use super::files::io_failure;
 use super::repo::Root;
 use super::walk::yaml_files;
+pub use sealstrap::reads::{Reads, helm_fix};
 
 /// Largest YAML file read for ExternalSecrets and Helm values.
 const MAX_MANIFEST: u64 = 4 << 20;
-
-/// What the tree reads from the store.
-#[derive(Debug, Default)]
-pub struct Reads {
-    /// Backend key -> where it is read (`FILE:LINE (ExternalSecret NS/NAME)`).
-    pub by_key: BTreeMap<String, Vec<String>>,
-    /// Backend key -> the ExternalSecrets (`NS/NAME`) that read it, for force-syncs.
-    pub readers: BTreeMap<String, std::collections::BTreeSet<String>>,
-    /// Helm values that name the store without a property: (where, key, values path).
-    pub helm_without_property: Vec<(String, String, String)>,
-    /// Files holding a ClusterSecretStore named like the store (other than the swap point).
-    pub other_stores: Vec<PathBuf>,
-    /// Documents that name the store but do not parse (`FILE:LINE: why`): what they read is
-    /// not known. The other documents of their files are read.
-    pub broken: Vec<String>,
-    /// Backend key -> where files of switched-off features read it, and why they are off
-    /// (only keys no deployed file reads).
-    pub off: BTreeMap<String, Vec<String>>,
-}
-
-impl Reads {
-    /// Every ExternalSecret (`NS/NAME`) of the tree that reads the store.
-    pub fn external_secrets(&self) -> std::collections::BTreeSet<String> {
-        self.readers.values().flatten().cloned().collect()
-    }
-}
 
 /// The repository as [`sealstrap::deployed`] walks it: every file below the root (skipping
 /// `.git`, hidden folders, `node_modules` and `target`), read on demand, up to 4 MiB each.
@@ -210,11 +185,4 @@ pub fn reads(
     // is simply needed.
     r.off.retain(|k, _| !r.by_key.contains_key(k));
     Ok(r)
-}
-
-/// The concrete fix for a Helm-rendered ExternalSecret that reads the store without property.
-pub fn helm_fix(at: &str, key: &str, path: &str, property: &str) -> String {
-    format!(
-        "{at}: Helm values {path} read {key} from the store without a property, so the chart's ExternalSecret gets the whole source Secret as JSON ({{\"{property}\":\"...\"}}) instead of the value; no edit of an ExternalSecret file reaches it. Fix: set the chart's property value next to remoteKey if the chart has one (remoteProperty: {property}), or render the chart through kustomize (helmCharts) and patch remoteRef.property: {property} into it"
-    )
 }

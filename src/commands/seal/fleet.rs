@@ -1,0 +1,185 @@
+//! `seal --all-envs`: every environment of the platform in one run. One workspace (the
+//! repository and `sealstrap.yaml` read once), one lock, one request; each environment is read
+//! and planned on its own, and every environment lands in one transaction or none does.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use sealstrap::bootstrap::Status;
+use sealstrap::contract::{Contract, Source};
+use sealstrap::fleet::Fleet;
+use sealstrap::manifests;
+use sealstrap::plan;
+use zeroize::Zeroizing;
+
+use super::request::SealRequest;
+use super::{EXIT_INCOMPLETE, Outcome, prepare, report, snapshot, write};
+use crate::cli::SealArgs;
+use crate::workspace::Workspace;
+use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::place::{Choice, Place};
+use crate::workspace::repo::{self, Root};
+
+/// The values the fleet file declares shared, for a fleet run: a random value no environment
+/// has yet is made once; one some environments already have is read from there (with
+/// --private-key or the escrow's identity) for the others. Provided values are read once per run
+/// anyway, so they are the same everywhere.
+fn shared_values(
+    contract: &Contract,
+    req: &SealRequest,
+    root: &Root,
+    envs: &[String],
+    fleet: &Fleet,
+) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
+    let mut out = BTreeMap::new();
+    let mut rng = UnwrapErr(SysRng);
+    for key in fleet.shared() {
+        let Some(entry) = contract.entry(key) else {
+            continue;
+        };
+        let Source::Generated(generator) = entry.source else {
+            continue;
+        };
+        let folder = |env: &str| repo::layout(Some(root), Some(env)).out;
+        let having: Vec<&String> = envs
+            .iter()
+            .filter(|e| folder(e).join(manifests::sealed_path(key)).exists())
+            .collect();
+        if having.len() == envs.len() {
+            continue;
+        }
+        let value = match having.first() {
+            None => sealstrap::generate::generate(&mut rng, generator),
+            Some(env) => {
+                if !req.has_keys() {
+                    return Err(Failure::new(format!(
+                        "{key} is shared (sealstrap.yaml), {env} has it and {} not: sealstrap must read {env}'s value to seal it for the others",
+                        envs.iter()
+                            .filter(|e| !having.contains(e))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .hint(format!(
+                        "pass {env}'s controller key: --private-key KEY, or -i IDENTITY (its escrow: sealstrap key list --env {env})"
+                    )));
+                }
+                let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+                snapshot::read_sealed_value(
+                    &folder(env),
+                    &keys,
+                    key,
+                    &format!("the key must be {env}'s controller key"),
+                )?
+            }
+        };
+        out.insert(key.to_string(), value);
+    }
+    Ok(out)
+}
+
+/// `seal --all-envs`: every environment in `clusters/`, each planned on its own, all written in
+/// one transaction under one lock, then one table.
+pub fn run(args: &SealArgs) -> CmdResult {
+    let root = Root::find(args.common.platform_root.as_deref())?
+        .filter(|r| r.platform)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--all-envs seals the platform's environments, and this is not the platform repository (no {})",
+                sealstrap::platform::STORE_PATH
+            ))
+            .hint("run it in a checkout of the platform, or pass --platform-root DIR")
+        })?;
+    let ws = Workspace::open(Some(root.clone()))?;
+    let req = SealRequest::seal(args, &ws.contract(None))?;
+    let envs = repo::environments(&root.dir);
+    if envs.is_empty() {
+        return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
+    }
+    // One lock for the whole fleet (every environment writes in the repository), and an
+    // interrupted earlier write finished first: the shared values are read from what is there.
+    let scope = repo::write_scope(Some(&root), &[&root.dir])?;
+    let _locks = crate::workspace::files::lock_scope(&scope, req.dry_run)?;
+    let shared = shared_values(&ws.contract(None), &req, &root, &envs, &ws.config.fleet)?;
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    let mut failed: Vec<(String, Failure)> = Vec::new();
+    let mut runs = Vec::new();
+    for env in &envs {
+        let prepared = Place::resolve(
+            &ws,
+            &Choice {
+                env: Some(env),
+                ..Default::default()
+            },
+        )
+        .and_then(|place| prepare(&req, &place, &shared, Some(&scope)));
+        match prepared {
+            Ok(p) => {
+                runs.push((env.clone(), p.run, p.git_root));
+                outcomes.push((env.clone(), p.outcome));
+            }
+            Err(f) => {
+                eprintln!("== {env}: FAILED: {}", f.message);
+                failed.push((env.clone(), f));
+            }
+        }
+    }
+    // Every environment lands in one transaction, or none does: a failed plan writes nothing.
+    if failed.is_empty() && !req.dry_run {
+        let merged = plan::merge_runs(
+            &runs
+                .iter()
+                .map(|(env, run, _)| (env.clone(), run))
+                .collect::<Vec<_>>(),
+        )?;
+        if !(merged.writes.is_empty() && merged.removals.is_empty()) {
+            write::write(&scope, &merged)?;
+        }
+        for ((_, run, git_root), (_, o)) in runs.iter().zip(outcomes.iter_mut()) {
+            o.written = run
+                .writes
+                .iter()
+                .map(|w| w.path.display().to_string())
+                .collect();
+            if let (Some(copy), Some(root)) = (&run.dex_copy, git_root) {
+                write::confirm_copy_ignored(root, copy)?;
+            }
+        }
+    }
+    report::fleet(req.output, req.dry_run, &outcomes, &failed)?;
+    if !failed.is_empty() {
+        let mut f = Failure::new(format!(
+            "{} of {} environment(s) could not be planned: {} (nothing was written: a fleet run lands every environment or none)",
+            failed.len(),
+            envs.len(),
+            failed
+                .iter()
+                .map(|(e, _)| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for (_, inner) in failed {
+            for h in inner.hints {
+                f = f.hint(h);
+            }
+        }
+        return Err(f);
+    }
+    let incomplete: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| o.plan.lines.iter().any(|l| l.status == Status::NeedsValue))
+        .map(|(e, _)| e.as_str())
+        .collect();
+    if req.seal_options().is_some_and(|o| o.require_complete) && !incomplete.is_empty() {
+        return Err(Failure {
+            code: EXIT_INCOMPLETE,
+            ..Failure::new(format!(
+                "values still missing in: {}",
+                incomplete.join(", ")
+            ))
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}

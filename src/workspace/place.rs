@@ -1,0 +1,135 @@
+//! Where a run on one environment reads and writes: the environment, its layout (docs/format.md
+//! §10), the sealed folder, the environment's config and the contract that applies there.
+//! Resolved once from the workspace and the flags; `seal`, `rotate`, `set`, `unset`, `verify`
+//! and the fleet run all resolve through here.
+
+use std::path::{Path, PathBuf};
+
+use sealstrap::config::EnvConfig;
+use sealstrap::contract::Contract;
+use sealstrap::fleet::Fleet;
+
+use super::Workspace;
+use super::error::Failure;
+use super::repo::{self, Layout, Root};
+
+/// One environment's places.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub root: Option<Root>,
+    pub layout: Layout,
+    /// The sealed folder: `--out`, else the environment's.
+    pub out: PathBuf,
+    /// Whether `--out` was given.
+    pub out_given: bool,
+    /// `--config`, else the environment's own config.
+    pub config: Option<PathBuf>,
+    /// The fleet section of `sealstrap.yaml` (empty without one).
+    pub fleet: Fleet,
+    /// The contract of this environment.
+    pub contract: Contract,
+}
+
+/// What picks the environment: `--out`, `--env`, `--config`.
+#[derive(Clone, Debug, Default)]
+pub struct Choice<'a> {
+    pub out: Option<&'a Path>,
+    pub env: Option<&'a str>,
+    pub config: Option<&'a Path>,
+}
+
+impl Place {
+    /// The environment (`--env`, else the `--config` file's, else the output folder's, else the
+    /// only one) and its folders: `--out`, else `clusters/<env>/secret-source` in the platform,
+    /// `secret-source` at the root elsewhere (or where a repository already keeps it there).
+    pub fn resolve(ws: &Workspace, choice: &Choice<'_>) -> Result<Place, Failure> {
+        let root = ws.root.clone();
+        let env = match root.as_ref().filter(|r| r.platform) {
+            Some(r) => repo::environment(r, choice.env, choice.config, choice.out)?,
+            None => {
+                if let Some(e) = choice.env {
+                    return Err(Failure::usage(format!(
+                        "--env {e}: this is not the platform repository (no {})",
+                        sealstrap::platform::STORE_PATH
+                    ))
+                    .hint("run in a checkout of the platform, or pass --platform-root DIR"));
+                }
+                None
+            }
+        };
+        if let Some(r) = root.as_ref().filter(|r| r.platform)
+            && env.is_none()
+            && choice.out.is_none()
+        {
+            return Err(Failure::usage(format!(
+                "which environment? clusters/ holds {}",
+                repo::environments(&r.dir).join(", ")
+            ))
+            .hint("pass --env ENV (or --config environments/ENV/config.yaml), or seal them all with --all-envs"));
+        }
+        let layout = repo::layout(root.as_ref(), env.as_deref());
+        let out = choice
+            .out
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| layout.out.clone());
+        let config = choice
+            .config
+            .map(Path::to_path_buf)
+            .or_else(|| layout.config.clone());
+        Ok(Place {
+            contract: ws.contract(layout.env.as_deref()),
+            fleet: ws.config.fleet.clone(),
+            root,
+            layout,
+            out,
+            out_given: choice.out.is_some(),
+            config,
+        })
+    }
+
+    /// The environment config, when there is one.
+    pub fn load_config(&self) -> Result<Option<EnvConfig>, Failure> {
+        load_config(self.config.as_deref())
+    }
+
+    /// The root of the platform repository, when this is the platform.
+    pub fn platform(&self) -> Option<&Root> {
+        self.root.as_ref().filter(|r| r.platform)
+    }
+
+    /// The sealing certificate the fleet file names for this environment (relative to the
+    /// root), else the one `key new` wrote into the sealed folder.
+    pub fn committed_cert(&self) -> PathBuf {
+        if let (Some(env), Some(root)) = (&self.layout.env, &self.root)
+            && let Some(c) = self
+                .fleet
+                .environments
+                .get(env)
+                .and_then(|e| e.cert.as_ref())
+        {
+            return root.join(c);
+        }
+        self.out.join(super::keys::CERT_NAME)
+    }
+}
+
+/// Reads an environment config (`--config`, or the environment's own).
+pub fn load_config(path: Option<&Path>) -> Result<Option<EnvConfig>, Failure> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bytes = super::files::read_regular(path, "").map_err(|f| Failure {
+        message: f.message.replacen("cannot read ", "cannot read config ", 1),
+        ..f
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Failure::new(format!(
+            "config {}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.valid_up_to()
+        ))
+    })?;
+    EnvConfig::parse(text)
+        .map(Some)
+        .map_err(|e| Failure::at(format_args!("config {}", path.display()), &e))
+}
