@@ -642,3 +642,6 @@ pub fn break_glass_copies<R: rand::CryptoRng + ?Sized>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

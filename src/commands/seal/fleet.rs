@@ -15,7 +15,7 @@ use sealstrap::plan;
 use zeroize::Zeroizing;
 
 use super::request::SealRequest;
-use super::{EXIT_INCOMPLETE, Outcome, prepare, report, snapshot, write};
+use super::{EXIT_INCOMPLETE, Outcome, prepare, report, values, write};
 use crate::cli::SealArgs;
 use crate::workspace::Workspace;
 use crate::workspace::error::{CmdResult, Failure};
@@ -67,7 +67,7 @@ fn shared_values(
                     )));
                 }
                 let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
-                snapshot::read_sealed_value(
+                values::read_sealed_value(
                     &folder(env),
                     &keys,
                     key,

@@ -4,7 +4,7 @@
 //! | phase | module | does |
 //! |---|---|---|
 //! | request | [`request`] | the flags, once, into a [`request::SealRequest`] (value files read here, before any lock) |
-//! | snapshot | [`snapshot`] | everything the run depends on, read under the repository's lock |
+//! | snapshot | [`snapshot`], [`values`], [`gitops`] | everything the run depends on, read under the repository's lock: the folder, the tree, the values given, the GitOps files |
 //! | plan | `sealstrap::plan` (library) | every write decided from the snapshot, or a typed refusal |
 //! | write | [`write`] | the plan landed in one journaled transaction |
 //! | fleet | [`fleet`] | `seal --all-envs`: one workspace, one lock, one request per environment, one transaction |
@@ -31,9 +31,11 @@ use crate::workspace::reads::Reads;
 use request::{Mode, SealRequest};
 
 pub mod fleet;
+pub mod gitops;
 pub mod report;
 pub mod request;
 pub mod snapshot;
+pub mod values;
 pub mod write;
 
 /// Exit code of `seal --require-complete` when a value is still missing.

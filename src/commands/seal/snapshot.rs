@@ -4,19 +4,19 @@
 //! git's answers. [`sealstrap::plan`] then decides every write from it without touching the disk.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use sealstrap::bootstrap::{self, ExistingFile, Selected};
 use sealstrap::cert::Certificate;
-use sealstrap::contract::{Contract, Entry, Source};
+use sealstrap::contract::{Contract, Entry};
 use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
-use sealstrap::plan::{self, App, ArgoCd, DexCopy, Flux, FluxFile, Gitignore, Kind, StoreFile};
+use sealstrap::plan::{self, DexCopy, Gitignore, Kind, StoreFile};
 use sealstrap::{objects, yaml};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::request::{CertSource, Mode, SealRequest};
+use super::{gitops, values};
 use crate::workspace::error::Failure;
 use crate::workspace::files::io_failure;
 use crate::workspace::place::Place;
@@ -198,90 +198,6 @@ fn scan_sealed(
     Ok((existing, extra))
 }
 
-fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<(), Failure> {
-    match bootstrap::check_provided(key, value) {
-        Ok(None) => Ok(()),
-        Ok(Some(w)) => {
-            notes.push(w);
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Operator-provided (and imported) values for the entries this run will make: the value
-/// files read with the request, then each key's variable, then a hidden prompt on a terminal.
-fn provided_values(
-    req: &SealRequest,
-    selection: &[Selected],
-    needs_value: &dyn Fn(&Entry) -> bool,
-    notes: &mut Vec<String>,
-) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
-    let mut values = BTreeMap::new();
-    for f in &req.value_files {
-        let key = &f.key;
-        let Some(sel) = selection.iter().find(|s| s.entry.key == key) else {
-            notes.push(format!(
-                "--value-file {key} ignored: this run does not touch {key}"
-            ));
-            continue;
-        };
-        if !sel.included {
-            notes.push(format!(
-                "--value-file {key} ignored: {key} is not needed ({})",
-                sel.reason
-            ));
-            continue;
-        }
-        if !needs_value(&sel.entry) {
-            notes.push(format!(
-                "--value-file {key} ignored: sealed/{key}.yaml exists and is kept (use `sealstrap rotate {key}` to replace it)"
-            ));
-            continue;
-        }
-        check_value(key, &f.value, notes)?;
-        if let Some(n) = &f.note {
-            notes.push(n.clone());
-        }
-        values.insert(key.clone(), f.value.clone());
-    }
-    let interactive = std::io::stdin().is_terminal();
-    for sel in selection.iter().filter(|s| s.included) {
-        let e = &sel.entry;
-        let Source::Provided { env, .. } = e.source else {
-            continue;
-        };
-        if values.contains_key(e.key) || !needs_value(e) {
-            continue;
-        }
-        if let Some(v) = std::env::var_os(env) {
-            let v = Zeroizing::new(
-                v.into_string()
-                    .map_err(|_| Failure::new(format!("{env} is not valid UTF-8")))?,
-            );
-            check_value(e.key, &v, notes).map_err(|f| f.hint(format!("fix or unset {env}")))?;
-            values.insert(e.key.to_string(), v);
-            continue;
-        }
-        if interactive {
-            let prompt = format!(
-                "{} ({}; input hidden, empty to skip): ",
-                e.key,
-                e.need.describe()
-            );
-            let v = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|err| {
-                Failure::new(format!("cannot read {} from the terminal: {err}", e.key))
-            })?);
-            if v.is_empty() {
-                continue;
-            }
-            check_value(e.key, &v, notes)?;
-            values.insert(e.key.to_string(), v);
-        }
-    }
-    Ok(values)
-}
-
 /// Where the Dex admin password copy goes, and the git root holding the output folder.
 fn dex_copy_path(req: &SealRequest, place: &Place) -> (PathBuf, Option<PathBuf>) {
     let root = repo::git_root(&place.out);
@@ -346,238 +262,6 @@ fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// The plaintext of the sealed value `key` in the output folder `out`, opened with `keys`;
-/// `hint` says which key it takes. The one reader of a sealed value a run needs in the clear
-/// (the Dex copy restored, a shared value carried, a break-glass copy added).
-pub fn read_sealed_value(
-    out: &Path,
-    keys: &[sealstrap::rsa::PrivateKey],
-    key: &str,
-    hint: &str,
-) -> Result<Zeroizing<String>, Failure> {
-    let path = out.join(manifests::sealed_path(key));
-    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
-    let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
-        .map_err(|e| Failure::at(path.display(), &e))?;
-    let doc = docs
-        .first()
-        .ok_or_else(|| Failure::new(format!("{}: no SealedSecret", path.display())))?;
-    let mut secret = objects::unseal_sealed_secret(doc, keys)
-        .map_err(|f| Failure::new(format!("{}: {f}", path.display())).hint(hint))?;
-    let value = secret.items.remove(manifests::VALUE_KEY).ok_or_else(|| {
-        Failure::new(format!(
-            "{}: no data key {}",
-            path.display(),
-            manifests::VALUE_KEY
-        ))
-    })?;
-    let s = std::str::from_utf8(&value)
-        .map_err(|_| Failure::new(format!("{}: the sealed value is not text", path.display())))?;
-    Ok(Zeroizing::new(s.to_string()))
-}
-
-/// `seal --gitops argocd`: the sealed-secrets controller and secret-source Applications in the
-/// environment's always-on catalog group (sync waves: controller, then secret-source, then the
-/// store), and the chart repository in the AppProject's sourceRepos.
-fn read_argocd(
-    req: &SealRequest,
-    force: bool,
-    root: &repo::Root,
-    place: &Place,
-    graph: Option<&sealstrap::deployed::Graph>,
-) -> Result<ArgoCd, Failure> {
-    use sealstrap::platform;
-    let Some(env) = place.layout.env.clone() else {
-        return Err(Failure::usage(format!(
-            "which environment's catalog? clusters/ holds {}",
-            repo::environments(&root.dir).join(", ")
-        ))
-        .hint("pass --env ENV (or --config environments/ENV/config.yaml)"));
-    };
-    let catalog = root.dir.join(platform::catalog_dir(&env));
-    if !catalog.is_dir() {
-        return Err(Failure::new(format!(
-            "{} is not there: no always-on catalog group for environment {env}",
-            shown(&catalog).display()
-        ))
-        .hint(
-            "check --env; the platform keeps its Applications in clusters/<env>/catalog/<group>/",
-        ));
-    }
-    let mut texts = Vec::new();
-    for f in walk::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])? {
-        if let Ok(t) = std::fs::read_to_string(&f) {
-            texts.push(t);
-        }
-    }
-    let (repo_url, revision) = platform::own_repo(&texts).ok_or_else(|| {
-        Failure::new(format!(
-            "no Application in clusters/{env}/catalog deploys from a path of this repository, so its URL is unknown"
-        ))
-        .hint("add the secret-source Application by hand (see README, Bring-up on the platform)")
-    })?;
-    let out_rel = std::path::absolute(&place.out)
-        .ok()
-        .and_then(|p| {
-            p.strip_prefix(&root.dir)
-                .ok()
-                .map(|r| r.display().to_string())
-        })
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "--out {} is outside the platform repository, so Argo CD cannot deploy it from there",
-                place.out.display()
-            ))
-        })?;
-    let wanted = [
-        (
-            catalog.join("sealed-secrets.yaml"),
-            platform::controller_app(
-                &req.controller_namespace,
-                &req.controller_name,
-                &platform::Chart::default(),
-            ),
-        ),
-        (
-            catalog.join("secret-source.yaml"),
-            platform::source_app(&repo_url, &revision, &out_rel, &req.wiring.source_namespace),
-        ),
-    ];
-    let ours: Vec<PathBuf> = wanted.iter().map(|(p, _)| p.clone()).collect();
-    // The style of the Applications beside them (the always-on group's, else any group's).
-    let mut neighbours: Vec<String> = Vec::new();
-    for dir in [
-        catalog.clone(),
-        root.dir.join(format!("clusters/{env}/catalog")),
-    ] {
-        for f in walk::yaml_files(&dir, &[])? {
-            if !ours.contains(&f)
-                && let Ok(t) = std::fs::read_to_string(&f)
-            {
-                neighbours.push(t);
-            }
-        }
-        if !neighbours.is_empty() {
-            break;
-        }
-    }
-    let style = sealstrap::style::learn(&neighbours.iter().map(String::as_str).collect::<Vec<_>>());
-    let apps = wanted
-        .into_iter()
-        .map(|(path, generated)| {
-            let current = std::fs::read_to_string(&path).ok();
-            App {
-                path,
-                generated,
-                current,
-            }
-        })
-        .collect();
-    let project = root.dir.join(platform::project_file(&env));
-    let project_text =
-        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
-    let mut requested = Vec::new();
-    if let Some(o) = req.seal_options() {
-        if let Some(r) = &o.chart_repo {
-            requested.push(("/spec/source/repoURL".to_string(), Value::from(r.as_str())));
-        }
-        if let Some(v) = &o.chart_version {
-            requested.push((
-                "/spec/source/targetRevision".to_string(),
-                Value::from(v.as_str()),
-            ));
-        }
-    }
-    // Applications of the same names elsewhere in what the environment deploys.
-    let same_names = graph
-        .map(|g| {
-            g.apps
-                .iter()
-                .filter(|a| a.name == "sealed-secrets" || a.name == "secret-source")
-                .filter(|a| {
-                    let file = a.from.split(' ').next().unwrap_or("");
-                    !ours.iter().any(|o| o.ends_with(file))
-                })
-                .map(|a| (a.name.clone(), a.from.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(ArgoCd {
-        apps,
-        style,
-        requested,
-        force,
-        project,
-        project_text,
-        same_names,
-    })
-}
-
-/// `--gitops flux`: the controller, the store in a folder of its own, three Flux
-/// Kustomizations, with what the folder holds now.
-fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, Failure> {
-    let Some(git_root) = repo::git_root(&place.out) else {
-        return Err(Failure::usage(
-            "--gitops flux: Flux reconciles paths of a git repository, and --out is not in one",
-        )
-        .hint("run seal in the repository Flux syncs (git init first)"));
-    };
-    if place.platform().is_some() {
-        return Err(Failure::usage(
-            "--gitops flux: this is the Argo CD platform; its wiring is --gitops argocd",
-        ));
-    }
-    let folder = if dir.is_absolute() {
-        dir.to_path_buf()
-    } else {
-        git_root.join(dir)
-    };
-    let rel = |p: &Path| {
-        std::path::absolute(p)
-            .ok()
-            .and_then(|a| {
-                a.strip_prefix(&git_root)
-                    .ok()
-                    .map(|r| r.to_string_lossy().into_owned())
-            })
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "{} is outside the repository Flux syncs ({})",
-                    p.display(),
-                    git_root.display()
-                ))
-            })
-    };
-    let o = req.seal_options();
-    let chart = sealstrap::platform::Chart {
-        repo: o
-            .and_then(|o| o.chart_repo.clone())
-            .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_REPO.into()),
-        version: o
-            .and_then(|o| o.chart_version.clone())
-            .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_VERSION.into()),
-    };
-    let files = sealstrap::flux::files(
-        &req.wiring,
-        &req.controller_namespace,
-        &req.controller_name,
-        &chart,
-        &rel(&place.out)?,
-        &rel(&folder)?,
-    )
-    .into_iter()
-    .map(|(r, text)| {
-        let current = std::fs::read(folder.join(&r)).ok();
-        FluxFile {
-            rel: r,
-            text,
-            current,
-        }
-    })
-    .collect();
-    Ok(Flux { dir: folder, files })
 }
 
 /// Reads everything a run depends on (under the lock the caller holds). `shared` holds the
@@ -657,7 +341,7 @@ pub fn read(
     let rotate = plan::narrow(&kind, &cwd, &out, &mut selection, &mut existing)?;
 
     let needs_value = |e: &Entry| !existing.contains_key(e.key) || rotate.contains(e.key);
-    let mut provided = provided_values(req, &selection, &needs_value, &mut notes)?;
+    let mut provided = values::provided_values(req, &selection, &needs_value, &mut notes)?;
     match &req.mode {
         // A shared value (the fleet file) is this environment's too, where it has none yet.
         Mode::Seal(_) => {
@@ -673,7 +357,7 @@ pub fn read(
         }
         Mode::Rotate { keys, values } => {
             for (k, v) in values {
-                check_value(k, v, &mut notes)?;
+                values::check_value(k, v, &mut notes)?;
                 provided.insert(k.clone(), v.clone());
             }
             plan::check_new_values(&contract, keys, &provided)?;
@@ -692,7 +376,7 @@ pub fn read(
         .map(|b| manifests::user_resources(&String::from_utf8_lossy(b)))
         .unwrap_or_default();
     let flux = match req.seal_options().and_then(|o| o.flux.as_deref()) {
-        Some(dir) => Some(read_flux(req, place, dir)?),
+        Some(dir) => Some(gitops::read_flux(req, place, dir)?),
         None => None,
     };
     let stale_store = (platform_root.is_some() || flux.is_some())
@@ -715,7 +399,13 @@ pub fn read(
                 )
                 .hint("run it in a checkout of the platform, or pass --platform-root DIR"));
             };
-            Some(read_argocd(req, o.force, root, place, graph.as_ref())?)
+            Some(gitops::read_argocd(
+                req,
+                o.force,
+                root,
+                place,
+                graph.as_ref(),
+            )?)
         }
         _ => None,
     };
@@ -735,7 +425,7 @@ pub fn read(
         } else {
             let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
             restored = Some(
-                read_sealed_value(
+                values::read_sealed_value(
                     &out,
                     &keys,
                     sealstrap::contract::DEX_PASSWORD,
@@ -846,7 +536,7 @@ pub fn read(
             } else {
                 let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
                 for k in lacking {
-                    let value = read_sealed_value(
+                    let value = values::read_sealed_value(
                         &out,
                         &keys,
                         &k,
