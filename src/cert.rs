@@ -6,7 +6,6 @@
 //! certificate expiring within [`EXPIRY_WARNING_DAYS`] days draws a warning. The controller's
 //! empty subject and issuer are normal.
 
-use sha2::{Digest, Sha256};
 use x509_parser::pem::Pem;
 use x509_parser::public_key::PublicKey as X509PublicKey;
 
@@ -157,7 +156,7 @@ pub fn parse(pem: &[u8]) -> Result<Certificate, CertError> {
 /// `sha256:<hex>` of a SubjectPublicKeyInfo DER: equal to
 /// `openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | sha256sum`.
 pub fn fingerprint_spki(spki_der: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(spki_der)))
+    format!("sha256:{}", hex::encode(crate::digest::sha256(spki_der)))
 }
 
 /// A non-fatal finding about a certificate.

@@ -638,35 +638,49 @@ pub fn resource_path(obj: &Value) -> Result<String, String> {
 /// Parses kubectl-style durations: `30s`, `2m`, `1m30s`, or plain seconds.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<u64>() {
-        if n == 0 {
-            return Err("the timeout must be above zero".into());
+    let invalid = || format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s");
+    let total = if let Ok(n) = s.parse::<u64>() {
+        n
+    } else {
+        let mut total = 0u64;
+        let mut num = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
+            }
+            let n: u64 = num.parse().map_err(|_| invalid())?;
+            num.clear();
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return Err(invalid()),
+            };
+            total = n
+                .checked_mul(unit)
+                .and_then(|secs| total.checked_add(secs))
+                .unwrap_or(u64::MAX);
         }
-        return Ok(Duration::from_secs(n));
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
+        if !num.is_empty() {
+            return Err(invalid());
         }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s"))?;
-        num.clear();
-        total += match c {
-            's' => n,
-            'm' => n * 60,
-            'h' => n * 3600,
-            _ => return Err(format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s")),
-        };
+        total
+    };
+    if total == 0 {
+        return Err("the timeout must be above zero".into());
     }
-    if !num.is_empty() || total == 0 {
-        return Err(format!("invalid duration {s:?}: use e.g. 30s, 2m, 1m30s"));
+    // A deadline past this one is no deadline; and a huge one would overflow the clock.
+    if total > MAX_TIMEOUT_SECS {
+        return Err(format!(
+            "{s:?}: the timeout must be at most 24h (one request waits that long at most)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }
+
+/// The longest `--request-timeout`.
+const MAX_TIMEOUT_SECS: u64 = 24 * 3600;
 
 #[cfg(test)]
 mod tests {
@@ -704,5 +718,14 @@ mod tests {
         assert!(parse_timeout("0").is_err());
         assert!(parse_timeout("abc").is_err());
         assert!(parse_timeout("10x").is_err());
+        assert_eq!(parse_timeout("24h").unwrap(), Duration::from_secs(86_400));
+        for too_long in [
+            "9999999999999999999h",
+            "25h",
+            "99999999999999999999",
+            "1h1441m",
+        ] {
+            assert!(parse_timeout(too_long).is_err(), "{too_long}");
+        }
     }
 }

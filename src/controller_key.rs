@@ -17,6 +17,7 @@
 //! - `pkg/controller/main.go`: the sealing key is the one with the newest certificate NotBefore
 //!   (`--key-order-priority CertNotBefore`, the default); every key decrypts.
 
+use crate::der::tlv;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -367,7 +368,7 @@ fn self_signed_der(key: &PrivateKey, t: &Template) -> Result<Vec<u8>, Controller
         0x30,
         &[
             tlv(0xa0, &tlv(0x02, &[0x02])),
-            tlv(0x02, &positive_integer(&t.serial)),
+            crate::der::uint(&t.serial),
             sig_alg.clone(),
             name.clone(),
             validity,
@@ -412,9 +413,9 @@ fn time_der(unix: i64) -> Vec<u8> {
 
 /// Go's `x509.CreateCertificate` SubjectKeyId for a CA: SHA-1 of the subjectPublicKey bits.
 fn subject_key_id(spki: &[u8]) -> Result<Vec<u8>, ControllerKeyError> {
-    let (_, body, _) = der_read(spki)?;
-    let (_, _algorithm, rest) = der_read(body)?;
-    let (tag, bits, _) = der_read(rest)?;
+    let (_, body, _) = crate::rsa::der_read(spki)?;
+    let (_, _algorithm, rest) = crate::rsa::der_read(body)?;
+    let (tag, bits, _) = crate::rsa::der_read(rest)?;
     if tag != 0x03 || bits.is_empty() {
         return Err(RsaError::Der("SubjectPublicKeyInfo has no BIT STRING").into());
     }
@@ -432,44 +433,12 @@ fn extension(oid: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
     tlv(0x30, &body)
 }
 
-/// A DER INTEGER body for an unsigned big-endian number.
-fn positive_integer(bytes: &[u8]) -> Vec<u8> {
-    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-    match trimmed.first() {
-        None => vec![0],
-        Some(b) if b & 0x80 != 0 => [vec![0], trimmed].concat(),
-        Some(_) => trimmed,
-    }
-}
-
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = body.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(body);
-    out
-}
-
-fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
-    crate::rsa::der_read(input)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn integers_and_times_encode_like_go() {
-        assert_eq!(positive_integer(&[0, 0, 0x7f]), vec![0x7f]);
-        assert_eq!(positive_integer(&[0x94, 0xf5]), vec![0x00, 0x94, 0xf5]);
-        assert_eq!(positive_integer(&[0; 16]), vec![0]);
         // 2026-11-28T23:17:59Z, the vector certificate's NotBefore.
         assert_eq!(time_der(1_795_907_879), tlv(0x17, b"261128231759Z"));
         assert_eq!(time_der(2_524_608_000)[0], 0x18, "2050 is GeneralizedTime");

@@ -27,7 +27,7 @@
 //! In a git work tree the journal lives in the git directory (`.git/sealstrap-journal`), which
 //! git never commits or clones; outside one, in the first root.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
@@ -163,9 +163,11 @@ fn path_of_hex(s: &str) -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsStr::from_bytes(&bytes)))
 }
 
-/// Test hook (the crash-injection test and `tests/kill-loop.sh`): with
-/// `SEALSTRAP_TEST_CRASH_AFTER=k`, the process exits with status 99 right after the k-th step of
-/// a journaled write (each staged file, the commit line, each rename, the journal's removal).
+/// Test hook, only in builds with the `test-hooks` feature (`cargo test` turns it on; a release
+/// build never has it): with `SEALSTRAP_TEST_CRASH_AFTER=k`, the process exits with status 99
+/// right after the k-th step of a journaled write (each staged file, the commit line, each
+/// rename, the journal's removal).
+#[cfg(feature = "test-hooks")]
 fn crash_point() {
     use std::sync::atomic::{AtomicU64, Ordering};
     static STEP: AtomicU64 = AtomicU64::new(0);
@@ -178,6 +180,9 @@ fn crash_point() {
         std::process::exit(99);
     }
 }
+
+#[cfg(not(feature = "test-hooks"))]
+fn crash_point() {}
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -820,8 +825,9 @@ pub fn recover(scope: &Scope) -> Result<Recovery, RecoverError> {
     Ok(rec)
 }
 
-/// Writes a journal for `scope` holding `lines` (tests plant hostile journals with it).
-#[doc(hidden)]
+/// Writes a journal for `scope` holding `lines` (tests plant hostile journals with it; only in
+/// builds with the `test-hooks` feature).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn plant(scope: &Scope, lines: &[String]) -> io::Result<()> {
     let mut text = format!("{MAGIC}\n");
     for r in &scope.roots {
@@ -831,15 +837,16 @@ pub fn plant(scope: &Scope, lines: &[String]) -> io::Result<()> {
         text.push_str(l);
         text.push('\n');
     }
-    let mut f = OpenOptions::new()
+    let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&scope.journal)?;
     f.write_all(text.as_bytes())
 }
 
-/// A journal line naming `path` (relative to a root) in the journal's encoding (tests).
-#[doc(hidden)]
+/// A journal line naming `path` (relative to a root) in the journal's encoding (tests; only in
+/// builds with the `test-hooks` feature).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn entry(word: &str, root: usize, rel: &Path, tmp: Option<&Path>) -> String {
     match tmp {
         Some(t) => format!("{word} {root} {} {}", hex_of(rel), hex_of(t)),
@@ -1077,7 +1084,10 @@ mod tests {
         t.done = true;
         drop(t);
         // "commit" cut short by the crash: undecided, rolled back.
-        let mut f = OpenOptions::new().append(true).open(&s.journal).unwrap();
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&s.journal)
+            .unwrap();
         f.write_all(b"comm").unwrap();
         let rec = recover(&s).unwrap();
         assert_eq!((rec.rolled_forward, rec.removed_temps.len()), (0, 1));

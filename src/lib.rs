@@ -5,6 +5,8 @@
 //! | module | owns | I/O |
 //! |---|---|---|
 //! | [`seal`] | the sealed value format: seal/unseal one value, scopes and labels | none |
+//! | [`der`] | DER: the one encoder and decoder (certificates, RSA and SSH keys) | none |
+//! | [`digest`] | SHA-256 and SHA-512 from AWS-LC, the one hash provider | none |
 //! | [`rsa`] | RSA-OAEP, key parsing and generation on aws-lc-rs | none |
 //! | [`cert`] | controller certificates: parse, check, fingerprint | none (`now` passed in) |
 //! | [`keys`] | private key files in every form kubeseal takes | none |
@@ -45,7 +47,9 @@ pub mod contract;
 pub mod controller_key;
 pub mod defaults;
 pub mod deployed;
+pub mod der;
 pub mod diff;
+pub mod digest;
 pub mod doctor;
 pub mod escrow;
 pub mod fleet;

@@ -1,5 +1,8 @@
 //! The `sealstrap` binary: parse the command line, run a command, render errors, exit.
 #![forbid(unsafe_code)]
+// stdout is data: every write goes through `workspace::files::write_stdout`, which ends quietly
+// when the reader went away (`| head`) instead of panicking as `println!` does.
+#![deny(clippy::print_stdout)]
 
 mod cli;
 mod commands;

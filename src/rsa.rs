@@ -58,12 +58,12 @@ impl PublicKey {
     /// `ssh-rsa` public key carries them (RFC 4253 §6.6).
     pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, RsaError> {
         let mut body = Vec::new();
-        der_push_uint(&mut body, n);
-        der_push_uint(&mut body, e);
+        crate::der::push_uint(&mut body, n);
+        crate::der::push_uint(&mut body, e);
         let pkcs1 = der_sequence(&body);
         // SubjectPublicKeyInfo { rsaEncryption, BIT STRING (0 unused bits) pkcs1 } (RFC 5280).
         let mut bits = vec![0x03];
-        der_push_len(&mut bits, pkcs1.len() + 1);
+        crate::der::push_len(&mut bits, pkcs1.len() + 1);
         bits.push(0);
         bits.extend_from_slice(&pkcs1);
         let mut spki = RSA_ALGORITHM_ID.to_vec();
@@ -159,13 +159,13 @@ impl PrivateKey {
         let p1 = minus_one_odd(strip_zeros(p)).ok_or(RsaError::Der("p is not an odd prime"))?;
         let q1 = minus_one_odd(strip_zeros(q)).ok_or(RsaError::Der("q is not an odd prime"))?;
         let mut body = Zeroizing::new(Vec::with_capacity(n.len() * 5));
-        der_push_uint(&mut body, &[0]);
+        crate::der::push_uint(&mut body, &[0]);
         for part in [n, e, d, p, q] {
-            der_push_uint(&mut body, part);
+            crate::der::push_uint(&mut body, part);
         }
-        der_push_uint(&mut body, &big_mod(d, &p1));
-        der_push_uint(&mut body, &big_mod(d, &q1));
-        der_push_uint(&mut body, iqmp);
+        crate::der::push_uint(&mut body, &big_mod(d, &p1));
+        crate::der::push_uint(&mut body, &big_mod(d, &q1));
+        crate::der::push_uint(&mut body, iqmp);
         Self::from_pkcs1_der(&der_sequence(&body))
     }
 
@@ -245,25 +245,10 @@ fn strip_zeros(mut n: &[u8]) -> &[u8] {
     n
 }
 
-/// Appends a DER INTEGER holding the unsigned big-endian `n` (RFC 8017 A.1 fields are
-/// non-negative, so a high first bit gets a zero byte in front).
-fn der_push_uint(out: &mut Vec<u8>, n: &[u8]) {
-    let n = strip_zeros(n);
-    let pad = n.first().is_none_or(|b| b & 0x80 != 0);
-    out.push(0x02);
-    der_push_len(out, n.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(n);
-}
-
 /// A DER SEQUENCE around `body`.
 fn der_sequence(body: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 6));
-    out.push(0x30);
-    der_push_len(&mut out, body.len());
-    out.extend_from_slice(body);
+    crate::der::push_tlv(&mut out, 0x30, body);
     out
 }
 
@@ -334,6 +319,11 @@ fn oaep_label(label: &[u8]) -> Option<&[u8]> {
     (!label.is_empty()).then_some(label)
 }
 
+/// One DER TLV, a malformed one as [`RsaError::Der`].
+pub(crate) fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
+    crate::der::read(input).map_err(RsaError::Der)
+}
+
 /// DER of `AlgorithmIdentifier { rsaEncryption, NULL }` (RFC 8017 A.1).
 const RSA_ALGORITHM_ID: [u8; 15] = [
     0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
@@ -342,12 +332,12 @@ const RSA_ALGORITHM_ID: [u8; 15] = [
 /// PKCS#8 v1 `PrivateKeyInfo { version 0, rsaEncryption, OCTET STRING pkcs1 }` (RFC 5208 §5).
 fn wrap_pkcs1(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut octets = Zeroizing::new(vec![0x04]);
-    der_push_len(&mut octets, pkcs1.len());
+    crate::der::push_len(&mut octets, pkcs1.len());
     octets.extend_from_slice(pkcs1);
     let body_len = 3 + RSA_ALGORITHM_ID.len() + octets.len();
     let mut out = Zeroizing::new(Vec::with_capacity(body_len + 6));
     out.push(0x30);
-    der_push_len(&mut out, body_len);
+    crate::der::push_len(&mut out, body_len);
     out.extend_from_slice(&[0x02, 0x01, 0x00]);
     out.extend_from_slice(&RSA_ALGORITHM_ID);
     out.extend_from_slice(&octets);
@@ -375,40 +365,6 @@ fn unwrap_pkcs8(pkcs8: &[u8]) -> Result<&[u8], RsaError> {
         ));
     }
     Ok(key)
-}
-
-fn der_push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-        return;
-    }
-    let bytes = len.to_be_bytes();
-    let skip = bytes.iter().take_while(|b| **b == 0).count();
-    out.push(0x80 | (bytes.len() - skip) as u8);
-    out.extend_from_slice(&bytes[skip..]);
-}
-
-/// One DER TLV with a one-byte tag: `(tag, contents, rest)`.
-pub(crate) fn der_read(input: &[u8]) -> Result<(u8, &[u8], &[u8]), RsaError> {
-    let (&tag, rest) = input.split_first().ok_or(RsaError::Der("empty"))?;
-    let (&first, rest) = rest.split_first().ok_or(RsaError::Der("no length"))?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return Err(RsaError::Der("bad length"));
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return Err(RsaError::Der("truncated"));
-    }
-    let (body, rest) = rest.split_at(len);
-    Ok((tag, body, rest))
 }
 
 #[cfg(test)]

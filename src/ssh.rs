@@ -29,7 +29,6 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::montgomery::MontgomeryPoint;
-use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
 use crate::rsa::{PrivateKey, PublicKey};
@@ -89,7 +88,7 @@ impl SshError {
 
 /// The first 4 bytes of SHA-256 of the SSH public key wire encoding, the stanza's first argument.
 fn key_tag(wire: &[u8]) -> String {
-    STANDARD_NO_PAD.encode(&Sha256::digest(wire)[..4])
+    STANDARD_NO_PAD.encode(&crate::digest::sha256(wire)[..4])
 }
 
 /// An SSH public key as an age recipient.
@@ -434,7 +433,7 @@ fn private_section(public: &[u8], data: &[u8], encrypted: bool) -> Result<SshIde
             if pk.len() != 32 || sk.len() != 64 || sk[32..] != *pk {
                 return Err(SshError::Malformed("the Ed25519 key pair does not match"));
             }
-            let digest = Sha512::digest(&sk[..32]);
+            let digest = Zeroizing::new(crate::digest::sha512(&sk[..32]));
             let mut scalar = Zeroizing::new([0u8; 32]);
             scalar.copy_from_slice(&digest[..32]);
             let mut wire = Vec::new();

@@ -187,14 +187,37 @@ fn parse_ttl(s: &str) -> Result<i64, String> {
     let n: i64 = num
         .parse()
         .map_err(|_| format!("{s:?}: expected a number with h, d or y (e.g. 87600h)"))?;
-    let secs = match unit {
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "y" => n * 365 * 86_400,
+    let unit_secs: i64 = match unit {
+        "h" => 3600,
+        "d" => 86_400,
+        "y" => 365 * 86_400,
         _ => return Err(format!("{s:?}: the unit must be h, d or y (e.g. 87600h)")),
     };
-    if secs <= 0 || secs > 200 * 365 * 86_400 {
-        return Err(format!("{s:?}: must be between 1h and 200y"));
+    // Checked: a number too large for the product is as out of range as 201y.
+    match n.checked_mul(unit_secs) {
+        Some(secs) if secs > 0 && secs <= 200 * 365 * 86_400 => Ok(secs),
+        _ => Err(format!("{s:?}: must be between 1h and 200y")),
     }
-    Ok(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+
+    #[test]
+    fn a_validity_out_of_range_is_refused_never_wrapped() {
+        assert_eq!(parse_ttl("87600h"), Ok(87_600 * 3600));
+        assert_eq!(parse_ttl("10y"), Ok(10 * 365 * 86_400));
+        for bad in [
+            "0h",
+            "201y",
+            "32376562800603237y",
+            "9223372036854775807h",
+            "99999999999999999999d",
+            "10w",
+            "h",
+        ] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -20,9 +20,15 @@ use crate::cli::{
     EscrowLockArgs, KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs,
 };
 use crate::workspace::error::{CmdResult, Failure};
+use crate::workspace::files::write_stdout;
 use crate::workspace::keys::{
     CERT_NAME, ESCROW_NAME, RECIPIENTS_NAME, escrow_keys, passphrase, read_file,
 };
+
+/// One line to stdout; a reader that went away (`| head`) ends the command quietly.
+fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    write_stdout(format!("{line}\n").as_bytes())
+}
 
 pub fn run(cmd: &KeyCommand) -> CmdResult {
     match cmd {
@@ -354,23 +360,23 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
     }
     for (k, obj) in keys.iter().zip(&objects) {
         cluster.apply(obj, a.dry_run)?;
-        println!(
+        say(format_args!(
             "{} secret {ns}/{}  {}",
             if a.dry_run { "checked" } else { "applied" },
             k.secret_name(DEFAULT_KEY_PREFIX),
             k.cert.fingerprint
-        );
+        ))?;
     }
     let certs: Vec<&Certificate> = keys.iter().map(|k| &k.cert).collect();
-    println!("{}", sealing_line(&certs));
+    say(format_args!("{}", sealing_line(&certs)))?;
 
     let name = &a.cluster.controller_name;
     match cluster.deployment_exists(ns, name) {
         Ok(true) if a.restart && !a.dry_run => {
             cluster.restart_deployment(ns, name)?;
-            println!(
+            say(format_args!(
                 "restarted deployment {ns}/{name}: the controller loads the keys as it starts"
-            );
+            ))?;
         }
         Ok(true) => {
             eprintln!(
@@ -431,10 +437,10 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
                 )));
             };
             if committed.iter().any(|c| c.fingerprint == crt.fingerprint) {
-                println!("OK      {ns}/{name}  {}", crt.fingerprint);
+                say(format_args!("OK      {ns}/{name}  {}", crt.fingerprint))?;
             } else {
                 missing += 1;
-                println!("MISSING {ns}/{name}  {}", crt.fingerprint);
+                say(format_args!("MISSING {ns}/{name}  {}", crt.fingerprint))?;
             }
         }
         if missing > 0 {
@@ -447,10 +453,10 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
                 escrow_path.display()
             )));
         }
-        println!(
+        say(format_args!(
             "every key in the cluster is escrowed ({} checked)",
             items.len()
-        );
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -480,10 +486,10 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     }
     let added = ck::merge(&mut keys, from_cluster);
     if added.is_empty() {
-        println!(
+        say(format_args!(
             "nothing new: the escrow already holds all {} key(s) of the cluster",
             items.len()
-        );
+        ))?;
         return Ok(ExitCode::SUCCESS);
     }
     write_key_files(
@@ -499,14 +505,14 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         armor,
     )?;
     for f in &added {
-        println!("new     {f}");
+        say(format_args!("new     {f}"))?;
     }
-    println!(
+    say(format_args!(
         "escrowed {} new key(s) into {} and {}; commit both",
         added.len(),
         escrow_path.display(),
         cert_path.display()
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -523,11 +529,14 @@ fn list(a: &KeyListArgs) -> CmdResult {
     {
         let path = bundle_path(&escrow_path, a.cert_file.as_deref());
         let certs = read_bundle(&path)?;
-        println!("# certificates in {} (no identity given)", path.display());
+        say(format_args!(
+            "# certificates in {} (no identity given)",
+            path.display()
+        ))?;
         certs
     } else {
         let keys = escrow_keys(&escrow_path, &a.escrow.identity.identity)?;
-        println!("# keys in {}", escrow_path.display());
+        say(format_args!("# keys in {}", escrow_path.display()))?;
         keys.into_iter().map(|k| k.cert).collect()
     };
     let sealing = ck::sealing_key(certs.iter()).map(|c| c.fingerprint.clone());
@@ -539,7 +548,7 @@ fn list(a: &KeyListArgs) -> CmdResult {
         } else {
             ""
         };
-        println!("{}{mark}", ck::describe(c));
+        say(format_args!("{}{mark}", ck::describe(c)))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -85,11 +85,18 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     } else {
         args.paths.clone()
     };
-    let walk = crate::workspace::walk::walk_files(&paths, &["yaml", "yml"])?;
+    let walk = crate::workspace::walk::walk(&paths, crate::workspace::walk::MANIFESTS)?;
     // Templates are never synced; exclusions (sealstrap.yaml's, with their reasons, and
     // --exclude) are the user's choice. All are reported.
     let root = ws.root.clone();
-    let excludes = ws.config.exclude.clone();
+    // One rule for every exclusion, as scan has it: a glob over the path from the repository
+    // root (`vendor/**`), or a file name anywhere (`*.lock.yaml`), whatever folder you run in.
+    let mut excludes = ws.config.exclude.clone();
+    excludes.extend(
+        args.exclude
+            .iter()
+            .map(|g| sealstrap::allow::Exclude::from_flag(g)),
+    );
     let rel = |f: &std::path::Path| -> String {
         let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
         root.as_ref()
@@ -112,14 +119,13 @@ pub fn run(args: &PatchArgs) -> CmdResult {
                         .to_string(),
                 )
             } else {
-                args.exclude
-                    .iter()
-                    .find(|g| sealstrap::gitignore::glob_match(g, &shown))
-                    .map(|g| format!("--exclude {g}"))
-                    .or_else(|| {
-                        sealstrap::allow::matching(&excludes, &rel(f))
-                            .map(|e| format!("excluded in sealstrap.yaml: {}", e.reason))
-                    })
+                sealstrap::allow::matching(&excludes, &rel(f)).map(|e| {
+                    if e.reason.starts_with("--exclude ") {
+                        e.reason.clone()
+                    } else {
+                        format!("excluded in sealstrap.yaml: {}", e.reason)
+                    }
+                })
             };
             match why {
                 Some(w) => {

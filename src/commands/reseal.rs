@@ -51,7 +51,7 @@ pub fn run(args: &ResealArgs) -> CmdResult {
     };
     let scope = reseal_scope(&paths)?;
     let _locks = crate::workspace::files::lock_scope(&scope, args.dry_run)?;
-    let files = crate::workspace::walk::collect_files(&paths, &["yaml", "yml", "json"])?;
+    let files = crate::workspace::walk::walk(&paths, crate::workspace::walk::SEALED)?.files;
     let mut rng = UnwrapErr(SysRng);
     let (mut changed, mut failed, mut values, mut current) = (0usize, 0usize, 0usize, 0usize);
     // The resealed files land in one transaction: a killed run leaves them all old or all new.

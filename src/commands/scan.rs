@@ -82,7 +82,7 @@ fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
         ));
     }
     Ok(Listing {
-        files: crate::workspace::walk::collect_files(paths, &[])?,
+        files: crate::workspace::walk::walk(paths, crate::workspace::walk::EVERYTHING)?.files,
         top: None,
         indexed: Default::default(),
     })

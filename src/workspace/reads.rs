@@ -8,7 +8,6 @@ use sealstrap::patch::{self, Options};
 use sealstrap::platform;
 
 use super::error::Failure;
-use super::files::io_failure;
 use super::repo::Root;
 use super::walk::yaml_files;
 pub use sealstrap::reads::{Reads, helm_fix};
@@ -26,28 +25,15 @@ pub struct FsTree {
 
 impl FsTree {
     pub fn new(root: &Path) -> Result<FsTree, Failure> {
-        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Failure> {
-            let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                let Ok(ft) = entry.file_type() else { continue };
-                if ft.is_dir() {
-                    if !name.starts_with('.') && name != "node_modules" && name != "target" {
-                        walk(root, &path, out)?;
-                    }
-                } else if ft.is_file()
-                    && let Ok(rel) = path.strip_prefix(root)
-                    && let Some(rel) = rel.to_str()
-                {
-                    out.push(rel.replace(std::path::MAIN_SEPARATOR, "/"));
-                }
-            }
-            Ok(())
-        }
-        let mut files = Vec::new();
-        walk(root, root, &mut files)?;
+        let files = super::walk::walk(&[root.to_path_buf()], super::walk::TREE)?
+            .files
+            .into_iter()
+            .filter_map(|p| {
+                let rel = p.strip_prefix(root).ok()?.to_str()?.to_string();
+                Some(rel.replace(std::path::MAIN_SEPARATOR, "/"))
+            })
+            .collect::<Vec<_>>();
+        let mut files = files;
         files.sort();
         Ok(FsTree {
             root: root.to_path_buf(),

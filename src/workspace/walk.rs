@@ -5,33 +5,80 @@ use std::path::{Path, PathBuf};
 use super::error::Failure;
 use super::files::io_failure;
 
+/// What a walk skips and keeps. Each caller names its policy (the constants below), so the
+/// rule for a folder is said once.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    /// Skip folders whose name starts with `.` (`.git` is always skipped).
+    pub skip_hidden: bool,
+    /// Skip `node_modules` and `target` (vendored or built files, not the repository's own).
+    pub skip_vendored: bool,
+    /// Keep only these extensions (all when empty).
+    pub exts: &'static [&'static str],
+}
+
+/// The manifests a command edits or reads for their meaning (`patch-externalsecrets`, what the
+/// tree reads from the store, the Argo CD catalog): YAML, outside hidden and vendored folders.
+pub const MANIFESTS: Policy = Policy {
+    skip_hidden: true,
+    skip_vendored: true,
+    exts: &["yaml", "yml"],
+};
+/// The files `reseal` looks in for SealedSecrets: YAML and JSON, outside hidden folders.
+pub const SEALED: Policy = Policy {
+    skip_hidden: true,
+    skip_vendored: false,
+    exts: &["yaml", "yml", "json"],
+};
+/// Every file the guard looks at outside a git work tree: hidden folders included (`.github`,
+/// `.env` files are where credentials leak).
+pub const EVERYTHING: Policy = Policy {
+    skip_hidden: false,
+    skip_vendored: false,
+    exts: &[],
+};
+/// The tree `sealstrap::deployed` walks: every file, outside hidden and vendored folders.
+pub const TREE: Policy = Policy {
+    skip_hidden: true,
+    skip_vendored: true,
+    exts: &[],
+};
+
+impl Policy {
+    fn keeps_dir(&self, name: &str) -> bool {
+        name != ".git"
+            && !(self.skip_hidden && name.starts_with('.'))
+            && !(self.skip_vendored && (name == "node_modules" || name == "target"))
+    }
+
+    fn keeps_file(&self, p: &Path) -> bool {
+        self.exts.is_empty()
+            || p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| self.exts.contains(&e))
+    }
+}
+
 /// What a folder walk found: the files to work on, and the symbolic links it met.
 #[derive(Debug, Default)]
 pub struct Walk {
     /// Files, each once (a link's target is listed under the target's own path).
-    pub files: Vec<std::path::PathBuf>,
+    pub files: Vec<PathBuf>,
     /// Links followed: (link, target inside a walked tree).
-    pub followed: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    pub followed: Vec<(PathBuf, PathBuf)>,
     /// Links not followed: (link, why).
-    pub skipped_links: Vec<(std::path::PathBuf, String)>,
+    pub skipped_links: Vec<(PathBuf, String)>,
 }
 
-/// The files under `paths` (files as given; folders walked, skipping `.git`), keeping only the
-/// extensions `exts` (all when empty). A symbolic link is followed when its target is a file
-/// inside one of the walked folders (the target is listed, once); any other link is reported in
-/// [`Walk::skipped_links`], never silently dropped.
-pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, Failure> {
-    let wanted = |p: &Path| {
-        exts.is_empty()
-            || p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| exts.contains(&e))
-    };
-    fn walk(
+/// The files under `paths` (files as given; folders walked as `policy` says), sorted. A symbolic
+/// link is followed when its target is a file inside one of the walked folders (the target is
+/// listed, once); any other link is reported in [`Walk::skipped_links`], never silently dropped.
+pub fn walk(paths: &[PathBuf], policy: Policy) -> Result<Walk, Failure> {
+    fn visit(
         dir: &Path,
-        wanted: &dyn Fn(&Path) -> bool,
-        out: &mut Vec<std::path::PathBuf>,
-        links: &mut Vec<std::path::PathBuf>,
+        policy: Policy,
+        out: &mut Vec<PathBuf>,
+        links: &mut Vec<PathBuf>,
     ) -> Result<(), Failure> {
         for entry in std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))? {
             let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
@@ -40,12 +87,12 @@ pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, F
                 .file_type()
                 .map_err(|e| io_failure("cannot read", &path, &e))?;
             if ft.is_dir() {
-                if entry.file_name() != ".git" {
-                    walk(&path, wanted, out, links)?;
+                if policy.keeps_dir(&entry.file_name().to_string_lossy()) {
+                    visit(&path, policy, out, links)?;
                 }
             } else if ft.is_symlink() {
                 links.push(path);
-            } else if ft.is_file() && wanted(&path) {
+            } else if ft.is_file() && policy.keeps_file(&path) {
                 out.push(path);
             }
         }
@@ -58,7 +105,7 @@ pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, F
         let meta = std::fs::metadata(p).map_err(|e| io_failure("cannot read", p, &e))?;
         if meta.is_dir() {
             roots.push(std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?);
-            walk(p, &wanted, &mut walk_out.files, &mut links)?;
+            visit(p, policy, &mut walk_out.files, &mut links)?;
         } else if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
             // A link given by name: work on its target, so the link stays a link.
             let target = std::fs::canonicalize(p).map_err(|e| io_failure("cannot read", p, &e))?;
@@ -86,7 +133,7 @@ pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, F
                 // A folder inside the tree is walked on its own.
             }
             Ok(target) => {
-                if !wanted(&target) && !wanted(&link) {
+                if !policy.keeps_file(&target) && !policy.keeps_file(&link) {
                     continue;
                 }
                 if roots.iter().any(|r| target.starts_with(r)) {
@@ -110,14 +157,6 @@ pub fn walk_files(paths: &[std::path::PathBuf], exts: &[&str]) -> Result<Walk, F
     Ok(walk_out)
 }
 
-/// The files under `paths`, as [`walk_files`] finds them (links into the tree followed).
-pub fn collect_files(
-    paths: &[std::path::PathBuf],
-    exts: &[&str],
-) -> Result<Vec<std::path::PathBuf>, Failure> {
-    Ok(walk_files(paths, exts)?.files)
-}
-
 /// Whether a file is one of a Helm chart's templates (under `templates/` of a folder with a
 /// `Chart.yaml`): Go templates, not YAML until the chart renders them.
 pub fn is_chart_template(path: &Path) -> bool {
@@ -135,44 +174,19 @@ pub fn is_template(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".example.yaml") || n.ends_with(".example.yml"))
 }
 
-/// Every YAML file of the tree, skipping `.git`, hidden folders, `skip` (the output folder) and
-/// templates.
+/// Every manifest of the tree ([`MANIFESTS`]) but those under `skip` (the output folder),
+/// templates and Helm chart templates.
 pub fn yaml_files(root: &Path, skip: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    fn walk(dir: &Path, skip: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-        let entries = std::fs::read_dir(dir).map_err(|e| io_failure("cannot read", dir, &e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io_failure("cannot read", dir, &e))?;
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                let abs = std::path::absolute(&path).unwrap_or(path.clone());
-                if !name.starts_with('.')
-                    && !skip.contains(&abs)
-                    && name != "node_modules"
-                    && name != "target"
-                {
-                    walk(&path, skip, out)?;
-                }
-            } else if ft.is_file()
-                && (name.ends_with(".yaml") || name.ends_with(".yml"))
-                && !is_template(&path)
-                && !is_chart_template(&path)
-            {
-                out.push(path);
-            }
-        }
-        Ok(())
-    }
     let skip: Vec<PathBuf> = skip
         .iter()
         .filter_map(|p| std::path::absolute(p).ok())
         .collect();
-    let mut out = Vec::new();
-    walk(root, &skip, &mut out)?;
-    out.sort();
-    Ok(out)
+    let mut files = walk(&[root.to_path_buf()], MANIFESTS)?.files;
+    files.retain(|f| {
+        let abs = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+        !skip.iter().any(|s| abs.starts_with(s)) && !is_template(f) && !is_chart_template(f)
+    });
+    Ok(files)
 }
 
 /// One file of an output folder's `sealed/`, as read: the one folder reader `seal` and `verify`
