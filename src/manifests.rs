@@ -13,6 +13,14 @@ use crate::yaml;
 
 /// Annotation recording the fingerprint of the certificate a file was sealed for.
 pub const FINGERPRINT_ANNOTATION: &str = "sealstrap.dev/cert-fingerprint";
+
+/// The certificate fingerprint a SealedSecret says it was sealed for (its
+/// [`FINGERPRINT_ANNOTATION`]; `None` for one kubeseal made). The one reader of that annotation.
+pub fn sealed_fingerprint(doc: &serde_json::Value) -> Option<&str> {
+    doc.pointer("/metadata/annotations")?
+        .get(FINGERPRINT_ANNOTATION)?
+        .as_str()
+}
 /// Annotation recording whether the value was generated or provided.
 pub const ORIGIN_ANNOTATION: &str = "sealstrap.dev/origin";
 /// The data key every source Secret holds its value under (`remoteRef.property`).

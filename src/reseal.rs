@@ -89,12 +89,7 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
         }
         // Already sealed for the new certificate (an earlier, interrupted or partial reseal):
         // its ciphertexts stay as they are, so a rerun changes nothing it finished.
-        if doc
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
-            .and_then(Value::as_str)
-            == Some(new_fingerprint)
-        {
+        if crate::manifests::sealed_fingerprint(doc) == Some(new_fingerprint) {
             current += 1;
             continue;
         }
@@ -125,10 +120,7 @@ pub fn reseal_text<R: CryptoRng + ?Sized>(
                 keys: failures.join(", "),
             });
         }
-        if let Some(old_fp) = doc
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
-            .and_then(Value::as_str)
+        if let Some(old_fp) = crate::manifests::sealed_fingerprint(doc)
             && old_fp != new_fingerprint
         {
             expected[i]["metadata"]["annotations"][FINGERPRINT_ANNOTATION] =

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-use crate::manifests::FINGERPRINT_ANNOTATION;
 use crate::patch;
 use crate::yaml;
 use crate::yaml_text;
@@ -294,9 +293,7 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                     sealed_ranges.push(range.clone());
                     if let (Some(want), Some(have)) = (
                         &opts.fingerprint,
-                        doc.pointer("/metadata/annotations")
-                            .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
-                            .and_then(Value::as_str),
+                        crate::manifests::sealed_fingerprint(&doc),
                     ) && want != have
                     {
                         findings.push(Finding::new(

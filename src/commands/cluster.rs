@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use sealstrap::cert::{self};
 use sealstrap::cluster::{self, ClusterError, FetchError, Overrides};
 use sealstrap::doctor::{self, Link};
-use sealstrap::manifests::{FINGERPRINT_ANNOTATION, KUSTOMIZATION_FILE, VALUE_KEY};
+use sealstrap::manifests::{KUSTOMIZATION_FILE, VALUE_KEY};
 use sealstrap::yaml;
 use serde_json::{Value, json};
 
@@ -128,12 +128,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         .collect();
     let mut folder_fps: Vec<String> = sealed
         .iter()
-        .filter_map(|o| {
-            o.pointer("/metadata/annotations")
-                .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
+        .filter_map(|o| sealstrap::manifests::sealed_fingerprint(o).map(str::to_string))
         .collect();
     folder_fps.sort();
     let cluster = connect(&opts(&args.cluster, Overrides::default())?)?;

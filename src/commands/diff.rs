@@ -3,7 +3,7 @@
 //! and the escrow; the comparison itself is `sealstrap::diff`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use sealstrap::diff::{self, Change, Fingerprinter};
 use sealstrap::rsa::PrivateKey;
@@ -14,8 +14,7 @@ use crate::workspace::error::{CmdResult, Failure};
 use crate::workspace::files::write_stdout;
 
 fn git(args: &[&str]) -> Option<Vec<u8>> {
-    let o = Command::new("git").args(args).output().ok()?;
-    o.status.success().then_some(o.stdout)
+    crate::workspace::git::output(None, args)
 }
 
 /// Whether `s` names a commit.
@@ -50,8 +49,7 @@ fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
     .unwrap_or_default();
     let mut all = Vec::new();
     let mut opened = 0;
-    for name in listed.split(|b| *b == 0).filter(|s| !s.is_empty()) {
-        let rel = String::from_utf8_lossy(name).into_owned();
+    for rel in crate::workspace::git::split_z(&listed) {
         if !rel.ends_with(crate::workspace::keys::ESCROW_NAME) {
             continue;
         }
@@ -80,11 +78,7 @@ fn files_at(rev: Option<&str>, paths: &[String], top: &Path) -> Vec<String> {
         None => args.extend(["ls-files", "-z", "-co", "--exclude-standard", "--"]),
     }
     args.extend(paths.iter().map(String::as_str));
-    git(&args)
-        .unwrap_or_default()
-        .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
-        .map(|s| String::from_utf8_lossy(s).into_owned())
+    crate::workspace::git::split_z(&git(&args).unwrap_or_default())
         .filter(|f| f.ends_with(".yaml") || f.ends_with(".yml") || f.ends_with(".json"))
         .collect()
 }
@@ -118,11 +112,9 @@ pub fn run(args: &DiffArgs) -> CmdResult {
         write_stdout(setup_text().as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let top = git(&["rev-parse", "--show-toplevel"])
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim()))
-        .ok_or_else(|| {
-            Failure::new("not inside a git work tree: diff compares revisions of one")
-        })?;
+    let top = crate::workspace::git::toplevel(None).ok_or_else(|| {
+        Failure::new("not inside a git work tree: diff compares revisions of one")
+    })?;
     if args.textconv {
         let [file] = args.args.as_slice() else {
             return Err(Failure::usage("--textconv takes one FILE (git appends it)"));

@@ -101,31 +101,7 @@ fn choose_lock(
 
 /// Refuses to write a file that git would ignore: the user commits these.
 fn check_not_ignored(path: &Path) -> Result<(), Failure> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut existing = dir;
-    while !existing.exists() {
-        match existing.parent() {
-            Some(p) if !p.as_os_str().is_empty() => existing = p,
-            _ => {
-                existing = Path::new(".");
-                break;
-            }
-        }
-    }
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(existing)
-        .args(["check-ignore", "-q", "--"])
-        .arg(&abs)
-        .output();
-    // 0: ignored, 1: not ignored, 128: not a repository or no git — nothing to check then.
-    if let Ok(o) = out
-        && o.status.code() == Some(0)
-    {
+    if crate::workspace::git::would_ignore(path) {
         return Err(Failure::new(format!(
             "{} would be ignored by git, so it would never be committed",
             path.display()

@@ -2,7 +2,60 @@
 //! or `false` when git cannot answer (not installed, not a work tree), and callers say what they
 //! do then.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `git`, run in `dir` when given (`git -C DIR`), with its stderr dropped: the one way
+/// sealstrap starts git.
+fn command(dir: Option<&Path>) -> Command {
+    let mut cmd = Command::new("git");
+    if let Some(d) = dir {
+        cmd.arg("-C").arg(d);
+    }
+    cmd.stderr(Stdio::null());
+    cmd
+}
+
+/// `git ARGS` in `dir` (or the current folder): its stdout when it succeeds.
+pub fn output<S: AsRef<OsStr>>(dir: Option<&Path>, args: &[S]) -> Option<Vec<u8>> {
+    let o = command(dir).args(args).output().ok()?;
+    o.status.success().then_some(o.stdout)
+}
+
+/// The top of the work tree holding `dir` (or the current folder).
+pub fn toplevel(dir: Option<&Path>) -> Option<PathBuf> {
+    let out = output(dir, &["rev-parse", "--show-toplevel"])?;
+    Some(PathBuf::from(String::from_utf8_lossy(&out).trim()))
+}
+
+/// NUL-separated paths in git's output, as text.
+pub fn split_z(out: &[u8]) -> impl Iterator<Item = String> + '_ {
+    out.split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+}
+
+/// Whether git would ignore `path` (a file not written yet: asked from its nearest existing
+/// folder). `false` outside a work tree or without git.
+pub fn would_ignore(path: &Path) -> bool {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let existing = dir
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists())
+        .unwrap_or(Path::new("."));
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // 0: ignored, 1: not ignored, 128: not a repository or no git.
+    command(Some(existing))
+        .args(["check-ignore", "-q", "--"])
+        .arg(&abs)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.code() == Some(0))
+}
 
 /// The paths among `paths` (relative to `root`) that git would ignore, asked in one
 /// `git check-ignore --no-index --stdin` call. `None` when git cannot answer (not installed).
@@ -11,13 +64,10 @@ pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
     if paths.is_empty() {
         return Some(Vec::new());
     }
-    let mut child = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let mut child = command(Some(root))
         .args(["check-ignore", "--no-index", "--stdin", "-z"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .ok()?;
     let mut input = Vec::new();
@@ -44,12 +94,9 @@ pub fn git_ignored(root: &Path, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
 /// it, its line, the pattern), from `git check-ignore -v -n --no-index`. `None` when no rule
 /// matches or git cannot answer.
 pub fn deciding_rule(root: &Path, rel: &Path) -> Option<(String, String, String)> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let out = command(Some(root))
         .args(["check-ignore", "-v", "-n", "--no-index", "--"])
         .arg(rel)
-        .stderr(std::process::Stdio::null())
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -62,13 +109,10 @@ pub fn deciding_rule(root: &Path, rel: &Path) -> Option<(String, String, String)
 /// Whether git tracks `rel` or has it staged (it is in the index, where no ignore rule
 /// applies). `false` when git cannot answer.
 pub fn git_tracks(root: &Path, rel: &Path) -> bool {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
+    command(Some(root))
         .args(["ls-files", "--error-unmatch", "--"])
         .arg(rel)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }

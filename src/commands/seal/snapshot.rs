@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 use sealstrap::bootstrap::{self, ExistingFile, Selected};
 use sealstrap::cert::Certificate;
 use sealstrap::contract::{Contract, Entry};
-use sealstrap::manifests::{self, FINGERPRINT_ANNOTATION, Wiring};
+use sealstrap::manifests::{self, Wiring};
 use sealstrap::plan::{self, DexCopy, Gitignore, Kind, StoreFile};
 use sealstrap::{objects, yaml};
-use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::request::{CertSource, Mode, SealRequest};
@@ -161,13 +160,9 @@ fn scan_sealed(
             .ok()
             .and_then(|docs| docs.into_iter().next())
             .and_then(|d| objects::parse_sealed_secret(&d, 1).ok());
-        let fingerprint = parsed.as_ref().and_then(|p| {
-            p.value
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(FINGERPRINT_ANNOTATION))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
+        let fingerprint = parsed
+            .as_ref()
+            .and_then(|p| manifests::sealed_fingerprint(&p.value).map(str::to_string));
         match parsed {
             None => notes.push(format!(
                 "{rel} is not a readable SealedSecret; it is kept as it is"
