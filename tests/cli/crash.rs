@@ -4,12 +4,11 @@
 //! copy matches the sealed password, no temporary file or journal is left, and every value that
 //! existed before keeps its value. Also: two runs at once on one folder.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sealstrap::{keys, kubeseal, objects};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";

@@ -2,15 +2,12 @@
 //! endpoints these commands use, in the shapes the real API server returns, including 404, 403,
 //! 409 and a timeout.
 
-mod common;
-#[path = "common/fake_api.rs"]
-mod fake_api;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::*;
-use fake_api::{FakeApi, Route};
+use crate::common::*;
+use crate::common::fake_api::{FakeApi, Route};
 use serde_json::{Value, json};
 
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";

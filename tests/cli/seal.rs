@@ -1,12 +1,11 @@
 //! `sealstrap seal`, `rotate`, `reset-dex-admin` and `contract`, run as a real binary against
 //! the vectors' controller certificate; every sealed value is decrypted with its private key.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sealstrap::{generate, keys, kubeseal, objects};
 
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";
@@ -249,7 +248,7 @@ fn output_validates_and_kustomize_lists_every_object() {
     let (ok, report) = validate(&[out.as_path()]);
     assert!(ok, "{report}");
 
-    let docs = common::kustomize(&out);
+    let docs = crate::common::kustomize(&out);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for d in &docs {
         *kinds

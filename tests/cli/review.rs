@@ -3,12 +3,11 @@
 //! no value appears in any output. A re-seal is told from a change with the escrow. `set` and
 //! `unset` touch one key; `reseal` rewrites only the files that need the new certificate.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use sealstrap::{keys, kubeseal, objects};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
@@ -400,14 +399,14 @@ fn the_flux_wiring_is_valid_and_ordered() {
     )
     .unwrap()
     .remove(0);
-    assert!(common::schema::check_object(&bad).is_empty());
+    assert!(crate::common::schema::check_object(&bad).is_empty());
     bad["spec"]["sourceRef"]["kind"] = "HelmRepository".into();
     bad["spec"]["bogus"] = 1.into();
     assert_eq!(
-        common::schema::check_object(&bad).len(),
+        crate::common::schema::check_object(&bad).len(),
         2,
         "{:?}",
-        common::schema::check_object(&bad)
+        crate::common::schema::check_object(&bad)
     );
     // kustomize builds each folder; the sealed folder has no store (it is Flux's third step).
     let ks = kustomize(&flux);

@@ -1,8 +1,7 @@
 //! `sealstrap unseal` and `sealstrap cert inspect`, run as a real binary.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn check_prints_ok_lines_and_never_a_value() {

@@ -3,17 +3,14 @@
 //! content, install and backup against the stand-in API server, and bad input. After every
 //! command no file under the test's folder holds a plaintext private key.
 
-mod common;
-#[path = "common/fake_api.rs"]
-mod fake_api;
 
 use std::path::{Path, PathBuf};
 
 use age::secrecy::ExposeSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
-use fake_api::{FakeApi, Route};
+use crate::common::*;
+use crate::common::fake_api::{FakeApi, Route};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 

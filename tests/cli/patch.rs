@@ -1,10 +1,9 @@
 //! `sealstrap patch-externalsecrets` on fixture trees written for it.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 fn fixture_tree() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

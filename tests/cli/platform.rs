@@ -3,12 +3,11 @@
 //! declare the fork's extra key, patch the ExternalSecrets, commit with `git add -A`, clone the
 //! commit fresh, and check what a cluster would get from that clone.
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sealstrap::{keys, kubeseal, objects, patch, yaml};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";

@@ -1,8 +1,7 @@
 //! Completions, the man page, --version and --help, as a user meets them.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn bash_completion_loads() {

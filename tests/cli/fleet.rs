@@ -5,12 +5,11 @@
 //! key opens every value; a second run changes nothing; a run killed at any step leaves every
 //! environment old or new; a fresh clone passes the single-environment checks for each.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sealstrap::{keys, kubeseal, objects};
 
 const ENVS: [(&str, &str, &str); 2] = [

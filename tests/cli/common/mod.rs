@@ -76,6 +76,7 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+pub mod fake_api;
 pub mod schema;
 
 /// Strict schema validation from the repository alone (see `schema.rs`).

@@ -6,11 +6,10 @@
 //! snapshot in the same commit (`SEALSTRAP_UPDATE_SNAPSHOTS=1 cargo test --test
 //! bringup_snapshot`), where review sees it.
 
-mod common;
 
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 const SNAPSHOT: &str = "snapshots/platform-bringup.txt";
 

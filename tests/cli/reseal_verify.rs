@@ -1,11 +1,10 @@
 //! `sealstrap reseal`, `sealstrap verify` and `seal --private-key`, run as a real binary.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use sealstrap::manifests::{self, Origin, Wiring};

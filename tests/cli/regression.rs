@@ -77,7 +77,7 @@ fn short_aes_session_keys_unseal_like_the_controller() {
 /// sealed although a Secret holds at most 1 MiB. Every input now has a limit, named in the error.
 #[test]
 fn endless_and_oversized_inputs_are_refused_with_the_limit() {
-    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let bin = &crate::common::bin();
     let dir = tempfile::tempdir().unwrap();
     let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/vectors/keys/controller-4096.crt.pem");
@@ -154,7 +154,7 @@ fn endless_and_oversized_inputs_are_refused_with_the_limit() {
 /// that did not match. Issue 10: `--secrets-dir .` left the copy committable.
 #[test]
 fn gitignore_edits_keep_every_byte_and_match_exactly() {
-    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let bin = &crate::common::bin();
     let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/vectors/keys/controller-4096.crt.pem");
     let git = |dir: &std::path::Path, args: &[&str]| {
@@ -241,7 +241,7 @@ fn gitignore_edits_keep_every_byte_and_match_exactly() {
 #[test]
 fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
     use std::os::unix::fs::PermissionsExt;
-    let bin = env!("CARGO_BIN_EXE_sealstrap");
+    let bin = &crate::common::bin();
     let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/vectors/keys/controller-2048.crt.pem");
     let seal = |dir: &std::path::Path, extra: &[&str], umask: &str| {
@@ -250,7 +250,7 @@ fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
             extra.join(" ")
         );
         std::process::Command::new("sh")
-            .args(["-c", &script, bin, cert.to_str().unwrap()])
+            .args(["-c", &script, bin.to_str().unwrap(), cert.to_str().unwrap()])
             .current_dir(dir)
             .env("HOME", dir)
             .stdin(std::process::Stdio::null())
@@ -318,7 +318,7 @@ fn the_secrets_folder_must_be_private_and_new_folders_ignore_the_umask() {
 fn core_dumps_are_disabled() {
     let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/vectors/keys/controller-2048.crt.pem");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+    let mut child = std::process::Command::new(crate::common::bin())
         .args(["kubeseal", "--cert", cert.to_str().unwrap()])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -353,7 +353,7 @@ fn messages_say_what_is_wrong_in_words() {
         .join("tests/data/vectors/keys/controller-2048.crt.pem");
     let run = |input: &[u8]| {
         use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+        let mut child = std::process::Command::new(crate::common::bin())
             .args(["kubeseal", "--cert", cert.to_str().unwrap()])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
@@ -395,7 +395,7 @@ fn verify_failures_end_with_hints_that_name_the_fix() {
     let key = root.join("tests/data/vectors/keys/controller-2048.key.pem");
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sealstrap"))
+        std::process::Command::new(crate::common::bin())
             .args(args)
             .current_dir(dir.path())
             .env_remove("SEALSTRAP_IDENTITY")

@@ -4,11 +4,10 @@
 //! in the Argo CD folders and beside ExternalSecrets, a symlinked output folder, a FIFO as
 //! `--cert`, an interrupted `reseal` run again).
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use sealstrap::journal::{Scope, entry, plant};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";

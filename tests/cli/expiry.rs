@@ -2,8 +2,7 @@
 //! expires within 30 days and refuse an expired one unless `--allow-expired` (kubeseal refuses an
 //! expired certificate with the same words).
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const EXPIRED_CERT: &str = "vectors/keys/expired-2048.crt.pem";
 const EXPIRED_KEY: &str = "vectors/keys/expired-2048.key.pem";

@@ -1,10 +1,9 @@
 //! `sealstrap scan` on fixture repositories.
 
-mod common;
 
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn git(dir: &Path, args: &[&str]) {
     let ok = std::process::Command::new("git")
