@@ -433,3 +433,169 @@ fn verify_failures_end_with_hints_that_name_the_fix() {
         "{err}"
     );
 }
+
+/// A key the fork declares in sealstrap.yaml (`extra:`) is a key of the contract for every
+/// command: `rotate` once said "unknown key" for it while `set` worked (a process-wide registry
+/// that only some commands filled).
+#[test]
+fn rotate_and_set_know_the_keys_of_sealstrap_yaml() {
+    use crate::common::*;
+    let dir = git_repo();
+    let root = dir.path();
+    std::fs::write(
+        root.join("sealstrap.yaml"),
+        "extra:\n  example-token: {generate: hex32}\n",
+    )
+    .unwrap();
+    let cert = data("vectors/keys/controller-2048.crt.pem");
+    let o = run_in(root, &["seal", "--cert", p(&cert)], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = root.join("secret-source/sealed/example-token.yaml");
+    let before = std::fs::read(&file).unwrap();
+    let o = run_in(
+        root,
+        &["rotate", "--cert", p(&cert), "example-token", "--output", "json"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entry = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "example-token")
+        .unwrap();
+    assert_eq!(entry["status"], "ROTATED");
+    assert_ne!(std::fs::read(&file).unwrap(), before);
+    let o = run_in(
+        root,
+        &["set", "--cert", p(&cert), "example-token"],
+        b"",
+        &[("SEALSTRAP_VALUE", "an-example-value")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // An undeclared key is still a usage error.
+    let o = run_in(root, &["rotate", "--cert", p(&cert), "nope"], b"", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// `key new --env ENV` on a repository with the README's fleet file: it once failed reading
+/// `values:` (a key of `extra:` was unknown to it).
+#[test]
+fn key_new_for_an_environment_reads_the_readme_fleet_file() {
+    use crate::common::*;
+    let dir = platform_checkout();
+    let root = dir.path();
+    std::fs::write(root.join("sealstrap.yaml"), README_FLEET_FILE).unwrap();
+    let ids = tempfile::tempdir().unwrap();
+    let (_, recipient) = age_identity(ids.path(), "key.txt");
+    let o = run_in(
+        root,
+        &["key", "new", "--env", "ai-dev", "-r", &recipient],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The fleet file names the certificate's place: key new writes it there.
+    assert!(root.join("clusters/ai-dev/controller.crt").is_file());
+    assert!(
+        root.join("clusters/ai-dev/secret-source/controller-keys.age")
+            .is_file()
+    );
+}
+
+/// `patch-externalsecrets --exclude GLOB` matches paths from the repository root, from any
+/// folder, as scan's and sealstrap.yaml's exclusions do (run from the root it once matched
+/// nothing); hidden folders are never walked, as the README says.
+#[test]
+fn patch_excludes_from_the_repository_root_and_skips_hidden_folders() {
+    use crate::common::*;
+    let dir = git_repo();
+    let root = dir.path();
+    let es = |name: &str| format!("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: {name}, namespace: ai}}\nspec:\n  secretStoreRef: {{kind: ClusterSecretStore, name: secret-store}}\n  target: {{name: {name}}}\n  data:\n    - secretKey: k\n      remoteRef: {{key: vllm-api-key}}\n");
+    for (folder, name) in [("vendor/charts", "v"), ("platform", "a"), (".hidden", "h")] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join(format!("{name}.yaml")), es(name)).unwrap();
+    }
+    let patched = |rel: &str| {
+        std::fs::read_to_string(root.join(rel))
+            .unwrap()
+            .contains("property: value")
+    };
+    for cwd in [root.to_path_buf(), root.join("platform")] {
+        let o = run_in(
+            &cwd,
+            &["patch-externalsecrets", "--check", "--exclude", "vendor/**"],
+            b"",
+            &[],
+        );
+        let out = stdout(&o) + &stderr(&o);
+        assert!(
+            out.contains("a.yaml") && !out.contains("v.yaml: remoteRef"),
+            "from {}: {out}",
+            cwd.display()
+        );
+    }
+    let o = run_in(
+        root,
+        &["patch-externalsecrets", "--exclude", "vendor/**"],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(patched("platform/a.yaml"));
+    assert!(!patched("vendor/charts/v.yaml"), "excluded");
+    assert!(!patched(".hidden/h.yaml"), "hidden folders are not walked");
+}
+
+/// A duration too large for the arithmetic is out of range, not wrapped: `--ttl
+/// 32376562800603237y` once made a certificate valid for one day in the release build, and a
+/// huge `--request-timeout` overflowed.
+#[test]
+fn durations_too_large_are_usage_errors() {
+    use crate::common::*;
+    let dir = git_repo();
+    for args in [
+        vec![
+            "key",
+            "new",
+            "--ttl",
+            "32376562800603237y",
+            "-r",
+            "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+        ],
+        vec!["cert", "fetch", "--request-timeout", "9999999999999999999h"],
+        vec!["doctor", "--request-timeout", "25h"],
+    ] {
+        let o = run_in(dir.path(), &args, b"", &[]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("must be"), "{}", stderr(&o));
+        assert!(!dir.path().join("secret-source").exists());
+    }
+}
+
+/// A reader that closes stdout at once (`sealstrap key list | (exec 0<&-)`) is not an error:
+/// `key list` once panicked (exit 101).
+#[test]
+fn a_closed_stdout_ends_key_list_quietly() {
+    use crate::common::*;
+    let dir = git_repo();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(bin())
+        .args([
+            "key",
+            "list",
+            "--cert-file",
+            p(&data("vectors/keys/controller-4096.crt.pem")),
+            "nonexistent.age",
+        ])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}

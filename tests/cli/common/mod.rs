@@ -162,3 +162,33 @@ pub fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A fresh checkout of the platform fixture (tests/data/platform, its `.gitignore` in place),
+/// committed on `main`.
+pub fn platform_checkout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&data("platform"), root);
+    std::fs::rename(root.join("gitignore"), root.join(".gitignore")).unwrap();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "platform"]);
+    dir
+}
+
+/// The fleet file the README shows: the fork's key, each environment's certificate, the key
+/// shared.
+pub const README_FLEET_FILE: &str = "extra:\n  example-token: {generate: hex32}\nenvironments:\n  ai-dev: {cert: clusters/ai-dev/controller.crt}\n  metal: {cert: clusters/metal/controller.crt}\nvalues:\n  example-token: shared\n";
+
+/// A new age identity written to `dir/name`: (its file, its public recipient).
+pub fn age_identity(dir: &Path, name: &str) -> (PathBuf, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("# test identity\n{}\n", id.to_string().expose_secret()),
+    )
+    .unwrap();
+    (path, id.to_public().to_string())
+}
