@@ -75,7 +75,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     };
     let paths = if args.paths.is_empty() {
         match ws.root.clone() {
-            Some(root) => vec![crate::workspace::repo::shown(&root.dir)],
+            Some(root) => vec![root.dir.clone()],
             None => {
                 return Err(Failure::usage(
                     "not inside a git repository; pass the files or folders to patch",
@@ -110,7 +110,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
         .files
         .iter()
         .filter(|f| {
-            let shown = f.display().to_string();
+            let shown = crate::workspace::repo::shown(f).display().to_string();
             let why = if crate::workspace::walk::is_template(f) {
                 Some("a template (*.example.yaml), not synced".to_string())
             } else if crate::workspace::walk::is_chart_template(f) {
@@ -169,13 +169,13 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     for (link, target) in &walk.followed {
         eprintln!(
             "sealstrap: {} is a link to {}: patching the target",
-            link.display(),
+            crate::workspace::repo::shown(link).display(),
             target.display()
         );
     }
     // A link that was not followed may hide an ExternalSecret: under --check that is a finding.
     for (link, why) in &walk.skipped_links {
-        report.push_str(&format!("{}: skipped: {why}\n", link.display()));
+        report.push_str(&format!("{}: skipped: {why}\n", crate::workspace::repo::shown(link).display()));
     }
     for line in &skipped_files {
         eprintln!("{line}");
@@ -183,7 +183,7 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     let mut helm = Vec::new();
     let mut allowed: Vec<String> = Vec::new();
     for file in files {
-        let name = file.display().to_string();
+        let name = crate::workspace::repo::shown(file).display().to_string();
         let text = match std::fs::read(file) {
             Ok(b) => match String::from_utf8(b) {
                 Ok(t) => t,

@@ -341,11 +341,11 @@ fn a_hostile_escrow_is_refused_with_a_clear_error() {
     );
 }
 
-/// Finding 6: no temporary file is left in the Argo CD folders or beside an ExternalSecret by a
-/// killed run; a symbolic link out of the repository as --out, and a FIFO as --cert, are refused
-/// at once; reseal run again after it finished leaves the files as they are.
+/// No temporary file is left in the Argo CD folders or beside an ExternalSecret by a killed run;
+/// a symbolic link out of the repository as --out, and a FIFO as --cert, are refused at once;
+/// reseal run again after it finished leaves the files as they are.
 #[test]
-fn the_lower_findings() {
+fn killed_patches_links_out_and_fifos_leave_nothing_behind() {
     // A patch killed after staging one file: the next patch run undoes it; no temporary stays.
     let dir = git_repo();
     let es = dir.path().join("platform");
@@ -366,11 +366,19 @@ fn the_lower_findings() {
     );
     assert_eq!(o.status.code(), Some(99), "{}", stderr(&o));
     assert!(dir.path().join(".git/sealstrap-journal").exists());
+    // The crash came before any rename: the check still sees both files unpatched (neither
+    // half-patched nor replaced), and not the staged temporary.
     let o = run_in(dir.path(), &["patch-externalsecrets", "--check"], b"", &[]);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "the check sees no half-patched tree"
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let missing: Vec<&str> = std::str::from_utf8(&o.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("missing property"))
+        .collect();
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(
+        missing[0].contains("a.yaml:9:") && missing[1].contains("b.yaml:9:"),
+        "{missing:?}"
     );
     assert_eq!(
         snapshot(dir.path()).len(),
