@@ -1,9 +1,22 @@
-//! Command implementations: the only place that reads files, the environment and the clock.
+//! The commands: thin orchestration over the workspace (what the flags resolve to: the
+//! repository, `sealstrap.yaml`, keys, the cluster connection) and the library (every rule and
+//! format). Only the binary reads files, the environment and the clock; a command reads what it
+//! needs through `crate::workspace`, asks the library what to do, writes, and reports.
 //!
-//! One module per command family: `seal` (seal, rotate, reset-dex-admin), `key` (key
-//! new/install/backup/list), `kubeseal` (the drop-in), `unseal`, `reseal`, `verify`, `scan`,
-//! `patch` (patch-externalsecrets), `contract`, `cert` (cert inspect), `cluster` (cert fetch,
-//! apply, doctor and the connection flags); `io` holds the shared input/output helpers.
+//! | module | commands | the library half |
+//! |---|---|---|
+//! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux` |
+//! | [`key`] | `key new`, `key install`, `key backup`, `key list` | `controller_key`, `escrow`, `ssh` |
+//! | [`verify`] | `verify` | `verify` |
+//! | [`reseal`] | `reseal` | `reseal` |
+//! | [`diff`] | `diff`, git's textconv driver | `diff` |
+//! | [`unseal`] | `unseal` | `objects`, `seal` |
+//! | [`kubeseal`] | the kubeseal drop-in | `kubeseal` |
+//! | [`scan`] | `scan` | `scan`, `allow` |
+//! | [`patch`] | `patch-externalsecrets` | `patch` |
+//! | [`contract`] | `contract` | `contract` |
+//! | [`cert`] | `cert inspect` | `cert` |
+//! | [`cluster`] | `cert fetch`, `apply`, `doctor` | `cluster`, `doctor` |
 
 pub mod cert;
 pub mod cluster;
