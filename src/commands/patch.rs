@@ -175,7 +175,10 @@ pub fn run(args: &PatchArgs) -> CmdResult {
     }
     // A link that was not followed may hide an ExternalSecret: under --check that is a finding.
     for (link, why) in &walk.skipped_links {
-        report.push_str(&format!("{}: skipped: {why}\n", crate::workspace::repo::shown(link).display()));
+        report.push_str(&format!(
+            "{}: skipped: {why}\n",
+            crate::workspace::repo::shown(link).display()
+        ));
     }
     for line in &skipped_files {
         eprintln!("{line}");

@@ -6,7 +6,6 @@
 //! snapshot in the same commit (`SEALSTRAP_UPDATE_SNAPSHOTS=1 cargo test --test
 //! bringup_snapshot`), where review sees it.
 
-
 use std::path::Path;
 
 use crate::common::*;

@@ -2,12 +2,11 @@
 //! endpoints these commands use, in the shapes the real API server returns, including 404, 403,
 //! 409 and a timeout.
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common::*;
 use crate::common::fake_api::{FakeApi, Route};
+use crate::common::*;
 use serde_json::{Value, json};
 
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";

@@ -4,12 +4,10 @@
 //! copy matches the sealed password, no temporary file or journal is left, and every value that
 //! existed before keeps its value. Also: two runs at once on one folder.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use sealstrap::{keys, kubeseal, objects};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
@@ -30,17 +28,12 @@ fn run_cmd(dir: &Path, cmd: &str, crash: Option<u64>) -> std::process::Output {
 
 /// Every value in the folder: backend key -> plaintext.
 fn values(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let keys = keys::parse_private_keys(&std::fs::read(data(KEY)).unwrap()).unwrap();
-    let mut all = BTreeMap::new();
-    for e in std::fs::read_dir(out.join("sealed")).unwrap() {
-        let f = e.unwrap().path();
-        let text = std::fs::read_to_string(&f).unwrap();
-        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
-            let s = objects::unseal_sealed_secret(&d, &keys).unwrap();
-            all.insert(d.name.clone(), s.items["value"].to_vec());
-        }
-    }
-    all
+    let keys = reference::keys_from_file(&data(KEY));
+    reference::open_folder(&out.join("sealed"), &keys)
+        .expect("every value opens")
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect()
 }
 
 /// Files anywhere under `dir` (outside .git) that a finished run must not leave.

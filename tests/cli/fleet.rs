@@ -5,12 +5,10 @@
 //! key opens every value; a second run changes nothing; a run killed at any step leaves every
 //! environment old or new; a fresh clone passes the single-environment checks for each.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use sealstrap::{keys, kubeseal, objects};
 
 const ENVS: [(&str, &str, &str); 2] = [
     (
@@ -81,20 +79,7 @@ fn seal_all(root: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::
 /// Every value in `dir` (a `sealed/` or `break-glass/` folder) opened with `key`: key ->
 /// plaintext, or `None` when some value does not open.
 fn open_all(dir: &Path, key: &str) -> Option<BTreeMap<String, String>> {
-    let keys = keys::parse_private_keys(&std::fs::read(data(key)).unwrap()).unwrap();
-    let mut all = BTreeMap::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let f = e.unwrap().path();
-        let text = std::fs::read_to_string(&f).unwrap();
-        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
-            let s = objects::unseal_sealed_secret(&d, &keys).ok()?;
-            all.insert(
-                d.name.clone(),
-                String::from_utf8(s.items["value"].to_vec()).unwrap(),
-            );
-        }
-    }
-    Some(all)
+    reference::open_folder(dir, &reference::keys_from_file(&data(key)))
 }
 
 fn out(root: &Path, env: &str) -> PathBuf {

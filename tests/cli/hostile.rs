@@ -4,7 +4,6 @@
 //! in the Argo CD folders and beside ExternalSecrets, a symlinked output folder, a FIFO as
 //! `--cert`, an interrupted `reseal` run again).
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::*;

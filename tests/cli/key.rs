@@ -3,14 +3,13 @@
 //! content, install and backup against the stand-in API server, and bad input. After every
 //! command no file under the test's folder holds a plaintext private key.
 
-
 use std::path::{Path, PathBuf};
 
+use crate::common::fake_api::{FakeApi, Route};
+use crate::common::*;
 use age::secrecy::ExposeSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::common::*;
-use crate::common::fake_api::{FakeApi, Route};
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 

@@ -1,12 +1,11 @@
 //! The kubeseal drop-in, run as a real binary: output validity, stability, compatibility with
 //! the vectors' keys, kubeseal's flags and its error conditions.
 
-
 use std::path::Path;
 
+use crate::common::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::common::*;
 use sealstrap::{objects, yaml};
 use serde_json::Value;
 

@@ -1,6 +1,5 @@
 //! Completions, the man page, --version and --help, as a user meets them.
 
-
 use crate::common::*;
 
 #[test]

@@ -1,6 +1,5 @@
 //! `sealstrap patch-externalsecrets` on fixture trees written for it.
 
-
 use std::path::{Path, PathBuf};
 
 use crate::common::*;

@@ -3,12 +3,11 @@
 //! declare the fork's extra key, patch the ExternalSecrets, commit with `git add -A`, clone the
 //! commit fresh, and check what a cluster would get from that clone.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use sealstrap::{keys, kubeseal, objects, patch, yaml};
+use sealstrap::{patch, yaml};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
@@ -108,19 +107,8 @@ fn platform_checks(root: &Path) {
 
 /// Every value sealed under `out/sealed`, decrypted: key -> plaintext.
 fn values(out: &Path) -> BTreeMap<String, String> {
-    let keys = keys::parse_private_keys(&std::fs::read(data(KEY)).unwrap()).unwrap();
-    let mut all = BTreeMap::new();
-    for f in files(&out.join("sealed")) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
-            let s = objects::unseal_sealed_secret(&d, &keys).unwrap();
-            all.insert(
-                d.name.clone(),
-                String::from_utf8(s.items["value"].to_vec()).unwrap(),
-            );
-        }
-    }
-    all
+    reference::open_folder(&out.join("sealed"), &reference::keys_from_file(&data(KEY)))
+        .expect("every value opens")
 }
 
 #[test]

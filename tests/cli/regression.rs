@@ -454,7 +454,14 @@ fn rotate_and_set_know_the_keys_of_sealstrap_yaml() {
     let before = std::fs::read(&file).unwrap();
     let o = run_in(
         root,
-        &["rotate", "--cert", p(&cert), "example-token", "--output", "json"],
+        &[
+            "rotate",
+            "--cert",
+            p(&cert),
+            "example-token",
+            "--output",
+            "json",
+        ],
         b"",
         &[],
     );
@@ -513,7 +520,11 @@ fn patch_excludes_from_the_repository_root_and_skips_hidden_folders() {
     use crate::common::*;
     let dir = git_repo();
     let root = dir.path();
-    let es = |name: &str| format!("apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: {name}, namespace: ai}}\nspec:\n  secretStoreRef: {{kind: ClusterSecretStore, name: secret-store}}\n  target: {{name: {name}}}\n  data:\n    - secretKey: k\n      remoteRef: {{key: vllm-api-key}}\n");
+    let es = |name: &str| {
+        format!(
+            "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {{name: {name}, namespace: ai}}\nspec:\n  secretStoreRef: {{kind: ClusterSecretStore, name: secret-store}}\n  target: {{name: {name}}}\n  data:\n    - secretKey: k\n      remoteRef: {{key: vllm-api-key}}\n"
+        )
+    };
     for (folder, name) in [("vendor/charts", "v"), ("platform", "a"), (".hidden", "h")] {
         std::fs::create_dir_all(root.join(folder)).unwrap();
         std::fs::write(root.join(folder).join(format!("{name}.yaml")), es(name)).unwrap();

@@ -1,14 +1,13 @@
 //! `sealstrap reseal`, `sealstrap verify` and `seal --private-key`, run as a real binary.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use sealstrap::cert;
 use sealstrap::manifests::{self, Origin, Wiring};
-use sealstrap::{cert, keys, kubeseal, objects};
 use zeroize::Zeroizing;
 
 const OLD_CERT: &str = "vectors/keys/controller-4096.crt.pem";
@@ -25,24 +24,13 @@ fn repo_with_seal() -> tempfile::TempDir {
     dir
 }
 
-fn key(rel: &str) -> Vec<sealstrap::rsa::PrivateKey> {
-    keys::parse_private_keys(&std::fs::read(data(rel)).unwrap()).unwrap()
+fn key(rel: &str) -> Vec<reference::Key> {
+    reference::keys_from_file(&data(rel))
 }
 
 /// Unseals every SealedSecret in `file` with `keys`: `name/key -> plaintext`, or None.
-fn unseal_file(
-    file: &Path,
-    keys: &[sealstrap::rsa::PrivateKey],
-) -> Option<BTreeMap<String, Vec<u8>>> {
-    let text = std::fs::read_to_string(file).unwrap();
-    let mut out = BTreeMap::new();
-    for d in kubeseal::parse_sealed_stream(&text).unwrap() {
-        let s = objects::unseal_sealed_secret(&d, keys).ok()?;
-        for (k, v) in &s.items {
-            out.insert(format!("{}/{k}", d.name), v.to_vec());
-        }
-    }
-    Some(out)
+fn unseal_file(file: &Path, keys: &[reference::Key]) -> Option<BTreeMap<String, Vec<u8>>> {
+    reference::open_file(file, keys)
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {

@@ -3,12 +3,10 @@
 //! no value appears in any output. A re-seal is told from a change with the escrow. `set` and
 //! `unset` touch one key; `reseal` rewrites only the files that need the new certificate.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::common::*;
-use sealstrap::{keys, kubeseal, objects};
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
 const KEY: &str = "vectors/keys/controller-2048.key.pem";
@@ -30,20 +28,8 @@ fn git_out(dir: &Path, args: &[&str]) -> String {
 
 /// Every value of the folder: key -> plaintext.
 fn values(out: &Path, key: &str) -> BTreeMap<String, String> {
-    let keys = keys::parse_private_keys(&std::fs::read(data(key)).unwrap()).unwrap();
-    let mut all = BTreeMap::new();
-    for e in std::fs::read_dir(out.join("sealed")).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
-        for d in kubeseal::parse_sealed_stream(&text).unwrap() {
-            if let Ok(s) = objects::unseal_sealed_secret(&d, &keys) {
-                all.insert(
-                    d.name.clone(),
-                    String::from_utf8(s.items["value"].to_vec()).unwrap(),
-                );
-            }
-        }
-    }
-    all
+    reference::open_folder(&out.join("sealed"), &reference::keys_from_file(&data(key)))
+        .expect("every value opens")
 }
 
 /// `reseal` in `root` from the 2048-bit key to the 4096-bit certificate.

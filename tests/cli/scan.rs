@@ -1,6 +1,5 @@
 //! `sealstrap scan` on fixture repositories.
 
-
 use std::path::Path;
 
 use crate::common::*;

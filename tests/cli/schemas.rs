@@ -1,7 +1,6 @@
 //! The in-repository schema checker (tests/common/schema.rs) refuses what a strict API server
 //! refuses, so the output tests that rely on it can fail.
 
-
 use serde_json::json;
 
 fn problems(v: serde_json::Value) -> String {

@@ -1,12 +1,11 @@
 //! `sealstrap seal`, `rotate`, `reset-dex-admin` and `contract`, run as a real binary against
 //! the vectors' controller certificate; every sealed value is decrypted with its private key.
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use sealstrap::{generate, keys, kubeseal, objects};
+use sealstrap::{generate, kubeseal};
 
 const CERT: &str = "vectors/keys/controller-4096.crt.pem";
 const KEY: &str = "vectors/keys/controller-4096.key.pem";
@@ -27,7 +26,7 @@ fn seal(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Outpu
 
 /// Decrypts every `sealed/*.yaml` of `out` with the vector key: key -> plaintext.
 fn unseal_all(out: &Path) -> BTreeMap<String, String> {
-    let keys = keys::parse_private_keys(&std::fs::read(data(KEY)).unwrap()).unwrap();
+    let keys = crate::common::reference::keys_from_file(&data(KEY));
     let mut values = BTreeMap::new();
     for entry in std::fs::read_dir(out.join("sealed")).unwrap() {
         let path = entry.unwrap().path();
@@ -41,9 +40,9 @@ fn unseal_all(out: &Path) -> BTreeMap<String, String> {
             format!("{}.yaml", d.name),
             path.file_name().unwrap().to_str().unwrap()
         );
-        let secret = objects::unseal_sealed_secret(d, &keys).ok().unwrap();
-        assert_eq!(secret.items.len(), 1, "{}: one data key", d.name);
-        let v = String::from_utf8(secret.items["value"].to_vec()).unwrap();
+        let opened = crate::common::reference::open_file(&path, &keys).expect("it opens");
+        assert_eq!(opened.len(), 1, "{}: one data key", d.name);
+        let v = String::from_utf8(opened[&format!("{}/value", d.name)].clone()).unwrap();
         values.insert(d.name.clone(), v);
     }
     values

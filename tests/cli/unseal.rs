@@ -1,6 +1,5 @@
 //! `sealstrap unseal` and `sealstrap cert inspect`, run as a real binary.
 
-
 use crate::common::*;
 
 #[test]

@@ -77,6 +77,7 @@ pub fn stderr(o: &Output) -> String {
 }
 
 pub mod fake_api;
+pub mod reference;
 pub mod schema;
 
 /// Strict schema validation from the repository alone (see `schema.rs`).
