@@ -3,14 +3,13 @@
 //! recorded snapshot, file by file and byte for byte once each sealed value (random by design) is
 //! masked. The snapshot was recorded with the binary before the seal command was restructured,
 //! so a restructuring that changes any output fails here; a deliberate change updates the
-//! snapshot in the same commit (`SEALSTRAP_UPDATE_SNAPSHOTS=1 cargo test --test
+//! snapshot in the same commit (`SEALSTRAP_UPDATE_SNAPSHOTS=1 cargo test --test cli
 //! bringup_snapshot`), where review sees it.
 
 use std::path::Path;
 
+use crate::common::snapshot::assert_snapshot;
 use crate::common::*;
-
-const SNAPSHOT: &str = "snapshots/platform-bringup.txt";
 
 /// Every file of the tree but `.git` and the plaintext Dex copies, in path order: `== PATH`
 /// then its text with the sealed values masked.
@@ -91,27 +90,14 @@ fn the_fleet_bring_up_writes_the_recorded_tree() {
         &env,
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stderr(&o);
     let o = run_in(root, &["patch-externalsecrets"], b"", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 
-    let got = tree_text(root);
-    let path = data(SNAPSHOT);
-    if std::env::var_os("SEALSTRAP_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap();
-    if got != want {
-        let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
-        let first = g
-            .iter()
-            .zip(&w)
-            .position(|(a, b)| a != b)
-            .unwrap_or(g.len().min(w.len()));
-        panic!(
-            "the bring-up's tree differs from {SNAPSHOT} at line {}:\n  got:  {:?}\n  want: {:?}",
-            first + 1,
-            g.get(first),
-            w.get(first)
-        );
-    }
+    assert_snapshot("bringup/tree", &tree_text(root));
+    // What the operator reads: the fleet summary (sealed values never appear in it).
+    assert_snapshot(
+        "bringup/summary",
+        &crate::common::snapshot::normalize(&summary, &[(root, "[ROOT]")]),
+    );
 }

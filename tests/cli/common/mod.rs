@@ -79,6 +79,7 @@ pub fn stderr(o: &Output) -> String {
 pub mod fake_api;
 pub mod reference;
 pub mod schema;
+pub mod snapshot;
 
 /// Strict schema validation from the repository alone (see `schema.rs`).
 #[allow(unused_imports)]
