@@ -10,6 +10,7 @@
 //! | [`keys`] | private key files in every form kubeseal takes | none |
 //! | [`controller_key`] | the controller's key pairs: certificate template, key Secrets, key List | none |
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
+//! | [`export`] | the escrowed keys in each bootstrap's first-boot format (Talos, k3s, k0s, cloud-init, CAPI) | none |
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
 //! | [`yaml_text`] | manifest text: lines, document ranges, content lines | none |
@@ -45,6 +46,7 @@ pub mod deployed;
 pub mod diff;
 pub mod doctor;
 pub mod escrow;
+pub mod export;
 pub mod fleet;
 pub mod flux;
 pub mod generate;
