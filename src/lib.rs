@@ -11,6 +11,7 @@
 //! | [`controller_key`] | the controller's key pairs: certificate template, key Secrets, key List | none |
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
 //! | [`export`] | the escrowed keys in each bootstrap's first-boot format (Talos, k3s, k0s, cloud-init, CAPI) | none |
+//! | [`key_usage`] | which escrowed key opens each sealed value; what retiring a key would break | none |
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
 //! | [`yaml_text`] | manifest text: lines, document ranges, content lines | none |
@@ -52,6 +53,7 @@ pub mod flux;
 pub mod generate;
 pub mod gitignore;
 pub mod journal;
+pub mod key_usage;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;
