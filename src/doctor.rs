@@ -444,7 +444,10 @@ pub fn escrow_links(
         if let Some(s) = labeled(&c.fingerprint) {
             out.push(Link::ok(
                 name,
-                format!("{ns}/{} holds escrowed key {}, labeled", s.name, c.fingerprint),
+                format!(
+                    "{ns}/{} holds escrowed key {}, labeled",
+                    s.name, c.fingerprint
+                ),
             ));
         } else if let Some(s) = secrets.iter().find(|s| s.fingerprint == c.fingerprint) {
             out.push(Link::broken(
@@ -620,12 +623,20 @@ mod tests {
         assert!(links.iter().all(|l| l.ok), "{links:?}");
         // The controller still seals with the older key: the newest is missing, or not loaded.
         let links = escrow_links(&fb(), &older, &escrow, &good[..1]);
-        assert!(!links[0].ok && links[0].detail.contains("not in the cluster"), "{links:?}");
+        assert!(
+            !links[0].ok && links[0].detail.contains("not in the cluster"),
+            "{links:?}"
+        );
         assert!(!links[2].ok && links[2].fix.as_deref() == Some(fb().install));
         let links = escrow_links(&fb(), &older, &escrow, &good);
         assert!(!links[0].ok && links[0].fix.as_deref().unwrap().contains("rollout restart"));
         // An unlabeled key Secret is not loaded.
-        let links = escrow_links(&fb(), &newer, &escrow, &[good[0].clone(), secret("b", &newer, false)]);
+        let links = escrow_links(
+            &fb(),
+            &newer,
+            &escrow,
+            &[good[0].clone(), secret("b", &newer, false)],
+        );
         let l = &links[2];
         assert!(!l.ok && l.detail.contains("without the label"), "{l:?}");
         assert!(l.fix.as_deref().unwrap().contains(
@@ -635,8 +646,15 @@ mod tests {
         let links = escrow_links(&fb(), &other, &escrow, &good);
         assert!(!links[0].ok && links[0].detail.contains("made its own key"));
         let escrowed: Vec<String> = escrow.iter().map(|c| c.fingerprint.clone()).collect();
-        let l = self_made_link(&fb(), &secret("sealed-secrets-keyx7k2p", &other, true), &escrowed);
-        assert!(!l.ok && l.detail.contains("the export came too late"), "{l:?}");
+        let l = self_made_link(
+            &fb(),
+            &secret("sealed-secrets-keyx7k2p", &other, true),
+            &escrowed,
+        );
+        assert!(
+            !l.ok && l.detail.contains("the export came too late"),
+            "{l:?}"
+        );
         let fix = l.fix.unwrap();
         assert!(fix.contains("kubectl -n kube-system delete secret sealed-secrets-keyx7k2p"));
         assert!(fix.contains("rollout restart deployment/sealed-secrets-controller"));

@@ -189,6 +189,15 @@ pub struct Options {
 impl Options {
     /// Checks every name before anything is rendered.
     pub fn check(&self, format: Format) -> Result<(), ExportError> {
+        self.check_flags(format)?;
+        if format == Format::Capi && self.selector().is_none() {
+            return Err(ExportError::CapiNeedsSelector);
+        }
+        Ok(())
+    }
+
+    /// The checks that need no environment (done before any escrow is opened).
+    pub fn check_flags(&self, format: Format) -> Result<(), ExportError> {
         if !is_dns_label(&self.namespace) {
             return Err(ExportError::BadNamespace(self.namespace.clone()));
         }
@@ -200,13 +209,8 @@ impl Options {
             Format::CloudInit if self.cloud_init_for.is_none() => {
                 return Err(ExportError::CloudInitNeedsFor);
             }
-            Format::Capi => {
-                if !is_dns_label(&self.capi_namespace) {
-                    return Err(ExportError::BadCapiNamespace(self.capi_namespace.clone()));
-                }
-                if self.selector().is_none() {
-                    return Err(ExportError::CapiNeedsSelector);
-                }
+            Format::Capi if !is_dns_label(&self.capi_namespace) => {
+                return Err(ExportError::BadCapiNamespace(self.capi_namespace.clone()));
             }
             _ => {}
         }

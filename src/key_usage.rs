@@ -129,7 +129,10 @@ pub fn find_key<'a>(
     keys: &'a [ControllerKey],
     given: &str,
 ) -> Result<&'a ControllerKey, FindKeyError> {
-    let hex = given.trim().trim_start_matches("sha256:").to_ascii_lowercase();
+    let hex = given
+        .trim()
+        .trim_start_matches("sha256:")
+        .to_ascii_lowercase();
     if hex.len() < 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(FindKeyError::TooShort(given.chars().take(80).collect()));
     }
@@ -221,8 +224,14 @@ mod tests {
         assert!(u.unreadable.is_empty(), "{:?}", u.unreadable);
         assert_eq!(u.values.len(), 3);
         assert_eq!(u.values[0].secret, "secret-source/a");
-        assert_eq!(u.values[0].key.as_deref(), Some(old.cert.fingerprint.as_str()));
-        assert_eq!(u.values[1].key.as_deref(), Some(new.cert.fingerprint.as_str()));
+        assert_eq!(
+            u.values[0].key.as_deref(),
+            Some(old.cert.fingerprint.as_str())
+        );
+        assert_eq!(
+            u.values[1].key.as_deref(),
+            Some(new.cert.fingerprint.as_str())
+        );
         assert_eq!(u.values[2].key, None);
         let (per_key, orphans) = tally(&keys, &u.values);
         assert_eq!(per_key[&old.cert.fingerprint], 1);
@@ -232,11 +241,7 @@ mod tests {
         assert_eq!(needing(&u.values, &old.cert.fingerprint).len(), 1);
         assert!(needing(&u.values, &stranger.cert.fingerprint).is_empty());
         // A broken document that says SealedSecret is named, never skipped silently.
-        let u = file_usage(
-            "g.yaml",
-            "kind: SealedSecret\nmetadata: [unclosed\n",
-            &keys,
-        );
+        let u = file_usage("g.yaml", "kind: SealedSecret\nmetadata: [unclosed\n", &keys);
         assert_eq!(u.unreadable.len(), 1, "{:?}", u.unreadable);
     }
 
@@ -248,7 +253,10 @@ mod tests {
         let fp = a.cert.fingerprint.clone();
         assert_eq!(find_key(&keys, &fp).unwrap().cert.fingerprint, fp);
         assert_eq!(find_key(&keys, &fp[7..17]).unwrap().cert.fingerprint, fp);
-        assert!(matches!(find_key(&keys, "abc"), Err(FindKeyError::TooShort(_))));
+        assert!(matches!(
+            find_key(&keys, "abc"),
+            Err(FindKeyError::TooShort(_))
+        ));
         assert!(matches!(
             find_key(&keys, "sha256:0000000000"),
             Err(FindKeyError::NotEscrowed(_))

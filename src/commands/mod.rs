@@ -1,7 +1,8 @@
 //! Command implementations: the only place that reads files, the environment and the clock.
 //!
 //! One module per command family: `seal` (seal, rotate, reset-dex-admin), `key` (key
-//! new/install/backup/list), `kubeseal` (the drop-in), `unseal`, `reseal`, `verify`, `scan`,
+//! new/install/backup/list; `key_export`: key export; `key_life`: key usage/retire and doctor's
+//! first-boot links), `kubeseal` (the drop-in), `unseal`, `reseal`, `verify`, `scan`,
 //! `patch` (patch-externalsecrets), `contract`, `cert` (cert inspect), `cluster` (cert fetch,
 //! apply, doctor and the connection flags); `io` holds the shared input/output helpers.
 
@@ -11,6 +12,8 @@ pub mod contract;
 pub mod diff;
 pub mod io;
 pub mod key;
+pub mod key_export;
+pub mod key_life;
 pub mod kubeseal;
 pub mod patch;
 pub mod reseal;
