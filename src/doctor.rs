@@ -482,7 +482,7 @@ pub fn escrow_links(
 /// the export came too late (the controller started before the bootstrap applied the keys).
 pub fn self_made_link(fb: &FirstBoot<'_>, secret: &KeySecret, escrowed: &[String]) -> Link {
     let name = format!("self-made/{}", secret.name);
-    if escrowed.iter().any(|e| *e == secret.fingerprint) {
+    if escrowed.contains(&secret.fingerprint) {
         return Link::ok(name, format!("{} is escrowed", secret.fingerprint));
     }
     let ns = fb.namespace;

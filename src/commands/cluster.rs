@@ -178,7 +178,8 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let mut links: Vec<Link> = Vec::new();
     // The repository's own ExternalSecrets and Helm values, to tell its ExternalSecrets from the
     // ones a chart renders, and to name Helm values without a property.
-    let tree_reads = match super::tree::Root::find(None)? {
+    // (First boot checks the keys only: nothing reads the store yet.)
+    let tree_reads = match super::tree::Root::find(None)?.filter(|_| !args.first_boot) {
         Some(root) => Some(super::tree::reads(
             &root,
             super::tree::graph(
