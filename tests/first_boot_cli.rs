@@ -390,6 +390,19 @@ fn every_export_passes_its_bootstraps_schema_and_its_keys_open_that_environments
             "{}: the summary says what it wrote and when to delete it: {err}",
             case.name
         );
+        // It removes only the folders it made, and only when empty.
+        let rmdir = err
+            .lines()
+            .find_map(|l| l.split_once(" && rmdir ").map(|(_, r)| r.to_string()))
+            .unwrap_or_else(|| panic!("{err}"));
+        let made: Vec<&str> = rmdir.split(' ').collect();
+        assert_eq!(
+            made.len(),
+            if case.name == "k0s" { 5 } else { 3 },
+            "{rmdir}"
+        );
+        assert_eq!(made.last(), Some(&p(&dir)), "the top folder last: {rmdir}");
+        assert!(!err.contains("rm -r"), "{err}");
         assert!(o.stdout.is_empty(), "nothing on stdout with -o");
         assert_eq!(mode(&dir), 0o700, "{}", case.name);
         for (env, _) in ENVS {
@@ -564,6 +577,34 @@ fn the_export_is_refused_inside_a_work_tree_on_a_terminal_and_in_a_folder_others
     let o = export(&["-o", p(&file)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a folder"), "{}", stderr(&o));
+    // A write that fails half-way (metal's folder is a file) leaves nothing behind: ai-dev's
+    // file, written first, is removed again.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let half = f.outside.path().join("half");
+        std::fs::create_dir(&half).unwrap();
+        std::fs::set_permissions(&half, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::write(half.join("metal"), "in the way").unwrap();
+        let o = f.run(&[
+            "key",
+            "export",
+            "--all-envs",
+            "-i",
+            f.id(),
+            "--to",
+            "k3s",
+            "-o",
+            p(&half),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let mut left: Vec<String> = std::fs::read_dir(&half)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["metal"], "ai-dev's export was removed");
+    }
     // A terminal: refused before the escrow is opened (no identity needed to be refused).
     #[cfg(unix)]
     {

@@ -16,7 +16,11 @@ use crate::cli::{CloudInitTarget, EscrowArgs, ExportFormat, KeyExportArgs};
 
 impl From<ExportError> for Failure {
     fn from(e: ExportError) -> Self {
-        let usage = !matches!(e, ExportError::Key(_) | ExportError::NoKeys);
+        // A flag that cannot work is a usage error; what the escrow holds is not.
+        let usage = !matches!(
+            e,
+            ExportError::Key(_) | ExportError::NoKeys | ExportError::NameClash(..)
+        );
         let f = Failure::new(e.to_string()).hint_opt(e.hint());
         if usage {
             Failure {
@@ -207,21 +211,28 @@ pub fn run(a: &KeyExportArgs) -> CmdResult {
                     Some(&base.join(&e.rel_path)),
                 );
             }
+            // The files, then the folders this run made (deepest first; rmdir leaves a folder
+            // that holds anything else).
+            let files: Vec<String> = written
+                .iter()
+                .filter(|p| p.is_file())
+                .map(|p| shell_word(p))
+                .collect();
+            let made: Vec<String> = written
+                .iter()
+                .rev()
+                .filter(|p| p.is_dir())
+                .map(|p| shell_word(p))
+                .collect();
             eprintln!(
-                "\nThese files are the controller's private keys in the clear. Delete them once `sealstrap doctor{} --first-boot` passes:\n  shred -u {} && rm -r {}",
+                "\nThese files are the controller's private keys in the clear. Delete them once `sealstrap doctor{} --first-boot` passes:\n  shred -u {}{}",
                 if a.all_envs { " --env ENV" } else { "" },
-                rendered
-                    .iter()
-                    .map(|(env, _, e)| {
-                        let base = match (a.all_envs, env) {
-                            (true, Some(env)) => dir.join(env),
-                            _ => dir.clone(),
-                        };
-                        shell_word(&base.join(&e.rel_path))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                shell_word(&dir)
+                files.join(" "),
+                if made.is_empty() {
+                    String::new()
+                } else {
+                    format!(" && rmdir {}", made.join(" "))
+                }
             );
         }
     }

@@ -418,15 +418,13 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
         ))
     })?;
     let keys = ck::parse_key_list(text).map_err(|e| Failure::at(escrow_path.display(), &e))?;
-    // The namespace the escrow's Secrets carry (key new's --controller-namespace).
-    let namespace = sealstrap::yaml::parse_documents(text)
-        .ok()
-        .and_then(|d| {
-            d.first()?
-                .pointer("/items/0/metadata/namespace")?
-                .as_str()
-                .map(str::to_string)
-        })
+    // The namespace the escrow's Secrets carry (key new's --controller-namespace), read from the
+    // lines so no other copy of the plaintext is made.
+    let namespace = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("namespace:"))
+        .map(|n| n.trim().trim_matches('"').to_string())
+        .filter(|n| sealstrap::objects::is_dns_label(n))
         .unwrap_or_else(|| a.controller_namespace.clone());
     let key = key_usage::find_key(&keys, &a.fingerprint)
         .map_err(|e| Failure::new(e.to_string()).hint_opt(e.hint()))?;
