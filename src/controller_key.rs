@@ -115,38 +115,67 @@ impl ControllerKey {
         format!("{prefix}{}", &hex[..5])
     }
 
-    /// The key Secret in the controller's format, as YAML lines indented by `indent`. Built by
-    /// hand into a zeroizing buffer, so the private key is never in an unzeroized string.
+    /// The key Secret in the controller's format, as a `List` item (`- apiVersion: v1` ...)
+    /// with every line indented by `indent`.
     fn secret_yaml(
         &self,
         namespace: &str,
         prefix: &str,
         indent: &str,
     ) -> Result<Zeroizing<String>, ControllerKeyError> {
+        self.secret_lines(namespace, &self.secret_name(prefix), indent, true)
+    }
+
+    /// The key Secret in the controller's format as one YAML document named `name` (what a
+    /// bootstrap's manifest holds: `apiVersion: v1` at the margin).
+    pub fn secret_document(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Zeroizing<String>, ControllerKeyError> {
+        self.secret_lines(namespace, name, "", false)
+    }
+
+    /// The Secret's YAML lines. Built by hand into a zeroizing buffer sized up front, so the
+    /// private key is never in an unzeroized string (nor in a buffer left behind by a growth).
+    fn secret_lines(
+        &self,
+        namespace: &str,
+        name: &str,
+        indent: &str,
+        item: bool,
+    ) -> Result<Zeroizing<String>, ControllerKeyError> {
         let pkcs1 = self.key.to_pkcs1_der()?;
         let key_pem = Zeroizing::new(pem("RSA PRIVATE KEY", &pkcs1));
         let key_b64 = Zeroizing::new(STANDARD.encode(key_pem.as_bytes()));
         let crt_b64 = STANDARD.encode(self.cert_pem.as_bytes());
-        let name = self.secret_name(prefix);
-        let mut out = Zeroizing::new(String::with_capacity(key_b64.len() + crt_b64.len() + 512));
-        for line in [
-            "- apiVersion: v1".to_string(),
-            "  kind: Secret".into(),
-            "  metadata:".into(),
-            format!("    name: {name}"),
-            format!("    namespace: {namespace}"),
-            "    labels:".into(),
-            format!("      {KEY_LABEL}: active"),
-            "  type: kubernetes.io/tls".into(),
-            "  data:".into(),
-            format!("    tls.crt: {crt_b64}"),
-        ] {
+        let (first, rest) = if item { ("- ", "  ") } else { ("", "") };
+        let mut out = Zeroizing::new(String::with_capacity(
+            key_b64.len() + crt_b64.len() + 16 * indent.len() + 512,
+        ));
+        for (i, line) in [
+            "apiVersion: v1".to_string(),
+            "kind: Secret".into(),
+            "metadata:".into(),
+            format!("  name: {name}"),
+            format!("  namespace: {namespace}"),
+            "  labels:".into(),
+            format!("    {KEY_LABEL}: active"),
+            "type: kubernetes.io/tls".into(),
+            "data:".into(),
+            format!("  tls.crt: {crt_b64}"),
+        ]
+        .iter()
+        .enumerate()
+        {
             out.push_str(indent);
-            out.push_str(&line);
+            out.push_str(if i == 0 { first } else { rest });
+            out.push_str(line);
             out.push('\n');
         }
         out.push_str(indent);
-        out.push_str("    tls.key: ");
+        out.push_str(rest);
+        out.push_str("  tls.key: ");
         out.push_str(&key_b64);
         out.push('\n');
         Ok(out)

@@ -355,6 +355,150 @@ pub fn external_secret_links(
     out
 }
 
+/// A key Secret in the controller's namespace, as doctor reads it (the certificate only).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySecret {
+    pub name: String,
+    /// Carries `sealedsecrets.bitnami.com/sealed-secrets-key: active`, the selector the
+    /// controller loads its keys by (upstream `pkg/controller/main.go`, `keySelector`).
+    pub labeled: bool,
+    pub fingerprint: String,
+    /// NotBefore of its certificate, RFC 3339.
+    pub not_before: String,
+}
+
+/// What the first-boot links need to name the fixes.
+#[derive(Clone, Debug)]
+pub struct FirstBoot<'a> {
+    /// The controller's namespace and Deployment.
+    pub namespace: &'a str,
+    pub controller: &'a str,
+    /// The committed bundle the escrowed certificates come from (for messages).
+    pub bundle: &'a str,
+    /// The command that installs every escrowed key (`sealstrap key install ... --restart`).
+    pub install: &'a str,
+    /// The command that maps the committed values to keys (`sealstrap key usage ...`).
+    pub usage: &'a str,
+}
+
+/// The escrow and the cluster agree: the controller seals with the escrow's newest key, and every
+/// escrowed key is in the cluster as a labeled key Secret. `escrow` is the committed bundle's
+/// certificates; `served` the controller's current certificate.
+pub fn escrow_links(
+    fb: &FirstBoot<'_>,
+    served: &crate::cert::Certificate,
+    escrow: &[crate::cert::Certificate],
+    secrets: &[KeySecret],
+) -> Vec<Link> {
+    let mut out = Vec::new();
+    let ns = fb.namespace;
+    let restart = format!(
+        "kubectl -n {ns} rollout restart deployment/{}",
+        fb.controller
+    );
+    let Some(newest) = crate::controller_key::sealing_key(escrow.iter()) else {
+        return out;
+    };
+    let labeled = |fp: &str| secrets.iter().find(|s| s.labeled && s.fingerprint == fp);
+    if served.fingerprint == newest.fingerprint {
+        out.push(Link::ok(
+            "sealing-key",
+            format!(
+                "the controller seals with {}, the newest of the {} escrowed key(s)",
+                served.fingerprint,
+                escrow.len()
+            ),
+        ));
+    } else if escrow.iter().any(|c| c.fingerprint == served.fingerprint) {
+        let why = if labeled(&newest.fingerprint).is_some() {
+            "it is in the cluster, but the controller loads keys only when it starts"
+        } else {
+            "it is not in the cluster"
+        };
+        out.push(Link::broken(
+            "sealing-key",
+            format!(
+                "the controller seals with the older escrowed key {}, not the escrow's newest {} ({why}): values sealed with {} (newest first) do not open in this cluster",
+                served.fingerprint, newest.fingerprint, fb.bundle
+            ),
+            format!("{} (or, when it is in the cluster: {restart})", fb.install),
+        ));
+    } else {
+        out.push(Link::broken(
+            "sealing-key",
+            format!(
+                "the controller seals with {}, which the escrow ({}) lacks: it made its own key because it started before the escrowed keys were in the cluster",
+                served.fingerprint, fb.bundle
+            ),
+            format!(
+                "see the key-secret links below; then {} so it seals with {}",
+                fb.install, newest.fingerprint
+            ),
+        ));
+    }
+    let mut sorted: Vec<&crate::cert::Certificate> = escrow.iter().collect();
+    sorted.sort_by_key(|c| c.not_before);
+    for c in sorted {
+        let short = c.fingerprint.trim_start_matches("sha256:");
+        let name = format!("key-secret/{}", &short[..short.len().min(12)]);
+        if let Some(s) = labeled(&c.fingerprint) {
+            out.push(Link::ok(
+                name,
+                format!(
+                    "{ns}/{} holds escrowed key {}, labeled",
+                    s.name, c.fingerprint
+                ),
+            ));
+        } else if let Some(s) = secrets.iter().find(|s| s.fingerprint == c.fingerprint) {
+            out.push(Link::broken(
+                name,
+                format!(
+                    "{ns}/{} holds escrowed key {} without the label {}=active: the controller does not load it",
+                    s.name,
+                    c.fingerprint,
+                    crate::controller_key::KEY_LABEL
+                ),
+                format!(
+                    "kubectl -n {ns} label secret {} {}=active --overwrite && {restart}",
+                    s.name,
+                    crate::controller_key::KEY_LABEL
+                ),
+            ));
+        } else {
+            out.push(Link::broken(
+                name,
+                format!(
+                    "escrowed key {} is not in the cluster: values sealed with it do not open here",
+                    c.fingerprint
+                ),
+                fb.install.to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// First boot: a labeled key Secret the escrow lacks is one the controller made itself, because
+/// the export came too late (the controller started before the bootstrap applied the keys).
+pub fn self_made_link(fb: &FirstBoot<'_>, secret: &KeySecret, escrowed: &[String]) -> Link {
+    let name = format!("self-made/{}", secret.name);
+    if escrowed.contains(&secret.fingerprint) {
+        return Link::ok(name, format!("{} is escrowed", secret.fingerprint));
+    }
+    let ns = fb.namespace;
+    Link::broken(
+        name,
+        format!(
+            "{ns}/{} holds key {} (made {}), which the escrow ({}) lacks: the controller made it itself because it started before the escrowed keys were applied (the export came too late)",
+            secret.name, secret.fingerprint, secret.not_before, fb.bundle
+        ),
+        format!(
+            "nothing should be sealed with it yet: `{}` shows a value only this key opens as NO KEY (if one does, escrow it instead: sealstrap key backup -i IDENTITY). Then delete it and make the controller load the escrowed keys: kubectl -n {ns} delete secret {} && kubectl -n {ns} rollout restart deployment/{}. Next time the export must be in the bootstrap, applied before the controller's first start (README: First boot on bare metal)",
+            fb.usage, secret.name, fb.controller
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,5 +572,93 @@ mod tests {
                 .unwrap()
                 .contains("sealstrap patch-externalsecrets")
         );
+    }
+
+    fn cert(rel: &str) -> crate::cert::Certificate {
+        crate::cert::parse(
+            &std::fs::read(format!(
+                "{}/tests/data/vectors/keys/{rel}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn fb() -> FirstBoot<'static> {
+        FirstBoot {
+            namespace: "kube-system",
+            controller: "sealed-secrets-controller",
+            bundle: "controller.crt",
+            install: "sealstrap key install -i IDENTITY --restart",
+            usage: "sealstrap key usage -i IDENTITY",
+        }
+    }
+
+    fn secret(name: &str, c: &crate::cert::Certificate, labeled: bool) -> KeySecret {
+        KeySecret {
+            name: name.into(),
+            labeled,
+            fingerprint: c.fingerprint.clone(),
+            not_before: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn first_boot_needs_the_newest_escrowed_key_sealing_and_every_key_labeled_in_the_cluster() {
+        let (old, new, other) = (
+            cert("controller-2048.crt.pem"),
+            cert("controller-4096.crt.pem"),
+            cert("other-4096.crt.pem"),
+        );
+        let (older, newer) = if old.not_before < new.not_before {
+            (old, new)
+        } else {
+            (new, old)
+        };
+        let escrow = vec![older.clone(), newer.clone()];
+        let good = vec![secret("a", &older, true), secret("b", &newer, true)];
+        let links = escrow_links(&fb(), &newer, &escrow, &good);
+        assert_eq!(links.len(), 3);
+        assert!(links.iter().all(|l| l.ok), "{links:?}");
+        // The controller still seals with the older key: the newest is missing, or not loaded.
+        let links = escrow_links(&fb(), &older, &escrow, &good[..1]);
+        assert!(
+            !links[0].ok && links[0].detail.contains("not in the cluster"),
+            "{links:?}"
+        );
+        assert!(!links[2].ok && links[2].fix.as_deref() == Some(fb().install));
+        let links = escrow_links(&fb(), &older, &escrow, &good);
+        assert!(!links[0].ok && links[0].fix.as_deref().unwrap().contains("rollout restart"));
+        // An unlabeled key Secret is not loaded.
+        let links = escrow_links(
+            &fb(),
+            &newer,
+            &escrow,
+            &[good[0].clone(), secret("b", &newer, false)],
+        );
+        let l = &links[2];
+        assert!(!l.ok && l.detail.contains("without the label"), "{l:?}");
+        assert!(l.fix.as_deref().unwrap().contains(
+            "kubectl -n kube-system label secret b sealedsecrets.bitnami.com/sealed-secrets-key=active --overwrite"
+        ));
+        // A self-made key: the sealing key is not escrowed, and its Secret is named with the fix.
+        let links = escrow_links(&fb(), &other, &escrow, &good);
+        assert!(!links[0].ok && links[0].detail.contains("made its own key"));
+        let escrowed: Vec<String> = escrow.iter().map(|c| c.fingerprint.clone()).collect();
+        let l = self_made_link(
+            &fb(),
+            &secret("sealed-secrets-keyx7k2p", &other, true),
+            &escrowed,
+        );
+        assert!(
+            !l.ok && l.detail.contains("the export came too late"),
+            "{l:?}"
+        );
+        let fix = l.fix.unwrap();
+        assert!(fix.contains("kubectl -n kube-system delete secret sealed-secrets-keyx7k2p"));
+        assert!(fix.contains("rollout restart deployment/sealed-secrets-controller"));
+        assert!(fix.contains("sealstrap key usage"));
+        assert!(self_made_link(&fb(), &good[0], &escrowed).ok);
     }
 }

@@ -12,6 +12,8 @@
 //! | [`keys`] | private key files in every form kubeseal takes | none |
 //! | [`controller_key`] | the controller's key pairs: certificate template, key Secrets, key List | none |
 //! | [`escrow`] | the age-encrypted key escrow, in memory | none |
+//! | [`export`] | the escrowed keys in each bootstrap's first-boot format (Talos, k3s, k0s, cloud-init, CAPI) | none |
+//! | [`key_usage`] | which escrowed key opens each sealed value; what retiring a key would break | none |
 //! | [`ssh`] | age's ssh-ed25519 and ssh-rsa recipients, OpenSSH private keys | none |
 //! | [`objects`], [`yaml`] | Kubernetes objects and their deterministic YAML/JSON | none |
 //! | [`yaml_text`] | manifest text: lines, document ranges, content lines | none |
@@ -52,11 +54,13 @@ pub mod diff;
 pub mod digest;
 pub mod doctor;
 pub mod escrow;
+pub mod export;
 pub mod fleet;
 pub mod flux;
 pub mod generate;
 pub mod gitignore;
 pub mod journal;
+pub mod key_usage;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;

@@ -385,6 +385,14 @@ pub fn secret_like(line: &str) -> Option<Shape> {
             bare_hex: false,
         });
     }
+    // Issue 27 (key export): see `base64_pem_private_key`.
+    if base64_pem_private_key(line) {
+        return Some(Shape {
+            what: "a base64-encoded PEM private key (a controller key Secret or a key export opens every sealed value)",
+            hard: true,
+            bare_hex: false,
+        });
+    }
     if let Some(i) = line.find("AGE-SECRET-KEY-1")
         && line[i + 16..]
             .bytes()
@@ -468,6 +476,32 @@ pub fn secret_like(line: &str) -> Option<Shape> {
         }
     }
     None
+}
+
+// ---- Issue 27 (`key export`): the smallest rule its shapes need. To reconcile with the scan
+// rewrite's general rule for base64-encoded PEM private keys inside any text, which covers it. ----
+
+/// Whether `line` holds a base64-encoded PEM private key: a run of base64 that starts with the
+/// encoding of `-----BEGIN` and decodes to a `... PRIVATE KEY-----` header. This is how a key
+/// Secret's `tls.key` looks in every `key export` shape (a k3s manifest, a Talos document, a
+/// cloud-init file, a Cluster API resource-set Secret).
+fn base64_pem_private_key(line: &str) -> bool {
+    use base64::Engine as _;
+    // base64 of "-----BEGIN" is "LS0tLS1CRUdJTg=="; its first 13 characters do not depend on
+    // what follows.
+    const BEGIN: &str = "LS0tLS1CRUdJT";
+    line.match_indices(BEGIN).any(|(i, _)| {
+        let run: String = line[i..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+            .take(96)
+            .map(char::from)
+            .collect();
+        let whole = &run[..run.len() / 4 * 4];
+        base64::engine::general_purpose::STANDARD
+            .decode(whole)
+            .is_ok_and(|d| d.windows(16).any(|w| w == b"PRIVATE KEY-----"))
+    })
 }
 
 #[cfg(test)]
@@ -613,5 +647,23 @@ mod tests {
         let f = scan_text(text, &classify("x.yaml"), &Options::default());
         let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
         assert_eq!(lines, vec![3, 8, 16], "{f:?}");
+    }
+
+    #[test]
+    fn a_base64_encoded_private_key_is_a_hard_finding() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for pem in [
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n",
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\n",
+        ] {
+            let line = format!("      tls.key: {}", b64(pem));
+            let s = secret_like(&line).unwrap_or_else(|| panic!("{pem}"));
+            assert!(s.hard, "{pem}");
+        }
+        // A certificate is public, and so is its base64.
+        let crt = b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+        assert_eq!(secret_like(&format!("tls.crt: {crt}")), None);
     }
 }

@@ -92,9 +92,15 @@ using it is Ready. Each broken link comes with a fix.
 
 Exit codes: 0 every link OK, 1 a link is broken or the cluster cannot be reached, 2 usage error.
 
+With --first-boot only the controller and its keys are checked (right after the first boot,
+before anything is synced): it seals with the escrow's newest key, every escrowed key is in the
+cluster labeled sealedsecrets.bitnami.com/sealed-secrets-key=active, and no key Secret is one the
+controller made itself.
+
 Examples:
   sealstrap doctor
-  sealstrap doctor --output json secret-source/")]
+  sealstrap doctor --output json secret-source/
+  sealstrap doctor --env metal --first-boot")]
 pub struct DoctorArgs {
     /// The output folder of `seal` [default: the environment's sealed folder].
     #[arg(value_name = "DIR")]
@@ -103,6 +109,11 @@ pub struct DoctorArgs {
     /// about [default: the only one in clusters/].
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Only the key links a fresh cluster must pass: the controller seals with the escrow's
+    /// newest key, every escrowed key is in the cluster with the controller's label, and no key
+    /// Secret is one the controller made itself (the export came too late).
+    #[arg(long)]
+    pub first_boot: bool,
 
     /// table or json.
     #[arg(long, value_enum, default_value = "text")]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use sealstrap::defaults;
 
 use super::*;
@@ -97,6 +97,163 @@ Examples:
   sealstrap key list
   sealstrap key list -i key.txt")]
     List(KeyListArgs),
+    /// Write the escrowed key Secrets in a bootstrap's own format, so the cluster has them before
+    /// the controller's first start (plaintext private keys: never into a git work tree).
+    #[command(after_help = "\
+Every escrowed key (old ones too, so history still decrypts) as the controller's key Secrets, the
+oldest named --secret-name, plus their Namespace (none for kube-system), in the format the
+bootstrap applies before anything else runs:
+  talos       Talos 1.14+: a KubeInlineManifestConfig document; --talos-version 1.13 (or older): a
+              machine-config patch cluster.inlineManifests. Applied at bootstrap only; the key
+              then sits in the machine config. Later keys go in with `sealstrap key install`.
+  k3s, rke2   a file for /var/lib/rancher/{k3s,rke2}/server/manifests/, applied at start;
+              removing it later does not delete the keys.
+  k0s         a stack folder for /var/lib/k0s/manifests/. k0s PRUNES what a stack applied when
+              its files are removed: removing it deletes the keys (see the README first).
+  cloud-init  #cloud-config whose write_files puts the manifest in place (0600, root) before
+              --for k3s|rke2 starts; --for kubeadm also applies it after `kubeadm init` (runcmd).
+  capi        a addons.cluster.x-k8s.io/resource-set Secret and a ClusterResourceSet
+              (ApplyOnce) for the management cluster, selecting sealstrap.dev/environment=ENV.
+  kubectl     the manifest `sealstrap key install` applies, for anything else.
+
+The export holds the private keys in the clear: it is refused inside a git work tree (whatever
+.gitignore says) and on a terminal; files are 0600 in a 0700 folder. Delete it once
+`sealstrap doctor --first-boot` passes.
+
+Examples:
+  sealstrap key export --env metal -i key.txt --to talos -o /dev/shm/first-boot
+  sealstrap key export --env metal -i key.txt --to talos --talos-version 1.13 -o /dev/shm/first-boot
+  sealstrap key export --all-envs -i key.txt --to k3s -o /dev/shm/first-boot
+  sealstrap key export -i key.txt --to cloud-init --for kubeadm -o /dev/shm/first-boot
+  sealstrap key export --env metal -i key.txt --to capi --capi-namespace clusters -o /dev/shm/first-boot
+  sealstrap key export -i key.txt --to kubectl | ssh root@node 'kubectl apply --server-side -f -'")]
+    Export(KeyExportArgs),
+    /// Which escrowed key opens each sealed value, found offline by trying them.
+    #[command(after_help = "\
+Reads the environment's sealed folder (sealed/ beside the escrow; break-glass copies aside) and
+every --path, opens each value with each escrowed key and prints the key that opens it. A value
+no escrowed key opens is a finding (it was sealed for a key nobody escrowed). Nothing secret is
+printed.
+
+Exit codes: 0 every value opens with an escrowed key, 1 one does not (or an error), 2 usage.
+
+Examples:
+  sealstrap key usage --env metal -i key.txt
+  sealstrap key usage --all-envs -i key.txt --output json")]
+    Usage(KeyUsageArgs),
+    /// Remove a key from the escrow once no committed value needs it; prints the cluster's part.
+    #[command(after_help = "\
+Refused while a value needs the key: in the environment's sealed folder, in any file of the work
+tree, in HEAD, and with --history REV in any revision reachable from REV (repeatable). Refused for
+the newest key (it seals) and the only one. Otherwise the escrow is re-encrypted without it (to
+the committed recipients, or its passphrase) and the certificate bundle loses its certificate;
+the `kubectl delete secret` for the cluster is printed.
+
+Examples:
+  sealstrap key retire sha256:3f1c9a0b --env metal -i key.txt --dry-run
+  sealstrap key retire 3f1c9a0b --env metal -i key.txt --history main --history release")]
+    Retire(KeyRetireArgs),
+}
+
+/// The bootstraps `key export` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Talos,
+    K3s,
+    Rke2,
+    K0s,
+    CloudInit,
+    Capi,
+    Kubectl,
+}
+
+/// What a `--to cloud-init` export starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CloudInitTarget {
+    K3s,
+    Rke2,
+    Kubeadm,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyExportArgs {
+    #[command(flatten)]
+    pub escrow: EscrowArgs,
+    /// In the platform: every environment in clusters/, each into its own subfolder of -o.
+    #[arg(long, conflicts_with_all = ["env", "file"], requires = "output")]
+    pub all_envs: bool,
+    /// The bootstrap that applies the keys.
+    #[arg(long = "to", value_enum, value_name = "FORMAT")]
+    pub to: ExportFormat,
+    /// The folder to write into (made 0700; an existing one must be 0700), never inside a git
+    /// work tree [default: stdout, which may not be a terminal].
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// With --to talos: the cluster's Talos release (1.13 and older take a machine-config patch).
+    #[arg(long, default_value = "1.14", value_name = "VERSION")]
+    pub talos_version: String,
+    /// With --to cloud-init: what the node starts (where the manifest goes; kubeadm: runcmd).
+    #[arg(long = "for", value_enum, value_name = "BOOTSTRAP")]
+    pub for_bootstrap: Option<CloudInitTarget>,
+    /// Namespace of the controller (the key Secrets').
+    #[arg(long, default_value = defaults::CONTROLLER_NAMESPACE)]
+    pub controller_namespace: String,
+    /// The chart's secretName (the controller's --key-prefix): the oldest key's Secret name.
+    #[arg(long, default_value = "sealed-secrets-key", value_name = "NAME")]
+    pub secret_name: String,
+    /// With --to capi: the management cluster's namespace of the Clusters.
+    #[arg(long, default_value = "default", value_name = "NAMESPACE")]
+    pub capi_namespace: String,
+    /// With --to capi: the Cluster label the ClusterResourceSet selects [default (platform):
+    /// sealstrap.dev/environment=ENV].
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub cluster_selector: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyUsageArgs {
+    #[command(flatten)]
+    pub escrow: EscrowArgs,
+    /// In the platform: every environment in clusters/, each with its own escrow and folder.
+    #[arg(long, conflicts_with_all = ["env", "file"])]
+    pub all_envs: bool,
+    /// More files or folders with SealedSecrets for this cluster (repeatable).
+    #[arg(long = "path", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// text or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRetireArgs {
+    /// The key: its fingerprint (sha256:...) or at least 8 hex digits of it.
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    #[command(flatten)]
+    pub escrow: EscrowArgs,
+    /// Also refuse while a revision reachable from REV (a branch, a tag) holds a value that
+    /// needs the key (repeatable).
+    #[arg(long = "history", value_name = "REV")]
+    pub history: Vec<String>,
+    /// More files or folders with SealedSecrets for this cluster (repeatable).
+    #[arg(long = "path", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The committed certificate bundle [default: beside the escrow, controller.crt].
+    #[arg(long = "cert-file", value_name = "FILE")]
+    pub cert_file: Option<PathBuf>,
+    /// Check and report, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Namespace of the controller (for the printed kubectl commands).
+    #[arg(long, default_value = defaults::CONTROLLER_NAMESPACE)]
+    pub controller_namespace: String,
+    /// Name of the controller's Deployment (for the printed kubectl commands).
+    #[arg(long, default_value = defaults::CONTROLLER_NAME)]
+    pub controller_name: String,
+    /// The chart's secretName (for the printed kubectl commands).
+    #[arg(long, default_value = "sealed-secrets-key", value_name = "NAME")]
+    pub secret_name: String,
 }
 
 /// Who can open a new escrow. Without any, an existing escrow keeps the recipients in its

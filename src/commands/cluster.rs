@@ -136,7 +136,8 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
     let mut links: Vec<Link> = Vec::new();
     // The repository's own ExternalSecrets and Helm values, to tell its ExternalSecrets from the
     // ones a chart renders, and to name Helm values without a property.
-    let tree_reads = match crate::workspace::repo::Root::find(None)? {
+    // (First boot checks the keys only: nothing reads the store yet.)
+    let tree_reads = match crate::workspace::repo::Root::find(None)?.filter(|_| !args.first_boot) {
         Some(root) => Some(crate::workspace::reads::reads(
             &root,
             crate::workspace::reads::graph(
@@ -187,15 +188,24 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                     ),
                     Err(_) => None,
                 };
-                links.push(doctor::key_custody_link(
-                    &c.fingerprint,
-                    &bundle.display().to_string(),
-                    escrowed.as_deref(),
-                ));
+                if !args.first_boot || escrowed.is_none() {
+                    links.push(doctor::key_custody_link(
+                        &c.fingerprint,
+                        &bundle.display().to_string(),
+                        escrowed.as_deref(),
+                    ));
+                }
+                // Issue 27: the escrow's newest key seals, every escrowed key is in the cluster
+                // with the label (and, first boot, no key the controller made itself).
+                if escrowed.is_some() {
+                    links.extend(super::key_life::doctor_key_links(
+                        &cluster, args, &bundle, &c,
+                    ));
+                }
                 // Every key the controller holds must be escrowed, not only the sealing one: a
                 // controller that started before `key install` made its own, and anything sealed
                 // with that one dies with the cluster.
-                if let Some(escrowed) = &escrowed {
+                if let Some(escrowed) = escrowed.as_ref().filter(|_| !args.first_boot) {
                     let cns = &args.cluster.controller_namespace;
                     match cluster.list_secrets(cns, Some(sealstrap::controller_key::KEY_LABEL)) {
                         Ok(items) => {
@@ -256,6 +266,11 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                 .unwrap_or_else(|| "check the controller's Service and pods".into());
             links.push(Link::broken("controller", e.to_string(), fix));
         }
+    }
+
+    // First boot: nothing is synced yet; the controller and its keys are the whole chain.
+    if args.first_boot {
+        return report(&links, args.output);
     }
 
     // 2. SealedSecrets Synced, 3. Secrets with key `value`.
@@ -338,8 +353,13 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
         )),
     }
 
+    report(&links, args.output)
+}
+
+/// Prints the links (a table, or JSON) and fails when one is broken.
+fn report(links: &[Link], output: SummaryFormat) -> CmdResult {
     let broken = links.iter().filter(|l| !l.ok).count();
-    let out = match args.output {
+    let out = match output {
         SummaryFormat::Json => {
             let v: Vec<Value> = links
                 .iter()
@@ -359,7 +379,7 @@ pub fn doctor(args: &DoctorArgs) -> CmdResult {
                 .unwrap_or(10)
                 .max(10);
             let mut s = format!("{:<6} {:<w$} {}\n", "STATUS", "LINK", "DETAIL");
-            for l in &links {
+            for l in links {
                 s.push_str(&format!(
                     "{:<6} {:<w$} {}\n",
                     if l.ok { "OK" } else { "BROKEN" },

@@ -36,11 +36,14 @@ pub fn run(cmd: &KeyCommand) -> CmdResult {
         KeyCommand::Install(a) => install(a),
         KeyCommand::Backup(a) => backup(a),
         KeyCommand::List(a) => list(a),
+        KeyCommand::Export(a) => super::key_export::run(a),
+        KeyCommand::Usage(a) => super::key_life::usage(a),
+        KeyCommand::Retire(a) => super::key_life::retire(a),
     }
 }
 
 /// How an escrow is re-encrypted: its recipients, or a passphrase.
-enum Lock {
+pub(super) enum Lock {
     Recipients(Vec<escrow::Recipient>),
     Passphrase(SecretString),
 }
@@ -68,7 +71,7 @@ fn read_recipients(path: &Path) -> Result<Vec<escrow::Recipient>, Failure> {
 
 /// Who can open the escrow: the flags, else the committed recipients file, else the existing
 /// escrow's passphrase.
-fn choose_lock(
+pub(super) fn choose_lock(
     a: &EscrowLockArgs,
     recipients_path: &Path,
     escrow_path: &Path,
@@ -158,7 +161,7 @@ fn random_serial() -> Result<[u8; 16], Failure> {
 
 /// The fleet file's entry for environment `env` (with the repository root its paths are
 /// relative to), in the platform repository holding the current folder.
-fn fleet_entry(
+pub(super) fn fleet_entry(
     env: Option<&str>,
 ) -> Result<Option<(PathBuf, sealstrap::fleet::EnvEntry)>, Failure> {
     let ws = crate::workspace::Workspace::find(None)?;
@@ -372,13 +375,13 @@ fn install(a: &KeyInstallArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn bundle_path(escrow: &Path, given: Option<&Path>) -> PathBuf {
+pub(super) fn bundle_path(escrow: &Path, given: Option<&Path>) -> PathBuf {
     given
         .map(Path::to_path_buf)
         .unwrap_or_else(|| escrow.parent().unwrap_or(Path::new(".")).join(CERT_NAME))
 }
 
-fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
+pub(super) fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
     let data = read_file(path, "certificate bundle")?;
     ck::parse_cert_bundle(&data)
         .map_err(|e| crate::workspace::error::cert_failure(&path.display().to_string(), &e))
@@ -530,15 +533,15 @@ fn list(a: &KeyListArgs) -> CmdResult {
 }
 
 /// Where the three committed key files go.
-struct KeyFiles<'a> {
-    escrow: &'a Path,
-    cert: &'a Path,
-    recipients: &'a Path,
+pub(super) struct KeyFiles<'a> {
+    pub(super) escrow: &'a Path,
+    pub(super) cert: &'a Path,
+    pub(super) recipients: &'a Path,
 }
 
 /// The folders the key files go to, as a journal scope (the repository holding the escrow, else
 /// the escrow's folder, then the others outside it).
-fn key_scope(escrow: &Path, cert: &Path, recipients: &Path) -> Result<Scope, Failure> {
+pub(super) fn key_scope(escrow: &Path, cert: &Path, recipients: &Path) -> Result<Scope, Failure> {
     crate::workspace::repo::write_scope(
         None,
         &[
@@ -553,7 +556,7 @@ fn key_scope(escrow: &Path, cert: &Path, recipients: &Path) -> Result<Scope, Fai
 /// escrow, the certificate bundle and (for recipients, not a passphrase) the recipients file in
 /// one journaled transaction over `scope` (held locked by the caller). All are meant for git, so
 /// 0644: the escrow is encrypted.
-fn write_key_files(
+pub(super) fn write_key_files(
     scope: &Scope,
     files: &KeyFiles<'_>,
     keys: &[ControllerKey],

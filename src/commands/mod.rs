@@ -6,7 +6,7 @@
 //! | module | commands | the library half |
 //! |---|---|---|
 //! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux` |
-//! | [`key`] | `key new`, `key install`, `key backup`, `key list` | `controller_key`, `escrow`, `ssh` |
+//! | [`key`], [`key_export`], [`key_life`] | `key new`, `key install`, `key backup`, `key list`; `key export`; `key usage`, `key retire` and doctor's first-boot links | `controller_key`, `escrow`, `ssh`, `export`, `key_usage` |
 //! | [`verify`] | `verify` | `verify` |
 //! | [`reseal`] | `reseal` | `reseal` |
 //! | [`diff`] | `diff`, git's textconv driver | `diff` |
@@ -23,6 +23,8 @@ pub mod cluster;
 pub mod contract;
 pub mod diff;
 pub mod key;
+pub mod key_export;
+pub mod key_life;
 pub mod kubeseal;
 pub mod patch;
 pub mod reseal;

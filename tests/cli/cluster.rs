@@ -529,10 +529,11 @@ fn doctor_reports_a_healthy_chain() {
     let table = stdout(&o);
     assert!(table.starts_with("STATUS"));
     // controller + its certificate's expiry + key custody (the sealing key, and the one key
-    // Secret) + 15 SealedSecrets + 15 Secrets + rbac + store + 1 ExternalSecret
+    // Secret) + the escrow's newest seals + the escrowed key is in the cluster, labeled + 15
+    // SealedSecrets + 15 Secrets + rbac + store + 1 ExternalSecret
     assert_eq!(
         table.lines().filter(|l| l.starts_with("OK ")).count(),
-        37,
+        39,
         "{table}"
     );
     assert!(table.contains("key-custody"), "{table}");

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `seal`, `platform`, `fleet`, `bringup_snapshot` | the bring-up: one folder, the platform, a fleet; the recorded tree |
 //! | `review`, `reseal_verify`, `expiry` | day 2: diff, set/unset, rotation, reseal, verify, certificate expiry |
-//! | `key`, `cluster` | the controller key's custody; the cluster commands against the stand-in API server |
+//! | `key`, `first_boot`, `cluster` | the controller key's custody and first boot on bare metal; the cluster commands against the stand-in API server |
 //! | `kubeseal`, `unseal`, `vectors`, `roundtrip`, `schemas` | the format: kubeseal's drop-in, the reference vectors, round trips, strict schemas |
 //! | `scan`, `patch` | the guards |
 //! | `crash`, `hostile`, `regression` | crash safety, hostile input, one test per fixed bug |
@@ -18,6 +18,7 @@ mod bringup_snapshot;
 mod cluster;
 mod crash;
 mod expiry;
+mod first_boot;
 mod fleet;
 mod hostile;
 mod key;

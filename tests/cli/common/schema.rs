@@ -95,6 +95,7 @@ fn schemas() -> &'static Schemas {
             "bitnami.com_sealedsecrets.yaml",
             "external-secrets.io_clustersecretstores.yaml",
             "external-secrets.io_externalsecrets.yaml",
+            "addons.cluster.x-k8s.io_clusterresourcesets.yaml",
         ] {
             let text = std::fs::read_to_string(schemas_dir().join(f)).unwrap();
             let crd = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
@@ -337,4 +338,33 @@ pub fn validate(paths: &[&Path]) -> (bool, String) {
     }
     report.push_str(&format!("{} file(s) checked\n", files.len()));
     (ok, report)
+}
+
+/// Every problem a JSON schema that is not a Kubernetes kind (a Talos machine-config schema, the
+/// cloud-config schema; `tests/data/schemas/README.md`) finds in `doc`, as `path: message`. The
+/// schema's own `$schema` picks the draft (2020-12 for Talos, draft 4 for cloud-init).
+pub fn check_against(schema_file: &str, doc: &Value) -> Vec<String> {
+    static CACHE: OnceLock<
+        std::sync::Mutex<BTreeMap<String, std::sync::Arc<jsonschema::Validator>>>,
+    > = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let validator = {
+        let mut c = cache.lock().unwrap();
+        c.entry(schema_file.to_string())
+            .or_insert_with(|| {
+                let text = std::fs::read_to_string(schemas_dir().join(schema_file)).unwrap();
+                let schema: Value = serde_json::from_str(&text).unwrap();
+                std::sync::Arc::new(
+                    jsonschema::options()
+                        .should_validate_formats(false)
+                        .build(&schema)
+                        .unwrap_or_else(|e| panic!("{schema_file} does not compile: {e}")),
+                )
+            })
+            .clone()
+    };
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
 }
