@@ -5,9 +5,8 @@
 //! reads the escrows, the repository and its history, and the cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 
 use sealstrap::cert::Certificate;
 use sealstrap::controller_key::{self as ck, ControllerKey, KEY_LABEL};
@@ -227,15 +226,9 @@ fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
 
 // --- retire ---
 
-/// Runs git in `root` and returns stdout; `None` when git cannot run.
+/// Runs git in `root`; `None` when git cannot run.
 fn git(root: &Path, args: &[&str]) -> Option<std::process::Output> {
-    Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .ok()
+    crate::workspace::git::run(Some(root), args)
 }
 
 /// The SealedSecret texts of a repository: the work tree's files git would commit (tracked, or
@@ -347,56 +340,20 @@ fn read_blobs(
     root: &Path,
     blobs: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>, Failure> {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| Failure::new(format!("cannot run git cat-file: {e}")))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let input: String = blobs.keys().map(|o| format!("{o}\n")).collect();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let mut out = Vec::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_end(&mut out)
-        .map_err(|e| Failure::new(format!("cannot read from git cat-file: {e}")))?;
-    let _ = writer.join();
-    let _ = child.wait();
+    let oids: Vec<String> = blobs.keys().cloned().collect();
     let mut texts = Vec::new();
-    let mut rest = out.as_slice();
-    for (oid, label) in blobs {
-        let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
-            break;
-        };
-        let header = String::from_utf8_lossy(&rest[..nl]).into_owned();
-        rest = &rest[nl + 1..];
-        let mut h = header.split(' ');
-        if h.next() != Some(oid.as_str()) {
-            return Err(Failure::new(format!(
-                "git cat-file answered {header:?} for {oid}"
-            )));
+    crate::workspace::git::cat_blobs(root, &oids, |oid, body| {
+        if let Some(body) = body
+            && (body.len() as u64) <= MAX_FILE
+            && body.windows(12).any(|w| w == b"SealedSecret")
+        {
+            texts.push((
+                blobs[oid].clone(),
+                String::from_utf8_lossy(body).into_owned(),
+            ));
         }
-        if h.next() != Some("blob") {
-            continue; // "missing"
-        }
-        let size: usize = h.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        if rest.len() < size + 1 {
-            break;
-        }
-        let body = &rest[..size];
-        rest = &rest[size + 1..];
-        if (size as u64) <= MAX_FILE && body.windows(12).any(|w| w == b"SealedSecret") {
-            texts.push((label.clone(), String::from_utf8_lossy(body).into_owned()));
-        }
-    }
+    })
+    .map_err(Failure::new)?;
     Ok(texts)
 }
 

@@ -17,6 +17,12 @@ fn command(dir: Option<&Path>) -> Command {
     cmd
 }
 
+/// `git ARGS` in `dir` (or the current folder), stdin closed: its whole output (status and
+/// stdout), or `None` when git cannot be started.
+pub fn run<S: AsRef<OsStr>>(dir: Option<&Path>, args: &[S]) -> Option<std::process::Output> {
+    command(dir).args(args).stdin(Stdio::null()).output().ok()
+}
+
 /// `git ARGS` in `dir` (or the current folder): its stdout when it succeeds.
 pub fn output<S: AsRef<OsStr>>(dir: Option<&Path>, args: &[S]) -> Option<Vec<u8>> {
     let o = command(dir).args(args).output().ok()?;
@@ -139,4 +145,60 @@ pub fn ignores(root: &Path, rel: &Path) -> bool {
             })
         })
         .unwrap_or(false)
+}
+
+/// Reads the objects `oids` with one `git cat-file --batch` in `root`, streaming: `each` gets
+/// every object's id and its content (`None` for one that is missing or not a blob). The
+/// content is read one object at a time, so memory holds one object, not the history.
+pub fn cat_blobs(
+    root: &Path,
+    oids: &[String],
+    mut each: impl FnMut(&str, Option<&[u8]>),
+) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = command(Some(root))
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let input: String = oids.iter().map(|o| format!("{o}\n")).collect();
+    // Written from another thread: git answers while it reads, and both pipes are bounded.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut header = String::new();
+    let mut body = Vec::new();
+    for oid in oids {
+        header.clear();
+        if out
+            .read_line(&mut header)
+            .map_err(|e| format!("cannot read from git cat-file: {e}"))?
+            == 0
+        {
+            break;
+        }
+        let mut h = header.trim_end().split(' ');
+        if h.next() != Some(oid.as_str()) {
+            return Err(format!("git cat-file answered {header:?} for {oid}"));
+        }
+        let kind = h.next().unwrap_or("");
+        if kind == "missing" {
+            each(oid, None);
+            continue;
+        }
+        let size: u64 = h.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        body.clear();
+        (&mut out)
+            .take(size + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| format!("cannot read from git cat-file: {e}"))?;
+        body.pop(); // the newline after each object
+        each(oid, (kind == "blob").then_some(body.as_slice()));
+    }
+    let _ = writer.join();
+    let _ = child.wait();
+    Ok(())
 }
