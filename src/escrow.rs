@@ -33,6 +33,17 @@ impl std::fmt::Display for Recipient {
     }
 }
 
+impl Recipient {
+    /// How the recipient is pinned in `sealstrap.yaml` and listed on every run: an age key as
+    /// itself, an SSH key as its type and OpenSSH fingerprint.
+    pub fn pin_id(&self) -> String {
+        match self {
+            Recipient::Age(r) => r.to_string(),
+            Recipient::Ssh(r) => r.fingerprint(),
+        }
+    }
+}
+
 impl age::Recipient for Recipient {
     fn wrap_file_key(
         &self,

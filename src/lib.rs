@@ -20,6 +20,7 @@
 //! | [`style`] | writing a manifest the way its neighbours are written | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
+//! | [`pins`] | the certificates and escrow recipients a reviewer approved (`pins:` of `sealstrap.yaml`) | none |
 //! | [`repo_config`] | `sealstrap.yaml` read whole and checked like code: extras, exclusions, the fleet | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the values a run makes and seals, and the ESO wiring it renders | none |
@@ -67,6 +68,7 @@ pub mod manifests;
 pub mod objects;
 pub mod output;
 pub mod patch;
+pub mod pins;
 pub mod plan;
 pub mod platform;
 pub mod reads;

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::allow::{self, Exclude, ExcludeError};
 use crate::contract::{self, Contract, Extra, ExtrasError};
 use crate::fleet::{self, Fleet, FleetError};
+use crate::pins::{self, Pins, PinsError};
 
 /// The file's name, at the repository root.
 pub const FILE: &str = "sealstrap.yaml";
@@ -31,7 +32,14 @@ pub const FILE: &str = "sealstrap.yaml";
 const KNOWN: &[(&str, &[&str])] = &[
     (
         "",
-        &["extra", "exclude", "environments", "values", "break-glass"],
+        &[
+            "extra",
+            "exclude",
+            "environments",
+            "values",
+            "break-glass",
+            "pins",
+        ],
     ),
     (
         "extra.*",
@@ -40,6 +48,7 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("exclude[]", &["path", "reason"]),
     ("environments.*", &["cert", "recipients"]),
     ("break-glass", &["cert"]),
+    ("pins.*", &["certificate", "recipients"]),
 ];
 
 /// `sealstrap.yaml`, parsed and checked.
@@ -49,6 +58,8 @@ pub struct RepoConfig {
     pub extras: Vec<Extra>,
     pub exclude: Vec<Exclude>,
     pub fleet: Fleet,
+    /// The certificates and recipients a reviewer approved.
+    pub pins: Pins,
 }
 
 /// Why `sealstrap.yaml` cannot be used. Names the key and, where it can, its line.
@@ -57,7 +68,7 @@ pub enum RepoConfigError {
     #[error("{0}")]
     Syntax(String),
     #[error(
-        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:)"
+        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:, pins:)"
     )]
     Shape,
     #[error("{}unknown key {path}{}", line.map(|l| format!("line {l}: ")).unwrap_or_default(), suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
@@ -75,6 +86,8 @@ pub enum RepoConfigError {
     Exclude(#[from] ExcludeError),
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    #[error(transparent)]
+    Pins(#[from] PinsError),
 }
 
 impl RepoConfigError {
@@ -91,6 +104,7 @@ impl RepoConfigError {
             RepoConfigError::Extras(e) => e.hint().map(str::to_string),
             RepoConfigError::Exclude(e) => Some(e.hint()),
             RepoConfigError::Fleet(e) => Some(e.hint()),
+            RepoConfigError::Pins(e) => Some(e.hint()),
         }
     }
 }
@@ -111,10 +125,12 @@ impl RepoConfig {
         let exclude = allow::parse_excludes(root)?;
         let contract = Contract::new(extras.iter().map(|x| x.entry).collect());
         let fleet = fleet::parse(root, &contract)?;
+        let pins = pins::parse(root)?;
         Ok(RepoConfig {
             extras,
             exclude,
             fleet,
+            pins,
         })
     }
 
@@ -143,7 +159,12 @@ fn check_keys(v: &Value, path: &str, text: &str) -> Result<(), RepoConfigError> 
             if let Some(list) = seg.strip_suffix(']').and_then(|s| s.split_once('[')) {
                 out.push_str(list.0);
                 out.push_str("[]");
-            } else if i == 1 && matches!(path.split('.').next(), Some("extra" | "environments")) {
+            } else if i == 1
+                && matches!(
+                    path.split('.').next(),
+                    Some("extra" | "environments" | "pins")
+                )
+            {
                 out.push('*');
             } else {
                 out.push_str(seg);

@@ -127,6 +127,11 @@ pub struct BootstrapArgs {
     /// the controller still holds its key. A certificate expiring within 30 days is a warning.
     #[arg(long)]
     pub allow_expired: bool,
+    /// Accept the certificate the repository holds for NAME (an environment, `break-glass`, or
+    /// the sealed folder of a repository without environments, `secret-source`) although
+    /// sealstrap.yaml does not pin it: the new pin is written for review. Repeatable.
+    #[arg(long = "accept-cert", value_name = "NAME", value_delimiter = ',')]
+    pub accept_cert: Vec<String>,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Output folder, committed to git [default: secret-source at the root of the git

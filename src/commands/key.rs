@@ -229,6 +229,9 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         false
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
+    let pin_place = PinPlace::find(a.files.out_dir.as_deref(), a.files.env.as_deref())?;
+    let recipients_pin =
+        pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
     for p in [&escrow_path, &cert_path] {
         check_not_ignored(p)?;
     }
@@ -252,6 +255,8 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let new_key = ControllerKey::new(key, &template)?;
     let fingerprint = new_key.cert.fingerprint.clone();
     keys.push(new_key);
+    // The new key seals (the newest NotBefore): its certificate is pinned for the folder.
+    let pins = pin_place.write(Some(&fingerprint), recipients_pin.as_deref());
     write_key_files(
         &scope,
         &KeyFiles {
@@ -263,6 +268,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         &a.controller_namespace,
         &lock,
         a.lock.armor || existing_armor,
+        pins.as_ref(),
     )?;
 
     let how = match &lock {
@@ -458,6 +464,12 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         )
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
+    let pin_place = PinPlace::find(
+        a.escrow.file.as_deref().and_then(Path::parent),
+        a.escrow.env.as_deref(),
+    )?;
+    let recipients_pin =
+        pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
     if first {
         for p in [&escrow_path, &cert_path, &recipients_path] {
             check_not_ignored(p)?;
@@ -471,6 +483,9 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The cluster's keys are the operator's to escrow: the newest seals, and is pinned.
+    let sealing = ck::sealing_key(keys.iter().map(|k| &k.cert)).map(|c| c.fingerprint.clone());
+    let pins = pin_place.write(sealing.as_deref(), recipients_pin.as_deref());
     write_key_files(
         &scope,
         &KeyFiles {
@@ -482,6 +497,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         ns,
         &lock,
         armor,
+        pins.as_ref(),
     )?;
     for f in &added {
         say(format_args!("new     {f}"))?;
@@ -563,6 +579,7 @@ pub(super) fn write_key_files(
     namespace: &str,
     lock: &Lock,
     armor: bool,
+    pins: Option<&sealstrap::plan::Write>,
 ) -> Result<(), Failure> {
     let plaintext = ck::key_list_yaml(keys, namespace, DEFAULT_KEY_PREFIX)?;
     let sealed = lock.seal(plaintext.as_bytes(), armor)?;
@@ -582,8 +599,105 @@ pub(super) fn write_key_files(
     if let Lock::Recipients(r) = lock {
         stage(files.recipients, escrow::recipients_file(r).as_bytes())?;
     }
+    if let Some(w) = pins {
+        tx.stage_step(&w.path, &w.contents, None)
+            .map_err(|e| crate::workspace::files::io_failure("cannot write", &w.path, &e))?;
+    }
     tx.commit()
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))
+}
+
+/// Whether the recipients were named on the command line (the operator's choice).
+fn given(a: &EscrowLockArgs) -> bool {
+    !a.recipients.is_empty() || !a.recipients_files.is_empty()
+}
+
+/// The repository a key command's files belong to and the name their pins go under (`None`
+/// outside a repository, or for key files outside the environment's folder).
+pub(super) struct PinPlace {
+    pub ws: crate::workspace::Workspace,
+    pub name: Option<String>,
+}
+
+impl PinPlace {
+    pub(super) fn find(out_dir: Option<&Path>, env: Option<&str>) -> Result<PinPlace, Failure> {
+        let ws = crate::workspace::Workspace::find(None)?;
+        let name = match &ws.root {
+            Some(_) => crate::workspace::place::Place::resolve(
+                &ws,
+                &crate::workspace::place::Choice {
+                    out: out_dir,
+                    env,
+                    ..Default::default()
+                },
+            )?
+            .pin_name(),
+            None => None,
+        };
+        Ok(PinPlace { ws, name })
+    }
+
+    /// Lists who can open the escrow (every run, so a reviewer and the operator see them) and
+    /// checks them against the pinned set: recipients the operator named on the command line
+    /// (`given`) or accepted are pinned; ones read from the committed recipients file must be
+    /// pinned already, or the first pin of this name is made (and said). A recipient a pull
+    /// request added to the file is refused. Returns the recipients to pin.
+    pub(super) fn check_recipients(
+        &self,
+        lock: &Lock,
+        given: bool,
+        accept: bool,
+    ) -> Result<Option<Vec<String>>, Failure> {
+        let Lock::Recipients(r) = lock else {
+            return Ok(None);
+        };
+        let ids: Vec<String> = r.iter().map(escrow::Recipient::pin_id).collect();
+        eprintln!("the escrow opens with these {} recipient(s):", ids.len());
+        for id in &ids {
+            eprintln!("  {id}");
+        }
+        let Some(name) = &self.name else {
+            return Ok(None);
+        };
+        if given || accept {
+            return Ok(Some(ids));
+        }
+        match self.ws.config.pins.unpinned_recipients(name, &ids) {
+            None => {
+                eprintln!(
+                    "first use: pinned them for {name} in sealstrap.yaml; review that section before you commit it"
+                );
+                Ok(Some(ids))
+            }
+            Some(new) if new.is_empty() => Ok(Some(ids)),
+            Some(new) => Err(Failure::new(format!(
+                "the committed recipients file names {} recipient(s) sealstrap.yaml does not pin for {name}: {}; they would receive every controller key of the escrow",
+                new.len(),
+                new.join(", ")
+            ))
+            .hint(format!(
+                "if you added them, accept them: --accept-recipients (the new pins are written to sealstrap.yaml for review); if not, restore the recipients file from git (git log -p -- FILE shows who added them)"
+            ))),
+        }
+    }
+
+    /// sealstrap.yaml with the certificate `fingerprint` and `recipients` pinned under this
+    /// name (none outside a repository, or when nothing changes).
+    pub(super) fn write(
+        &self,
+        fingerprint: Option<&str>,
+        recipients: Option<&[String]>,
+    ) -> Option<sealstrap::plan::Write> {
+        let name = self.name.as_ref()?;
+        let mut pins = self.ws.config.pins.clone();
+        if let Some(f) = fingerprint {
+            pins.pin_certificate(name, f);
+        }
+        if let Some(r) = recipients {
+            pins.pin_recipients(name, r);
+        }
+        self.ws.pins_write(&pins)
+    }
 }
 
 /// The folder holding `p` (`.` for a bare file name).

@@ -28,6 +28,8 @@ pub struct Place {
     pub fleet: Fleet,
     /// The contract of this environment.
     pub contract: Contract,
+    /// What `sealstrap.yaml` pins.
+    pub pins: sealstrap::pins::Pins,
 }
 
 /// What picks the environment: `--out`, `--env`, `--config`.
@@ -79,6 +81,7 @@ impl Place {
         Ok(Place {
             contract: ws.contract(layout.env.as_deref()),
             fleet: ws.config.fleet.clone(),
+            pins: ws.config.pins.clone(),
             root,
             layout,
             out,
@@ -90,6 +93,23 @@ impl Place {
     /// The environment config, when there is one.
     pub fn load_config(&self) -> Result<Option<EnvConfig>, Failure> {
         load_config(self.config.as_deref())
+    }
+
+    /// The name this folder's certificate is pinned under: its environment, else the sealed
+    /// folder's path from the repository root (`secret-source`). `None` outside a repository
+    /// (nothing there is committed, so nothing to pin).
+    pub fn pin_name(&self) -> Option<String> {
+        let root = self.root.as_ref()?;
+        if let Some(env) = &self.layout.env {
+            return Some(env.clone());
+        }
+        let abs = std::path::absolute(&self.out).ok()?;
+        let rel = abs.strip_prefix(&root.dir).ok()?;
+        Some(
+            rel.to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/"),
+        )
+        .filter(|r| !r.is_empty())
     }
 
     /// The root of the platform repository, when this is the platform.

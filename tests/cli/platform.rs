@@ -175,10 +175,15 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     );
     assert!(gitignore.starts_with("# platform .gitignore (abridged)\n.env\n*.pem\n"));
 
-    // 2. Declare the fork's key; seal again makes only it.
+    // 2. Declare the fork's key (beside the pin the first run wrote); seal again makes only it.
+    let pinned = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(
+        pinned.contains("pins:\n  ai-dev:\n    certificate: sha256:2e8a12cc"),
+        "{pinned}"
+    );
     std::fs::write(
         root.join("sealstrap.yaml"),
-        "extra:\n  example-token: {generate: hex32}\n",
+        format!("extra:\n  example-token: {{generate: hex32}}\n\n{pinned}"),
     )
     .unwrap();
     let o = seal_in(root, &["--config", config, "--gitops", "argocd"]);

@@ -98,6 +98,49 @@ pub fn run(args: &SealArgs) -> CmdResult {
     if envs.is_empty() {
         return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
     }
+    // A folder the fleet file does not declare is not sealed for: a pull request can add a
+    // folder (and a certificate in it) as easily as a value.
+    // (`--accept-cert ENV` accepts one, as it accepts its certificate: the pin is the record.)
+    let declared = &ws.config.fleet.environments;
+    if !declared.is_empty() {
+        let undeclared: Vec<&String> = envs
+            .iter()
+            .filter(|e| !declared.contains_key(*e) && !req.accept_cert.contains(e))
+            .collect();
+        if !undeclared.is_empty() {
+            let what: Vec<String> = undeclared
+                .iter()
+                .map(|e| {
+                    let cert = Place::resolve(
+                        &ws,
+                        &Choice {
+                            env: Some(e),
+                            ..Default::default()
+                        },
+                    )
+                    .ok()
+                    .map(|p| p.committed_cert())
+                    .and_then(|c| {
+                        let pem = std::fs::read(&c).ok()?;
+                        let fp = sealstrap::cert::parse(&pem).ok()?.fingerprint;
+                        Some(format!(
+                            " (certificate {}: {fp})",
+                            repo::shown(&c).display()
+                        ))
+                    });
+                    format!("clusters/{e}/{}", cert.unwrap_or_default())
+                })
+                .collect();
+            return Err(Failure::new(format!(
+                "clusters/ holds {} that sealstrap.yaml's environments: does not declare; nothing was sealed (a pull request can add a folder and a certificate in it)",
+                what.join(", ")
+            ))
+            .hint(format!(
+                "if it is yours, declare it in sealstrap.yaml (environments: {{{e}: {{}}}}) and make its key (sealstrap key new --env {e}), or accept it once: --accept-cert {e}; if not, remove the folder",
+                e = undeclared[0]
+            )));
+        }
+    }
     // One lock for the whole fleet (every environment writes in the repository), and an
     // interrupted earlier write finished first: the shared values are read from what is there.
     let scope = repo::write_scope(Some(&root), &[&root.dir])?;
@@ -106,6 +149,7 @@ pub fn run(args: &SealArgs) -> CmdResult {
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     let mut failed: Vec<(String, Failure)> = Vec::new();
     let mut runs = Vec::new();
+    let mut pin = Vec::new();
     for env in &envs {
         let prepared = Place::resolve(
             &ws,
@@ -117,6 +161,7 @@ pub fn run(args: &SealArgs) -> CmdResult {
         .and_then(|place| prepare(&req, &place, &shared, Some(&scope)));
         match prepared {
             Ok(p) => {
+                pin.extend(p.pin);
                 runs.push((env.clone(), p.run, p.git_root));
                 outcomes.push((env.clone(), p.outcome));
             }
@@ -124,6 +169,22 @@ pub fn run(args: &SealArgs) -> CmdResult {
                 eprintln!("== {env}: FAILED: {}", f.message);
                 failed.push((env.clone(), f));
             }
+        }
+    }
+    // Each environment has a certificate of its own: one shared by two would let either
+    // cluster open the other's values.
+    for (i, (a, oa)) in outcomes.iter().enumerate() {
+        if let Some((b, _)) = outcomes[i + 1..]
+            .iter()
+            .find(|(_, ob)| ob.cert.fingerprint == oa.cert.fingerprint)
+        {
+            return Err(Failure::new(format!(
+                "{a} and {b} seal for one certificate ({}): either cluster could open the other's values; nothing was sealed",
+                oa.cert.fingerprint
+            ))
+            .hint(format!(
+                "give each environment its own controller key: sealstrap key new --env {b}"
+            )));
         }
     }
     // Every environment lands in one transaction, or none does: a failed plan writes nothing.
@@ -134,6 +195,8 @@ pub fn run(args: &SealArgs) -> CmdResult {
                 .map(|(env, run, _)| (env.clone(), run))
                 .collect::<Vec<_>>(),
         )?;
+        let mut merged = merged;
+        merged.writes.extend(super::pins_write(&ws, &pin));
         if !(merged.writes.is_empty() && merged.removals.is_empty()) {
             write::write(&scope, &merged)?;
         }
@@ -162,7 +225,9 @@ pub fn run(args: &SealArgs) -> CmdResult {
         ));
         for (_, inner) in failed {
             for h in inner.hints {
-                f = f.hint(h);
+                if !f.hints.contains(&h) {
+                    f = f.hint(h);
+                }
             }
         }
         return Err(f);

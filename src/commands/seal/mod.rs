@@ -50,6 +50,8 @@ pub struct Outcome {
     pub gitignore_added: Option<PathBuf>,
     pub notes: Vec<String>,
     pub cert: Certificate,
+    /// The break-glass certificate's fingerprint, when its copies are sealed too.
+    pub break_glass: Option<String>,
     pub out: PathBuf,
     /// What the tree reads from the store (inside a repository).
     pub reads: Option<Reads>,
@@ -62,6 +64,8 @@ pub struct Outcome {
 pub struct Prepared {
     pub outcome: Outcome,
     pub run: RunPlan,
+    /// Certificates to pin in sealstrap.yaml: (name, fingerprint).
+    pub pin: Vec<(String, String)>,
     pub git_root: Option<PathBuf>,
     pub scope: Scope,
     pub locks: Vec<sealstrap::output::FolderLock>,
@@ -93,7 +97,8 @@ pub fn prepare(
         }
         None => crate::workspace::files::lock_scope(&scope, req.dry_run)?,
     };
-    let mut read = snapshot::read(req, place, shared)?;
+    // A fleet run (the caller holds the lock) never pins a certificate on first use.
+    let mut read = snapshot::read(req, place, shared, held.is_none())?;
     let mut rng = UnwrapErr(SysRng);
     let inputs = bootstrap::Inputs {
         contract: &read.snap.contract,
@@ -143,12 +148,14 @@ pub fn prepare(
         gitignore_added: run.gitignore_added.clone(),
         notes: run.notes.clone(),
         cert: read.cert,
+        break_glass: read.break_glass.as_ref().map(|c| c.fingerprint.clone()),
         out: read.snap.out.clone(),
         reads: read.snap.reads.take(),
         paths,
     };
     Ok(Prepared {
         outcome,
+        pin: read.pin,
         run,
         git_root: read.snap.dex.git_root.clone(),
         scope,
@@ -156,16 +163,28 @@ pub fn prepare(
     })
 }
 
+/// `sealstrap.yaml` with the pins of `pin` recorded, as one more write of the run (none when
+/// nothing changes).
+pub fn pins_write(ws: &Workspace, pin: &[(String, String)]) -> Option<plan::Write> {
+    let mut pins = ws.config.pins.clone();
+    for (name, fingerprint) in pin {
+        pins.pin_certificate(name, fingerprint);
+    }
+    ws.pins_write(&pins)
+}
+
 /// A run on one environment: lock, read, plan, write.
-fn execute(req: &SealRequest, place: &Place) -> Result<Outcome, Failure> {
+fn execute(req: &SealRequest, ws: &Workspace, place: &Place) -> Result<Outcome, Failure> {
     // The locks are held until the write is done.
     let Prepared {
         mut outcome,
-        run,
+        mut run,
+        pin,
         git_root,
         scope,
         locks: _locks,
     } = prepare(req, place, &BTreeMap::new(), None)?;
+    run.writes.extend(pins_write(ws, &pin));
     if !(req.dry_run || run.writes.is_empty() && run.removals.is_empty()) {
         outcome.written = write::write(&scope, &run)?;
     }
@@ -197,7 +216,7 @@ pub fn seal(args: &SealArgs) -> CmdResult {
     }
     let (ws, place) = resolve(&args.common)?;
     let req = SealRequest::seal(args, &ws.contract(None))?;
-    let o = execute(&req, &place)?;
+    let o = execute(&req, &ws, &place)?;
     let follow = if !req.dry_run && !o.written.is_empty() {
         report::after_seal(&o)
     } else {
@@ -249,7 +268,7 @@ fn rotation(
             values,
         },
     )?;
-    let o = execute(&req, place)?;
+    let o = execute(&req, ws, place)?;
     let follow = report::after_rotation(&o.contract, &keys, o.reads.as_ref());
     report::single(req.output, req.dry_run, &o, &follow)?;
     Ok(ExitCode::SUCCESS)
@@ -333,7 +352,7 @@ pub fn unset(args: &UnsetArgs) -> CmdResult {
             force: args.force,
         },
     )?;
-    let o = execute(&req, &place)?;
+    let o = execute(&req, &ws, &place)?;
     report::single(req.output, req.dry_run, &o, &[])?;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,11 +18,15 @@ use crate::workspace::reads::Reads;
 /// The first line of a summary: the certificate and the folder.
 pub fn cert_line(o: &Outcome) -> String {
     format!(
-        "sealing for {} (RSA {}, expires {}) into {}",
+        "sealing for {} (RSA {}, expires {}) into {}{}",
         o.cert.fingerprint,
         o.cert.bits,
         timefmt::rfc3339(o.cert.not_after).get(..10).unwrap_or(""),
-        o.out.display()
+        o.out.display(),
+        o.break_glass
+            .as_ref()
+            .map(|f| format!(", break-glass copies for {f}"))
+            .unwrap_or_default()
     )
 }
 
@@ -65,6 +69,7 @@ pub fn single(
             "out": o.out.display().to_string(),
             "paths": o.paths,
             "certificate_fingerprint": o.cert.fingerprint,
+            "break_glass_fingerprint": o.break_glass,
             "dry_run": dry_run,
             "entries": entries_json(&o.plan.lines),
             "written": o.written,
@@ -188,6 +193,7 @@ pub fn fleet(
                 "environment": env,
                 "out": o.out.display().to_string(),
                 "certificate_fingerprint": o.cert.fingerprint,
+                "break_glass_fingerprint": o.break_glass,
                 "written": o.written,
                 "entries": o.plan.lines.iter().map(|l| json!({"key": l.key, "status": l.status.as_str()})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),

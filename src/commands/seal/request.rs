@@ -77,6 +77,8 @@ pub struct SealRequest {
     pub mode: Mode,
     pub cert: CertSource,
     pub allow_expired: bool,
+    /// `--accept-cert NAME`: certificates from the tree to pin although they are not.
+    pub accept_cert: Vec<String>,
     /// `--env`, `--config`, `--with`, `--without`.
     pub env: Option<String>,
     pub config: Option<PathBuf>,
@@ -147,6 +149,7 @@ impl SealRequest {
             mode,
             cert,
             allow_expired: args.allow_expired,
+            accept_cert: args.accept_cert.clone(),
             env: args.selection.env.clone(),
             config: args.selection.config.clone(),
             with: args.selection.with.clone(),

@@ -34,6 +34,8 @@ pub struct Read {
     /// have no break-glass copy yet (read with the keys given).
     pub break_glass: Option<Certificate>,
     pub break_glass_missing: Vec<(String, Zeroizing<String>)>,
+    /// Certificates this run pins: (name, fingerprint).
+    pub pin: Vec<(String, String)>,
 }
 
 /// The plan's kind of run.
@@ -259,12 +261,84 @@ fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Checks the certificates a run seals for against their pins (sealstrap.yaml): the folder's
+/// (named by the operator, or from the tree) and the break-glass certificate (always from the
+/// tree, never pinned on first use: the fleet file that names it is as open to a pull request as
+/// the certificate). Returns what to pin, with a note for each. `first_use`: a run on one
+/// environment may pin a certificate for a name that has none.
+fn check_pins(
+    req: &SealRequest,
+    place: &Place,
+    cert: &Certificate,
+    break_glass: Option<(&Certificate, &Path)>,
+    first_use: bool,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let Some(name) = place.pin_name() else {
+        return Ok(Vec::new());
+    };
+    let mut pin = Vec::new();
+    let accepted = |n: &str| req.accept_cert.iter().any(|a| a == n);
+    let source = match &req.cert {
+        CertSource::Given(_) | CertSource::Fetch(_) => sealstrap::pins::Source::Named,
+        CertSource::Default => sealstrap::pins::Source::Tree { first_use },
+    };
+    let file = match &req.cert {
+        CertSource::Fetch(_) => "the controller's certificate".to_string(),
+        _ => shown(&cert_path(req, place)?).display().to_string(),
+    };
+    let refused = |e: sealstrap::pins::CertRefusal| {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint(hint)
+    };
+    if let Some(note) = sealstrap::pins::judge(
+        &place.pins,
+        &name,
+        &file,
+        &cert.fingerprint,
+        source,
+        accepted(&name),
+    )
+    .map_err(refused)?
+    {
+        notes.push(note);
+        pin.push((name.clone(), cert.fingerprint.clone()));
+    }
+    if let Some((bg, path)) = break_glass {
+        if bg.fingerprint == cert.fingerprint {
+            return Err(Failure::new(format!(
+                "the break-glass certificate {} is {name}'s own certificate ({}): a break-glass copy must open with a key the cluster does not hold",
+                shown(path).display(),
+                bg.fingerprint
+            ))
+            .hint("make a break-glass key of its own (sealstrap key new --out recovery/) and point break-glass: {cert: ...} in sealstrap.yaml at its certificate"));
+        }
+        let bg_name = sealstrap::pins::BREAK_GLASS;
+        if let Some(note) = sealstrap::pins::judge(
+            &place.pins,
+            bg_name,
+            &shown(path).display().to_string(),
+            &bg.fingerprint,
+            sealstrap::pins::Source::Tree { first_use: false },
+            accepted(bg_name),
+        )
+        .map_err(refused)?
+        {
+            notes.push(note);
+            pin.push((bg_name.to_string(), bg.fingerprint.clone()));
+        }
+    }
+    Ok(pin)
+}
+
 /// Reads everything a run depends on (under the lock the caller holds). `shared` holds the
-/// fleet's shared values (none for one environment).
+/// fleet's shared values (none for one environment); `first_use`: a run on one environment
+/// (not a fleet run), which may pin a certificate for a name that has none yet.
 pub fn read(
     req: &SealRequest,
     place: &Place,
     shared: &BTreeMap<String, Zeroizing<String>>,
+    first_use: bool,
 ) -> Result<Read, Failure> {
     let contract = place.contract.clone();
     let cwd =
@@ -501,13 +575,25 @@ pub fn read(
         None => (None, Vec::new()),
     };
     // The break-glass certificate, and existing values without a copy for it.
-    let break_glass = match (&place.fleet.break_glass, &place.root) {
-        (Some(rel), Some(root)) => Some(crate::workspace::keys::load_for_sealing(
-            &root.join(rel).to_string_lossy(),
-            "sealstrap: break-glass: ",
-        )?),
+    let break_glass_path = match (&place.fleet.break_glass, &place.root) {
+        (Some(rel), Some(root)) => Some(root.join(rel)),
         _ => None,
     };
+    let break_glass = match &break_glass_path {
+        Some(p) => Some(crate::workspace::keys::load_for_sealing(
+            &p.to_string_lossy(),
+            "sealstrap: break-glass: ",
+        )?),
+        None => None,
+    };
+    let pin = check_pins(
+        req,
+        place,
+        &cert,
+        break_glass.as_ref().zip(break_glass_path.as_deref()),
+        first_use,
+        &mut notes,
+    )?;
     let break_glass_copies: BTreeSet<String> = contract
         .all()
         .map(|e| e.key)
@@ -570,5 +656,6 @@ pub fn read(
         rotate,
         break_glass,
         break_glass_missing,
+        pin,
     })
 }
