@@ -675,9 +675,7 @@ impl PinPlace {
                 new.len(),
                 new.join(", ")
             ))
-            .hint(format!(
-                "if you added them, accept them: --accept-recipients (the new pins are written to sealstrap.yaml for review); if not, restore the recipients file from git (git log -p -- FILE shows who added them)"
-            ))),
+            .hint("if you added them, accept them: --accept-recipients (the new pins are written to sealstrap.yaml for review); if not, restore the recipients file from git (git log -p -- FILE shows who added them)".to_string())),
         }
     }
 

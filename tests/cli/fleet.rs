@@ -502,7 +502,7 @@ fn pins_refuse_a_recipient_nobody_approved() {
     );
     let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
     assert!(
-        pins.contains(&format!("  metal:\n    certificate: sha256:"))
+        pins.contains(&"  metal:\n    certificate: sha256:".to_string())
             && pins.contains(&format!("    recipients:\n      - {alice}\n")),
         "{pins}"
     );
