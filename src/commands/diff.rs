@@ -31,7 +31,24 @@ fn is_revision(s: &str) -> bool {
 
 /// The controller's private keys for telling a re-seal from a change: `--private-key`, else
 /// every escrow of the work tree the identity opens (each environment has its own).
-fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
+/// The certificate fingerprints the SealedSecrets of `texts` say they were sealed for.
+fn sealed_for<'a>(texts: impl Iterator<Item = &'a str>) -> std::collections::BTreeSet<String> {
+    texts
+        .flat_map(sealstrap::yaml::parse_each)
+        .filter_map(|d| d.value.ok())
+        .filter_map(|v| sealstrap::manifests::sealed_fingerprint(&v).map(str::to_string))
+        .collect()
+}
+
+/// The controller's private keys that open the compared files: `--private-key`, else the
+/// escrows of the work tree whose committed certificate bundle (beside them, public) lists a
+/// certificate the files were sealed for (`wanted`; every escrow when the files do not say, as
+/// kubeseal's files do not). Only those escrows are opened, once.
+fn keys(
+    args: &DiffArgs,
+    top: &Path,
+    wanted: &std::collections::BTreeSet<String>,
+) -> Result<Vec<PrivateKey>, Failure> {
     if !args.private_keys.is_empty() {
         return crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity);
     }
@@ -51,6 +68,17 @@ fn keys(args: &DiffArgs, top: &Path) -> Result<Vec<PrivateKey>, Failure> {
     let mut opened = 0;
     for rel in crate::workspace::git::split_z(&listed) {
         if !rel.ends_with(crate::workspace::keys::ESCROW_NAME) {
+            continue;
+        }
+        let escrow = top.join(&rel);
+        let bundle = escrow
+            .parent()
+            .map(|d| d.join(crate::workspace::keys::CERT_NAME))
+            .and_then(|b| std::fs::read(b).ok())
+            .and_then(|pem| sealstrap::controller_key::parse_cert_bundle(&pem).ok());
+        let relevant = wanted.is_empty()
+            || bundle.is_none_or(|certs| certs.iter().any(|c| wanted.contains(&c.fingerprint)));
+        if !relevant {
             continue;
         }
         if let Ok(keys) =
@@ -119,8 +147,27 @@ pub fn run(args: &DiffArgs) -> CmdResult {
         let [file] = args.args.as_slice() else {
             return Err(Failure::usage("--textconv takes one FILE (git appends it)"));
         };
-        let text = crate::workspace::files::read_text(Some(Path::new(file)), "")?;
-        let keys = keys(args, &top).unwrap_or_default();
+        let path = Path::new(file);
+        // git shows the output in place of the file: a file too big to read gets a line, not
+        // an aborted diff.
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.len() > crate::workspace::files::INPUT_LIMIT
+        {
+            let digest = std::fs::read(path)
+                .map(|b| hex::encode(&sealstrap::digest::sha256(&b)[..8]))
+                .unwrap_or_default();
+            write_stdout(
+                format!(
+                    "# sealstrap diff: {} bytes (sha256 {digest}...), more than it reads\n",
+                    meta.len()
+                )
+                .as_bytes(),
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let text = crate::workspace::files::read_text(Some(path), "")?;
+        let keys = keys(args, &top, &sealed_for(std::iter::once(text.as_str())))
+            .unwrap_or_default();
         let fp = Fingerprinter::new(&keys);
         write_stdout(diff::textconv(&text, &keys, fp.as_ref()).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
@@ -159,21 +206,31 @@ pub fn run(args: &DiffArgs) -> CmdResult {
                 .unwrap_or_else(|_| p.clone())
         })
         .collect();
-    let keys = keys(args, &top)?;
-    let fp = Fingerprinter::new(&keys);
     let mut files: Vec<String> = files_at(Some(&old_rev), &paths, &top);
     files.extend(files_at(new_rev.as_deref(), &paths, &top));
     files.sort();
     files.dedup();
+    let versions: Vec<(String, Option<String>, Option<String>)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.clone(),
+                read_at(Some(&old_rev), f, &top),
+                read_at(new_rev.as_deref(), f, &top),
+            )
+        })
+        .filter(|(_, o, n)| o.is_some() || n.is_some())
+        .collect();
+    let wanted = sealed_for(
+        versions
+            .iter()
+            .flat_map(|(_, o, n)| [o.as_deref(), n.as_deref()])
+            .flatten(),
+    );
+    let keys = keys(args, &top, &wanted)?;
+    let fp = Fingerprinter::new(&keys);
     let mut entries = Vec::new();
-    for f in &files {
-        let (old, new) = (
-            read_at(Some(&old_rev), f, &top),
-            read_at(new_rev.as_deref(), f, &top),
-        );
-        if old.is_none() && new.is_none() {
-            continue;
-        }
+    for (f, old, new) in &versions {
         for e in diff::compare(old.as_deref(), new.as_deref(), &keys, fp.as_ref()) {
             entries.push((f.clone(), e));
         }
@@ -193,11 +250,14 @@ pub fn run(args: &DiffArgs) -> CmdResult {
                     (Some(a), None) => format!("  {a}"),
                     (None, None) => String::new(),
                 };
+                let what = if e.key.is_empty() {
+                    e.sealed_secret.clone()
+                } else {
+                    format!("{}/{}", e.sealed_secret, e.key)
+                };
                 out.push_str(&format!(
-                    "{:<24} {}/{}  ({f}){fps}\n",
-                    e.change.as_str(),
-                    e.sealed_secret,
-                    e.key
+                    "{:<24} {what}  ({f}){fps}\n",
+                    e.change.as_str()
                 ));
             }
             write_stdout(out.as_bytes())?;
