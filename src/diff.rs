@@ -113,7 +113,10 @@ fn sealed_of(text: Option<&str>) -> (BTreeMap<String, SealedDoc>, Vec<String>) {
         match doc.value {
             Err(_) => unreadable.push(at),
             Ok(Value::Null) => {}
-            Ok(v) if v.get("kind").and_then(Value::as_str) == Some(crate::objects::SEALED_SECRET_KIND) => {
+            Ok(v)
+                if v.get("kind").and_then(Value::as_str)
+                    == Some(crate::objects::SEALED_SECRET_KIND) =>
+            {
                 match crate::objects::parse_sealed_secret(&v, i + 1) {
                     Ok(d) => {
                         sealed.insert(d.id(), d);
@@ -168,9 +171,8 @@ pub fn compare(
                 },
             };
             let place = format!("{id}/{k}");
-            let print = |v: &Option<Zeroizing<Vec<u8>>>| {
-                fp.zip(v.as_ref()).map(|(f, v)| f.of(&place, v))
-            };
+            let print =
+                |v: &Option<Zeroizing<Vec<u8>>>| fp.zip(v.as_ref()).map(|(f, v)| f.of(&place, v));
             out.push(Entry {
                 sealed_secret: id.clone(),
                 key: k.to_string(),
@@ -336,8 +338,14 @@ mod tests {
             .iter()
             .map(|x| (x.sealed_secret.as_str(), x.change))
             .collect();
-        assert!(changes.contains(&("secret-source/a", Change::Unchanged)), "{changes:?}");
-        assert!(changes.contains(&("secret-source/b", Change::Added)), "{changes:?}");
+        assert!(
+            changes.contains(&("secret-source/a", Change::Unchanged)),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&("secret-source/b", Change::Added)),
+            "{changes:?}"
+        );
         assert!(
             e.iter().any(|x| x.change == Change::Unreadable
                 && x.sealed_secret.ends_with("(line 1101)")),

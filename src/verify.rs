@@ -121,6 +121,16 @@ impl Problem {
     }
 }
 
+/// Whether a value a person chose looks guessable: short, or made of few distinct characters,
+/// or a short number. Such a value could be found by sealing guesses and comparing review
+/// fingerprints one change at a time; the warning says so (never a refusal).
+pub fn looks_guessable(v: &str) -> bool {
+    let distinct: std::collections::BTreeSet<char> = v.chars().collect();
+    v.chars().count() < 12
+        || distinct.len() < 6
+        || (v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Checks one value against the rules of its contract row (`None`: a key outside the contract,
 /// held only to the rules every value keeps); the error names the broken rule.
 pub fn check_value(entry: Option<&Entry>, value: &[u8]) -> Result<(), ValueError> {

@@ -47,7 +47,9 @@ fn pin_fetched(out: &Path, fingerprint: &str) -> Result<(), Failure> {
         return Ok(());
     };
     let same = |a: &Path, b: &Path| {
-        std::fs::canonicalize(a).ok().is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x))
+        std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x))
     };
     let mut envs: Vec<Option<String>> = crate::workspace::repo::environments(&root.dir)
         .into_iter()
@@ -73,8 +75,9 @@ fn pin_fetched(out: &Path, fingerprint: &str) -> Result<(), Failure> {
                 let scope = crate::workspace::repo::write_scope(Some(root), &[&root.dir])?;
                 let _lock = crate::workspace::files::lock_scope(&scope, false)?;
                 let mut tx = sealstrap::journal::Transaction::new(&scope);
-                tx.stage(&w.path, &w.contents, None)
-                    .map_err(|e| crate::workspace::files::io_failure("cannot write", &w.path, &e))?;
+                tx.stage(&w.path, &w.contents, None).map_err(|e| {
+                    crate::workspace::files::io_failure("cannot write", &w.path, &e)
+                })?;
                 tx.commit()
                     .map_err(|e| Failure::new(format!("cannot write sealstrap.yaml: {e}")))?;
                 eprintln!(

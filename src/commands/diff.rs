@@ -166,8 +166,8 @@ pub fn run(args: &DiffArgs) -> CmdResult {
             return Ok(ExitCode::SUCCESS);
         }
         let text = crate::workspace::files::read_text(Some(path), "")?;
-        let keys = keys(args, &top, &sealed_for(std::iter::once(text.as_str())))
-            .unwrap_or_default();
+        let keys =
+            keys(args, &top, &sealed_for(std::iter::once(text.as_str()))).unwrap_or_default();
         let fp = Fingerprinter::new(&keys);
         write_stdout(diff::textconv(&text, &keys, fp.as_ref()).as_bytes())?;
         return Ok(ExitCode::SUCCESS);
@@ -255,10 +255,7 @@ pub fn run(args: &DiffArgs) -> CmdResult {
                 } else {
                     format!("{}/{}", e.sealed_secret, e.key)
                 };
-                out.push_str(&format!(
-                    "{:<24} {what}  ({f}){fps}\n",
-                    e.change.as_str()
-                ));
+                out.push_str(&format!("{:<24} {what}  ({f}){fps}\n", e.change.as_str()));
             }
             write_stdout(out.as_bytes())?;
         }

@@ -135,7 +135,7 @@ pub fn prepare(
     };
     let run = plan::plan_run(
         &options,
-        &snapshot::kind(&req.mode),
+        &read.kind,
         &read.snap,
         &values,
         &break_glass_added,
@@ -298,6 +298,15 @@ pub fn reset_dex_admin(args: &ResetDexAdminArgs) -> CmdResult {
 /// `sealstrap set KEY`: seals one value, given by the user, in place of the one there.
 pub fn set(args: &SetArgs) -> CmdResult {
     use std::io::IsTerminal;
+    // `set KEY=VALUE` is a typo for this command's form; the value must not be echoed.
+    if let Some((k, _)) = args.key.split_once('=') {
+        return Err(Failure::usage(format!(
+            "set takes a key, not KEY=VALUE: a value on the command line shows in ps and the shell's history (\"{k}=...\")"
+        ))
+        .hint(format!(
+            "give the value through its variable (sealstrap contract names it), SEALSTRAP_VALUE, --value-file {k}=PATH, or the prompt; and take it out of your shell history"
+        )));
+    }
     let (ws, place) = resolve(&args.common)?;
     let key = args.key.as_str();
     let e = contract_key(&place, key)?;
@@ -337,7 +346,49 @@ pub fn set(args: &SetArgs) -> CmdResult {
     if key == DEX_PASSWORD {
         keys.insert(DEX_HASH.into());
     }
-    rotation(&args.common, &ws, &place, keys, values)
+    let req = SealRequest::new(
+        &args.common,
+        &ws.contract(None),
+        Mode::Rotate {
+            keys: keys.clone(),
+            values,
+        },
+    )?;
+    // The value is checked against its row of the contract (what `verify` checks) before it is
+    // sealed: a value its consumer refuses is not sealed unless forced.
+    let value = match &req.mode {
+        Mode::Rotate { values, .. } => values.get(key),
+        _ => None,
+    }
+    .or_else(|| {
+        req.value_files
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| &f.value)
+    });
+    if let Some(v) = value {
+        if let Err(problem) = sealstrap::verify::check_value(Some(&e), v.as_bytes()) {
+            if !args.force {
+                return Err(Failure::new(format!(
+                    "the value for {key} {problem}; it was not sealed"
+                ))
+                .hint(format!(
+                    "{}; or pass --force to seal it anyway",
+                    problem.hint(key, e.is_generated())
+                )));
+            }
+            eprintln!("sealstrap: warning: the value for {key} {problem} (--force: sealed anyway)");
+        }
+        if sealstrap::verify::looks_guessable(v) {
+            eprintln!(
+                "sealstrap: warning: the value for {key} is short or repetitive: anyone who can seal guesses with the public certificate can test one per reviewed change (SECURITY.md, \"Review\"); a random value is safer (sealstrap rotate {key})"
+            );
+        }
+    }
+    let o = execute(&req, &ws, &place)?;
+    let follow = report::after_rotation(&o.contract, &keys, o.reads.as_ref());
+    report::single(req.output, req.dry_run, &o, &follow)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `sealstrap unset KEY`: removes one sealed value and its kustomization entry.
@@ -348,7 +399,12 @@ pub fn unset(args: &UnsetArgs) -> CmdResult {
         &args.common,
         &ws.contract(None),
         Mode::Unset {
-            key: args.key.clone(),
+            // The Dex pair goes together: half a pair is a broken login.
+            keys: if args.key == DEX_PASSWORD || args.key == DEX_HASH {
+                BTreeSet::from([DEX_PASSWORD.to_string(), DEX_HASH.to_string()])
+            } else {
+                BTreeSet::from([args.key.clone()])
+            },
             force: args.force,
         },
     )?;

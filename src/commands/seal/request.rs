@@ -26,9 +26,9 @@ pub enum Mode {
         keys: BTreeSet<String>,
         values: BTreeMap<String, Zeroizing<String>>,
     },
-    /// `unset`: remove the sealed value of `key` (and its break-glass copy); `force` removes a
-    /// key the environment needs.
-    Unset { key: String, force: bool },
+    /// `unset`: remove the sealed values of `keys` (and their break-glass copies; the Dex pair
+    /// together); `force` removes a key the environment needs.
+    Unset { keys: BTreeSet<String>, force: bool },
 }
 
 /// `seal`'s own choices.

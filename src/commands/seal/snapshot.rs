@@ -36,17 +36,31 @@ pub struct Read {
     pub break_glass_missing: Vec<(String, Zeroizing<String>)>,
     /// Certificates this run pins: (name, fingerprint).
     pub pin: Vec<(String, String)>,
+    /// The plan's kind of run.
+    pub kind: Kind,
 }
 
-/// The plan's kind of run.
-pub fn kind(mode: &Mode) -> Kind {
+/// The plan's kind of run; `existing` is what the folder holds (`unset` removes what is there
+/// of the keys it names: half a Dex pair, say).
+pub fn kind(mode: &Mode, existing: &BTreeMap<String, ExistingFile>) -> Kind {
     match mode {
         Mode::Seal(o) => Kind::Seal { force: o.force },
         Mode::Rotate { keys, .. } => Kind::Rotate { keys: keys.clone() },
-        Mode::Unset { key, force } => Kind::Unset {
-            key: key.clone(),
-            force: *force,
-        },
+        Mode::Unset { keys, force } => {
+            let present: BTreeSet<String> = keys
+                .iter()
+                .filter(|k| existing.contains_key(*k))
+                .cloned()
+                .collect();
+            Kind::Unset {
+                keys: if present.is_empty() {
+                    keys.clone()
+                } else {
+                    present
+                },
+                force: *force,
+            }
+        }
     }
 }
 
@@ -406,7 +420,7 @@ pub fn read(
         refs,
         off,
     );
-    let kind = kind(&req.mode);
+    let kind = kind(&req.mode, &existing);
     let rotate = plan::narrow(&kind, &cwd, &out, &mut selection, &mut existing)?;
 
     let needs_value = |e: &Entry| !existing.contains_key(e.key) || rotate.contains(e.key);
@@ -657,5 +671,6 @@ pub fn read(
         break_glass,
         break_glass_missing,
         pin,
+        kind,
     })
 }
