@@ -253,8 +253,11 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     if let Some(top) = &listing.top {
         journals.insert(sealstrap::journal::journal_path(top));
     }
+    let any_journal = journals
+        .iter()
+        .any(|j| sealstrap::journal::names_a_write(j));
     for journal in journals {
-        if std::fs::symlink_metadata(&journal).is_ok() {
+        if sealstrap::journal::names_a_write(&journal) {
             found.push((
                 crate::workspace::repo::shown(&journal)
                     .display()
@@ -268,9 +271,11 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
         if sealstrap::output::is_temp_name(name) {
             found.push((
                 f.display().to_string(),
-                finding(
-                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run the interrupted command again to clean it up, and never commit it",
-                ),
+                finding(if any_journal {
+                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run the interrupted command again to clean it up, and never commit it"
+                } else {
+                    "named like a sealstrap temporary file, and no journal names it, so no run will remove it: if a killed run left it, delete it (shred -u: it may hold a plaintext value); if it is yours, rename it; never commit it"
+                }),
             ));
         } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
             && !listing.indexed.contains(f)

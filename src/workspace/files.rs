@@ -276,10 +276,26 @@ pub fn lock_scope(
             None => f,
         }
     })?;
+    if rec.removed_empty_journal {
+        eprintln!(
+            "sealstrap: removed {}: an interrupted run left it empty, naming no write",
+            scope.journal.display()
+        );
+    }
     if rec.rolled_forward > 0 {
         eprintln!(
             "sealstrap: finished an interrupted write: moved {} staged file(s) into place",
             rec.rolled_forward
+        );
+    }
+    if !rec.removed.is_empty() {
+        eprintln!(
+            "sealstrap: finished an interrupted write: removed {}",
+            rec.removed
+                .iter()
+                .map(|p| super::repo::shown(p).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if !rec.removed_temps.is_empty() {
