@@ -170,6 +170,21 @@ pub fn read_repo_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure
     Ok(Some(buf))
 }
 
+/// A repository file as text ([`read_repo_file`]: never through a link, only a regular file,
+/// capped); `None` when nothing is there. Not UTF-8 is an error naming the file.
+pub fn read_repo_text(path: &Path) -> Result<Option<String>, Failure> {
+    let Some(bytes) = read_repo_file(path)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes.to_vec()).map(Some).map_err(|e| {
+        Failure::new(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 /// Input as UTF-8 text.
 pub fn read_text(path: Option<&Path>, tty_hint: &str) -> Result<Zeroizing<String>, Failure> {
     let bytes = read_input(path, tty_hint)?;

@@ -135,6 +135,35 @@ pub fn write_scope(
     Ok(scope)
 }
 
+/// Refuses a file a command is about to write (or remove) whose folder leads, through a
+/// symbolic link anywhere on its way (a committed `sealed` or `catalog/platform-core` link, say),
+/// outside every folder of `scope`: the file would land where no review sees it.
+pub fn refuse_write_outside(scope: &sealstrap::journal::Scope, path: &Path) -> Result<(), Failure> {
+    let Ok(abs) = std::path::absolute(path) else {
+        return Ok(());
+    };
+    let Some(existing) = abs.ancestors().skip(1).find(|a| a.exists()) else {
+        return Ok(());
+    };
+    let Ok(real) = std::fs::canonicalize(existing) else {
+        return Ok(());
+    };
+    let inside = scope
+        .roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .any(|r| real.starts_with(r));
+    if inside {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{} would be written through a symbolic link to {}, outside the folders this command writes in: git would commit the link, and the file would land where no review sees it; nothing was written",
+        shown(path).display(),
+        real.display()
+    ))
+    .hint("replace the link with a real folder (git log -p shows who committed it)"))
+}
+
 /// The scope [`write_scope`] gives, for commands that only read and look for its journal.
 pub fn scope_of(root: Option<&Root>, dirs: &[&Path]) -> Result<sealstrap::journal::Scope, Failure> {
     let first = dirs.first().copied().unwrap_or(Path::new("."));

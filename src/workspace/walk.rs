@@ -220,7 +220,11 @@ pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
             continue;
         }
         let path = dir.join(&name);
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+        let text = match super::files::read_repo_text(&path) {
+            Ok(Some(t)) => Ok(t),
+            Ok(None) => Err("it is gone".to_string()),
+            Err(f) => Err(f.message),
+        };
         files.push(SealedFile {
             stem: name
                 .trim_end_matches(".yaml")

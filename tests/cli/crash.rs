@@ -333,7 +333,9 @@ fn a_removal_only_journal_is_refused_and_finished_removals_are_said() {
     let dir = tempfile::tempdir().unwrap();
     let o = run_cmd(dir.path(), "seal", None);
     assert!(o.status.success(), "{}", stderr(&o));
-    let salt = dir.path().join("secret-source/sealed/litellm-salt-key.yaml");
+    let salt = dir
+        .path()
+        .join("secret-source/sealed/litellm-salt-key.yaml");
     // The run's scope outside git: the output folder (its anchor), then the output and secrets
     // folders.
     let out = dir.path().join("secret-source");

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::request::SealRequest;
 use crate::workspace::error::Failure;
-use crate::workspace::files::io_failure;
+use crate::workspace::files::{io_failure, read_repo_file, read_repo_text};
 use crate::workspace::place::Place;
 use crate::workspace::repo::{self, shown};
 use crate::workspace::walk;
@@ -44,7 +44,7 @@ pub fn read_argocd(
     }
     let mut texts = Vec::new();
     for f in walk::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])? {
-        if let Ok(t) = std::fs::read_to_string(&f) {
+        if let Ok(Some(t)) = read_repo_text(&f) {
             texts.push(t);
         }
     }
@@ -90,7 +90,7 @@ pub fn read_argocd(
     ] {
         for f in walk::yaml_files(&dir, &[])? {
             if !ours.contains(&f)
-                && let Ok(t) = std::fs::read_to_string(&f)
+                && let Ok(Some(t)) = read_repo_text(&f)
             {
                 neighbours.push(t);
             }
@@ -103,17 +103,21 @@ pub fn read_argocd(
     let apps = wanted
         .into_iter()
         .map(|(path, generated)| {
-            let current = std::fs::read_to_string(&path).ok();
-            App {
+            Ok(App {
+                current: read_repo_text(&path)?,
                 path,
                 generated,
-                current,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, Failure>>()?;
     let project = root.dir.join(platform::project_file(&env));
-    let project_text =
-        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
+    let project_text = read_repo_text(&project)?.ok_or_else(|| {
+        io_failure(
+            "cannot read",
+            &project,
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
     let mut requested = Vec::new();
     if let Some(o) = req.seal_options() {
         if let Some(r) = &o.chart_repo {
@@ -205,7 +209,10 @@ pub fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, F
     )
     .into_iter()
     .map(|(r, text)| {
-        let current = std::fs::read(folder.join(&r)).ok();
+        let current = read_repo_file(&folder.join(&r))
+            .ok()
+            .flatten()
+            .map(|b| b.to_vec());
         FluxFile {
             rel: r,
             text,

@@ -451,7 +451,8 @@ pub fn read(
     let platform_root = place.platform();
     let mut current = BTreeMap::new();
     for rel in manifests::WIRING_FILES {
-        current.insert(rel.to_string(), std::fs::read(out.join(rel)).ok());
+        let now = crate::workspace::files::read_repo_file(&out.join(rel))?;
+        current.insert(rel.to_string(), now.map(|b| b.to_vec()));
     }
     let user_resources = current
         .get(manifests::KUSTOMIZATION_FILE)
@@ -468,8 +469,13 @@ pub fn read(
     let store = match platform_root {
         Some(root) => {
             let path = root.join(sealstrap::platform::STORE_PATH);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+            let text = crate::workspace::files::read_repo_text(&path)?.ok_or_else(|| {
+                io_failure(
+                    "cannot read",
+                    &path,
+                    &std::io::Error::from(std::io::ErrorKind::NotFound),
+                )
+            })?;
             Some(StoreFile { path, text })
         }
         None => None,
@@ -547,10 +553,14 @@ pub fn read(
             let path = root.join(".gitignore");
             let is_link =
                 std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => Ok(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(e) => Err(e.to_string()),
+            // Never read through a link (git does not either; the plan refuses it).
+            let bytes = if is_link {
+                Ok(Vec::new())
+            } else {
+                match crate::workspace::files::read_repo_file(&path) {
+                    Ok(b) => Ok(b.map(|b| b.to_vec()).unwrap_or_default()),
+                    Err(f) => Err(f.message),
+                }
             };
             // Every file a run may write for a commit: each contract row's sealed file, the
             // extra files, the wiring, the platform's store and the Argo CD files.

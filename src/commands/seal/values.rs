@@ -109,7 +109,13 @@ pub fn read_sealed_value(
     hint: &str,
 ) -> Result<Zeroizing<String>, Failure> {
     let path = out.join(manifests::sealed_path(key));
-    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+    let text = crate::workspace::files::read_repo_text(&path)?.ok_or_else(|| {
+        io_failure(
+            "cannot read",
+            &path,
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
     let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
         .map_err(|e| Failure::at(path.display(), &e))?;
     let doc = docs
