@@ -150,6 +150,8 @@ pub fn run(args: &SealArgs) -> CmdResult {
     let mut failed: Vec<(String, Failure)> = Vec::new();
     let mut runs = Vec::new();
     let mut pin = Vec::new();
+    // key -> (source, the environments that took it).
+    let mut everywhere: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for env in &envs {
         let prepared = Place::resolve(
             &ws,
@@ -162,6 +164,13 @@ pub fn run(args: &SealArgs) -> CmdResult {
         match prepared {
             Ok(p) => {
                 pin.extend(p.pin);
+                for (key, source) in p.given_everywhere {
+                    everywhere
+                        .entry(key)
+                        .or_insert_with(|| (source, Vec::new()))
+                        .1
+                        .push(env.clone());
+                }
                 runs.push((env.clone(), p.run, p.git_root));
                 outcomes.push((env.clone(), p.outcome));
             }
@@ -170,6 +179,11 @@ pub fn run(args: &SealArgs) -> CmdResult {
                 failed.push((env.clone(), f));
             }
         }
+    }
+    // A value given once for every environment goes to at most one of them for a per-cluster
+    // key: two clusters never share a per-cluster value by accident.
+    if let Some((key, (source, envs))) = everywhere.iter().find(|(_, (_, e))| e.len() > 1) {
+        return Err(super::values::given_for_every_environment(key, source, envs));
     }
     // Each environment has a certificate of its own: one shared by two would let either
     // cluster open the other's values.

@@ -66,6 +66,8 @@ pub struct Prepared {
     pub run: RunPlan,
     /// Certificates to pin in sealstrap.yaml: (name, fingerprint).
     pub pin: Vec<(String, String)>,
+    /// Per-cluster keys whose value came from a source given for every environment.
+    pub given_everywhere: BTreeMap<String, String>,
     pub git_root: Option<PathBuf>,
     pub scope: Scope,
     pub locks: Vec<sealstrap::output::FolderLock>,
@@ -114,6 +116,9 @@ pub fn prepare(
             .break_glass
             .as_ref()
             .map(|c| (&c.public_key, c.fingerprint.as_str())),
+        fleet_env: held
+            .and(place.layout.env.as_deref())
+            .map(|e| (e, &place.fleet)),
     };
     let values = bootstrap::plan(&mut rng, &read.cert.public_key, &inputs)
         .map_err(|e| Failure::new(e.to_string()))?;
@@ -156,6 +161,7 @@ pub fn prepare(
     Ok(Prepared {
         outcome,
         pin: read.pin,
+        given_everywhere: read.given_everywhere,
         run,
         git_root: read.snap.dex.git_root.clone(),
         scope,
@@ -183,6 +189,7 @@ fn execute(req: &SealRequest, ws: &Workspace, place: &Place) -> Result<Outcome, 
         git_root,
         scope,
         locks: _locks,
+        ..
     } = prepare(req, place, &BTreeMap::new(), None)?;
     run.writes.extend(pins_write(ws, &pin));
     if !(req.dry_run || run.writes.is_empty() && run.removals.is_empty()) {

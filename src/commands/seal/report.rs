@@ -185,7 +185,20 @@ pub fn fleet(
                 }
                 t.push('\n');
             }
-            eprint!("{t}");
+            // What is left to provide, per environment, as a single run says it.
+            for (env, o) in outcomes {
+                for l in o.plan.lines.iter().filter(|l| l.todo.is_some()) {
+                    t.push_str(&format!(
+                        "{env}: {} {}: {}\n",
+                        l.status.as_str(),
+                        l.key,
+                        l.todo.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            if !outcomes.is_empty() {
+                eprint!("{t}");
+            }
             Ok(())
         }
         Output::Json => print_json(&json!({
@@ -195,7 +208,8 @@ pub fn fleet(
                 "certificate_fingerprint": o.cert.fingerprint,
                 "break_glass_fingerprint": o.break_glass,
                 "written": o.written,
-                "entries": o.plan.lines.iter().map(|l| json!({"key": l.key, "status": l.status.as_str()})).collect::<Vec<_>>(),
+                "entries": entries_json(&o.plan.lines),
+                "notes": o.notes,
             })).collect::<Vec<_>>(),
             "failed": failed.iter().map(|(e, f)| json!({"environment": e, "error": f.message})).collect::<Vec<_>>(),
         })),

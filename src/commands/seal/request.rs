@@ -47,8 +47,10 @@ pub struct SealOptions {
     pub require_complete: bool,
 }
 
-/// A `--value-file KEY=PATH`, read.
+/// A `--value-file [ENV:]KEY=PATH`, read.
 pub struct ValueFile {
+    /// The environment it is for (`ENV:KEY=PATH`); `None`: every environment the run seals.
+    pub env: Option<String>,
     pub key: String,
     pub value: Zeroizing<String>,
     /// Said in the summary (a trailing newline stripped).
@@ -137,7 +139,10 @@ impl SealRequest {
         let mut value_files = Vec::new();
         for spec in &args.value_files {
             let v = read_value_file(contract, spec)?;
-            if value_files.iter().any(|f: &ValueFile| f.key == v.key) {
+            if value_files
+                .iter()
+                .any(|f: &ValueFile| f.key == v.key && f.env == v.env)
+            {
                 return Err(Failure::usage(format!(
                     "--value-file {} is given twice",
                     v.key
@@ -233,12 +238,23 @@ fn wiring(w: &WiringArgs) -> Result<Wiring, Failure> {
     Ok(wiring)
 }
 
-/// Reads a `--value-file KEY=PATH`: one trailing newline stripped (and said so).
+/// Reads a `--value-file [ENV:]KEY=PATH`: one trailing newline stripped (and said so).
 fn read_value_file(contract: &Contract, spec: &str) -> Result<ValueFile, Failure> {
     let Some((key, path)) = spec.split_once('=') else {
         return Err(Failure::usage(format!(
-            "--value-file {spec:?} must be KEY=PATH"
+            "--value-file {spec:?} must be KEY=PATH (or ENV:KEY=PATH for one environment)"
         )));
+    };
+    let (env, key) = match key.split_once(':') {
+        Some((env, key)) => {
+            if !objects::is_dns_label(env) {
+                return Err(Failure::usage(format!(
+                    "--value-file {env:?}:{key}: not an environment name"
+                )));
+            }
+            (Some(env.to_string()), key)
+        }
+        None => (None, key),
     };
     if contract.entry(key).is_none() {
         return Err(Failure::usage(format!(
@@ -264,6 +280,7 @@ fn read_value_file(contract: &Contract, spec: &str) -> Result<ValueFile, Failure
         .or_else(|| text.strip_suffix('\n'));
     let note = stripped.map(|_| format!("stripped one trailing newline from {}", path.display()));
     Ok(ValueFile {
+        env,
         key: key.to_string(),
         value: Zeroizing::new(stripped.unwrap_or(text).to_string()),
         note,

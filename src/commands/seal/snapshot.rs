@@ -38,6 +38,8 @@ pub struct Read {
     pub pin: Vec<(String, String)>,
     /// The plan's kind of run.
     pub kind: Kind,
+    /// Per-cluster keys whose value came from a source given for every environment.
+    pub given_everywhere: BTreeMap<String, String>,
 }
 
 /// The plan's kind of run; `existing` is what the folder holds (`unset` removes what is there
@@ -424,7 +426,13 @@ pub fn read(
     let rotate = plan::narrow(&kind, &cwd, &out, &mut selection, &mut existing)?;
 
     let needs_value = |e: &Entry| !existing.contains_key(e.key) || rotate.contains(e.key);
-    let mut provided = values::provided_values(req, &selection, &needs_value, &mut notes)?;
+    let scope = values::ValueScope {
+        env: place.layout.env.as_deref(),
+        fleet: !first_use,
+        sharing: &place.fleet,
+    };
+    let (mut provided, given_everywhere) =
+        values::provided_values(req, &scope, &selection, &needs_value, &mut notes)?;
     match &req.mode {
         // A shared value (the fleet file) is this environment's too, where it has none yet.
         Mode::Seal(_) => {
@@ -682,5 +690,6 @@ pub fn read(
         break_glass_missing,
         pin,
         kind,
+        given_everywhere,
     })
 }
