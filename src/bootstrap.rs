@@ -146,8 +146,11 @@ pub struct Inputs<'a> {
     pub contract: &'a Contract,
     pub selection: &'a [Selected],
     pub existing: &'a BTreeMap<String, ExistingFile>,
-    /// Operator-provided (or imported) values, already checked.
+    /// Operator-provided (or imported) values, already checked, and the fleet's shared values.
     pub provided: &'a BTreeMap<String, Zeroizing<String>>,
+    /// The keys of `provided` that are the fleet's shared values (a random one is annotated
+    /// generated, as it is).
+    pub shared: &'a BTreeSet<String>,
     /// Keys to make anew even though they exist (`rotate`, `reset-dex-admin`).
     pub rotate: &'a BTreeSet<String>,
     pub fingerprint: &'a str,
@@ -389,7 +392,13 @@ pub fn plan<R: CryptoRng + ?Sized>(
             Status::Created
         };
         let (value, origin) = if let Some(v) = inputs.provided.get(e.key) {
-            (v.clone(), Origin::Provided)
+            // A shared value of the fleet made by sealstrap is a random one like the others.
+            let origin = if inputs.shared.contains(e.key) && e.is_generated() {
+                Origin::Generated
+            } else {
+                Origin::Provided
+            };
+            (v.clone(), origin)
         } else {
             match e.source {
                 Source::Generated(g) => (generate::generate(rng, g), Origin::Generated),

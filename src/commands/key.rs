@@ -124,7 +124,9 @@ fn print_chart_values(namespace: &str) {
          \x20 fullnameOverride: sealed-secrets-controller   # kubeseal's default --controller-name finds it\n\
          \x20 namespace: {namespace}\n\
          \x20 keyrenewperiod: \"0\"                            # no renewal: the escrowed key stays the sealing key\n\
-         or keep renewal and run `sealstrap key backup --check` in CI, and `sealstrap key backup` when it fails."
+         (`seal --gitops argocd|flux` writes exactly these). A controller installed another way with\n\
+         renewal on makes keys only the cluster holds: run `sealstrap key backup --check` in CI, and\n\
+         `sealstrap key backup` when it fails."
     );
 }
 
@@ -291,10 +293,39 @@ fn new(a: &KeyNewArgs) -> CmdResult {
             recipients_path.display()
         );
     }
-    eprintln!(
-        "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
-        cert_path.display()
-    );
+    if keys.len() > 1 {
+        // A rotation: the values sealed for the older key move to the new one, offline.
+        let env = a
+            .files
+            .env
+            .as_ref()
+            .map(|e| format!(" --env {e}"))
+            .unwrap_or_default();
+        let ids: String = a
+            .identity
+            .identity
+            .iter()
+            .map(|i| format!(" -i {}", i.display()))
+            .collect();
+        eprintln!(
+            "next: reseal the values for the new key (the escrow opens the old ones): sealstrap reseal{env} --private-key {}{} --cert {}",
+            escrow_path.display(),
+            if ids.is_empty() {
+                " -i IDENTITY".to_string()
+            } else {
+                ids
+            },
+            cert_path.display()
+        );
+        eprintln!(
+            "then commit the escrow, the bundle and the resealed files, and `sealstrap key install{env}` puts both keys in the cluster (values sealed for either open during the switch)"
+        );
+    } else {
+        eprintln!(
+            "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
+            cert_path.display()
+        );
+    }
     print_chart_values(&a.controller_namespace);
     Ok(ExitCode::SUCCESS)
 }

@@ -408,9 +408,16 @@ pub fn plan_run(
         }
     }
 
-    // The Dex copy: never beside a pair it does not belong to.
+    // The Dex copy: never beside a pair it does not belong to, and never while git tracks it
+    // (whatever this run writes: the plaintext would go out with the next commit).
     let dex = &snap.dex;
     let copy = &dex.path;
+    if dex.tracked {
+        return Err(Refusal::DexCopyTracked {
+            copy: copy.clone(),
+            shown: shown(cwd, copy),
+        });
+    }
     if values.dex_password.is_some() && matches!(kind, Kind::Seal { .. }) && dex.exists {
         // A new pair beside an existing copy would leave that copy matching nothing sealed
         // (a run from another folder, or a second output folder).
@@ -428,12 +435,6 @@ pub fn plan_run(
                 "--out is not inside a git repository; the Dex admin password copy goes to {}",
                 copy.display()
             ));
-        }
-        if dex.tracked {
-            return Err(Refusal::DexCopyTracked {
-                copy: copy.clone(),
-                shown: shown(cwd, copy),
-            });
         }
         if !dex.ignored
             && let Some(root) = &dex.git_root

@@ -202,7 +202,7 @@ pub fn load_checked(
         Err(e) => {
             let f = cert_failure(&path.display().to_string(), &e);
             return Err(if matches!(e, cert::CertError::Expired { .. }) {
-                f.hint("fetch the controller's current certificate (sealstrap cert fetch), or pass --allow-expired if the controller still holds this key")
+                f.hint("make a new controller key (sealstrap key new, offline, adds it to the escrow) and move the values to it (sealstrap reseal with the escrow as --private-key); or fetch a running controller's current certificate (sealstrap cert fetch); --allow-expired seals anyway while the controller still holds this key")
             } else {
                 f
             });

@@ -94,7 +94,10 @@ pub fn run(args: &SealArgs) -> CmdResult {
         })?;
     let ws = Workspace::open(Some(root.clone()))?;
     let req = SealRequest::seal(args, &ws.contract(None))?;
-    let envs = repo::environments(&root.dir);
+    let (envs, skipped) = repo::environment_folders(&root.dir);
+    for s in &skipped {
+        eprintln!("sealstrap: note: clusters/{s} is skipped");
+    }
     if envs.is_empty() {
         return Err(Failure::usage("--all-envs: clusters/ holds no environment"));
     }
@@ -183,7 +186,9 @@ pub fn run(args: &SealArgs) -> CmdResult {
     // A value given once for every environment goes to at most one of them for a per-cluster
     // key: two clusters never share a per-cluster value by accident.
     if let Some((key, (source, envs))) = everywhere.iter().find(|(_, (_, e))| e.len() > 1) {
-        return Err(super::values::given_for_every_environment(key, source, envs));
+        return Err(super::values::given_for_every_environment(
+            key, source, envs,
+        ));
     }
     // Each environment has a certificate of its own: one shared by two would let either
     // cluster open the other's values.

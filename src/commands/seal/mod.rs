@@ -107,6 +107,7 @@ pub fn prepare(
         selection: &read.selection,
         existing: &read.snap.existing,
         provided: &read.provided,
+        shared: &read.shared,
         rotate: &read.rotate,
         fingerprint: &read.cert.fingerprint,
         wiring: &read.snap.wiring,

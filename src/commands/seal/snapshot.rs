@@ -40,6 +40,8 @@ pub struct Read {
     pub kind: Kind,
     /// Per-cluster keys whose value came from a source given for every environment.
     pub given_everywhere: BTreeMap<String, String>,
+    /// The keys of `provided` that are the fleet's shared values.
+    pub shared: BTreeSet<String>,
 }
 
 /// The plan's kind of run; `existing` is what the folder holds (`unset` removes what is there
@@ -203,7 +205,15 @@ fn scan_sealed(
             existing.insert(stem.to_string(), ExistingFile { fingerprint });
         } else {
             notes.push(format!(
-                "{rel} is not in the secret contract; kept, never deleted"
+                "{rel} is not in the secret contract; kept, never deleted{}",
+                if contract.entry(stem).is_none() && name.ends_with(".yaml") {
+                    format!(
+                        " (orphaned if its key left sealstrap.yaml: `git rm {}`, then seal again drops it from the kustomization)",
+                        shown(&file.path).display()
+                    )
+                } else {
+                    String::new()
+                }
             ));
             extra.push(rel);
         }
@@ -423,6 +433,17 @@ pub fn read(
         off,
     );
     let kind = kind(&req.mode, &existing);
+    // The fork's own key is the fork's to remove: needed only while the tree reads it.
+    if let Kind::Unset { keys, .. } = &kind {
+        for s in selection.iter_mut() {
+            if keys.contains(s.entry.key)
+                && contract.is_extra(s.entry.key)
+                && !refs.contains_key(s.entry.key)
+            {
+                s.included = false;
+            }
+        }
+    }
     let rotate = plan::narrow(&kind, &cwd, &out, &mut selection, &mut existing)?;
 
     let needs_value = |e: &Entry| !existing.contains_key(e.key) || rotate.contains(e.key);
@@ -433,6 +454,7 @@ pub fn read(
     };
     let (mut provided, given_everywhere) =
         values::provided_values(req, &scope, &selection, &needs_value, &mut notes)?;
+    let mut shared_keys = BTreeSet::new();
     match &req.mode {
         // A shared value (the fleet file) is this environment's too, where it has none yet.
         Mode::Seal(_) => {
@@ -443,6 +465,7 @@ pub fn read(
                     && !provided.contains_key(s.entry.key)
                 {
                     provided.insert(s.entry.key.to_string(), v.clone());
+                    shared_keys.insert(s.entry.key.to_string());
                 }
             }
         }
@@ -691,5 +714,6 @@ pub fn read(
         pin,
         kind,
         given_everywhere,
+        shared: shared_keys,
     })
 }

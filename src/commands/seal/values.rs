@@ -47,7 +47,9 @@ pub struct ValueScope<'a> {
 /// per-cluster (the default): each cluster's value is its own.
 pub fn given_for_every_environment(key: &str, source: &str, envs: &[String]) -> Failure {
     let env = envs.first().map(String::as_str).unwrap_or("ENV");
-    let var = source.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let var = source
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     Failure::new(format!(
         "{source} would seal one {key} into {}, and {key} is per-cluster (sealstrap.yaml values:, the default); nothing was sealed",
         envs.join(" and ")
