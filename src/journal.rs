@@ -1034,7 +1034,12 @@ mod tests {
                 "not a plain path",
             ),
             (
-                vec![entry("remove", 0, &t("link/bashrc"), None), "commit".into()],
+                // A stage line first: a removal-only journal is refused earlier.
+                vec![
+                    entry("stage", 0, &t("sub/a.yaml"), Some(&t(".a.yaml.1.2.tmp"))),
+                    entry("remove", 0, &t("link/bashrc"), None),
+                    "commit".into(),
+                ],
                 "symbolic link",
             ),
             (

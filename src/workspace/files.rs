@@ -86,21 +86,7 @@ pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, F
         .metadata()
         .map_err(|e| io_failure("cannot read", path, &e))?;
     if !meta.is_file() {
-        let what = {
-            use std::os::unix::fs::FileTypeExt;
-            let t = meta.file_type();
-            if t.is_fifo() {
-                "a FIFO (named pipe)"
-            } else if t.is_char_device() || t.is_block_device() {
-                "a device"
-            } else if t.is_socket() {
-                "a socket"
-            } else if t.is_dir() {
-                "a folder"
-            } else {
-                "not a regular file"
-            }
-        };
+        let what = not_a_file(&meta);
         return Err(
             Failure::new(format!("{} is {what}, not a regular file", path.display()))
                 .hint("pass the file itself (or - to read stdin)"),
@@ -121,6 +107,23 @@ pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, F
         ));
     }
     Ok(buf)
+}
+
+/// What a path that is not a regular file is, for an error that says so.
+fn not_a_file(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "something other than a file"
+    }
 }
 
 /// Reads a file of the repository that sealstrap interprets (`sealstrap.yaml`, a committed
@@ -151,8 +154,9 @@ pub fn read_repo_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure
         .map_err(|e| io_failure("cannot read", path, &e))?;
     if !meta.is_file() {
         return Err(Failure::new(format!(
-            "{} is not a regular file (a FIFO, a device or a folder)",
-            path.display()
+            "{} is {}, not a regular file",
+            path.display(),
+            not_a_file(&meta)
         ))
         .hint("replace it with a regular file"));
     }

@@ -74,7 +74,18 @@ fn a_planted_journal_never_moves_a_file() {
         hex(&home.path().join(".ssh")),
     );
     std::fs::write(origin.path().join("secret-source/.sealstrap-journal"), &v1).unwrap();
-    git(origin.path(), &["add", "-A", "-f"]);
+    // The journal and the planted temporary are forced in; the Dex copy stays ignored (a
+    // tracked copy is refused on its own, before any journal is read).
+    git(origin.path(), &["add", "-A"]);
+    git(
+        origin.path(),
+        &[
+            "add",
+            "-f",
+            "secret-source/.sealstrap-journal",
+            "secret-source/.bashrc.1.2.tmp",
+        ],
+    );
     git(origin.path(), &["commit", "-qm", "evil"]);
 
     let clones = tempfile::tempdir().unwrap();
@@ -135,10 +146,23 @@ fn a_planted_journal_never_moves_a_file() {
         ),
         (
             vec![
+                entry(
+                    "stage",
+                    0,
+                    &t("secret-source/namespace.yaml"),
+                    Some(&t(".namespace.yaml.7.7.tmp")),
+                ),
                 entry("remove", 0, &t("link/.bashrc"), None),
                 "commit".into(),
             ],
             "symbolic link",
+        ),
+        (
+            vec![
+                entry("remove", 0, &t("link/.bashrc"), None),
+                "commit".into(),
+            ],
+            "only removes files",
         ),
         (
             vec![
@@ -158,6 +182,7 @@ fn a_planted_journal_never_moves_a_file() {
         let o = seal(&clone, &[]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{why}: {err}");
+        assert!(why == "v1" || err.contains(why), "{why}: {err}");
         refusals.push_str(&snapshot::normalize(
             &err,
             &[(&clone, "[CLONE]"), (home.path(), "[HOME]")],

@@ -63,10 +63,11 @@ fn shared_values(
                             .join(", ")
                     ))
                     .hint(format!(
-                        "pass {env}'s controller key: --private-key KEY, or -i IDENTITY (its escrow: sealstrap key list --env {env})"
+                        "pass an identity that opens {env}'s escrow (-i IDENTITY: every escrow of the repository it opens is tried), or its controller key (--private-key KEY)"
                     )));
                 }
-                let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+                let keys =
+                    crate::workspace::keys::keys_for(&req.private_keys, &req.identity, Some(root))?;
                 values::read_sealed_value(
                     &folder(env),
                     &keys,

@@ -537,13 +537,17 @@ pub fn read(
     let pair = bootstrap::dex_pair(&selection, &existing, &rotate);
     let mut restored = None;
     if pair == bootstrap::DexPair::Kept && !copy_exists {
-        if req.private_keys.is_empty() {
+        if !req.has_keys() {
             notes.push(format!(
                 "{} is missing; pass --private-key KEY to restore it from its sealed copy",
                 copy.display()
             ));
         } else {
-            let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+            let keys = crate::workspace::keys::keys_for(
+                &req.private_keys,
+                &req.identity,
+                place.root.as_ref(),
+            )?;
             restored = Some(
                 values::read_sealed_value(
                     &out,
@@ -670,7 +674,11 @@ pub fn read(
                     lacking.join(", ")
                 ));
             } else {
-                let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+                let keys = crate::workspace::keys::keys_for(
+                    &req.private_keys,
+                    &req.identity,
+                    place.root.as_ref(),
+                )?;
                 for k in lacking {
                     let value = values::read_sealed_value(
                         &out,
