@@ -158,23 +158,32 @@ Checks: every needed key is sealed (by --config/--with/--without and the tree's 
 as seal decides: a key an ExternalSecret reads is FAIL with the file and line while unsealed); every value
 decrypts; no value is empty or has whitespace; litellm-master-key starts with sk-; the cookie
 secret is a key oauth2-proxy accepts; the Dex hash is bcrypt with cost 10..16 and verifies the
-sealed dex-admin-password. Prints `key OK` or `key FAIL: why`, never a value.
+sealed dex-admin-password; no sealed file is orphaned (its key left sealstrap.yaml). With a
+break-glass certificate in sealstrap.yaml: one copy per sealed value in break-glass/, none stray,
+each sealed for that certificate (with the break-glass key given, each opened and compared).
+With --all-envs: every environment, then each shared value is one value everywhere.
+Prints `key OK` or `key FAIL: why`, never a value.
 
 Exit codes: 0 all OK, 1 any FAIL, 2 usage error.
 
-Example:
-  sealstrap verify --private-key key.pem secret-source/")]
+Examples:
+  sealstrap verify --private-key key.pem secret-source/
+  sealstrap verify --all-envs -i ~/.config/sealstrap/key.txt --private-key recovery.key")]
 pub struct VerifyArgs {
-    /// Controller private key(s): PEM, a key Secret, or a List of them.
+    /// Controller private key(s): PEM, a key Secret, a List of them, or an escrow (with -i).
+    /// Without it, -i opens every escrow of the repository it can.
     #[arg(
         long = "private-key",
-        required = true,
+        required_unless_present = "identity",
         value_delimiter = ',',
         value_name = "KEY"
     )]
     pub private_keys: Vec<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    /// In the platform: every environment of clusters/, then the shared values across them.
+    #[arg(long, conflicts_with_all = ["dir", "env", "config"])]
+    pub all_envs: bool,
     /// The output folder of `seal` [default: secret-source at the repository root].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,

@@ -16,7 +16,11 @@ from the command line. It is checked as seal checks it. The other sealed files s
 
 Examples:
   HF_TOKEN=... sealstrap set hf-token --env metal
-  sealstrap set litellm-master-key --value-file litellm-master-key=/dev/shm/key")]
+  sealstrap set litellm-master-key --value-file litellm-master-key=/dev/shm/key
+  sealstrap set hf-token --all-envs --value-file metal:hf-token=/dev/shm/a --value-file ai-dev:hf-token=/dev/shm/b
+
+A key sealstrap.yaml declares shared takes one value, sealed for every environment (and the
+break-glass certificate) in one transaction.")]
 pub struct SetArgs {
     /// The backend key.
     #[arg(value_name = "KEY")]
@@ -24,6 +28,10 @@ pub struct SetArgs {
     /// Replace litellm-salt-key (write-once: it encrypts LiteLLM's stored provider keys).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }
@@ -33,8 +41,12 @@ pub struct SetArgs {
 Removes OUT/sealed/KEY.yaml (and its break-glass copy) and its kustomization entry, in one
 transaction. A key the environment needs is refused unless --force: the cluster would lose it.
 
+A key sealstrap.yaml declares shared (or any key, with --all-envs) leaves every environment that
+has it, in one transaction.
+
 Examples:
-  sealstrap unset hf-token --env ai-dev")]
+  sealstrap unset hf-token --env ai-dev
+  sealstrap unset registry-token --all-envs")]
 pub struct UnsetArgs {
     /// The backend key.
     #[arg(value_name = "KEY")]
@@ -42,6 +54,10 @@ pub struct UnsetArgs {
     /// Remove a key the environment needs (its consumers then fail).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }
@@ -245,7 +261,11 @@ Rotating dex-admin-password or dex-admin-hash rotates both (as reset-dex-admin).
 
 Examples:
   sealstrap rotate --cert pub.pem vllm-api-key dex-grafana-client-secret
-  HF_TOKEN=... sealstrap rotate --cert pub.pem --with hf hf-token")]
+  HF_TOKEN=... sealstrap rotate --cert pub.pem --with hf hf-token
+  sealstrap rotate example-token              # shared in sealstrap.yaml: one new value, every environment
+  sealstrap rotate --all-envs vllm-api-key    # a new value of its own in each environment
+
+With break-glass: in sealstrap.yaml, each new value's break-glass copy changes in the same write.")]
 pub struct RotateArgs {
     /// Backend keys to rotate.
     #[arg(required = true, value_name = "KEY")]
@@ -253,6 +273,10 @@ pub struct RotateArgs {
     /// Allow rotating write-once keys (litellm-salt-key).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }

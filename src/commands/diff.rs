@@ -121,6 +121,55 @@ fn read_at(rev: Option<&str>, file: &str, top: &Path) -> Option<String> {
         .filter(|t| t.contains("SealedSecret"))
 }
 
+/// The change word of a shared value that is not one value across the compared environments.
+const SHARED_DIFFERS: &str = "shared-differs";
+
+/// The shared values (sealstrap.yaml `values:`) of the new side that are not one value across
+/// the environments compared: key -> the environments grouped by value. Told from the keyed
+/// fingerprints (one place, `secret-source/KEY/value`, in every environment), so only with the
+/// keys that open them.
+fn shared_drift(top: &Path, entries: &[(String, diff::Entry)]) -> Vec<(String, String)> {
+    let Ok(ws) = crate::workspace::Workspace::find(Some(top)) else {
+        return Vec::new();
+    };
+    let Some(root) = ws.root.as_ref().filter(|r| r.platform) else {
+        return Vec::new();
+    };
+    let envs = crate::workspace::repo::environments(&root.dir);
+    let mut out = Vec::new();
+    for key in ws.config.fleet.shared() {
+        let mut held: Vec<(&str, &[u8])> = Vec::new();
+        for env in &envs {
+            let file = crate::workspace::repo::layout(Some(root), Some(env))
+                .out
+                .join(sealstrap::manifests::sealed_path(key));
+            // Layout paths are shown relative to the current folder; entries, to the top.
+            let Some(rel) = std::path::absolute(&file)
+                .ok()
+                .and_then(|a| a.strip_prefix(top).ok().map(Path::to_path_buf))
+            else {
+                continue;
+            };
+            let rel = rel.to_string_lossy();
+            if let Some(fp) = entries
+                .iter()
+                .find(|(f, e)| *f == rel && e.key == sealstrap::manifests::VALUE_KEY)
+                .and_then(|(_, e)| e.after.as_deref())
+            {
+                held.push((env, fp.as_bytes()));
+            }
+        }
+        if let Some(p) = sealstrap::verify::shared_differs(&held) {
+            let why = match p {
+                sealstrap::verify::Problem::SharedDiffers(w) => w,
+                other => other.to_string(),
+            };
+            out.push((key.to_string(), why));
+        }
+    }
+    out
+}
+
 /// The lines a reviewer adds once: `.gitattributes` (committed) and the git config.
 fn setup_text() -> String {
     "# .gitattributes (commit it): sealed files diff key by key\n\
@@ -235,6 +284,7 @@ pub fn run(args: &DiffArgs) -> CmdResult {
             entries.push((f.clone(), e));
         }
     }
+    let drift = shared_drift(&top, &entries);
     let shown: Vec<&(String, diff::Entry)> = entries
         .iter()
         .filter(|(_, e)| args.all || e.change != Change::Unchanged)
@@ -257,16 +307,22 @@ pub fn run(args: &DiffArgs) -> CmdResult {
                 };
                 out.push_str(&format!("{:<24} {what}  ({f}){fps}\n", e.change.as_str()));
             }
+            for (key, why) in &drift {
+                out.push_str(&format!("{:<24} {key}  ({why})\n", SHARED_DIFFERS));
+            }
             write_stdout(out.as_bytes())?;
         }
         SummaryFormat::Json => {
-            let v: Vec<_> = shown
+            let mut v: Vec<_> = shown
                 .iter()
                 .map(|(f, e)| {
                     json!({"file": f, "sealed_secret": e.sealed_secret, "key": e.key,
                            "change": e.change.as_str(), "before": e.before, "after": e.after})
                 })
                 .collect();
+            v.extend(drift.iter().map(|(key, why)| {
+                json!({"shared_key": key, "change": SHARED_DIFFERS, "environments": why})
+            }));
             write_stdout(
                 format!("{}\n", serde_json::to_string_pretty(&v).expect("json")).as_bytes(),
             )?;
@@ -289,7 +345,18 @@ pub fn run(args: &DiffArgs) -> CmdResult {
             ""
         }
     );
-    let differs = entries.iter().any(|(_, e)| e.change != Change::Unchanged);
+    if !drift.is_empty() {
+        eprintln!(
+            "sealstrap: {} shared value(s) differ between environments: {} (sealstrap rotate KEY makes one value for all)",
+            drift.len(),
+            drift
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let differs = !drift.is_empty() || entries.iter().any(|(_, e)| e.change != Change::Unchanged);
     if args.exit_code && differs {
         return Ok(ExitCode::from(1));
     }

@@ -213,7 +213,7 @@ pub fn load_checked(
 
 /// The controller keys that open sealed values of the repository: `--private-key` files (PEM,
 /// key Secrets, or escrows opened with `identity`), else every escrow of the repository's sealed
-/// folders that `identity` opens (a custodian of one environment can carry a shared value to
+/// folders (and the one beside the break-glass certificate) that `identity` opens (a custodian of one environment can carry a shared value to
 /// another). An error names the escrows tried and who can open each.
 pub fn keys_for(
     private_keys: &[PathBuf],
@@ -233,6 +233,14 @@ pub fn keys_for(
         .map(|e| super::repo::layout(Some(root), Some(e)).out)
         .collect();
     folders.push(super::repo::default_out(Some(root)));
+    // An escrow beside the break-glass certificate (`key new --out recovery` makes one there).
+    if let Ok(ws) = super::Workspace::open(Some(root.clone()))
+        && let Some(bg) = &ws.config.fleet.break_glass
+        && let Some(dir) = root.join(bg).parent()
+        && !folders.iter().any(|f| f == dir)
+    {
+        folders.push(dir.to_path_buf());
+    }
     let mut all = Vec::new();
     let mut tried = Vec::new();
     for folder in folders {

@@ -134,8 +134,13 @@ pub fn fleet(
     dry_run: bool,
     outcomes: &[(String, Outcome)],
     failed: &[(String, Failure)],
+    passed: &[(String, String)],
+    follow_up: &[String],
 ) -> Result<(), Failure> {
     if output == Output::Text {
+        for (env, why) in passed {
+            eprintln!("== {env}: passed by: {why}");
+        }
         for (env, o) in outcomes {
             eprintln!(
                 "== {env}: {}; {}",
@@ -196,6 +201,9 @@ pub fn fleet(
                     ));
                 }
             }
+            for f in follow_up {
+                t.push_str(&format!("next: {f}\n"));
+            }
             if !outcomes.is_empty() {
                 eprint!("{t}");
             }
@@ -212,6 +220,8 @@ pub fn fleet(
                 "notes": o.notes,
             })).collect::<Vec<_>>(),
             "failed": failed.iter().map(|(e, f)| json!({"environment": e, "error": f.message})).collect::<Vec<_>>(),
+            "passed": passed.iter().map(|(e, why)| json!({"environment": e, "why": why})).collect::<Vec<_>>(),
+            "follow_up": follow_up,
         })),
     }
 }

@@ -474,6 +474,15 @@ pub fn read(
                 values::check_value(k, v, &mut notes)?;
                 provided.insert(k.clone(), v.clone());
             }
+            // A shared key's new value, made once for the whole fleet.
+            for k in keys {
+                if let Some(v) = shared.get(k)
+                    && !provided.contains_key(k)
+                {
+                    provided.insert(k.clone(), v.clone());
+                    shared_keys.insert(k.clone());
+                }
+            }
             plan::check_new_values(&contract, keys, &provided)?;
         }
         Mode::Unset { .. } => {}
