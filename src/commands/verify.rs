@@ -295,6 +295,9 @@ fn check_folder(
     Ok(c)
 }
 
+/// Opens one sealed file's text (or why it could not be read) as SealedSecret `name`.
+type Opener<'a> = dyn Fn(&Result<String, String>, &str) -> Result<Zeroizing<Vec<u8>>, Problem> + 'a;
+
 /// The fingerprint the break-glass copies must be sealed for: the pinned one (what a reviewer
 /// approved), else the fleet file's certificate's. `None` when the fleet file names none.
 pub fn break_glass_fingerprint(place: &Place) -> Result<Option<String>, Failure> {
@@ -322,7 +325,7 @@ pub fn break_glass_fingerprint(place: &Place) -> Result<Option<String>, Failure>
 fn check_copies(
     place: &Place,
     values: &BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>>,
-    open: &dyn Fn(&Result<String, String>, &str) -> Result<Zeroizing<Vec<u8>>, Problem>,
+    open: &Opener<'_>,
     c: &mut Checked,
 ) -> Result<(), Failure> {
     let want = break_glass_fingerprint(place)?;
