@@ -320,6 +320,24 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         eprintln!(
             "then commit the escrow, the bundle and the resealed files, and `sealstrap key install{env}` puts both keys in the cluster (values sealed for either open during the switch)"
         );
+    } else if let Some(old) = crate::workspace::walk::read_sealed(out)
+        .ok()
+        .filter(|files| !files.is_empty())
+    {
+        // A first escrow beside values sealed for a key it does not hold (one made elsewhere,
+        // or the controller's own): they move to the new key with the old one, offline.
+        let env = a
+            .files
+            .env
+            .as_ref()
+            .map(|e| format!(" --env {e}"))
+            .unwrap_or_default();
+        eprintln!(
+            "next: the {} sealed value(s) in {} were sealed for another key, which this escrow does not hold: reseal them with it: sealstrap reseal{env} --private-key OLD-KEY --cert {} (OLD-KEY: its PEM, or `kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`); without it, make new values: sealstrap rotate{env} KEY...",
+            old.len(),
+            crate::workspace::repo::shown(&out.join(sealstrap::manifests::SEALED_DIR)).display(),
+            cert_path.display()
+        );
     } else {
         eprintln!(
             "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",

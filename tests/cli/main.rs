@@ -17,6 +17,7 @@ mod common;
 mod bringup_snapshot;
 mod cluster;
 mod crash;
+mod day2;
 mod expiry;
 mod first_boot;
 mod fleet;

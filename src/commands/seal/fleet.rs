@@ -68,12 +68,25 @@ fn shared_values(
                 }
                 let keys =
                     crate::workspace::keys::keys_for(&req.private_keys, &req.identity, Some(root))?;
-                values::read_sealed_value(
-                    &folder(env),
-                    &keys,
-                    key,
-                    &format!("the key must be {env}'s controller key"),
-                )?
+                // The first environment whose copy the keys open (each has its own key).
+                let mut tried = Vec::new();
+                let mut found = None;
+                for env in &having {
+                    match values::read_sealed_value(&folder(env), &keys, key, "") {
+                        Ok(v) => {
+                            found = Some(v);
+                            break;
+                        }
+                        Err(_) => tried.push(env.as_str()),
+                    }
+                }
+                found.ok_or_else(|| {
+                    Failure::new(format!(
+                        "{key} is shared (sealstrap.yaml) and none of the keys given opens it in {}",
+                        tried.join(", ")
+                    ))
+                    .hint("pass the controller key of one of them (--private-key KEY), or an identity that opens its escrow (-i IDENTITY)")
+                })?
             }
         };
         out.insert(key.to_string(), value);
