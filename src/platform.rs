@@ -101,14 +101,19 @@ pub fn store_file(w: &Wiring, style: &crate::style::Style) -> String {
 }
 
 /// The `secret_backend` advice for the environment config, when it does not say `kubernetes`.
+/// What the resolver does while the config still says gcpsm (FACTS §12: it rewrites the store
+/// file for gcpsm).
+const REVERTS: &str = " (until then the next `make render-config` or `make resolve-secret-store` writes the gcpsm store back over the swap point)";
+
 pub fn backend_advice(config_path: &str, backend: Option<&str>) -> Option<String> {
     match backend {
         Some("kubernetes") => None,
         Some(other) => Some(format!(
-            "{config_path} has secret_backend: {other}; set `secret_backend: kubernetes` so the platform's seeding and resolver stop expecting {other}"
+            "{config_path} has secret_backend: {other}; set `secret_backend: kubernetes` so the platform's seeding and resolver stop expecting {other}{}",
+            if other == "gcpsm" { REVERTS } else { "" }
         )),
         None => Some(format!(
-            "{config_path} has no secret_backend, which the platform reads as gcpsm; add `secret_backend: kubernetes`"
+            "{config_path} has no secret_backend, which the platform reads as gcpsm; add `secret_backend: kubernetes`{REVERTS}"
         )),
     }
 }

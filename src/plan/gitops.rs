@@ -44,7 +44,7 @@ pub fn plan_store(
         _ => {}
     }
     notes.push(format!(
-        "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone from now on",
+        "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone while the config says `secret_backend: kubernetes` (with gcpsm, or no line, the next `make resolve-secret-store` writes the gcpsm store back)",
         store.path.display(),
         state.describe(),
         wiring.source_namespace

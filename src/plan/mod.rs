@@ -356,8 +356,13 @@ pub fn plan_run(
     let with_store = platform.is_none() && snap.flux.is_none();
     if let Some(r) = &snap.reads {
         let own = snap.absolute(out);
+        // The store sealstrap writes itself (Flux's, in its own folder) is no conflict.
+        let flux_store = snap.flux.as_ref().map(|f| {
+            snap.absolute(&f.dir.join(crate::flux::STORE_DIR).join(manifests::STORE_FILE))
+        });
         for f in &r.other_stores {
-            if !snap.absolute(f).starts_with(&own) {
+            let abs = snap.absolute(f);
+            if !abs.starts_with(&own) && Some(&abs) != flux_store.as_ref() {
                 notes.push(format!(
                     "{} also defines ClusterSecretStore {}: two stores of one name fight over one object in the cluster; delete that one{}",
                     shown(cwd, f).display(),
