@@ -65,6 +65,7 @@ pub mod key_usage;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;
+pub mod mirror;
 pub mod objects;
 pub mod output;
 pub mod patch;

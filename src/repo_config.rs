@@ -1,6 +1,7 @@
 //! `sealstrap.yaml`, the repository's own configuration, read whole in one place: the fork's
 //! keys (`extra:`), the paths `scan` and `patch-externalsecrets` allow (`exclude:`), and the
-//! fleet (`environments:`, `values:`, `break-glass:`). The file is checked like code: a key
+//! fleet (`environments:`, `values:`, `break-glass:`), the pins, and the controller's chart
+//! mirror (`chart:`). The file is checked like code: a key
 //! sealstrap does not know is an error naming the key, its line and the nearest known key
 //! (`break_glass` → `break-glass`), because a typo silently ignored is a setting silently lost.
 //! Pure: the workspace reads the file once per run and hands the text here.
@@ -16,6 +17,9 @@
 //!   example-token: shared
 //! break-glass:
 //!   cert: recovery/break-glass.crt
+//! chart:                      # the controller's chart and image mirror (src/mirror.rs)
+//!   repo: oci://registry.internal/charts
+//!   image: {registry: registry.internal}
 //! ```
 
 use serde_json::Value;
@@ -23,6 +27,7 @@ use serde_json::Value;
 use crate::allow::{self, Exclude, ExcludeError};
 use crate::contract::{self, Contract, Extra, ExtrasError};
 use crate::fleet::{self, Fleet, FleetError};
+use crate::mirror::{self, MirrorError};
 use crate::pins::{self, Pins, PinsError};
 
 /// The file's name, at the repository root.
@@ -39,8 +44,11 @@ const KNOWN: &[(&str, &[&str])] = &[
             "values",
             "break-glass",
             "pins",
+            "chart",
         ],
     ),
+    ("chart", &["repo", "version", "image"]),
+    ("chart.image", &["registry", "repository", "tag"]),
     (
         "extra.*",
         &["generate", "provide", "format", "environments"],
@@ -60,6 +68,8 @@ pub struct RepoConfig {
     pub fleet: Fleet,
     /// The certificates and recipients a reviewer approved.
     pub pins: Pins,
+    /// The controller's chart and image (an air-gapped site's mirror), for every environment.
+    pub chart: mirror::Given,
 }
 
 /// Why `sealstrap.yaml` cannot be used. Names the key and, where it can, its line.
@@ -68,7 +78,7 @@ pub enum RepoConfigError {
     #[error("{0}")]
     Syntax(String),
     #[error(
-        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:, pins:)"
+        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:, pins:, chart:)"
     )]
     Shape,
     #[error("{}unknown key {path}{}", line.map(|l| format!("line {l}: ")).unwrap_or_default(), suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
@@ -88,6 +98,8 @@ pub enum RepoConfigError {
     Fleet(#[from] FleetError),
     #[error(transparent)]
     Pins(#[from] PinsError),
+    #[error(transparent)]
+    Chart(#[from] MirrorError),
 }
 
 impl RepoConfigError {
@@ -105,6 +117,7 @@ impl RepoConfigError {
             RepoConfigError::Exclude(e) => Some(e.hint()),
             RepoConfigError::Fleet(e) => Some(e.hint()),
             RepoConfigError::Pins(e) => Some(e.hint()),
+            RepoConfigError::Chart(e) => Some(e.hint().to_string()),
         }
     }
 }
@@ -126,11 +139,13 @@ impl RepoConfig {
         let contract = Contract::new(extras.iter().map(|x| x.entry).collect());
         let fleet = fleet::parse(root, &contract)?;
         let pins = pins::parse(root)?;
+        let chart = mirror::parse(root)?;
         Ok(RepoConfig {
             extras,
             exclude,
             fleet,
             pins,
+            chart,
         })
     }
 

@@ -228,13 +228,6 @@ pub struct SealArgs {
     /// An existing Application keeps your edits; sealstrap sets only the fields it owns.
     #[arg(long, value_enum, value_name = "TOOL")]
     pub gitops: Option<GitOps>,
-    /// With --gitops: the sealed-secrets chart's repository (an HTTP or OCI mirror for an
-    /// air-gapped site); kept in the Application for later runs.
-    #[arg(long, value_name = "URL", requires = "gitops")]
-    pub chart_repo: Option<String>,
-    /// With --gitops: the sealed-secrets chart's version [default: 2.18.5]; kept for later runs.
-    #[arg(long, value_name = "VERSION", requires = "gitops")]
-    pub chart_version: Option<String>,
     /// With --gitops flux: the folder for the Flux wiring, relative to the repository root.
     #[arg(long, value_name = "DIR", default_value = "flux", value_parser = parse_plain_path)]
     pub flux_dir: PathBuf,
@@ -245,6 +238,68 @@ pub struct SealArgs {
     // Last: the flattened groups set their own help headings for what follows.
     #[command(flatten)]
     pub common: BootstrapArgs,
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
+}
+
+/// The controller's chart and image, for an air-gapped site's mirror (over `sealstrap.yaml`'s
+/// `chart:`, which is over what the written files hold, which is over upstream's).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Chart and image mirror (with --gitops)")]
+pub struct MirrorArgs {
+    /// The sealed-secrets chart's repository: an https:// Helm repository or an oci:// registry
+    /// path (oci://registry.internal/charts) [default: sealstrap.yaml chart.repo, else what the
+    /// files hold, else https://bitnami-labs.github.io/sealed-secrets].
+    #[arg(long, value_name = "URL")]
+    pub chart_repo: Option<String>,
+    /// The chart's version [default: sealstrap.yaml chart.version, else the files', else 2.18.5].
+    #[arg(long, value_name = "VERSION")]
+    pub chart_version: Option<String>,
+    /// The controller image's registry (host[:port][/path]) [default: docker.io].
+    #[arg(long, value_name = "HOST")]
+    pub image_registry: Option<String>,
+    /// The controller image's repository [default: bitnami/sealed-secrets-controller].
+    #[arg(long, value_name = "PATH")]
+    pub image_repository: Option<String>,
+    /// The controller image's tag; TAG@sha256:DIGEST pins it [default: 0.36.6].
+    #[arg(long, value_name = "TAG")]
+    pub image_tag: Option<String>,
+}
+
+impl MirrorArgs {
+    pub fn given(&self) -> sealstrap::mirror::Given {
+        sealstrap::mirror::Given {
+            repo: self.chart_repo.clone(),
+            version: self.chart_version.clone(),
+            image: sealstrap::mirror::ImageGiven {
+                registry: self.image_registry.clone(),
+                repository: self.image_repository.clone(),
+                tag: self.image_tag.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The chart and image `seal --gitops` writes, each from upstream to where it points: the flags here,
+else sealstrap.yaml's chart:, else (in the platform) each environment's controller Application,
+else upstream's. Run it on a connected machine; the copy lines are what to run there. Nothing is
+written and nothing is fetched.
+
+Examples:
+  sealstrap mirror-list
+  sealstrap mirror-list --chart-repo oci://registry.internal/charts --image-registry registry.internal
+  sealstrap mirror-list --output json")]
+pub struct MirrorListArgs {
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
+    /// The platform repository's root, when it is not the git repository you run in.
+    #[arg(long, value_name = "DIR")]
+    pub platform_root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
 }
 
 /// GitOps tools `seal --gitops` can wire.

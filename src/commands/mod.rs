@@ -5,7 +5,7 @@
 //!
 //! | module | commands | the library half |
 //! |---|---|---|
-//! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux` |
+//! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux`, `mirror` |
 //! | [`key`], [`key_export`], [`key_life`] | `key new`, `key install`, `key backup`, `key list`; `key export`; `key usage`, `key retire` and doctor's first-boot links | `controller_key`, `escrow`, `ssh`, `export`, `key_usage` |
 //! | [`verify`] | `verify` | `verify` |
 //! | [`reseal`] | `reseal` | `reseal` |
@@ -13,6 +13,7 @@
 //! | [`unseal`] | `unseal` | `objects`, `seal` |
 //! | [`kubeseal`] | the kubeseal drop-in | `kubeseal` |
 //! | [`scan`] | `scan` | `scan`, `allow` |
+//! | [`mirror`] | `mirror-list` | `mirror` |
 //! | [`patch`] | `patch-externalsecrets` | `patch` |
 //! | [`contract`] | `contract` | `contract` |
 //! | [`cert`] | `cert inspect` | `cert` |
@@ -26,6 +27,7 @@ pub mod key;
 pub mod key_export;
 pub mod key_life;
 pub mod kubeseal;
+pub mod mirror;
 pub mod patch;
 pub mod reseal;
 pub mod scan;
@@ -49,6 +51,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::PatchExternalSecrets(args) => patch::run(&args),
         Command::Reseal(args) => reseal::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::MirrorList(args) => mirror::run(&args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

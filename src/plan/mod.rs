@@ -26,7 +26,7 @@ pub mod gitops;
 pub mod ignore;
 pub mod refusal;
 
-pub use gitops::{App, ArgoCd, Flux, FluxFile, StoreFile};
+pub use gitops::{App, ArgoCd, Flux, FluxFile, RepositorySecret, StoreFile};
 pub use refusal::Refusal;
 
 /// A file the run writes: where, its bytes, and its mode when it holds plaintext (0600).
@@ -358,7 +358,11 @@ pub fn plan_run(
         let own = snap.absolute(out);
         // The store sealstrap writes itself (Flux's, in its own folder) is no conflict.
         let flux_store = snap.flux.as_ref().map(|f| {
-            snap.absolute(&f.dir.join(crate::flux::STORE_DIR).join(manifests::STORE_FILE))
+            snap.absolute(
+                &f.dir
+                    .join(crate::flux::STORE_DIR)
+                    .join(manifests::STORE_FILE),
+            )
         });
         for f in &r.other_stores {
             let abs = snap.absolute(f);

@@ -30,6 +30,8 @@ pub struct Place {
     pub contract: Contract,
     /// What `sealstrap.yaml` pins.
     pub pins: sealstrap::pins::Pins,
+    /// `sealstrap.yaml`'s chart and image mirror (`chart:`).
+    pub chart: sealstrap::mirror::Given,
 }
 
 /// What picks the environment: `--out`, `--env`, `--config`.
@@ -82,6 +84,7 @@ impl Place {
             contract: ws.contract(layout.env.as_deref()),
             fleet: ws.config.fleet.clone(),
             pins: ws.config.pins.clone(),
+            chart: ws.config.chart.clone(),
             root,
             layout,
             out,

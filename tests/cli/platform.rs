@@ -576,7 +576,10 @@ fn the_config_variants_get_the_right_secret_backend_advice() {
     ));
     // `secret_backend:` with its value on the next line and a comment: read as kubernetes.
     let metal = run("environments/metal/config.yaml");
-    assert!(!metal.contains("secret_backend"), "{metal}");
+    assert!(
+        !metal.contains("has no secret_backend") && !metal.contains("has secret_backend:"),
+        "{metal}"
+    );
     // egress on: the Anthropic key is needed, and nothing in the tree reads it yet.
     assert!(metal.contains("NEEDS VALUE  anthropic-api-key"), "{metal}");
     assert!(metal.contains("dry run: nothing written"), "{metal}");
@@ -706,7 +709,8 @@ fn the_generated_application_keeps_the_users_edits() {
         "{project}"
     );
 
-    // --chart-repo and --chart-version: set in place, kept by later runs.
+    // --chart-repo and --chart-version: set in place (an OCI registry in the Helm-repository
+    // form Argo CD resolves, with its repository Secret), kept by later runs.
     let mut args = gitops.to_vec();
     args.extend([
         "--chart-repo",
@@ -722,9 +726,18 @@ fn the_generated_application_keeps_the_users_edits() {
         edited
             .replace(
                 "https://charts.mirror.internal/bitnami   # our mirror",
-                "oci://registry.internal/charts   # our mirror"
+                "registry.internal/charts   # our mirror"
             )
             .replace("targetRevision: 2.18.5", "targetRevision: 2.18.6")
+    );
+    let secret = std::fs::read_to_string(
+        root.join("clusters/ai-dev/catalog/platform-core/sealed-secrets-repository.yaml"),
+    )
+    .unwrap();
+    assert!(
+        secret.contains("url: registry.internal/charts\n")
+            && secret.contains("enableOCI: \"true\""),
+        "{secret}"
     );
     let o = seal_in(root, &gitops);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -40,9 +40,8 @@ pub struct SealOptions {
     pub argocd: bool,
     /// `--gitops flux`: the Flux folder (relative to the repository root).
     pub flux: Option<PathBuf>,
-    /// `--chart-repo`, `--chart-version`: set in the controller's Application this run.
-    pub chart_repo: Option<String>,
-    pub chart_version: Option<String>,
+    /// `--chart-repo`, `--chart-version`, `--image-*`: the mirror given on the command line.
+    pub chart: sealstrap::mirror::Given,
     /// `--require-complete`.
     pub require_complete: bool,
 }
@@ -107,6 +106,15 @@ impl SealRequest {
     /// The request of `seal`; `contract` holds every key of the repository (a `--value-file`
     /// names one of them).
     pub fn seal(args: &SealArgs, contract: &Contract) -> Result<SealRequest, Failure> {
+        let chart = args.mirror.given();
+        if chart != sealstrap::mirror::Given::default() && args.gitops.is_none() {
+            return Err(Failure::usage(
+                "--chart-repo, --chart-version and --image-* set what --gitops writes: pass --gitops argocd or --gitops flux",
+            )
+            .hint("`sealstrap mirror-list` prints what to mirror without writing anything"));
+        }
+        sealstrap::mirror::check(&chart)
+            .map_err(|e| Failure::usage(e.to_string()).hint(e.hint()))?;
         SealRequest::new(
             &args.common,
             contract,
@@ -114,8 +122,7 @@ impl SealRequest {
                 force: args.force,
                 argocd: args.gitops == Some(GitOps::Argocd),
                 flux: (args.gitops == Some(GitOps::Flux)).then(|| args.flux_dir.clone()),
-                chart_repo: args.chart_repo.clone(),
-                chart_version: args.chart_version.clone(),
+                chart: args.mirror.given(),
                 require_complete: args.require_complete,
             }),
         )
