@@ -2,7 +2,8 @@
 //!
 //! One module per command family: `seal` (seal, rotate, reset-dex-admin), `key` (key
 //! new/install/backup/list), `kubeseal` (the drop-in), `unseal`, `reseal`, `verify`, `scan`,
-//! `patch` (patch-externalsecrets), `contract`, `cert` (cert inspect), `cluster` (cert fetch,
+//! `scan_git`, `scan_report` (scan --staged/--history and the report), `patch`
+//! (patch-externalsecrets), `contract`, `cert` (cert inspect), `cluster` (cert fetch,
 //! apply, doctor and the connection flags); `io` holds the shared input/output helpers.
 
 pub mod cert;
@@ -15,6 +16,8 @@ pub mod kubeseal;
 pub mod patch;
 pub mod reseal;
 pub mod scan;
+pub mod scan_git;
+pub mod scan_report;
 pub mod seal;
 pub mod tree;
 pub mod unseal;

@@ -237,6 +237,54 @@ pub fn scan_values(text: &str, first_line: usize, class: &FileClass) -> Vec<Find
         .collect()
 }
 
+/// Largest content checked with every rule; larger content is checked for credential shapes
+/// and keys only, in pieces ([`scan_reader`]).
+pub const MAX_FULL: u64 = 4 << 20;
+
+/// Scans one file's bytes (at most [`MAX_FULL`]) whatever they hold: text and UTF-16 with
+/// every rule, binary (NUL bytes) for credential shapes and keys.
+pub fn scan_bytes(bytes: &[u8], class: &FileClass, opts: &Options) -> Vec<Finding> {
+    match decode(bytes) {
+        Decoded::Text(t) | Decoded::Utf16(t) => scan_text(&t, class, opts),
+        Decoded::Binary(t) => scan_values(&t, 1, class),
+    }
+}
+
+/// Scans large content from `reader` for credential shapes and keys, in pieces of about
+/// 1 MiB cut at line ends (a longer line is cut at 1 MiB).
+pub fn scan_reader(
+    mut reader: impl std::io::BufRead,
+    class: &FileClass,
+) -> std::io::Result<Vec<Finding>> {
+    const PIECE: usize = 1 << 20;
+    let mut found = Vec::new();
+    let mut first_line = 1;
+    let mut piece: Vec<u8> = Vec::with_capacity(PIECE + 4096);
+    loop {
+        let n = std::io::BufRead::read_until(
+            &mut std::io::Read::take(&mut reader, PIECE as u64),
+            b'\n',
+            &mut piece,
+        )?;
+        let full = piece.len() >= PIECE;
+        if n > 0 && !full {
+            continue;
+        }
+        if !piece.is_empty() {
+            let text = match decode(&piece) {
+                Decoded::Text(t) | Decoded::Utf16(t) | Decoded::Binary(t) => t,
+            };
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            found.extend(scan_values(text, first_line, class));
+            first_line += piece.iter().filter(|b| **b == b'\n').count();
+            piece.clear();
+        }
+        if n == 0 {
+            return Ok(found);
+        }
+    }
+}
+
 /// The finding of a hit on `line`, with its inline allow.
 fn value_finding(hit: &rules::Hit, line: &str, at: usize) -> Finding {
     let mut f = Finding::of_hit(hit, at);

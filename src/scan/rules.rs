@@ -1000,6 +1000,10 @@ fn percent_decode(s: &str) -> String {
 
 /// A generic assignment whose value is a literal credential.
 fn generic_check(c: &Cand) -> bool {
+    // `checksum/secret: <sha256>` (Helm's restart annotations), `password_sha256: ...`.
+    if hashy(c.line) {
+        return false;
+    }
     let key = c.get("key");
     let lower = key.to_ascii_lowercase();
     // `bypass`, `compass`: a word that ends in "pass" is no password.
