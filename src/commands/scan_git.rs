@@ -81,7 +81,11 @@ fn prefixes(top: &Path, paths: &[PathBuf]) -> Vec<String> {
     paths
         .iter()
         .map(|p| {
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            let abs: PathBuf = std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect();
             abs.strip_prefix(top)
                 .unwrap_or(&abs)
                 .to_string_lossy()
@@ -235,22 +239,26 @@ pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned
     let out = output(cmd, &format!("list the history of {range}"))
         .map_err(|f| f.hint("check the range: git rev-list --objects RANGE must work"))?;
     let mut blobs = Vec::new();
-    let mut commits = 0;
     for line in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let line = String::from_utf8_lossy(line);
-        match line.split_once(' ') {
-            // `OID PATH` for a blob (the path it was first met under); a commit has no path.
-            Some((oid, path)) => {
-                if under(path, &prefixes) {
-                    blobs.push(Blob {
-                        oid: oid.to_string(),
-                        path: path.to_string(),
-                    });
-                }
-            }
-            None => commits += 1,
+        // `OID PATH` for a blob (the path it was first met under); the tips, listed with no
+        // path, are commits.
+        if let Some((oid, path)) = line.split_once(' ')
+            && under(path, &prefixes)
+        {
+            blobs.push(Blob {
+                oid: oid.to_string(),
+                path: path.to_string(),
+            });
         }
     }
+    let mut cmd = git(&dir);
+    cmd.args(["rev-list", "--count"]);
+    rev_args(&mut cmd, &revs);
+    let commits = String::from_utf8_lossy(&output(cmd, "count the commits")?)
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(0);
     let mut findings: Vec<Located> = Vec::new();
     let mut never: HashSet<&str> = HashSet::new();
     for b in &blobs {

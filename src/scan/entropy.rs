@@ -120,6 +120,14 @@ const LITERALS: [&str; 12] = [
     "required",
 ];
 
+/// A template or variable expression, filled in at deploy time (Helm/Go `{{ }}`, Flux and
+/// shell `${VAR}`, `$(cmd)`, Azure DevOps `#{X}#`, ERB `<% %>`, `$VAR`).
+pub fn is_template(v: &str) -> bool {
+    let t = v.trim();
+    ["{{", "${", "$(", "#{", "<%"].iter().any(|m| t.contains(m))
+        || (t.starts_with('$') && t[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+}
+
 /// A placeholder, a template expression or an empty value.
 pub fn is_placeholder(v: &str) -> bool {
     let t = v.trim();
@@ -170,7 +178,7 @@ pub fn is_placeholder(v: &str) -> bool {
     }
     if lower
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|s| WORDS.contains(&s))
+        .any(|s| s.len() >= 4 && WORDS.contains(&s))
     {
         return true;
     }
@@ -233,14 +241,17 @@ pub fn is_path(v: &str) -> bool {
     } else {
         return false;
     };
+    // Parts in lower case (or short), and more than one part or an extension: a random
+    // base64 value that starts with `/` is neither.
     !rest.is_empty()
+        && (rest.contains('/') || rest.contains('.'))
         && rest
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._/-@".contains(&b))
         && rest
             .split(|c: char| "/-_.@".contains(c))
             .filter(|s| !s.is_empty())
-            .all(is_wordy)
+            .all(|s| is_wordy(s) && (s.len() <= 4 || !s.bytes().any(|b| b.is_ascii_uppercase())))
 }
 
 /// A part of a name: letters only, digits only, short, or letters then a short number
@@ -293,13 +304,22 @@ pub fn is_identifier(v: &str) -> bool {
     {
         return true;
     }
-    // An email address.
+    // An email address: a plain local part, a lower-case host with a top-level domain.
     if let Some((user, host)) = v.split_once('@') {
+        let labels: Vec<&str> = host.split('.').collect();
         return !user.is_empty()
-            && host.contains('.')
-            && host
+            && user
                 .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
+                .all(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(&c))
+            && labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            })
+            && labels
+                .last()
+                .is_some_and(|t| t.len() >= 2 && t.bytes().all(|c| c.is_ascii_lowercase()));
     }
     false
 }
@@ -316,6 +336,13 @@ fn camel_words(s: &str) -> bool {
         }
         let lower = b[i..].iter().take_while(|c| c.is_ascii_lowercase()).count();
         if lower < 2 && !(start == 0 && lower >= 1) {
+            return false;
+        }
+        // A word has a vowel; random letters in camel case seldom do, word after word.
+        if !b[start..i + lower]
+            .iter()
+            .any(|c| b"aeiouAEIOU".contains(c))
+        {
             return false;
         }
         i += lower;
@@ -453,6 +480,10 @@ mod tests {
             "Tz4Rk9mW2qLx8Vb3Nc7YpFh6",
             "hunter2-very-s3cure",
             "s3cr3t-P4ssw0rd!",
+            // Random passwords that look like an email address or camel-case words at a glance.
+            "qKJ!%i99iig@d.R79aUr",
+            "b6knyi@.bJhJ4h9jmFEw",
+            "yzBjcySuoNprjydju",
         ] {
             assert!(credential_value(v), "{v}");
         }
@@ -465,5 +496,7 @@ mod tests {
         assert!(is_path("/etc/ssl/private/server.key"));
         assert!(!is_path("/K7MDENG/bPxRfiCY+q8vZ"));
         assert!(!is_path("relative/path"));
+        assert!(!is_path("/AzKYDoagamuixJPORSMEOVsfxEkmGNV"));
+        assert!(is_path("~/.kube/token"));
     }
 }

@@ -358,7 +358,14 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                             .filter_map(|f| doc.get(*f).and_then(Value::as_object))
                             .flat_map(|m| m.values())
                             .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")));
-                    if (has("data") || has("stringData")) && !sops_encrypted {
+                    // A chart's or Flux's Secret whose every value is filled in at deploy
+                    // time (`{{ .Values.x | b64enc }}`, `${DB_PASSWORD}`) holds no value.
+                    let templated = ["data", "stringData"]
+                        .iter()
+                        .filter_map(|f| doc.get(*f).and_then(Value::as_object))
+                        .flat_map(|m| m.values())
+                        .all(|v| v.as_str().is_some_and(entropy::is_template));
+                    if (has("data") || has("stringData")) && !sops_encrypted && !templated {
                         let mut f = Finding::new(
                             at,
                             Kind::PlaintextSecret,
@@ -530,6 +537,15 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
+    }
+
+    #[test]
+    fn a_secret_filled_in_at_deploy_time_holds_no_value() {
+        let t = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: \"${DB_PASSWORD}\"\n  user: \"{{ .Values.user }}\"\n";
+        assert!(scan_text(t, &classify("db.yaml"), &Options::default()).is_empty());
+        let half = t.replace("\"{{ .Values.user }}\"", "admin");
+        let f = scan_text(&half, &classify("db.yaml"), &Options::default());
+        assert_eq!(f[0].kind, Kind::PlaintextSecret);
     }
 
     #[test]

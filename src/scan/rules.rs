@@ -537,7 +537,7 @@ fn any_file(_: &FileClass) -> bool {
 }
 
 /// The credential-sounding names of generic assignments: the key must end with one of them.
-const KEYWORDS: &str = r"password|passwd|passphrase|pwd|pass|secret|token|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|auth[_.-]?key|account[_.-]?key|master[_.-]?key|encryption[_.-]?key|signing[_.-]?key|credentials?";
+const KEYWORDS: &str = r"password|passwd|passphrase|pwd|pass|secret|token|secret[_.-]?key[_.-]?base|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|auth[_.-]?key|account[_.-]?key|master[_.-]?key|encryption[_.-]?key|signing[_.-]?key|credentials?";
 
 /// A value: double-quoted, single-quoted or bare (up to a space, a comment or a delimiter).
 const VALUE: &str = r#"(?P<v>"[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^ \t\r\n"'#,;)}\]]{1,1024})"#;
@@ -1034,6 +1034,8 @@ fn is_code(v: &str) -> bool {
     if v.contains(['(', '[', '{', '<']) {
         return true;
     }
+    // `a.b.c` whose every part is a name (`process.env.DB_PASSWORD`), not random letters
+    // around a dot.
     let mut parts = v.split('.');
     v.contains('.')
         && parts.all(|p| {
@@ -1041,6 +1043,12 @@ fn is_code(v: &str) -> bool {
                 .next()
                 .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
                 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && (p.len() <= 4
+                    || entropy::is_identifier(p)
+                    || p.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                    || p.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
         })
 }
 
