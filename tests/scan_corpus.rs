@@ -679,11 +679,7 @@ fn corpus_recall_is_95_percent_with_no_false_positive_and_no_value_in_any_output
                 t.found += 1;
                 t.rules.insert(rule.clone());
             }
-            None => {
-                let txt = std::fs::read_to_string(dir.path().join(&p.file)).unwrap();
-                eprintln!("DEBUG {}", txt.lines().nth(p.line - 1).unwrap());
-                t.missed.push(format!("{}:{}", p.file, p.line))
-            }
+            None => t.missed.push(format!("{}:{}", p.file, p.line)),
         }
     }
     // Findings on lines without a positive: only plaintext Secrets (a Secret holding the key is
