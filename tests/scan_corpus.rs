@@ -130,7 +130,7 @@ fn openssh_key(rng: &mut StdRng) -> String {
     string(&mut private, &[seed.as_slice(), pk.as_slice()].concat());
     string(&mut private, b"deploy@bastion");
     let mut pad = 1u8;
-    while private.len() % 8 != 0 {
+    while !private.len().is_multiple_of(8) {
         private.push(pad);
         pad += 1;
     }

@@ -222,12 +222,18 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
     let finding = |message: &str| scan::Finding::new(0, scan::Kind::InterruptedWrite, message);
     let message = "a sealstrap write was interrupted, so the files it writes may be half old, half new; run the interrupted command (`sealstrap seal` with the same flags) again to finish it, then scan again";
-    let mut journals: std::collections::BTreeSet<PathBuf> = listing
+    // Each folder once, and the listed files as a set: linear in the tree, not quadratic.
+    let listed: std::collections::HashSet<&Path> =
+        listing.files.iter().map(PathBuf::as_path).collect();
+    let folders: std::collections::BTreeSet<&Path> = listing
         .files
         .iter()
-        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
+        .flat_map(|f| f.ancestors().skip(1))
+        .collect();
+    let mut journals: std::collections::BTreeSet<PathBuf> = folders
+        .into_iter()
         .map(|d| d.join(sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT))
-        .filter(|j| !listing.files.contains(j))
+        .filter(|j| !listed.contains(j.as_path()))
         .collect();
     if let Some(top) = &listing.top {
         journals.insert(sealstrap::journal::journal_path(top));

@@ -375,7 +375,7 @@ pub fn looks_random(v: &str) -> bool {
 
 /// The decoded text of `v` when it is standard base64 of printable text (`cGFzc3dvcmQ=`).
 pub fn base64_text(v: &str) -> Option<String> {
-    if v.len() < 8 || v.len() % 4 != 0 {
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
         return None;
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
