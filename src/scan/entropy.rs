@@ -165,7 +165,7 @@ pub fn is_placeholder(v: &str) -> bool {
     {
         return true;
     }
-    if MARKERS.iter().any(|m| lower.contains(m)) {
+    if MARKERS.iter().any(|m| lower.contains(m)) || well_known_password(&lower) {
         return true;
     }
     let mut words = lower.split(|c: char| !c.is_ascii_alphanumeric());
@@ -183,6 +183,30 @@ pub fn is_placeholder(v: &str) -> bool {
         return true;
     }
     low_variety(t)
+}
+
+/// The passwords of every sample configuration and breach list (`Pa$$w0rd`, `P@ssw0rd1`,
+/// `Admin123!`, `Welcome1`): public, so a default to be replaced, not a leak. Read through the
+/// usual letter-for-symbol swaps, with a number or symbols after.
+fn well_known_password(lower: &str) -> bool {
+    const COMMON: [&str; 11] = [
+        "password", "admin", "secret", "welcome", "letmein", "qwerty", "root", "changeme",
+        "default", "guest", "master",
+    ];
+    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    let plain: String = stem
+        .chars()
+        .map(|c| match c {
+            '@' | '4' => 'a',
+            '$' | '5' => 's',
+            '0' => 'o',
+            '1' | '!' => 'i',
+            '3' => 'e',
+            '7' => 't',
+            c => c,
+        })
+        .collect();
+    COMMON.contains(&plain.as_str())
 }
 
 /// Prefixes of references to a value kept elsewhere: secret managers (Vault, AWS, GCP, Azure,
@@ -440,6 +464,11 @@ mod tests {
             "example123",
             "test-password-1",
             "my-super-secret",
+            "Pa$$w0rd",
+            "P@ssw0rd1",
+            "Admin123!",
+            "Welcome1",
+            "Passw0rd!",
         ] {
             assert!(!credential_value(v), "{v}");
         }
