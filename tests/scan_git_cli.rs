@@ -203,7 +203,7 @@ fn a_secret_added_then_removed_in_history_is_found_once_and_named_by_its_commit(
     assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
     // A range that is not one is a usage error.
     let o = r.scan(&["--history", "no-such-branch..HEAD"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("git could not list the history"),
         "{}",

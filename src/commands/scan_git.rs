@@ -236,8 +236,14 @@ pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned
     let mut cmd = git(&dir);
     cmd.args(["rev-list", "--objects", "--filter=object:type=blob"]);
     rev_args(&mut cmd, &revs);
-    let out = output(cmd, &format!("list the history of {range}"))
-        .map_err(|f| f.hint("check the range: git rev-list --objects RANGE must work"))?;
+    // A range git cannot read is the caller's input: a usage error, with git's words.
+    let out = output(cmd, &format!("list the history of {range}")).map_err(|f| {
+        Failure {
+            code: super::EXIT_USAGE,
+            ..f
+        }
+        .hint("give revisions or a range git knows (git rev-list RANGE must work), or --history alone for every branch and tag")
+    })?;
     let mut blobs = Vec::new();
     for line in out.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
         let line = String::from_utf8_lossy(line);
