@@ -176,10 +176,11 @@ pub fn is_placeholder(v: &str) -> bool {
     {
         return true;
     }
-    if lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|s| s.len() >= 4 && WORDS.contains(&s))
-    {
+    // Whole words of it, read through letter-for-digit swaps too (`s3cr3t-value`).
+    if [lower.clone(), unleet(&lower)].iter().any(|l| {
+        l.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|s| s.len() >= 4 && WORDS.contains(&s))
+    }) {
         return true;
     }
     low_variety(t)
@@ -189,13 +190,17 @@ pub fn is_placeholder(v: &str) -> bool {
 /// `Admin123!`, `Welcome1`): public, so a default to be replaced, not a leak. Read through the
 /// usual letter-for-symbol swaps, with a number or symbols after.
 fn well_known_password(lower: &str) -> bool {
-    const COMMON: [&str; 11] = [
+    const COMMON: [&str; 12] = [
         "password", "admin", "secret", "welcome", "letmein", "qwerty", "root", "changeme",
-        "default", "guest", "master",
+        "default", "guest", "master", "token",
     ];
     let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
-    let plain: String = stem
-        .chars()
+    COMMON.contains(&unleet(stem).as_str())
+}
+
+/// `p@$$w0rd` read as `password`: the usual symbol-for-letter swaps undone.
+fn unleet(s: &str) -> String {
+    s.chars()
         .map(|c| match c {
             '@' | '4' => 'a',
             '$' | '5' => 's',
@@ -205,8 +210,7 @@ fn well_known_password(lower: &str) -> bool {
             '7' => 't',
             c => c,
         })
-        .collect();
-    COMMON.contains(&plain.as_str())
+        .collect()
 }
 
 /// Prefixes of references to a value kept elsewhere: secret managers (Vault, AWS, GCP, Azure,
@@ -248,7 +252,24 @@ pub fn is_reference(v: &str) -> bool {
     if v.len() >= 300 && (v.starts_with("AgA") || v.starts_with("AQA")) {
         return true;
     }
-    is_path(v)
+    is_path(v) || is_file_name(v)
+}
+
+/// A file's name (`recovery.key`, `db-password.txt`, `client_secret.json`): where the value
+/// is, not the value.
+pub fn is_file_name(v: &str) -> bool {
+    const EXTENSIONS: [&str; 20] = [
+        "key", "pem", "crt", "cer", "der", "txt", "json", "yaml", "yml", "env", "p12", "pfx",
+        "jks", "asc", "gpg", "age", "conf", "cfg", "ini", "toml",
+    ];
+    match v.rsplit_once('.') {
+        Some((name, ext)) => {
+            EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+                && !name.is_empty()
+                && (is_identifier(name) || is_wordy(name) || is_path(name))
+        }
+        None => false,
+    }
 }
 
 /// A file path: `/etc/app/password`, `./secrets/token.txt`, `~/.kube/token`, with every part a
@@ -487,6 +508,10 @@ mod tests {
             "ref+vault://secret/db#/password",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
             "/etc/secrets/db-password",
+            "recovery.key",
+            "client_secret.json",
+            "dDBrM24=",
+            "s3cr3t-value",
             "/var/run/secrets/kubernetes.io/serviceaccount/token",
             "./secrets/token.txt",
             "ENC[AES256_GCM,data:Tr7o=,iv:x,tag:y,type:str]",
@@ -508,7 +533,7 @@ mod tests {
             "q8v2k3m9z7x1c4b6n0r5",
             "Tz4Rk9mW2qLx8Vb3Nc7YpFh6",
             "hunter2-very-s3cure",
-            "s3cr3t-P4ssw0rd!",
+            "hT7#qL2v!Xw9",
             // Random passwords that look like an email address or camel-case words at a glance.
             "qKJ!%i99iig@d.R79aUr",
             "b6knyi@.bJhJ4h9jmFEw",

@@ -539,10 +539,11 @@ fn any_file(_: &FileClass) -> bool {
 /// The credential-sounding names of generic assignments: the key must end with one of them.
 const KEYWORDS: &str = r"password|passwd|passphrase|pwd|pass|secret|token|secret[_.-]?key[_.-]?base|api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|auth[_.-]?key|account[_.-]?key|master[_.-]?key|encryption[_.-]?key|signing[_.-]?key|credentials?";
 
-/// A value: double-quoted, single-quoted or bare (up to a space, a comment or a delimiter).
+/// A value: double-quoted, single-quoted or bare (up to a space, a comment, a delimiter, a
+/// backtick (Markdown) or a backslash (an escape inside a string in code)).
 /// Unbounded (a counted repetition of a Unicode class makes an automaton too large for the fast
 /// engines); [`entropy::looks_random`] bounds the length.
-const VALUE: &str = r#"(?P<v>"[^"\n]+"|'[^'\n]+'|[^ \t\r\n"'#,;)}\]]+)"#;
+const VALUE: &str = r#"(?P<v>"[^"\n]+"|'[^'\n]+'|[^ \t\r\n"'`\\#,;)}\]]+)"#;
 
 fn matchers() -> Vec<Matcher> {
     let m = |rule: &'static Rule,
@@ -1007,6 +1008,20 @@ fn generic_check(c: &Cand) -> bool {
         return false;
     }
     let key = c.get("key");
+    // `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`: a word inside a colon-separated name,
+    // not a key (`//registry/:_authToken=` is one: `=` follows it).
+    if let Some(k) = c.caps.name("key")
+        && k.start() > 0
+        && c.text.as_bytes()[k.start() - 1] == b':'
+        && c.text[k.end()..]
+            .trim_start_matches(['"', '\''])
+            .starts_with(':')
+        && !c.text[k.end()..]
+            .trim_start_matches(['"', '\''])
+            .starts_with(":=")
+    {
+        return false;
+    }
     let lower = key.to_ascii_lowercase();
     // `bypass`, `compass`: a word that ends in "pass" is no password.
     if lower.ends_with("pass") && !lower.ends_with("passpass") {
@@ -1025,6 +1040,11 @@ fn generic_check(c: &Cand) -> bool {
     }
     // A YAML alias, anchor or tag, a Ruby symbol.
     if v.starts_with(['*', '&', '!']) || published_example(v) {
+        return false;
+    }
+    // Another key named (`AccountKey=`/`SharedAccessKey=` in a sentence).
+    let named = v.trim_start_matches('/').trim_end_matches(['=', ':']);
+    if named.len() < v.len() && entropy::is_identifier(named) {
         return false;
     }
     entropy::credential_value(v)
