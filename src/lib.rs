@@ -18,7 +18,8 @@
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the `seal` plan and the ESO wiring it renders | none |
-//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`patch`], [`reseal`], [`verify`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`scan`] | scan's checks: credential rules from documented token formats, entropy, baseline fingerprints, SARIF | none (readers passed in) |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`flux`] | the Flux wiring: controller HelmRelease, store, ordered Kustomizations | none |
 //! | [`deployed`] | what an environment's Argo CD Applications and ApplicationSets deploy | none (a [`deployed::Tree`] is passed in) |
