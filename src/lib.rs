@@ -25,7 +25,8 @@
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the values a run makes and seals, and the ESO wiring it renders | none |
 //! | [`plan`] | every write of a writing run (seal, rotate, set, unset), or why it refuses | none |
-//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`patch`], [`reseal`], [`verify`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`scan`] | scan's checks: credential rules from documented token formats, entropy, baseline fingerprints, SARIF | none (readers passed in) |
 //! | [`reads`] | what a tree reads from the store (the result of the workspace's walk) | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`flux`] | the Flux wiring: controller HelmRelease, store, ordered Kustomizations | none |

@@ -12,7 +12,7 @@
 //! | [`diff`] | `diff`, git's textconv driver | `diff` |
 //! | [`unseal`] | `unseal` | `objects`, `seal` |
 //! | [`kubeseal`] | the kubeseal drop-in | `kubeseal` |
-//! | [`scan`] | `scan` | `scan`, `allow` |
+//! | [`scan`], [`scan_git`], [`scan_report`] | `scan` (`--staged`, `--history` through git; the report: exclusions, baseline, text/JSON/SARIF) | `scan`, `allow` |
 //! | [`mirror`] | `mirror-list` | `mirror` |
 //! | [`patch`] | `patch-externalsecrets` | `patch` |
 //! | [`contract`] | `contract` | `contract` |
@@ -31,6 +31,8 @@ pub mod mirror;
 pub mod patch;
 pub mod reseal;
 pub mod scan;
+pub mod scan_git;
+pub mod scan_report;
 pub mod seal;
 pub mod unseal;
 pub mod verify;

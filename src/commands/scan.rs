@@ -1,17 +1,20 @@
-//! `sealstrap scan`: list the files (git's view when there is a work tree), scan each.
+//! `sealstrap scan`: list the files (git's view when there is a work tree), scan each on every
+//! core; `--staged` and `--history` read git's objects instead (`scan_git`), and `scan_report`
+//! applies exclusions and the baseline and writes the report.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
+use rayon::prelude::*;
 use sealstrap::scan::{self, Options};
-use serde_json::json;
 
-use crate::cli::{ScanArgs, SummaryFormat};
+use super::scan_report::{Located, Scanned};
+use crate::cli::ScanArgs;
 use crate::workspace::error::{CmdResult, Failure};
-use crate::workspace::files::{io_failure, write_stdout};
+use crate::workspace::files::io_failure;
 
 /// Largest file checked with every rule; bigger ones are streamed for value shapes and keys.
-const MAX_FILE: u64 = 4 << 20;
+const MAX_FILE: u64 = scan::MAX_FULL;
 
 /// What scan looks at: the files, and in a git work tree its top and the files git tracks or has
 /// staged (the index).
@@ -92,27 +95,36 @@ fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
 /// Dex admin copy and a sealstrap journal, when git tracks them or has them staged (`git add -f`
 /// goes past every ignore rule).
 fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
-    let mut found = Vec::new();
-    for f in &listing.indexed {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let message = if name == sealstrap::defaults::DEX_COPY_NAME {
-            "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", &f.display().to_string())
-        } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
-            || name == sealstrap::journal::JOURNAL_NAME
-        {
-            format!(
-                "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {}",
-                f.display()
-            )
-        } else {
-            continue;
-        };
-        found.push((
-            f.display().to_string(),
-            scan::Finding::new(0, scan::Kind::CommittedPlaintext, message),
-        ));
-    }
-    found
+    listing
+        .indexed
+        .iter()
+        .filter_map(|f| {
+            let shown = f.display().to_string();
+            never_in_git(&shown).map(|x| (shown, x))
+        })
+        .collect()
+}
+
+/// The finding for a file that must never be in git (the plaintext Dex copy, a journal), by its
+/// path as shown, when git tracks it, has it staged or has it in history.
+pub(super) fn never_in_git(shown: &str) -> Option<scan::Finding> {
+    let name = shown.rsplit('/').next().unwrap_or(shown);
+    let message = if name == sealstrap::defaults::DEX_COPY_NAME {
+        "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", shown)
+    } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
+        || name == sealstrap::journal::JOURNAL_NAME
+    {
+        format!(
+            "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {shown}"
+        )
+    } else {
+        return None;
+    };
+    Some(scan::Finding::new(
+        0,
+        scan::Kind::CommittedPlaintext,
+        message,
+    ))
 }
 
 /// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up
@@ -128,45 +140,12 @@ fn scan_file(
         return Err("not a regular file".into());
     }
     if meta.len() > MAX_FILE {
-        return scan_large(path, class);
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+        return scan::scan_reader(std::io::BufReader::with_capacity(1 << 20, file), class)
+            .map_err(|e| format!("cannot read it: {e}"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    Ok(match scan::decode(&bytes) {
-        scan::Decoded::Text(t) | scan::Decoded::Utf16(t) => scan::scan_text(&t, class, opts),
-        scan::Decoded::Binary(t) => scan::scan_values(&t, 1, class),
-    })
-}
-
-/// A large file, read in 1 MiB pieces cut at line ends, checked for value shapes and keys.
-fn scan_large(path: &Path, class: &scan::FileClass) -> Result<Vec<scan::Finding>, String> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut found = Vec::new();
-    let mut line_no = 1;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        // One line at most 1 MiB; a longer run is checked in 1 MiB pieces.
-        let n = std::io::Read::take(&mut reader, 1 << 20)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("cannot read it: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        let text = match scan::decode(&line) {
-            scan::Decoded::Text(t) | scan::Decoded::Utf16(t) | scan::Decoded::Binary(t) => t,
-        };
-        found.extend(scan::scan_values(
-            text.trim_end_matches('\n'),
-            line_no,
-            class,
-        ));
-        if line.ends_with(b"\n") {
-            line_no += 1;
-        }
-    }
-    Ok(found)
+    Ok(scan::scan_bytes(&bytes, class, opts))
 }
 
 /// Files git ignores that a cluster needs from git: SealedSecrets, ClusterSecretStores and
@@ -243,12 +222,18 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
     let finding = |message: &str| scan::Finding::new(0, scan::Kind::InterruptedWrite, message);
     let message = "a sealstrap write was interrupted, so the files it writes may be half old, half new; run the interrupted command (`sealstrap seal` with the same flags) again to finish it, then scan again";
-    let mut journals: std::collections::BTreeSet<PathBuf> = listing
+    // Each folder once, and the listed files as a set: linear in the tree, not quadratic.
+    let listed: std::collections::HashSet<&Path> =
+        listing.files.iter().map(PathBuf::as_path).collect();
+    let folders: std::collections::BTreeSet<&Path> = listing
         .files
         .iter()
-        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
+        .flat_map(|f| f.ancestors().skip(1))
+        .collect();
+    let mut journals: std::collections::BTreeSet<PathBuf> = folders
+        .into_iter()
         .map(|d| d.join(sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT))
-        .filter(|j| !listing.files.contains(j))
+        .filter(|j| !listed.contains(j.as_path()))
         .collect();
     if let Some(top) = &listing.top {
         journals.insert(sealstrap::journal::journal_path(top));
@@ -287,13 +272,22 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
 }
 
 pub fn run(args: &ScanArgs) -> CmdResult {
-    for p in &args.paths {
-        if !p.exists() {
-            return Err(Failure::new(format!(
-                "cannot read {}: no such file or folder",
-                p.display()
-            )));
+    if args.history.is_none() {
+        // (Paths given with --history may be gone from the work tree: they are read from git.)
+        for p in &args.paths {
+            if !p.exists() {
+                return Err(Failure::new(format!(
+                    "cannot read {}: no such file or folder",
+                    p.display()
+                )));
+            }
         }
+    }
+    if let Some(n) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| Failure::new(format!("cannot start {n} scan threads: {e}")))?;
     }
     let fingerprint = match &args.cert {
         Some(c) => {
@@ -328,8 +322,6 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             contract: ws.contract(None),
         },
     };
-    let listing = list_files(&args.paths)?;
-    let files = &listing.files;
     // Exclusions with their reasons: sealstrap.yaml's `exclude:`, then --exclude.
     let mut excludes = ws.config.exclude.clone();
     excludes.extend(
@@ -337,6 +329,20 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             .iter()
             .map(|g| sealstrap::allow::Exclude::from_flag(g)),
     );
+    let scanned = if args.staged {
+        super::scan_git::staged(&args.paths, &opts)?
+    } else if let Some(range) = &args.history {
+        super::scan_git::history(range, &args.paths, &opts)?
+    } else {
+        work_tree(args, &opts)?
+    };
+    super::scan_report::finish(args, scanned, &excludes)
+}
+
+/// The work tree: the files git would commit (or those under the paths given), on every core.
+fn work_tree(args: &ScanArgs, opts: &Options) -> Result<Scanned, Failure> {
+    let listing = list_files(&args.paths)?;
+    let files = &listing.files;
     // Paths as the exclusions name them: relative to the work tree's top.
     let rel = |f: &Path| -> String {
         let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
@@ -351,11 +357,14 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     let mut all = committed_never(&listing);
     all.extend(interrupted_writes(&listing));
     all.extend(ignored_but_needed(&args.paths));
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|f| scan_file(f, &scan::classify(&rel(f)), opts))
+        .collect();
     let mut skipped = 0;
-    for f in files {
+    for (f, result) in files.iter().zip(results) {
         let name = f.display().to_string();
-        let class = scan::classify(&rel(f));
-        match scan_file(f, &class, &opts) {
+        match result {
             Ok(found) => all.extend(found.into_iter().map(|x| (name.clone(), x))),
             Err(reason) => {
                 skipped += 1;
@@ -409,61 +418,19 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             )),
         }
     }
-    for (file, finding) in all.iter_mut() {
-        if let Some(e) = sealstrap::allow::matching(&excludes, &rel(Path::new(file.as_str()))) {
-            finding.allow(&e.reason);
-        }
-    }
-    let (allowed, all): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, f)| f.allowed.is_some());
-    // Allowed findings are said, with their reasons, never dropped in silence.
-    for (file, f) in &allowed {
-        eprintln!(
-            "allowed   {file}:{}: {}: {}",
-            f.line,
-            f.kind.as_str(),
-            f.allowed.as_deref().unwrap_or("")
-        );
-    }
-    let out = match args.output {
-        SummaryFormat::Text => all
-            .iter()
-            .map(|(f, x)| format!("{f}:{}: {}: {}\n", x.line, x.kind.as_str(), x.message))
-            .collect::<String>(),
-        SummaryFormat::Json => {
-            let v: Vec<_> = all
-                .iter()
-                .map(|(f, x)| json!({"file": f, "line": x.line, "kind": x.kind.as_str(), "message": x.message}))
-                .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
-        }
-    };
-    write_stdout(out.as_bytes())?;
-    let allowed_note = if allowed.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", {} allowed (listed above, with their reasons)",
-            allowed.len()
-        )
-    };
-    if !all.is_empty() {
-        return Err(Failure::new(format!(
-            "{} finding(s) in {} file(s) scanned{allowed_note}",
-            all.len(),
-            files.len()
-        ))
-        .hint("fix each, or allow a false positive with its reason: `# sealstrap:allow REASON` on the line, or `exclude: [{path: GLOB, reason: ...}]` in sealstrap.yaml (a private key, an age identity and the Dex copy are reported whatever)"));
-    }
-    if args.output == SummaryFormat::Text {
-        eprintln!(
-            "sealstrap: {} file(s) scanned, nothing found{allowed_note}{}",
-            files.len() - skipped,
-            if skipped > 0 {
-                format!(" ({skipped} unreadable file(s) skipped: --allow-skipped)")
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Scanned {
+        findings: all
+            .into_iter()
+            .map(|(shown, finding)| Located {
+                rel: rel(Path::new(shown.as_str())),
+                shown,
+                commit: None,
+                finding,
+            })
+            .collect(),
+        files: files.len(),
+        skipped,
+        commits: None,
+        top: listing.top.clone(),
+    })
 }

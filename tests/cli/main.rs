@@ -32,6 +32,8 @@ mod reseal_verify;
 mod review;
 mod roundtrip;
 mod scan;
+mod scan_corpus;
+mod scan_git;
 mod schemas;
 mod seal;
 mod unseal;
