@@ -314,8 +314,12 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         None => None,
     };
     let ws = crate::workspace::Workspace::find(None)?;
+    let (folders, copies) = sealed_folders(&ws)?;
     let opts = Options {
-        fingerprint,
+        certs: scan::Certs {
+            given: fingerprint,
+            folders,
+        },
         patch: sealstrap::patch::Options {
             store: args.store.clone(),
             property: args.property.clone(),
@@ -332,11 +336,127 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     let scanned = if args.staged {
         super::scan_git::staged(&args.paths, &opts)?
     } else if let Some(range) = &args.history {
-        super::scan_git::history(range, &args.paths, &opts)?
+        // Old commits hold values sealed for keys since retired: only --cert judges history.
+        let mut past = opts.clone();
+        past.certs.folders.clear();
+        super::scan_git::history(range, &args.paths, &past)?
     } else {
-        work_tree(args, &opts)?
+        let mut s = work_tree(args, &opts)?;
+        s.findings.extend(copies);
+        s
     };
     super::scan_report::finish(args, scanned, &excludes)
+}
+
+/// The sealed folders of the repository and the certificates each is for (every environment's,
+/// and its break-glass copies' when `sealstrap.yaml` names a break-glass certificate), and the
+/// findings about the copies as a whole (`sealstrap::verify::check_copies`: one per sealed value,
+/// none stray; a copy's certificate is the per-file check's).
+fn sealed_folders(
+    ws: &crate::workspace::Workspace,
+) -> Result<(Vec<scan::CertFolder>, Vec<Located>), Failure> {
+    use crate::workspace::place::{Choice, Place};
+    let Some(root) = &ws.root else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let envs = if root.platform {
+        crate::workspace::repo::environments(&root.dir)
+    } else {
+        Vec::new()
+    };
+    let places: Vec<Place> = if envs.is_empty() {
+        Place::resolve(ws, &Choice::default()).into_iter().collect()
+    } else {
+        envs.iter()
+            .filter_map(|e| {
+                Place::resolve(
+                    ws,
+                    &Choice {
+                        env: Some(e),
+                        ..Default::default()
+                    },
+                )
+                .ok()
+            })
+            .collect()
+    };
+    let rel = |p: &Path| -> Option<String> {
+        let abs = std::path::absolute(p).ok()?;
+        let r = abs.strip_prefix(&root.dir).ok()?;
+        Some(format!(
+            "{}/",
+            r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/")
+        ))
+    };
+    let mut folders = Vec::new();
+    let mut copies = Vec::new();
+    for place in &places {
+        let Some(prefix) = rel(&place.out) else {
+            continue;
+        };
+        let fingerprints = place.committed_fingerprints();
+        if !fingerprints.is_empty() {
+            folders.push(scan::CertFolder {
+                what: format!(
+                    "the certificate{} of {} ({})",
+                    if fingerprints.len() > 1 { "s" } else { "" },
+                    prefix.trim_end_matches('/'),
+                    crate::workspace::repo::shown(&place.committed_cert()).display()
+                ),
+                prefix: prefix.clone(),
+                fingerprints,
+                break_glass: false,
+            });
+        }
+        let bg = place.break_glass_fingerprint()?;
+        let bg_prefix = format!("{prefix}{}/", sealstrap::manifests::BREAK_GLASS_DIR);
+        if let Some(fp) = &bg {
+            folders.push(scan::CertFolder {
+                prefix: bg_prefix.clone(),
+                fingerprints: vec![fp.clone()],
+                what: format!("the break-glass certificate {fp}"),
+                break_glass: true,
+            });
+        }
+        let stems = |files: Vec<crate::workspace::walk::SealedFile>| -> Vec<String> {
+            files
+                .into_iter()
+                .filter(|f| f.name.ends_with(".yaml"))
+                .map(|f| f.stem)
+                .collect()
+        };
+        let sealed: std::collections::BTreeSet<String> =
+            stems(crate::workspace::walk::read_sealed(&place.out)?)
+                .into_iter()
+                .collect();
+        // The per-file check judges each copy's certificate: here, only which copies exist.
+        let present: std::collections::BTreeMap<String, Option<String>> =
+            stems(crate::workspace::walk::read_copies(&place.out)?)
+                .into_iter()
+                .map(|k| (k, bg.clone()))
+                .collect();
+        for (key, why) in sealstrap::verify::check_copies(&sealed, &present, bg.as_deref()) {
+            let file = if key == sealstrap::manifests::BREAK_GLASS_DIR {
+                format!("{prefix}{}", sealstrap::manifests::BREAK_GLASS_DIR)
+            } else {
+                format!("{bg_prefix}{key}.yaml")
+            };
+            let hint = why.hint(&key, false);
+            copies.push(Located {
+                shown: crate::workspace::repo::shown(&root.dir.join(&file))
+                    .display()
+                    .to_string(),
+                rel: file,
+                commit: None,
+                finding: scan::Finding::new(
+                    0,
+                    scan::Kind::StaleSealedSecret,
+                    format!("{why}; {hint}"),
+                ),
+            });
+        }
+    }
+    Ok((folders, copies))
 }
 
 /// The work tree: the files git would commit (or those under the paths given), on every core.
@@ -359,7 +479,7 @@ fn work_tree(args: &ScanArgs, opts: &Options) -> Result<Scanned, Failure> {
     all.extend(ignored_but_needed(&args.paths));
     let results: Vec<_> = files
         .par_iter()
-        .map(|f| scan_file(f, &scan::classify(&rel(f)), opts))
+        .map(|f| scan_file(f, &scan::classify_in(&rel(f), &opts.certs), opts))
         .collect();
     let mut skipped = 0;
     for (f, result) in files.iter().zip(results) {

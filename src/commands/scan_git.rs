@@ -462,7 +462,7 @@ fn scan_blobs(
         .enumerate()
         .par_bridge()
         .map(|(i, content)| {
-            let class = scan::classify(&blobs[i].path);
+            let class = scan::classify_in(&blobs[i].path, &opts.certs);
             let found = match content {
                 Ok(Content::Bytes(bytes)) if bytes.len() as u64 > scan::MAX_FULL => {
                     scan::scan_reader(&bytes[..], &class).map_err(|e| e.to_string())

@@ -298,28 +298,6 @@ fn check_folder(
 /// Opens one sealed file's text (or why it could not be read) as SealedSecret `name`.
 type Opener<'a> = dyn Fn(&Result<String, String>, &str) -> Result<Zeroizing<Vec<u8>>, Problem> + 'a;
 
-/// The fingerprint the break-glass copies must be sealed for: the pinned one (what a reviewer
-/// approved), else the fleet file's certificate's. `None` when the fleet file names none.
-pub fn break_glass_fingerprint(place: &Place) -> Result<Option<String>, Failure> {
-    let (Some(rel), Some(root)) = (&place.fleet.break_glass, &place.root) else {
-        return Ok(None);
-    };
-    if let Some(fp) = place.pins.certificate(sealstrap::pins::BREAK_GLASS) {
-        return Ok(Some(fp.to_string()));
-    }
-    let path = root.join(rel);
-    let pem = crate::workspace::files::read_repo_file(&path)?.ok_or_else(|| {
-        Failure::new(format!(
-            "{}: the break-glass certificate sealstrap.yaml names is not there",
-            repo::shown(&path).display()
-        ))
-        .hint("restore it from git, or fix break-glass: in sealstrap.yaml")
-    })?;
-    let cert = sealstrap::cert::parse(&pem)
-        .map_err(|e| crate::workspace::error::cert_failure(&path.display().to_string(), &e))?;
-    Ok(Some(cert.fingerprint))
-}
-
 /// The break-glass copies of the folder: the rule (`verify::check_copies`), then each copy
 /// that a given key opens compared with its sealed value.
 fn check_copies(
@@ -328,7 +306,7 @@ fn check_copies(
     open: &Opener<'_>,
     c: &mut Checked,
 ) -> Result<(), Failure> {
-    let want = break_glass_fingerprint(place)?;
+    let want = place.break_glass_fingerprint()?;
     let files = crate::workspace::walk::read_copies(&place.out)?;
     if want.is_none() && files.is_empty() {
         return Ok(());

@@ -136,6 +136,77 @@ pub struct FileClass {
     pub template: bool,
     /// A `.netrc` (`machine HOST login USER password VALUE`).
     pub netrc: bool,
+    /// Which certificate its SealedSecrets must be sealed for ([`Certs::slot`]).
+    pub cert: CertSlot,
+}
+
+/// Where a file's expected certificate comes from: `--cert` (or none), or a sealed folder of
+/// [`Certs::folders`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CertSlot {
+    #[default]
+    Given,
+    Folder(usize),
+}
+
+/// A sealed folder and the certificates its files may be sealed for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertFolder {
+    /// The folder relative to the top, `/`-separated, ending in `/`.
+    pub prefix: String,
+    /// The fingerprints accepted there (every certificate of the folder's bundle: the escrow
+    /// holds their keys during an overlap).
+    pub fingerprints: Vec<String>,
+    /// What they are, for the finding ("the break-glass certificate recovery/bg.crt").
+    pub what: String,
+    /// A folder of break-glass copies: `--cert` (a cluster's certificate) never applies there.
+    pub break_glass: bool,
+}
+
+/// Which certificate each sealed file must be sealed for (issue 25): `--cert` when given (the
+/// cluster's current certificate), else its folder's (an environment's `controller.crt` or
+/// `sealstrap.yaml`'s environment certificate); break-glass copies always the break-glass
+/// certificate. A file in no known folder is checked against `--cert` only.
+#[derive(Clone, Debug, Default)]
+pub struct Certs {
+    pub given: Option<String>,
+    pub folders: Vec<CertFolder>,
+}
+
+impl Certs {
+    /// The folder `rel` (relative to the top) lies in: the deepest that holds it.
+    pub fn slot(&self, rel: &str) -> CertSlot {
+        self.folders
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| rel.starts_with(&f.prefix))
+            .max_by_key(|(_, f)| f.prefix.len())
+            .map_or(CertSlot::Given, |(i, _)| CertSlot::Folder(i))
+    }
+
+    /// The fingerprints a file of `slot` may be sealed for, and what they are.
+    fn expected(&self, slot: CertSlot) -> Option<(Vec<&str>, String)> {
+        let given = || {
+            self.given
+                .as_deref()
+                .map(|g| (vec![g], format!("--cert's {g}")))
+        };
+        match slot {
+            CertSlot::Given => given(),
+            CertSlot::Folder(i) => {
+                let f = self.folders.get(i)?;
+                if !f.break_glass
+                    && let Some(g) = given()
+                {
+                    return Some(g);
+                }
+                Some((
+                    f.fingerprints.iter().map(String::as_str).collect(),
+                    f.what.clone(),
+                ))
+            }
+        }
+    }
 }
 
 /// Lock files whose lines are public checksums of public packages: Terraform's provider
@@ -163,17 +234,45 @@ pub fn classify(name: &str) -> FileClass {
         lock: LOCK_FILES.contains(&base),
         template: base.ends_with(".example.yaml") || base.ends_with(".example.yml"),
         netrc: base == ".netrc" || base == "_netrc",
+        cert: CertSlot::Given,
+    }
+}
+
+/// [`classify`], and the sealed folder `name` lies in ([`Certs::slot`]).
+pub fn classify_in(name: &str, certs: &Certs) -> FileClass {
+    FileClass {
+        cert: certs.slot(name),
+        ..classify(name)
     }
 }
 
 /// What to look for.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// The current certificate's fingerprint: SealedSecrets annotated with another are stale.
-    pub fingerprint: Option<String>,
+    /// The certificates sealed files must be sealed for: SealedSecrets annotated with another
+    /// are stale (or, in a cluster's folder, copied from another cluster).
+    pub certs: Certs,
     /// Store and property for the ExternalSecret check.
     pub patch: patch::Options,
 }
+
+/// The fields of an Argo CD repository Secret that are no credential: where the repository is
+/// and how to reach it (a `password`, `sshPrivateKey`, `bearerToken`, `tlsClientCertKey`,
+/// `githubAppPrivateKey` or `gcpServiceAccountKey` is one).
+const ARGO_REPOSITORY_FIELDS: [&str; 12] = [
+    "url",
+    "name",
+    "type",
+    "project",
+    "enableOCI",
+    "insecure",
+    "insecureOCIForceHttp",
+    "enableLfs",
+    "proxy",
+    "noProxy",
+    "forceHttpBasicAuth",
+    "depth",
+];
 
 /// Whether a file name is one `scan` parses as manifests.
 pub fn is_manifest_name(name: &str) -> bool {
@@ -364,7 +463,23 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                         .filter_map(|f| doc.get(*f).and_then(Value::as_object))
                         .flat_map(|m| m.values())
                         .all(|v| v.as_str().is_some_and(entropy::is_template));
-                    if (has("data") || has("stringData")) && !sops_encrypted && !templated {
+                    // An Argo CD repository Secret that holds only where and how to fetch (an
+                    // OCI chart mirror: url, type, enableOCI) carries no credential
+                    // (argo-cd.readthedocs.io, operator-manual/declarative-setup).
+                    let repository_only = doc
+                        .pointer("/metadata/labels/argocd.argoproj.io~1secret-type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t == "repository" || t == "repo-creds")
+                        && ["data", "stringData"]
+                            .iter()
+                            .filter_map(|f| doc.get(*f).and_then(Value::as_object))
+                            .flat_map(|m| m.keys())
+                            .all(|k| ARGO_REPOSITORY_FIELDS.contains(&k.as_str()));
+                    if (has("data") || has("stringData"))
+                        && !sops_encrypted
+                        && !templated
+                        && !repository_only
+                    {
                         let mut f = Finding::new(
                             at,
                             Kind::PlaintextSecret,
@@ -378,16 +493,27 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                 }
                 "SealedSecret" => {
                     sealed_ranges.push(range.clone());
-                    if let (Some(want), Some(have)) = (
-                        &opts.fingerprint,
+                    if let (Some((want, what)), Some(have)) = (
+                        opts.certs.expected(class.cert),
                         crate::manifests::sealed_fingerprint(&doc),
-                    ) && want != have
+                    ) && !want.contains(&have)
                     {
+                        let fix = match class.cert {
+                            CertSlot::Folder(i)
+                                if opts.certs.folders.get(i).is_some_and(|f| f.break_glass) =>
+                            {
+                                "a break-glass copy sealed for another key is no recovery path: with that key, sealstrap reseal --break-glass --private-key KEY"
+                            }
+                            CertSlot::Folder(_) if opts.certs.given.is_none() => {
+                                "copied from another cluster's folder, or sealed for a certificate this folder does not list: seal the value again here (sealstrap set KEY, or rotate), or with the key it was sealed for, sealstrap reseal --private-key KEY"
+                            }
+                            _ => "reseal it (sealstrap reseal --private-key OLD --cert NEW)",
+                        };
                         findings.push(Finding::new(
                             at,
                             Kind::StaleSealedSecret,
                             format!(
-                                "SealedSecret {name} is sealed for certificate {have}, not {want}; reseal it (sealstrap reseal --private-key OLD --cert NEW)"
+                                "SealedSecret {name} is sealed for certificate {have}, not {what}; {fix}"
                             ),
                         ));
                     }
@@ -632,5 +758,17 @@ mod tests {
         // A certificate is public, and so is its base64.
         let crt = b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
         assert_eq!(secret_like(&format!("tls.crt: {crt}")), None);
+    }
+
+    #[test]
+    fn an_argo_cd_repository_secret_without_credentials_is_no_plaintext_secret() {
+        let repo = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: r\n  namespace: argocd\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  name: sealed-secrets\n  type: helm\n  url: registry.internal/charts\n  enableOCI: \"true\"\n";
+        assert!(scan_text(repo, &classify("r.yaml"), &Options::default()).is_empty());
+        let with_password = format!("{repo}  password: hunter2hunter2\n");
+        let f = scan_text(&with_password, &classify("r.yaml"), &Options::default());
+        assert!(f.iter().any(|f| f.kind == Kind::PlaintextSecret), "{f:?}");
+        let unlabelled = repo.replace("argocd.argoproj.io/secret-type: repository", "app: x");
+        let f = scan_text(&unlabelled, &classify("r.yaml"), &Options::default());
+        assert!(f.iter().any(|f| f.kind == Kind::PlaintextSecret), "{f:?}");
     }
 }

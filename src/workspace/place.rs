@@ -120,6 +120,41 @@ impl Place {
         self.root.as_ref().filter(|r| r.platform)
     }
 
+    /// The fingerprint the break-glass copies must be sealed for: the pinned one (what a
+    /// reviewer approved), else the fleet file's certificate's. `None` when the fleet file names
+    /// none.
+    pub fn break_glass_fingerprint(&self) -> Result<Option<String>, Failure> {
+        let (Some(rel), Some(root)) = (&self.fleet.break_glass, &self.root) else {
+            return Ok(None);
+        };
+        if let Some(fp) = self.pins.certificate(sealstrap::pins::BREAK_GLASS) {
+            return Ok(Some(fp.to_string()));
+        }
+        let path = root.join(rel);
+        let pem = super::files::read_repo_file(&path)?.ok_or_else(|| {
+            Failure::new(format!(
+                "{}: the break-glass certificate sealstrap.yaml names is not there",
+                repo::shown(&path).display()
+            ))
+            .hint("restore it from git, or fix break-glass: in sealstrap.yaml")
+        })?;
+        let cert = sealstrap::cert::parse(&pem)
+            .map_err(|e| super::error::cert_failure(&path.display().to_string(), &e))?;
+        Ok(Some(cert.fingerprint))
+    }
+
+    /// The fingerprints of every certificate in the folder's committed bundle
+    /// ([`Place::committed_cert`]): the keys its values may be sealed for. Empty when there is no
+    /// bundle.
+    pub fn committed_fingerprints(&self) -> Vec<String> {
+        super::files::read_repo_file(&self.committed_cert())
+            .ok()
+            .flatten()
+            .and_then(|pem| sealstrap::controller_key::parse_cert_bundle(&pem).ok())
+            .map(|b| b.into_iter().map(|c| c.fingerprint).collect())
+            .unwrap_or_default()
+    }
+
     /// The sealing certificate the fleet file names for this environment (relative to the
     /// root), else the one `key new` wrote into the sealed folder.
     pub fn committed_cert(&self) -> PathBuf {

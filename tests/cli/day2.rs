@@ -578,3 +578,74 @@ fn the_fleet_s_second_day_keeps_every_value_and_every_recovery_copy_right() {
         }
     }
 }
+
+/// Issue 25, item 4: `scan` with no flags (the pre-commit hook) knows which certificate each
+/// sealed folder is for: a clean fleet gives no finding; a value copied from another cluster's
+/// folder, a break-glass copy sealed for a cluster's certificate, a missing or stray copy are
+/// findings naming the file; `--cert` (one cluster's certificate) never flags break-glass copies.
+#[test]
+fn scan_knows_which_certificate_each_sealed_folder_is_for() {
+    let site = first_day();
+    site.ok(&["patch-externalsecrets"], &[]);
+    site.commit("patched");
+    let o = site.run(&["scan"], &[]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let scan = |what: &str| {
+        let o = site.run(&["scan"], &[]);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let (ai, metal) = (site.out("ai-dev"), site.out("metal"));
+    // A value copied from ai-dev's folder into metal's.
+    std::fs::copy(
+        ai.join("sealed/vllm-api-key.yaml"),
+        metal.join("sealed/vllm-api-key.yaml"),
+    )
+    .unwrap();
+    let out = scan("copied");
+    assert!(
+        out.contains("clusters/metal/secret-source/sealed/vllm-api-key.yaml:")
+            && out.contains("stale-sealed-secret")
+            && out.contains("copied from another cluster"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1, "{out}");
+    git(&site.root, &["checkout", "-q", "--", "."]);
+    // A break-glass copy sealed for the cluster's certificate.
+    std::fs::copy(
+        metal.join("sealed/vllm-api-key.yaml"),
+        metal.join("break-glass/vllm-api-key.yaml"),
+    )
+    .unwrap();
+    let out = scan("copy for the cluster");
+    assert!(
+        out.contains("clusters/metal/secret-source/break-glass/vllm-api-key.yaml:")
+            && out.contains("not the break-glass certificate"),
+        "{out}"
+    );
+    git(&site.root, &["checkout", "-q", "--", "."]);
+    // A missing copy, and a stray one.
+    std::fs::remove_file(ai.join("break-glass/litellm-salt-key.yaml")).unwrap();
+    std::fs::copy(
+        ai.join("break-glass/vllm-api-key.yaml"),
+        ai.join("break-glass/gone-key.yaml"),
+    )
+    .unwrap();
+    let out = scan("missing and stray");
+    assert!(
+        out.contains("break-glass/litellm-salt-key.yaml") && out.contains("no break-glass copy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("break-glass/gone-key.yaml") && out.contains("stray"),
+        "{out}"
+    );
+    std::fs::remove_file(ai.join("break-glass/gone-key.yaml")).unwrap();
+    git(&site.root, &["checkout", "-q", "--", "."]);
+    // --cert: ai-dev's certificate over ai-dev's folder; its break-glass copies are not flagged.
+    let o = site.run(
+        &["scan", "--cert", p(&data(AI_DEV_CERT)), "clusters/ai-dev"],
+        &[],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
