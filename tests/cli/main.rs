@@ -14,6 +14,7 @@
 
 mod common;
 
+mod airgap;
 mod bringup_snapshot;
 mod cluster;
 mod crash;
