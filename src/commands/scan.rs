@@ -3,7 +3,6 @@
 //! applies exclusions and the baseline and writes the report.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use rayon::prelude::*;
 use sealstrap::scan::{self, Options};
@@ -30,17 +29,17 @@ struct Listing {
 /// folder), as paths shown relative to the current folder when below it.
 fn git_ls(top: &Path, args: &[&str], paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
     let here = std::env::current_dir().unwrap_or_default();
-    let mut cmd = Command::new("git");
-    cmd.args(["ls-files", "-z", "--full-name"]).args(args);
-    if paths.is_empty() {
-        cmd.current_dir(top).arg("--");
-    } else {
-        cmd.arg("--").args(paths);
-    }
-    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    let mut argv: Vec<std::ffi::OsString> = ["ls-files", "-z", "--full-name"]
+        .iter()
+        .chain(args)
+        .chain(&["--"])
+        .map(Into::into)
+        .collect();
+    argv.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    // With no path, from the top (the whole work tree, from any folder).
+    let out = crate::workspace::git::output(paths.is_empty().then_some(top), &argv)?;
     Some(
-        out.stdout
-            .split(|b| *b == 0)
+        out.split(|b| *b == 0)
             .filter(|s| !s.is_empty())
             .map(|s| top.join(String::from_utf8_lossy(s).as_ref()))
             .map(|p| p.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(p))
@@ -52,12 +51,7 @@ fn git_ls(top: &Path, args: &[&str], paths: &[PathBuf]) -> Option<Vec<PathBuf>> 
 /// (`git ls-files -co --exclude-standard`), of the whole work tree when no path is given (from
 /// any folder, as `--help` says); elsewhere a plain walk that skips `.git`.
 fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
-    let top = Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let top = crate::workspace::git::toplevel(None);
     if let Some(top) = top
         && let Some(listed) = git_ls(&top, &["-co", "--exclude-standard"], paths)
     {
@@ -152,25 +146,23 @@ fn scan_file(
 /// kustomizations (the platform's `*-secret.yaml` rule drops sealed Dex client secrets). Listed by
 /// `git ls-files --others --ignored --exclude-standard` under `paths`; nothing outside a work tree.
 fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
-    let Ok(out) = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "--others",
-            "--ignored",
-            "--exclude-standard",
-            "--",
-        ])
-        .args(paths)
-        .output()
-    else {
+    let mut argv: Vec<std::ffi::OsString> = [
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--",
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    argv.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    let Some(out) = crate::workspace::git::output(None, &argv) else {
         return Vec::new();
     };
-    if !out.status.success() {
-        return Vec::new();
-    }
     let mut found = Vec::new();
-    for name in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+    for name in out.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let name = String::from_utf8_lossy(name).into_owned();
         if !scan::is_manifest_name(&name) {
             continue;

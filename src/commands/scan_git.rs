@@ -10,12 +10,14 @@
 //!   brought each finding.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use rayon::prelude::*;
 use sealstrap::scan::{self, Finding, Options};
+
+use crate::workspace::git::Object;
 
 use super::scan_report::{Located, Scanned};
 use crate::workspace::error::Failure;
@@ -27,36 +29,29 @@ struct Blob {
 }
 
 fn git(dir: &Path) -> Command {
-    let mut c = Command::new("git");
-    c.current_dir(dir).arg("--literal-pathspecs");
-    c
+    crate::workspace::git::literal(dir)
 }
 
 /// Runs a git command for its output; a failure says which command and what git said.
-fn output(mut cmd: Command, what: &str) -> Result<Vec<u8>, Failure> {
-    let out = cmd
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| Failure::new(format!("cannot run git ({what}): {e}")).hint("install git"))?;
-    if !out.status.success() {
-        return Err(Failure::new(format!(
-            "git could not {what}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    Ok(out.stdout)
+fn output(cmd: Command, what: &str) -> Result<Vec<u8>, Failure> {
+    crate::workspace::git::checked(cmd, what).map_err(|e| {
+        if e.starts_with("cannot run git") {
+            Failure::new(e).hint("install git")
+        } else {
+            Failure::new(e)
+        }
+    })
 }
 
 /// The top of the work tree (`None` in a bare repository), or an error outside a repository.
 fn repository(flag: &str) -> Result<(PathBuf, Option<PathBuf>), Failure> {
     let here =
         std::env::current_dir().map_err(|e| Failure::new(format!("no current folder: {e}")))?;
-    let inside = Command::new("git")
-        .args(["rev-parse", "--is-inside-work-tree", "--show-toplevel"])
-        .stderr(Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
+    let inside = crate::workspace::git::run(
+        None,
+        &["rev-parse", "--is-inside-work-tree", "--show-toplevel"],
+    )
+    .filter(|o| o.status.success());
     match inside {
         Some(o) => {
             let text = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -353,100 +348,6 @@ fn introducing_commits(
     Ok(map)
 }
 
-/// One `git cat-file --batch` for every blob, in order; the ids are written from another thread
-/// so neither pipe fills while the other waits.
-struct BatchReader {
-    child: Child,
-    out: BufReader<ChildStdout>,
-    writer: Option<std::thread::JoinHandle<()>>,
-    remaining: usize,
-}
-
-/// A blob's content, or why it could not be read.
-enum Content {
-    Bytes(Vec<u8>),
-    Missing,
-}
-
-impl BatchReader {
-    fn start(dir: &Path, oids: Vec<String>) -> Result<BatchReader, Failure> {
-        let mut child = git(dir)
-            .args(["cat-file", "--batch"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Failure::new(format!("cannot run git cat-file: {e}")))?;
-        let mut stdin = child.stdin.take().expect("piped");
-        let remaining = oids.len();
-        let writer = std::thread::spawn(move || {
-            let mut w = std::io::BufWriter::new(&mut stdin);
-            for oid in oids {
-                if writeln!(w, "{oid}").is_err() {
-                    return;
-                }
-            }
-            let _ = w.flush();
-        });
-        let out = BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
-        Ok(BatchReader {
-            child,
-            out,
-            writer: Some(writer),
-            remaining,
-        })
-    }
-
-    fn read_one(&mut self) -> std::io::Result<Content> {
-        let mut header = String::new();
-        if self.out.read_line(&mut header)? == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "git cat-file stopped early",
-            ));
-        }
-        // `OID TYPE SIZE` or `OID missing`.
-        let mut parts = header.split_whitespace();
-        let (_, kind, size) = (parts.next(), parts.next(), parts.next());
-        let Some(size) = size.and_then(|s| s.parse::<u64>().ok()) else {
-            return Ok(Content::Missing);
-        };
-        let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
-        (&mut self.out).take(size).read_to_end(&mut bytes)?;
-        let mut newline = [0u8; 1];
-        self.out.read_exact(&mut newline)?;
-        if kind != Some("blob") {
-            return Ok(Content::Missing);
-        }
-        Ok(Content::Bytes(bytes))
-    }
-}
-
-impl Iterator for BatchReader {
-    type Item = std::io::Result<Content>;
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
-        }
-        self.remaining -= 1;
-        let item = self.read_one();
-        if item.is_err() {
-            self.remaining = 0;
-        }
-        Some(item)
-    }
-}
-
-impl Drop for BatchReader {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
-        }
-    }
-}
-
 /// Reads every blob once and scans it on every core: the findings with the index of their blob,
 /// and how many blobs could not be read.
 fn scan_blobs(
@@ -457,18 +358,20 @@ fn scan_blobs(
     if blobs.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let reader = BatchReader::start(dir, blobs.iter().map(|b| b.oid.clone()).collect())?;
+    let reader =
+        crate::workspace::git::Batch::start(dir, blobs.iter().map(|b| b.oid.clone()).collect())
+            .map_err(Failure::new)?;
     let results: Vec<(usize, Result<Vec<Finding>, String>)> = reader
         .enumerate()
         .par_bridge()
         .map(|(i, content)| {
             let class = scan::classify_in(&blobs[i].path, &opts.certs);
             let found = match content {
-                Ok(Content::Bytes(bytes)) if bytes.len() as u64 > scan::MAX_FULL => {
+                Ok(Object::Blob(bytes)) if bytes.len() as u64 > scan::MAX_FULL => {
                     scan::scan_reader(&bytes[..], &class).map_err(|e| e.to_string())
                 }
-                Ok(Content::Bytes(bytes)) => Ok(scan::scan_bytes(&bytes, &class, opts)),
-                Ok(Content::Missing) => Err(
+                Ok(Object::Blob(bytes)) => Ok(scan::scan_bytes(&bytes, &class, opts)),
+                Ok(Object::Missing) => Err(
                     "its blob is not in this repository (a partial or shallow clone?); fetch it and scan again"
                         .to_string(),
                 ),
