@@ -209,15 +209,27 @@ pub fn run_core(
     let mut pin = Vec::new();
     // key -> (source, the environments that took it).
     let mut everywhere: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for env in &envs.names {
-        let prepared = Place::resolve(
+    // Each environment is read and planned on its own (generating, hashing and sealing are
+    // independent work): on every core when nothing can prompt, in order otherwise (a prompt
+    // asks for one environment's value at a time). The results keep the environments' order.
+    let plan_one = |env: &String| {
+        Place::resolve(
             ws,
             &Choice {
                 env: Some(env),
                 ..Default::default()
             },
         )
-        .and_then(|place| prepare(req, &place, &shared, Some(&scope)));
+        .and_then(|place| prepare(req, &place, &shared, Some(&scope)))
+    };
+    let prepared_all: Vec<Result<super::Prepared, Failure>> =
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            envs.names.iter().map(plan_one).collect()
+        } else {
+            use rayon::prelude::*;
+            envs.names.par_iter().map(plan_one).collect()
+        };
+    for (env, prepared) in envs.names.iter().zip(prepared_all) {
         match prepared {
             Ok(p) => {
                 pin.extend(p.pin);
