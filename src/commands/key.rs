@@ -16,9 +16,7 @@ use sealstrap::journal::{Scope, Transaction};
 use sealstrap::rsa::PrivateKey;
 use serde_json::Value;
 
-use crate::cli::{
-    EscrowLockArgs, KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs,
-};
+use crate::cli::{EscrowLockArgs, KeyBackupArgs, KeyInstallArgs, KeyListArgs, KeyNewArgs};
 use crate::workspace::error::{CmdResult, Failure};
 use crate::workspace::files::write_stdout;
 use crate::workspace::keys::{
@@ -28,18 +26,6 @@ use crate::workspace::keys::{
 /// One line to stdout; a reader that went away (`| head`) ends the command quietly.
 fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
     write_stdout(format!("{line}\n").as_bytes())
-}
-
-pub fn run(cmd: &KeyCommand) -> CmdResult {
-    match cmd {
-        KeyCommand::New(a) => new(a),
-        KeyCommand::Install(a) => install(a),
-        KeyCommand::Backup(a) => backup(a),
-        KeyCommand::List(a) => list(a),
-        KeyCommand::Export(a) => super::key_export::run(a),
-        KeyCommand::Usage(a) => super::key_life::usage(a),
-        KeyCommand::Retire(a) => super::key_life::retire(a),
-    }
 }
 
 /// How an escrow is re-encrypted: its recipients, or a passphrase.
@@ -182,7 +168,7 @@ pub(super) fn fleet_entry(
         .map(|e| (root.dir.clone(), e)))
 }
 
-fn new(a: &KeyNewArgs) -> CmdResult {
+pub fn new(a: &KeyNewArgs) -> CmdResult {
     let out = &crate::workspace::repo::given_or_env_default(
         a.files.out_dir.as_deref(),
         a.files.env.as_deref(),
@@ -366,7 +352,7 @@ fn sealing_line(certs: &[&Certificate]) -> String {
     }
 }
 
-fn install(a: &KeyInstallArgs) -> CmdResult {
+pub fn install(a: &KeyInstallArgs) -> CmdResult {
     let keys = escrow_keys(
         &crate::workspace::repo::given_or_env_default(
             a.escrow.file.as_deref(),
@@ -442,7 +428,7 @@ pub(super) fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
         .map_err(|e| crate::workspace::error::cert_failure(&path.display().to_string(), &e))
 }
 
-fn backup(a: &KeyBackupArgs) -> CmdResult {
+pub fn backup(a: &KeyBackupArgs) -> CmdResult {
     let escrow_path = crate::workspace::repo::given_or_env_default(
         a.escrow.file.as_deref(),
         a.escrow.env.as_deref(),
@@ -560,7 +546,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(a: &KeyListArgs) -> CmdResult {
+pub fn list(a: &KeyListArgs) -> CmdResult {
     let escrow_path = crate::workspace::repo::given_or_env_default(
         a.escrow.file.as_deref(),
         a.escrow.env.as_deref(),

@@ -41,7 +41,7 @@ use std::process::ExitCode;
 
 use crate::workspace::error::{CmdResult, Failure};
 
-use crate::cli::{CertCommand, Cli, Command};
+use crate::cli::{CertCommand, Cli, Command, KeyCommand};
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
@@ -88,7 +88,15 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Cert(CertCommand::Fetch { output, cluster }) => {
             cluster::cert_fetch(output.as_deref(), &cluster)
         }
-        Command::Key(cmd) => key::run(&cmd),
+        Command::Key(cmd) => match &cmd {
+            KeyCommand::New(a) => key::new(a),
+            KeyCommand::Install(a) => key::install(a),
+            KeyCommand::Backup(a) => key::backup(a),
+            KeyCommand::List(a) => key::list(a),
+            KeyCommand::Export(a) => key_export::run(a),
+            KeyCommand::Usage(a) => key_life::usage(a),
+            KeyCommand::Retire(a) => key_life::retire(a),
+        },
         Command::Apply(args) => cluster::apply(&args),
         Command::Doctor(args) => cluster::doctor(&args),
         Command::Unseal(args) => unseal::run(&args),

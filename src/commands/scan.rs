@@ -94,31 +94,9 @@ fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
         .iter()
         .filter_map(|f| {
             let shown = f.display().to_string();
-            never_in_git(&shown).map(|x| (shown, x))
+            scan::never_in_git(&shown).map(|x| (shown, x))
         })
         .collect()
-}
-
-/// The finding for a file that must never be in git (the plaintext Dex copy, a journal), by its
-/// path as shown, when git tracks it, has it staged or has it in history.
-pub(super) fn never_in_git(shown: &str) -> Option<scan::Finding> {
-    let name = shown.rsplit('/').next().unwrap_or(shown);
-    let message = if name == sealstrap::defaults::DEX_COPY_NAME {
-        "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", shown)
-    } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
-        || name == sealstrap::journal::JOURNAL_NAME
-    {
-        format!(
-            "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {shown}"
-        )
-    } else {
-        return None;
-    };
-    Some(scan::Finding::new(
-        0,
-        scan::Kind::CommittedPlaintext,
-        message,
-    ))
 }
 
 /// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up

@@ -160,7 +160,7 @@ pub fn staged(paths: &[PathBuf], opts: &Options) -> Result<Scanned, Failure> {
         .iter()
         .filter_map(|b| {
             let shown = shown(&top, &b.path);
-            super::scan::never_in_git(&shown).map(|f| Located {
+            scan::never_in_git(&shown).map(|f| Located {
                 rel: b.path.clone(),
                 shown,
                 commit: None,
@@ -266,7 +266,7 @@ pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned
     let mut never: HashSet<&str> = HashSet::new();
     for b in &blobs {
         if never.insert(b.path.as_str())
-            && let Some(f) = super::scan::never_in_git(&b.path)
+            && let Some(f) = scan::never_in_git(&b.path)
         {
             findings.push(Located {
                 shown: b.path.clone(),

@@ -274,6 +274,24 @@ const ARGO_REPOSITORY_FIELDS: [&str; 12] = [
     "depth",
 ];
 
+/// The finding for a file that must never be in git (the plaintext Dex copy, a journal), by its
+/// path as shown, when git tracks it, has it staged or has it in history.
+pub fn never_in_git(shown: &str) -> Option<Finding> {
+    let name = shown.rsplit('/').next().unwrap_or(shown);
+    let message = if name == crate::defaults::DEX_COPY_NAME {
+        "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", shown)
+    } else if name == crate::journal::JOURNAL_FILE_OUTSIDE_GIT
+        || name == crate::journal::JOURNAL_NAME
+    {
+        format!(
+            "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {shown}"
+        )
+    } else {
+        return None;
+    };
+    Some(Finding::new(0, Kind::CommittedPlaintext, message))
+}
+
 /// Whether a file name is one `scan` parses as manifests.
 pub fn is_manifest_name(name: &str) -> bool {
     name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
