@@ -5,13 +5,15 @@ use std::process::ExitCode;
 
 use sealstrap::contract::{DEX_HASH, DEX_PASSWORD};
 use sealstrap::manifests::{SEALED_DIR, VALUE_KEY};
+use sealstrap::rsa::PrivateKey;
 use sealstrap::verify::Problem;
-use sealstrap::{kubeseal, objects, verify};
+use sealstrap::{kubeseal, objects, par, verify};
 use zeroize::Zeroizing;
 
 use crate::cli::VerifyArgs;
 use crate::workspace::error::{CmdResult, Failure};
 use crate::workspace::files::write_stdout;
+use crate::workspace::walk::SealedFile;
 
 pub fn run(args: &VerifyArgs) -> CmdResult {
     let keys = crate::workspace::keys::load_keys(&args.private_keys, &args.identity.identity)?;
@@ -67,34 +69,39 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
             .hint("pass the output folder of `sealstrap seal` (default secret-source)"));
     }
 
-    // key -> decrypted value, or why it could not be read.
-    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
-    for file in crate::workspace::walk::read_sealed(&out)?
+    // key -> decrypted value, or why it could not be read. Each file is opened on its own core
+    // (RSA private-key operations); the map is filled in the folder's order.
+    let files: Vec<SealedFile> = crate::workspace::walk::read_sealed(&out)?
         .into_iter()
         .filter(|f| f.name.ends_with(".yaml"))
-    {
-        let key = file.stem.clone();
-        let result = (|| {
-            let text = file.text.clone().map_err(Problem::Read)?;
-            let docs = kubeseal::parse_sealed_stream(&text)?;
-            let [doc] = docs.as_slice() else {
-                return Err(Problem::Documents(docs.len()));
-            };
-            if doc.name != key || doc.namespace != args.source_namespace {
-                return Err(Problem::WrongObject {
-                    found: doc.id(),
-                    expected: format!("{}/{key}", args.source_namespace),
-                });
-            }
-            let mut secret = objects::unseal_sealed_secret(doc, &keys)
-                .map_err(|f| Problem::Decrypt(f.to_string()))?;
-            if secret.items.len() != 1 {
-                return Err(Problem::DataKeys(secret.items.len()));
-            }
-            secret.items.remove(VALUE_KEY).ok_or(Problem::NoValueKey)
-        })();
-        values.insert(key, result);
-    }
+        .collect();
+    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
+    // The Dex pair's bcrypt check is the one slow check (a quarter of a second at cost 12): it
+    // starts on a thread of its own as soon as both values are open, beside the other files.
+    let dex_pair: Option<Result<(), Problem>> = std::thread::scope(|s| {
+        let mut pair = None;
+        let Ok(()) = par::for_each_ordered(
+            &files,
+            par::available_threads(),
+            |_, file| open_value(file, &keys, &args.source_namespace),
+            |i, result| {
+                values.insert(files[i].stem.clone(), result);
+                if pair.is_none()
+                    && let (Some(Ok(pw)), Some(Ok(hash))) =
+                        (values.get(DEX_PASSWORD), values.get(DEX_HASH))
+                {
+                    let (pw, hash) = (pw.clone(), hash.clone());
+                    pair =
+                        Some(s.spawn(move || {
+                            verify::check_dex_pair(&pw, &hash).map_err(Problem::from)
+                        }));
+                }
+                Ok::<(), std::convert::Infallible>(())
+            },
+        );
+        pair.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    drop(files);
 
     let mut report = String::new();
     let mut failed = 0usize;
@@ -124,10 +131,8 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
                 .map_err(Problem::from)
                 .and_then(|()| {
                     if e.key == DEX_HASH {
-                        match values.get(DEX_PASSWORD) {
-                            Some(Ok(pw)) => verify::check_dex_pair(pw, v).map_err(Problem::from),
-                            _ => Err(Problem::PairUncheckable),
-                        }
+                        // Checked above as soon as both opened; not when the password did not.
+                        dex_pair.clone().unwrap_or(Err(Problem::PairUncheckable))
                     } else {
                         Ok(())
                     }
@@ -183,4 +188,30 @@ pub fn run(args: &VerifyArgs) -> CmdResult {
         return Err(f);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The one value of a sealed file `<key>.yaml`: one SealedSecret named `key` in `namespace`,
+/// holding one item, opened with `keys`.
+fn open_value(
+    file: &SealedFile,
+    keys: &[PrivateKey],
+    namespace: &str,
+) -> Result<Zeroizing<Vec<u8>>, Problem> {
+    let text = file.text.clone().map_err(Problem::Read)?;
+    let docs = kubeseal::parse_sealed_stream(&text)?;
+    let [doc] = docs.as_slice() else {
+        return Err(Problem::Documents(docs.len()));
+    };
+    if doc.name != file.stem || doc.namespace != namespace {
+        return Err(Problem::WrongObject {
+            found: doc.id(),
+            expected: format!("{namespace}/{}", file.stem),
+        });
+    }
+    let mut secret =
+        objects::unseal_sealed_secret(doc, keys).map_err(|f| Problem::Decrypt(f.to_string()))?;
+    if secret.items.len() != 1 {
+        return Err(Problem::DataKeys(secret.items.len()));
+    }
+    secret.items.remove(VALUE_KEY).ok_or(Problem::NoValueKey)
 }
