@@ -293,12 +293,10 @@ impl KeyGeneration {
 
     /// The first key made, however long it takes.
     pub fn wait(self) -> Result<PrivateKey, RsaError> {
-        for result in &self.keys {
-            if let Ok(key) = result {
-                return Ok(key);
-            }
-        }
-        Err(RsaError::Generate)
+        self.keys
+            .iter()
+            .find_map(Result::ok)
+            .ok_or(RsaError::Generate)
     }
 }
 
@@ -496,7 +494,11 @@ mod tests {
 
     #[test]
     fn a_key_rebuilt_from_its_openssh_parts_is_the_same_key() {
-        let key = PrivateKey::generate_4096().unwrap();
+        // Made as `key new` makes it: the first of two generators.
+        let key = KeyGeneration::start_4096(2).wait().unwrap();
+        assert_eq!(key.bits(), 4096);
+        let sealed = key.public_key().encrypt(b"ns/name", b"session").unwrap();
+        assert_eq!(*key.decrypt(b"ns/name", &sealed).unwrap(), b"session");
         let der = key.to_pkcs1_der().unwrap();
         let f = pkcs1_fields(&der);
         // version, n, e, d, p, q, dp, dq, qinv
