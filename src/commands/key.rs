@@ -102,9 +102,11 @@ pub(super) fn choose_lock(
     Ok(lock)
 }
 
-/// Refuses to write a file that git would ignore: the user commits these.
-fn check_not_ignored(path: &Path) -> Result<(), Failure> {
-    if crate::workspace::git::would_ignore(path) {
+/// Refuses to write a file that git would ignore: the user commits these. One git call for
+/// files side by side.
+fn check_not_ignored(paths: &[&Path]) -> Result<(), Failure> {
+    let ignored = crate::workspace::git::would_ignore_each(paths);
+    if let Some(path) = paths.iter().zip(ignored).find_map(|(p, i)| i.then_some(p)) {
         return Err(Failure::new(format!(
             "{} would be ignored by git, so it would never be committed",
             path.display()
@@ -228,12 +230,11 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         false
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
-    for p in [&escrow_path, &cert_path] {
-        check_not_ignored(p)?;
-    }
+    let mut committed = vec![escrow_path.as_path(), cert_path.as_path()];
     if matches!(lock, Lock::Recipients(_)) {
-        check_not_ignored(&recipients_path)?;
+        committed.push(&recipients_path);
     }
+    check_not_ignored(&committed)?;
 
     // Plan: the new key, the List, the encrypted escrow and the bundle, all in memory.
     let key = generate_with_progress(generation)?;
@@ -458,9 +459,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
     if first {
-        for p in [&escrow_path, &cert_path, &recipients_path] {
-            check_not_ignored(p)?;
-        }
+        check_not_ignored(&[&escrow_path, &cert_path, &recipients_path])?;
     }
     let added = ck::merge(&mut keys, from_cluster);
     if added.is_empty() {
