@@ -146,8 +146,11 @@ pub struct Inputs<'a> {
     pub contract: &'a Contract,
     pub selection: &'a [Selected],
     pub existing: &'a BTreeMap<String, ExistingFile>,
-    /// Operator-provided (or imported) values, already checked.
+    /// Operator-provided (or imported) values, already checked, and the fleet's shared values.
     pub provided: &'a BTreeMap<String, Zeroizing<String>>,
+    /// The keys of `provided` that are the fleet's shared values (a random one is annotated
+    /// generated, as it is).
+    pub shared: &'a BTreeSet<String>,
     /// Keys to make anew even though they exist (`rotate`, `reset-dex-admin`).
     pub rotate: &'a BTreeSet<String>,
     pub fingerprint: &'a str,
@@ -160,6 +163,9 @@ pub struct Inputs<'a> {
     /// also sealed for it, into `break-glass/<key>.yaml` (never applied; opened offline with
     /// the recovery key, `sealstrap unseal`).
     pub break_glass: Option<(&'a PublicKey, &'a str)>,
+    /// One environment of a fleet run (its name and the fleet file): a missing per-cluster
+    /// value is asked for with the environment's own variable and `--value-file ENV:KEY=PATH`.
+    pub fleet_env: Option<(&'a str, &'a crate::fleet::Fleet)>,
 }
 
 /// An error while building the plan (nothing has been written).
@@ -174,13 +180,24 @@ pub enum PlanError {
     Bcrypt(#[from] bcrypt::BcryptError),
 }
 
-fn how_to_provide(entry: &Entry) -> String {
-    match entry.source {
-        Source::Provided { env, .. } => format!(
+fn how_to_provide(entry: &Entry, fleet_env: Option<(&str, &crate::fleet::Fleet)>) -> String {
+    let Source::Provided { env, .. } = entry.source else {
+        return String::new();
+    };
+    match fleet_env {
+        // One environment of a fleet run: its own value, unless the key is shared.
+        Some((name, fleet)) if fleet.sharing(entry.key) != crate::fleet::Sharing::Shared => {
+            format!(
+                "set {}_{} or --value-file {name}:{}=PATH (or run on a terminal to be prompted)",
+                env,
+                name.to_ascii_uppercase().replace('-', "_"),
+                entry.key
+            )
+        }
+        _ => format!(
             "set {env} or --value-file {}=PATH (or run on a terminal to be prompted)",
             entry.key
         ),
-        Source::Generated(_) => String::new(),
     }
 }
 
@@ -375,12 +392,18 @@ pub fn plan<R: CryptoRng + ?Sized>(
             Status::Created
         };
         let (value, origin) = if let Some(v) = inputs.provided.get(e.key) {
-            (v.clone(), Origin::Provided)
+            // A shared value of the fleet made by sealstrap is a random one like the others.
+            let origin = if inputs.shared.contains(e.key) && e.is_generated() {
+                Origin::Generated
+            } else {
+                Origin::Provided
+            };
+            (v.clone(), origin)
         } else {
             match e.source {
                 Source::Generated(g) => (generate::generate(rng, g), Origin::Generated),
                 Source::Provided { .. } => {
-                    let mut todo = how_to_provide(&e);
+                    let mut todo = how_to_provide(&e, inputs.fleet_env);
                     if let Some(r) = inputs.references.and_then(|m| m.get(e.key)) {
                         todo.push_str(&format!("; read by {}", r.join(", ")));
                     }

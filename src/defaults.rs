@@ -28,6 +28,11 @@ pub const ESCROW_NAME: &str = "controller-keys.age";
 pub const CONTROLLER_CHART: &str = "sealed-secrets";
 pub const CONTROLLER_CHART_REPO: &str = "https://bitnami-labs.github.io/sealed-secrets";
 pub const CONTROLLER_CHART_VERSION: &str = "2.18.5";
+/// The image chart 2.18.5 runs by default (its `image.registry`, `image.repository`,
+/// `image.tag` values; controller 0.36.6, FACTS §11).
+pub const CONTROLLER_IMAGE_REGISTRY: &str = "docker.io";
+pub const CONTROLLER_IMAGE_REPOSITORY: &str = "bitnami/sealed-secrets-controller";
+pub const CONTROLLER_IMAGE_TAG: &str = "0.36.6";
 /// The plaintext copy of the Dex admin password, in the secrets folder (gitignored).
 pub const DEX_COPY_NAME: &str = "dex-admin-password";
 /// The secrets folder for that copy, relative to the repository.

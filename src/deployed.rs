@@ -389,7 +389,15 @@ fn expand_appset(
         .flatten()
     {
         for Set { params, off, .. } in generate(tree, generator, notes, 0) {
-            let mut app = render(template, &params, go);
+            // A committed template repeating a large parameter must not grow without bound.
+            let mut budget = MAX_RENDERED_BYTES;
+            let Some(mut app) = render(template, &params, go, &mut budget) else {
+                notes.push(format!(
+                    "ApplicationSet {name}: an Application renders past {} KiB; not followed",
+                    MAX_RENDERED_BYTES >> 10
+                ));
+                continue;
+            };
             if let Some(m) = app.as_object_mut() {
                 m.insert(
                     "apiVersion".into(),
@@ -491,6 +499,14 @@ fn generate(tree: &dyn Tree, g: &Value, notes: &mut Vec<String>, depth: usize) -
         }
         let a = generate(tree, &parts[0], notes, depth + 1);
         let b = generate(tree, &parts[1], notes, depth + 1);
+        if a.len().saturating_mul(b.len()) > MAX_SETS {
+            notes.push(format!(
+                "an ApplicationSet matrix of {} x {} parameter sets is past sealstrap's limit of {MAX_SETS}; not followed",
+                a.len(),
+                b.len()
+            ));
+            return Vec::new();
+        }
         for x in &a {
             for y in &b {
                 let mut params = x.params.clone();
@@ -522,6 +538,13 @@ fn generate(tree: &dyn Tree, g: &Value, notes: &mut Vec<String>, depth: usize) -
                 s.off = Some(format!("{who} is off ({what} in {})", s.source));
             }
         }
+    }
+    if sets.len() > MAX_SETS {
+        notes.push(format!(
+            "an ApplicationSet generator of {} parameter sets is past sealstrap's limit of {MAX_SETS}; only the first {MAX_SETS} are followed",
+            sets.len()
+        ));
+        sets.truncate(MAX_SETS);
     }
     sets
 }
@@ -627,22 +650,38 @@ fn path_params(m: &mut Params, dir: &str, file: Option<&str>) {
     }
 }
 
-/// Renders `{{key}}` / `{{ .key }}` references in every string of `template`.
-fn render(template: &Value, params: &Params, go: bool) -> Value {
-    match template {
-        Value::String(s) => Value::String(render_str(s, params, go)),
-        Value::Array(a) => Value::Array(a.iter().map(|v| render(v, params, go)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (render_str(k, params, go), render(v, params, go)))
-                .collect(),
+/// The most parameter sets one generator (a list, a matrix) yields: a committed matrix of two
+/// 3,000-element lists must not become nine million Applications.
+const MAX_SETS: usize = 1_000;
+/// The most text one rendered Application may hold.
+const MAX_RENDERED_BYTES: usize = 1 << 20;
+
+/// Renders `{{key}}` / `{{ .key }}` references in every string of `template`, within `budget`
+/// bytes of rendered text (`None` past it).
+fn render(template: &Value, params: &Params, go: bool, budget: &mut usize) -> Option<Value> {
+    Some(match template {
+        Value::String(s) => Value::String(render_str(s, params, go, budget)?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| render(v, params, go, budget))
+                .collect::<Option<_>>()?,
         ),
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                out.insert(
+                    render_str(k, params, go, budget)?,
+                    render(v, params, go, budget)?,
+                );
+            }
+            Value::Object(out)
+        }
         other => other.clone(),
-    }
+    })
 }
 
-fn render_str(s: &str, params: &Params, go: bool) -> String {
-    let mut out = String::with_capacity(s.len());
+fn render_str(s: &str, params: &Params, go: bool, budget: &mut usize) -> Option<String> {
+    let mut out = String::with_capacity(s.len().min(*budget));
     let mut rest = s;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start..].find("}}") else {
@@ -660,14 +699,49 @@ fn render_str(s: &str, params: &Params, go: bool) -> String {
             None => out.push_str(&rest[start..start + len + 2]),
         }
         rest = &rest[start + len + 2..];
+        if out.len() > *budget {
+            return None;
+        }
     }
     out.push_str(rest);
-    out
+    *budget = budget.checked_sub(out.len())?;
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_matrix_or_template_stops_with_a_note() {
+        // Two lists of 3,000 elements in a matrix: 9,000,000 parameter sets.
+        let list: Vec<Value> = (0..3000)
+            .map(|i| serde_json::json!({ "n": i.to_string() }))
+            .collect();
+        let matrix = serde_json::json!({"matrix": {"generators": [
+            {"list": {"elements": list}}, {"list": {"elements": list}}
+        ]}});
+        let tree = Mem::new(&[]);
+        let mut notes = Vec::new();
+        assert!(generate(&tree, &matrix, &mut notes, 0).is_empty());
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("matrix of 1000 x 1000") && n.contains("not followed")),
+            "{notes:?}"
+        );
+        // A template repeating a 200 KB parameter: stops at the rendered-size limit.
+        let big = "x".repeat(200_000);
+        let params: Params = [("p".to_string(), Value::String(big))]
+            .into_iter()
+            .collect();
+        let template = serde_json::json!({"a": "{{p}}{{p}}{{p}}{{p}}{{p}}{{p}}{{p}}{{p}}"});
+        let mut budget = MAX_RENDERED_BYTES;
+        assert!(render(&template, &params, false, &mut budget).is_none());
+        let mut budget = MAX_RENDERED_BYTES;
+        let small = serde_json::json!({"a": "{{p}}"});
+        assert!(render(&small, &params, false, &mut budget).is_some());
+    }
 
     struct Mem(Vec<String>, BTreeMap<String, String>);
 
@@ -819,12 +893,13 @@ mod tests {
         let mut p = Params::new();
         p.insert("group".into(), Value::String("core".into()));
         p.insert("path.basename".into(), Value::String("b".into()));
+        let mut budget = MAX_RENDERED_BYTES;
         assert_eq!(
-            render_str("x-{{group}}-{{ path.basename }}", &p, false),
+            render_str("x-{{group}}-{{ path.basename }}", &p, false, &mut budget).unwrap(),
             "x-core-b"
         );
         assert_eq!(
-            render_str("{{ .group }}/{{.missing}}", &p, true),
+            render_str("{{ .group }}/{{.missing}}", &p, true, &mut budget).unwrap(),
             "core/{{.missing}}"
         );
     }

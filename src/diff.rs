@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::kubeseal;
 use crate::objects::SealedDoc;
 use crate::rsa::PrivateKey;
 
@@ -28,6 +27,9 @@ pub enum Change {
     Changed,
     /// A new ciphertext, and no key to tell a re-seal from a new value.
     ReencryptedOrChanged,
+    /// A document of the file that is not YAML (or not a SealedSecret sealstrap can read):
+    /// what it holds is not known, so it is shown, never counted as removed.
+    Unreadable,
 }
 
 impl Change {
@@ -39,6 +41,7 @@ impl Change {
             Change::Reencrypted => "re-encrypted",
             Change::Changed => "changed",
             Change::ReencryptedOrChanged => "re-encrypted or changed",
+            Change::Unreadable => "unreadable",
         }
     }
 }
@@ -55,8 +58,11 @@ pub struct Entry {
     pub after: Option<String>,
 }
 
-/// Fingerprints values under a key derived from the controller's private keys: HMAC-SHA-256,
-/// the first 6 bytes in hex. Without the private keys nobody can compute or invert one.
+/// Fingerprints values under a key derived from the controller's private keys: HMAC-SHA-256 over
+/// the value's place (`namespace/name/key`) and the value, the first 6 bytes in hex. Without the
+/// private keys nobody can compute or invert one; and since the place is in it, two values
+/// compare only as versions of one key: a branch of 10,000 guesses sealed under other names
+/// tells nothing about a value a reviewer's diff shows (one guess per reviewed change remains).
 pub struct Fingerprinter {
     key: aws_lc_rs::hmac::Key,
 }
@@ -82,20 +88,46 @@ impl Fingerprinter {
         })
     }
 
-    pub fn of(&self, value: &[u8]) -> String {
-        let tag = aws_lc_rs::hmac::sign(&self.key, value);
+    /// The fingerprint of `value` at `place` (`namespace/name/key`).
+    pub fn of(&self, place: &str, value: &[u8]) -> String {
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&self.key);
+        ctx.update(&(place.len() as u64).to_be_bytes());
+        ctx.update(place.as_bytes());
+        ctx.update(value);
+        let tag = ctx.sign();
         format!("fp:{}", hex::encode(&tag.as_ref()[..6]))
     }
 }
 
-/// The SealedSecrets of a file's text, by `namespace/name` (a file that is no SealedSecret
-/// stream holds none).
-fn sealed_of(text: Option<&str>) -> BTreeMap<String, SealedDoc> {
-    text.and_then(|t| kubeseal::parse_sealed_stream(t).ok())
-        .unwrap_or_default()
+/// The SealedSecrets of a file's text, by `namespace/name`, each document read on its own (one
+/// broken document hides nothing beside it, as kubectl applies the others), and the documents
+/// that could not be read (`document N (line L)`). Other kinds are no part of the diff.
+fn sealed_of(text: Option<&str>) -> (BTreeMap<String, SealedDoc>, Vec<String>) {
+    let mut sealed = BTreeMap::new();
+    let mut unreadable = Vec::new();
+    for (i, doc) in crate::yaml::parse_each(text.unwrap_or(""))
         .into_iter()
-        .map(|d| (d.id(), d))
-        .collect()
+        .enumerate()
+    {
+        let at = format!("document {} (line {})", i + 1, doc.lines.start + 1);
+        match doc.value {
+            Err(_) => unreadable.push(at),
+            Ok(Value::Null) => {}
+            Ok(v)
+                if v.get("kind").and_then(Value::as_str)
+                    == Some(crate::objects::SEALED_SECRET_KIND) =>
+            {
+                match crate::objects::parse_sealed_secret(&v, i + 1) {
+                    Ok(d) => {
+                        sealed.insert(d.id(), d);
+                    }
+                    Err(_) => unreadable.push(at),
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    (sealed, unreadable)
 }
 
 /// Compares two versions of one file (`None`: absent). `keys` tell re-encryption from change.
@@ -105,7 +137,7 @@ pub fn compare(
     keys: &[PrivateKey],
     fp: Option<&Fingerprinter>,
 ) -> Vec<Entry> {
-    let (old, new) = (sealed_of(old), sealed_of(new));
+    let ((old, _), (new, unreadable)) = (sealed_of(old), sealed_of(new));
     let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     let open = |d: &SealedDoc, v: &str| -> Option<Zeroizing<Vec<u8>>> {
         (!keys.is_empty())
@@ -138,7 +170,9 @@ pub fn compare(
                     _ => Change::ReencryptedOrChanged,
                 },
             };
-            let print = |v: &Option<Zeroizing<Vec<u8>>>| fp.zip(v.as_ref()).map(|(f, v)| f.of(v));
+            let place = format!("{id}/{k}");
+            let print =
+                |v: &Option<Zeroizing<Vec<u8>>>| fp.zip(v.as_ref()).map(|(f, v)| f.of(&place, v));
             out.push(Entry {
                 sealed_secret: id.clone(),
                 key: k.to_string(),
@@ -147,6 +181,15 @@ pub fn compare(
                 after: print(&after),
             });
         }
+    }
+    for at in unreadable {
+        out.push(Entry {
+            sealed_secret: at,
+            key: String::new(),
+            change: Change::Unreadable,
+            before: None,
+            after: None,
+        });
     }
     out
 }
@@ -165,11 +208,12 @@ pub fn textconv(text: &str, keys: &[PrivateKey], fp: Option<&Fingerprinter>) -> 
             && let Ok(sealed) = crate::objects::parse_sealed_secret(&doc, 1)
         {
             let label = sealed.label();
+            let id = sealed.id();
             if let Some(Value::Object(m)) = doc.pointer_mut("/spec/encryptedData") {
-                for v in m.values_mut() {
+                for (k, v) in m.iter_mut() {
                     let shown = match (v.as_str(), fp) {
                         (Some(c), Some(f)) => match crate::seal::unseal(keys, &label, c) {
-                            Ok(p) => f.of(&p),
+                            Ok(p) => f.of(&format!("{id}/{k}"), &p),
                             Err(_) => ciphertext_digest(c),
                         },
                         (Some(c), None) => ciphertext_digest(c),
@@ -258,5 +302,55 @@ mod tests {
             textconv("not: sealed\n", &keys, Some(&fp)),
             "---\nnot: sealed\n"
         );
+    }
+
+    #[test]
+    fn a_fingerprint_is_bound_to_its_place() {
+        let (k, pk) = keypair();
+        let keys = vec![k];
+        let fp = Fingerprinter::new(&keys).unwrap();
+        // The same value under another name: a different fingerprint, so a branch of guesses
+        // sealed under other names compares with nothing a review shows.
+        assert_ne!(
+            fp.of("secret-source/a/value", b"1234"),
+            fp.of("secret-source/guess-1234/value", b"1234")
+        );
+        assert_eq!(
+            fp.of("secret-source/a/value", b"1234"),
+            fp.of("secret-source/a/value", b"1234")
+        );
+        // compare() fingerprints each key at its place.
+        let a = sealed(&pk, "a", "1234");
+        let b = sealed(&pk, "b", "1234");
+        let e = compare(None, Some(&format!("{a}{b}")), &keys, Some(&fp));
+        assert_ne!(e[0].after, e[1].after);
+    }
+
+    #[test]
+    fn one_broken_document_hides_nothing_and_is_never_a_removal() {
+        let (_, pk) = keypair();
+        let a = sealed(&pk, "a", "one");
+        let b = sealed(&pk, "b", "two");
+        // 1,100 empty documents and a broken one in front of a new SealedSecret.
+        let padded = format!("{}not: [yaml\n---\n{a}{b}", "---\n".repeat(1100));
+        let e = compare(Some(&a), Some(&padded), &[], None);
+        let changes: Vec<(&str, Change)> = e
+            .iter()
+            .map(|x| (x.sealed_secret.as_str(), x.change))
+            .collect();
+        assert!(
+            changes.contains(&("secret-source/a", Change::Unchanged)),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&("secret-source/b", Change::Added)),
+            "{changes:?}"
+        );
+        assert!(
+            e.iter().any(|x| x.change == Change::Unreadable
+                && x.sealed_secret.ends_with("(line 1101)")),
+            "{changes:?}"
+        );
+        assert!(!changes.iter().any(|(_, c)| *c == Change::Removed));
     }
 }

@@ -33,6 +33,17 @@ impl std::fmt::Display for Recipient {
     }
 }
 
+impl Recipient {
+    /// How the recipient is pinned in `sealstrap.yaml` and listed on every run: an age key as
+    /// itself, an SSH key as its type and OpenSSH fingerprint.
+    pub fn pin_id(&self) -> String {
+        match self {
+            Recipient::Age(r) => r.to_string(),
+            Recipient::Ssh(r) => r.fingerprint(),
+        }
+    }
+}
+
 impl age::Recipient for Recipient {
     fn wrap_file_key(
         &self,
@@ -89,6 +100,8 @@ pub enum EscrowError {
     TooLarge(usize),
     #[error("its age header runs past {max} bytes (an escrow's header is a few hundred bytes per recipient)", max = MAX_HEADER_BYTES)]
     HeaderTooLarge,
+    #[error("its age header holds {0} stanzas or a stanza with more than {max_args} arguments: more than the {max} recipients sealstrap escrows to", max = MAX_STANZAS, max_args = MAX_STANZA_ARGS)]
+    TooManyStanzas(usize),
     #[error("its passphrase stanza asks for scrypt work factor {0}, above sealstrap's limit of {max} (2^{max} rounds, 1 GiB of memory); sealstrap writes {ours}", max = MAX_SCRYPT_WORK_FACTOR, ours = SCRYPT_WORK_FACTOR)]
     ExcessiveWork(u8),
 }
@@ -99,6 +112,11 @@ pub const MAX_ESCROW_BYTES: usize = 1 << 20;
 /// The largest age header sealstrap hands to the age crate: whose header parser is quadratic in
 /// the header's size (str4d/rage#368: 2 MB runs past a minute).
 pub const MAX_HEADER_BYTES: usize = 64 << 10;
+/// The most recipient stanzas (and arguments on one stanza line) sealstrap lets the age crate
+/// parse: age's header parsing is quadratic in the number of stanzas too (10,800 tiny ones
+/// under the byte cap took 40-90 s), and an escrow has one stanza per custodian.
+pub const MAX_STANZAS: usize = 256;
+pub const MAX_STANZA_ARGS: usize = 8;
 /// scrypt work factor of a passphrase escrow (age's CLI default, 2^18: 256 MiB, about a
 /// second), fixed rather than tuned to the machine so every machine can open it.
 pub const SCRYPT_WORK_FACTOR: u8 = 18;
@@ -333,8 +351,21 @@ fn check_header_size(data: &[u8]) -> Result<(), EscrowError> {
             Err(e) => return Err(EscrowError::Damaged(e.to_string())),
         }
     }
-    if n == buf.len() && !buf.windows(4).any(|w| w == b"\n---") {
+    let header_end = buf[..n].windows(4).position(|w| w == b"\n---");
+    if n == buf.len() && header_end.is_none() {
         return Err(EscrowError::HeaderTooLarge);
+    }
+    // Count stanzas and their arguments in the same linear pass's bytes, before age parses.
+    let header = &buf[..header_end.unwrap_or(n)];
+    let mut stanzas = 0usize;
+    for line in header.split(|b| *b == b'\n') {
+        if line.starts_with(b"-> ") {
+            stanzas += 1;
+            let args = line.split(|b| *b == b' ').count().saturating_sub(2);
+            if stanzas > MAX_STANZAS || args > MAX_STANZA_ARGS {
+                return Err(EscrowError::TooManyStanzas(stanzas));
+            }
+        }
     }
     Ok(())
 }
@@ -505,6 +536,24 @@ mod tests {
                 "{count}: {err}"
             );
         }
+        // 10,800 tiny stanzas under the byte cap: refused by count, before age's quadratic parse.
+        let mut file = b"age-encryption.org/v1\n".to_vec();
+        for _ in 0..10_800 {
+            file.extend_from_slice(b"-> a\n\n");
+        }
+        file.extend_from_slice(b"--- AAAA\n");
+        assert!(file.len() < MAX_HEADER_BYTES);
+        let err = decrypt_with_identities(&file, &ids).unwrap_err();
+        assert!(matches!(err, EscrowError::TooManyStanzas(_)), "{err}");
+        // So is one stanza line with a thousand arguments.
+        let file = format!(
+            "age-encryption.org/v1\n-> X25519{}\n\n--- AAAA\n",
+            " a".repeat(1000)
+        );
+        assert!(matches!(
+            decrypt_with_identities(file.as_bytes(), &ids).unwrap_err(),
+            EscrowError::TooManyStanzas(_)
+        ));
         // A passphrase escrow sealstrap wrote uses work factor 18; one edited to ask for 23 is
         // refused before scrypt runs.
         let pass = || SecretString::from("correct horse".to_string());

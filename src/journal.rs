@@ -104,8 +104,23 @@ impl Scope {
 
     /// Whether a journal of an interrupted write is there.
     pub fn has_journal(&self) -> bool {
-        fs::symlink_metadata(&self.journal).is_ok()
+        names_a_write(&self.journal)
     }
+}
+
+/// Whether the journal at `path` may name a write: it is there and holds more than the start
+/// of its first line (a run killed while creating it leaves it empty or torn, naming nothing;
+/// the next run removes it).
+pub fn names_a_write(path: &Path) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() > MAGIC.len() as u64 + 1 {
+        return true;
+    }
+    fs::read(path).map_or(true, |t| {
+        t.contains(&b'\n') || !format!("{MAGIC}\n").as_bytes().starts_with(&t)
+    })
 }
 
 /// The journal of writes anchored at `anchor`: `<gitdir>/sealstrap-journal` when `anchor` is a
@@ -575,6 +590,10 @@ pub struct Recovery {
     pub rolled_forward: usize,
     /// Temporary files of an undecided write removed (it had replaced nothing).
     pub removed_temps: Vec<PathBuf>,
+    /// Files a committed write removed, finished now (every one is said).
+    pub removed: Vec<PathBuf>,
+    /// The journal named no write (a run killed while creating it): it was removed.
+    pub removed_empty_journal: bool,
 }
 
 /// Why a leftover journal was not acted on.
@@ -810,8 +829,28 @@ pub fn recover(scope: &Scope) -> Result<Recovery, RecoverError> {
         }
     }
     let text = fs::read(journal)?;
+    // Killed between creating the journal and finishing its first line: it names no write
+    // (nothing is staged before the journal names it), so it goes, and nothing else is touched.
+    if !text.contains(&b'\n') && format!("{MAGIC}\n").as_bytes().starts_with(&text) {
+        fs::remove_file(journal)?;
+        sync_dir(&parent_dir(journal))?;
+        return Ok(Recovery {
+            removed_empty_journal: true,
+            ..Recovery::default()
+        });
+    }
     let text = String::from_utf8(text).map_err(|_| refuse("not text".into()))?;
     let (entries, committed) = parse_journal(&text, scope).map_err(refuse)?;
+    // sealstrap never writes a removal alone: every write that removes a file also stages one
+    // (the kustomization that listed it). A journal of removals only is not sealstrap's.
+    if committed
+        && entries.iter().any(|e| matches!(e, Entry::Remove { .. }))
+        && !entries.iter().any(|e| matches!(e, Entry::Stage { .. }))
+    {
+        return Err(refuse(
+            "it only removes files, which no sealstrap write does".into(),
+        ));
+    }
 
     // Check everything against the disk before touching anything.
     let mut actions = Vec::new();
@@ -935,6 +974,8 @@ pub fn recover(scope: &Scope) -> Result<Recovery, RecoverError> {
                 }
                 if is_temp {
                     rec.removed_temps.push(shown);
+                } else {
+                    rec.removed.push(shown);
                 }
                 touched.push(dir);
             }
@@ -1190,7 +1231,12 @@ mod tests {
                 "not a plain path",
             ),
             (
-                vec![entry("remove", 0, &t("link/bashrc"), None), "commit".into()],
+                // A stage line first: a removal-only journal is refused earlier.
+                vec![
+                    entry("stage", 0, &t("sub/a.yaml"), Some(&t(".a.yaml.1.2.tmp"))),
+                    entry("remove", 0, &t("link/bashrc"), None),
+                    "commit".into(),
+                ],
                 "symbolic link",
             ),
             (

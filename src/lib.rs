@@ -20,11 +20,13 @@
 //! | [`style`] | writing a manifest the way its neighbours are written | none |
 //! | [`kubeseal`] | kubeseal's operations on Secret streams | none |
 //! | [`contract`], [`config`], [`generate`] | the secret contract, environment configs, value generators | none |
+//! | [`pins`] | the certificates and escrow recipients a reviewer approved (`pins:` of `sealstrap.yaml`) | none |
 //! | [`repo_config`] | `sealstrap.yaml` read whole and checked like code: extras, exclusions, the fleet | none |
 //! | [`fleet`] | the fleet file: environments, shared values, the break-glass certificate | none |
 //! | [`bootstrap`], [`manifests`] | the values a run makes and seals, and the ESO wiring it renders | none |
 //! | [`plan`] | every write of a writing run (seal, rotate, set, unset), or why it refuses | none |
-//! | [`patch`], [`reseal`], [`verify`], [`scan`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`patch`], [`reseal`], [`verify`], [`doctor`], [`diff`] | the pure halves of those commands | none |
+//! | [`scan`] | scan's checks: credential rules from documented token formats, entropy, baseline fingerprints, SARIF | none (readers passed in) |
 //! | [`reads`] | what a tree reads from the store (the result of the workspace's walk) | none |
 //! | [`platform`] | the platform repository: its store swap point and Argo CD wiring | none |
 //! | [`flux`] | the Flux wiring: controller HelmRelease, store, ordered Kustomizations | none |
@@ -65,10 +67,12 @@ pub mod key_usage;
 pub mod keys;
 pub mod kubeseal;
 pub mod manifests;
+pub mod mirror;
 pub mod objects;
 pub mod output;
 pub mod par;
 pub mod patch;
+pub mod pins;
 pub mod plan;
 pub mod platform;
 pub mod reads;

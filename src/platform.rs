@@ -101,14 +101,19 @@ pub fn store_file(w: &Wiring, style: &crate::style::Style) -> String {
 }
 
 /// The `secret_backend` advice for the environment config, when it does not say `kubernetes`.
+/// What the resolver does while the config still says gcpsm (FACTS §12: it rewrites the store
+/// file for gcpsm).
+const REVERTS: &str = " (until then the next `make render-config` or `make resolve-secret-store` writes the gcpsm store back over the swap point)";
+
 pub fn backend_advice(config_path: &str, backend: Option<&str>) -> Option<String> {
     match backend {
         Some("kubernetes") => None,
         Some(other) => Some(format!(
-            "{config_path} has secret_backend: {other}; set `secret_backend: kubernetes` so the platform's seeding and resolver stop expecting {other}"
+            "{config_path} has secret_backend: {other}; set `secret_backend: kubernetes` so the platform's seeding and resolver stop expecting {other}{}",
+            if other == "gcpsm" { REVERTS } else { "" }
         )),
         None => Some(format!(
-            "{config_path} has no secret_backend, which the platform reads as gcpsm; add `secret_backend: kubernetes`"
+            "{config_path} has no secret_backend, which the platform reads as gcpsm; add `secret_backend: kubernetes`{REVERTS}"
         )),
     }
 }
@@ -179,52 +184,127 @@ fn application(
 pub struct Generated {
     pub value: Value,
     pub owned: Vec<(String, Value)>,
+    /// Fields set only where the file has none (what the neighbours carry, the retry the
+    /// ordering needs): a value the user wrote there stays.
+    pub fill: Vec<(String, Value)>,
+    /// List items that must be in the list at the pointer (a sync option the ordering needs);
+    /// the list's other items stay.
+    pub items: Vec<(String, Value)>,
     pub comment: String,
 }
 
-/// The chart the controller Application installs: upstream's by default, or a mirror.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chart {
-    pub repo: String,
-    pub version: String,
+/// What the catalog's other Applications carry that an Application of the catalog should carry
+/// too: their common finalizers (all the platform's carry `resources-finalizer.argocd.argoproj.io`),
+/// and a `retry` block (the first one found).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Neighbours {
+    pub finalizers: Vec<String>,
+    pub retry: Option<Value>,
 }
 
-impl Default for Chart {
-    fn default() -> Self {
-        Chart {
-            repo: crate::defaults::CONTROLLER_CHART_REPO.into(),
-            version: crate::defaults::CONTROLLER_CHART_VERSION.into(),
+/// Argo CD's own retry example (argo-cd.readthedocs.io, user-guide/auto_sync and
+/// sync-options: "retry ... backoff"): without an Application health check, a sync that ran
+/// before the CRD it needs existed converges on a later attempt.
+pub fn default_retry() -> Value {
+    serde_json::json!({"limit": 5, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}})
+}
+
+/// What the Applications in `texts` (the catalog's, sealstrap's own left out) carry in common.
+pub fn neighbours(texts: &[&str]) -> Neighbours {
+    let apps: Vec<Value> = texts
+        .iter()
+        .filter_map(|t| yaml::parse_documents(t).ok())
+        .flatten()
+        .filter(|d| d.get("kind").and_then(Value::as_str) == Some("Application"))
+        .collect();
+    let finalizers_of = |a: &Value| -> Vec<String> {
+        a.pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .map(|f| {
+                f.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let finalizers = match apps.split_first() {
+        Some((first, rest)) => finalizers_of(first)
+            .into_iter()
+            .filter(|f| rest.iter().all(|a| finalizers_of(a).contains(f)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let retry = apps
+        .iter()
+        .find_map(|a| a.pointer("/spec/syncPolicy/retry").cloned());
+    Neighbours { finalizers, retry }
+}
+
+/// What every Application sealstrap writes into the catalog fills in where the file has none:
+/// the neighbours' finalizers and a retry (theirs, else Argo CD's example).
+fn carried(n: &Neighbours) -> Vec<(String, Value)> {
+    let mut fill = Vec::new();
+    if !n.finalizers.is_empty() {
+        fill.push((
+            "/metadata/finalizers".to_string(),
+            Value::from(n.finalizers.clone()),
+        ));
+    }
+    fill.push((
+        "/spec/syncPolicy/retry".to_string(),
+        n.retry.clone().unwrap_or_else(default_retry),
+    ));
+    fill
+}
+
+/// `value` with the `fill` fields set (a new file).
+fn with_fill(mut value: Value, fill: &[(String, Value)]) -> Value {
+    for (p, v) in fill {
+        if value.pointer(p).is_none() {
+            set_pointer(&mut value, p, v.clone());
         }
     }
+    value
 }
 
 const WAVE: &str = "/metadata/annotations/argocd.argoproj.io~1sync-wave";
 
-/// The sealed-secrets controller's Application: `chart` (upstream's or a mirror's), named so
-/// that kubeseal's defaults find it (`controller_name`), in `controller_namespace`, with key
-/// renewal off so the escrowed key (`sealstrap key new`) stays the sealing key. The chart's
-/// repository and version are the user's to change (a mirror, say); the name, namespace, values
-/// and wave are sealstrap's.
+/// The sealed-secrets controller's Application: the chart (upstream's or a mirror's, in the form
+/// Argo CD resolves: [`crate::mirror::Mirror::argo_repo_url`]), named so that kubeseal's
+/// defaults find it (`controller_name`), in `controller_namespace`, with key renewal off so the
+/// escrowed key (`sealstrap key new`) stays the sealing key, and the image a mirror gives. The
+/// chart's repository, version and image are the user's to change; the name, namespace, values
+/// and wave are sealstrap's; the neighbours' finalizers and a retry are filled in.
 pub fn controller_app(
     controller_namespace: &str,
     controller_name: &str,
-    chart: &Chart,
+    mirror: &crate::mirror::Mirror,
+    neighbours: &Neighbours,
 ) -> Generated {
     use crate::defaults::CONTROLLER_CHART;
-    let value = application(
-        CONTROLLER_CHART,
-        CONTROLLER_WAVE,
-        serde_json::json!({
-            "repoURL": chart.repo,
-            "chart": CONTROLLER_CHART,
-            "targetRevision": chart.version,
-            "helm": {"valuesObject": {
-                "fullnameOverride": controller_name,
-                "keyrenewperiod": "0"
-            }}
-        }),
-        controller_namespace,
-        &["ServerSideApply=true"],
+    let mut values = serde_json::json!({
+        "fullnameOverride": controller_name,
+        "keyrenewperiod": "0"
+    });
+    if mirror.image_given {
+        values["image"] = mirror.image.values();
+    }
+    let fill = carried(neighbours);
+    let value = with_fill(
+        application(
+            CONTROLLER_CHART,
+            CONTROLLER_WAVE,
+            serde_json::json!({
+                "repoURL": mirror.argo_repo_url(),
+                "chart": CONTROLLER_CHART,
+                "targetRevision": mirror.version,
+                "helm": {"valuesObject": values}
+            }),
+            controller_namespace,
+            &["ServerSideApply=true"],
+        ),
+        &fill,
     );
     Generated {
         value,
@@ -245,24 +325,44 @@ pub fn controller_app(
                 Value::from(controller_namespace),
             ),
         ],
+        fill,
+        items: Vec::new(),
         comment: "The sealed-secrets controller (written by `sealstrap seal --gitops argocd`). Install its key\n\
             BEFORE the first sync: `sealstrap key install` (it works before the controller exists).\n\
-            keyrenewperiod \"0\" keeps the escrowed key the sealing key. The chart's repoURL and\n\
-            targetRevision are yours to point at a mirror; sealstrap keeps them."
+            keyrenewperiod \"0\" keeps the escrowed key the sealing key. The chart's repoURL,\n\
+            targetRevision and image are yours to point at a mirror (sealstrap.yaml chart:); sealstrap\n\
+            keeps them."
             .into(),
     }
 }
 
+/// The sync option that lets secret-source sync before the SealedSecret CRD exists, retried until
+/// the controller's chart has installed it (argo-cd.readthedocs.io, user-guide/sync-options,
+/// "Skip Dry Run for new custom resources types"): the platform's Argo CD has no Application
+/// health check, so the waves alone do not make it wait.
+pub const SKIP_DRY_RUN: &str = "SkipDryRunOnMissingResource=true";
+
 /// The Application for the sealed values and the ESO reader (`out`, relative to the root) from
 /// the platform's own repository. Its path, namespace and wave are sealstrap's; the revision is
-/// the user's (a fork retargets it).
-pub fn source_app(repo_url: &str, revision: &str, out: &str, source_namespace: &str) -> Generated {
-    let value = application(
-        "secret-source",
-        SOURCE_WAVE,
-        serde_json::json!({"repoURL": repo_url, "targetRevision": revision, "path": out}),
-        source_namespace,
-        &["CreateNamespace=true", "ServerSideApply=true"],
+/// the user's (a fork retargets it). It converges without a health check: a retry and
+/// [`SKIP_DRY_RUN`].
+pub fn source_app(
+    repo_url: &str,
+    revision: &str,
+    out: &str,
+    source_namespace: &str,
+    neighbours: &Neighbours,
+) -> Generated {
+    let fill = carried(neighbours);
+    let value = with_fill(
+        application(
+            "secret-source",
+            SOURCE_WAVE,
+            serde_json::json!({"repoURL": repo_url, "targetRevision": revision, "path": out}),
+            source_namespace,
+            &["CreateNamespace=true", "ServerSideApply=true", SKIP_DRY_RUN],
+        ),
+        &fill,
     );
     Generated {
         value,
@@ -275,9 +375,15 @@ pub fn source_app(repo_url: &str, revision: &str, out: &str, source_namespace: &
                 Value::from(source_namespace),
             ),
         ],
+        fill,
+        items: vec![(
+            "/spec/syncPolicy/syncOptions".into(),
+            Value::from(SKIP_DRY_RUN),
+        )],
         comment: format!(
             "The sealed values and ESO's reader (written by `sealstrap seal --gitops argocd`): after the\n\
-             controller (wave {CONTROLLER_WAVE}), before the store (external-secrets-config, wave 3)."
+             controller (wave {CONTROLLER_WAVE}), before the store (external-secrets-config, wave 3); retried\n\
+             until the controller's SealedSecret CRD exists."
         ),
     }
 }
@@ -360,6 +466,20 @@ pub fn merge(
     let mut to_set: Vec<(String, Value)> =
         requested.iter().filter(|f| differs(f)).cloned().collect();
     to_set.extend(conflicts.into_iter().map(|(p, _, want)| (p, want)));
+    // What the neighbours carry, where the file has nothing; list items it lacks.
+    for (p, v) in &g.fill {
+        if existing.pointer(p).is_none() && !to_set.iter().any(|(q, _)| q == p) {
+            to_set.push((p.clone(), v.clone()));
+        }
+    }
+    for (p, item) in &g.items {
+        let list = existing.pointer(p).and_then(Value::as_array);
+        if list.is_none_or(|l| !l.contains(item)) {
+            let mut l = list.cloned().unwrap_or_default();
+            l.push(item.clone());
+            to_set.push((p.clone(), Value::from(l)));
+        }
+    }
     if to_set.is_empty() {
         return Merged::Unchanged;
     }
@@ -606,7 +726,8 @@ mod tests {
         let c = controller_app(
             "kube-system",
             "sealed-secrets-controller",
-            &Chart::default(),
+            &crate::mirror::Mirror::resolve(&Default::default()),
+            &Neighbours::default(),
         );
         let text = crate::style::render(&c.value, &style, &c.comment);
         assert!(
@@ -624,6 +745,7 @@ mod tests {
             "main",
             "clusters/dev/secret-source",
             "secret-source",
+            &Neighbours::default(),
         );
         let text = crate::style::render(&s.value, &style, &s.comment);
         assert!(
@@ -646,7 +768,8 @@ mod tests {
         let g = controller_app(
             "kube-system",
             "sealed-secrets-controller",
-            &Chart::default(),
+            &crate::mirror::Mirror::resolve(&Default::default()),
+            &Neighbours::default(),
         );
         let Merged::Write { text: first, .. } = merge(None, &g, &[], &style, false) else {
             panic!("a new file is written")
@@ -698,5 +821,63 @@ mod tests {
             panic!("forced")
         };
         assert_eq!(text, edited);
+    }
+
+    /// Issue 29: an Application sealstrap writes carries what its neighbours carry (their
+    /// finalizer, their retry), and secret-source converges without a health check; an existing
+    /// file gets what it lacks, and keeps what the user wrote there.
+    #[test]
+    fn generated_applications_carry_what_the_neighbours_carry() {
+        let catalog = [
+            "kind: Application\nmetadata:\n  name: a\n  finalizers: [resources-finalizer.argocd.argoproj.io]\nspec:\n  syncPolicy:\n    retry: {limit: 3}\n",
+            "kind: Application\nmetadata:\n  name: b\n  finalizers: [resources-finalizer.argocd.argoproj.io, x/y]\n",
+        ];
+        let n = neighbours(&catalog);
+        assert_eq!(n.finalizers, vec!["resources-finalizer.argocd.argoproj.io"]);
+        assert_eq!(n.retry, Some(serde_json::json!({"limit": 3})));
+        assert_eq!(
+            neighbours(&[catalog[1], "kind: Application\n"])
+                .finalizers
+                .len(),
+            0
+        );
+        let style = crate::style::Style::default();
+        let g = source_app(
+            "https://g/p.git",
+            "main",
+            "clusters/dev/secret-source",
+            "secret-source",
+            &n,
+        );
+        assert_eq!(
+            g.value["metadata"]["finalizers"][0],
+            "resources-finalizer.argocd.argoproj.io"
+        );
+        assert_eq!(g.value["spec"]["syncPolicy"]["retry"]["limit"], 3);
+        assert!(
+            g.value["spec"]["syncPolicy"]["syncOptions"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(SKIP_DRY_RUN))
+        );
+        // An older file without them gets them; its own sync option stays.
+        let old = "kind: Application\nmetadata:\n  name: secret-source\n  annotations:\n    argocd.argoproj.io/sync-wave: \"2\"\nspec:\n  source:\n    path: clusters/dev/secret-source\n  destination:\n    namespace: secret-source\n  syncPolicy:\n    syncOptions: [PruneLast=true]\n";
+        let Merged::Write { text, changed } = merge(Some(old), &g, &[], &style, false) else {
+            panic!("the carried fields are added")
+        };
+        let v = &yaml::parse_documents(&text).unwrap()[0];
+        assert_eq!(
+            v["spec"]["syncPolicy"]["syncOptions"],
+            serde_json::json!(["PruneLast=true", SKIP_DRY_RUN])
+        );
+        assert_eq!(v["spec"]["syncPolicy"]["retry"]["limit"], 3);
+        assert_eq!(changed.len(), 3, "{changed:?}");
+        // What the user wrote there stays: their retry, their finalizers.
+        let own = "kind: Application\nmetadata:\n  name: secret-source\n  finalizers: [resources-finalizer.argocd.argoproj.io]\n  annotations:\n    argocd.argoproj.io/sync-wave: \"2\"\nspec:\n  source:\n    path: clusters/dev/secret-source\n  destination:\n    namespace: secret-source\n  syncPolicy:\n    syncOptions: [SkipDryRunOnMissingResource=true]\n    retry: {limit: 9}\n";
+        assert_eq!(
+            merge(Some(own), &g, &[], &style, false),
+            Merged::Unchanged,
+            "{own}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `sealstrap.yaml`, the repository's own configuration, read whole in one place: the fork's
 //! keys (`extra:`), the paths `scan` and `patch-externalsecrets` allow (`exclude:`), and the
-//! fleet (`environments:`, `values:`, `break-glass:`). The file is checked like code: a key
+//! fleet (`environments:`, `values:`, `break-glass:`), the pins, and the controller's chart
+//! mirror (`chart:`). The file is checked like code: a key
 //! sealstrap does not know is an error naming the key, its line and the nearest known key
 //! (`break_glass` → `break-glass`), because a typo silently ignored is a setting silently lost.
 //! Pure: the workspace reads the file once per run and hands the text here.
@@ -16,6 +17,9 @@
 //!   example-token: shared
 //! break-glass:
 //!   cert: recovery/break-glass.crt
+//! chart:                      # the controller's chart and image mirror (src/mirror.rs)
+//!   repo: oci://registry.internal/charts
+//!   image: {registry: registry.internal}
 //! ```
 
 use serde_json::Value;
@@ -23,6 +27,8 @@ use serde_json::Value;
 use crate::allow::{self, Exclude, ExcludeError};
 use crate::contract::{self, Contract, Extra, ExtrasError};
 use crate::fleet::{self, Fleet, FleetError};
+use crate::mirror::{self, MirrorError};
+use crate::pins::{self, Pins, PinsError};
 
 /// The file's name, at the repository root.
 pub const FILE: &str = "sealstrap.yaml";
@@ -31,8 +37,18 @@ pub const FILE: &str = "sealstrap.yaml";
 const KNOWN: &[(&str, &[&str])] = &[
     (
         "",
-        &["extra", "exclude", "environments", "values", "break-glass"],
+        &[
+            "extra",
+            "exclude",
+            "environments",
+            "values",
+            "break-glass",
+            "pins",
+            "chart",
+        ],
     ),
+    ("chart", &["repo", "version", "image"]),
+    ("chart.image", &["registry", "repository", "tag"]),
     (
         "extra.*",
         &["generate", "provide", "format", "environments"],
@@ -40,6 +56,7 @@ const KNOWN: &[(&str, &[&str])] = &[
     ("exclude[]", &["path", "reason"]),
     ("environments.*", &["cert", "recipients"]),
     ("break-glass", &["cert"]),
+    ("pins.*", &["certificate", "recipients"]),
 ];
 
 /// `sealstrap.yaml`, parsed and checked.
@@ -49,6 +66,10 @@ pub struct RepoConfig {
     pub extras: Vec<Extra>,
     pub exclude: Vec<Exclude>,
     pub fleet: Fleet,
+    /// The certificates and recipients a reviewer approved.
+    pub pins: Pins,
+    /// The controller's chart and image (an air-gapped site's mirror), for every environment.
+    pub chart: mirror::Given,
 }
 
 /// Why `sealstrap.yaml` cannot be used. Names the key and, where it can, its line.
@@ -57,7 +78,7 @@ pub enum RepoConfigError {
     #[error("{0}")]
     Syntax(String),
     #[error(
-        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:)"
+        "expected a mapping of sections (extra:, exclude:, environments:, values:, break-glass:, pins:, chart:)"
     )]
     Shape,
     #[error("{}unknown key {path}{}", line.map(|l| format!("line {l}: ")).unwrap_or_default(), suggestion.as_ref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default())]
@@ -75,6 +96,10 @@ pub enum RepoConfigError {
     Exclude(#[from] ExcludeError),
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    #[error(transparent)]
+    Pins(#[from] PinsError),
+    #[error(transparent)]
+    Chart(#[from] MirrorError),
 }
 
 impl RepoConfigError {
@@ -91,6 +116,8 @@ impl RepoConfigError {
             RepoConfigError::Extras(e) => e.hint().map(str::to_string),
             RepoConfigError::Exclude(e) => Some(e.hint()),
             RepoConfigError::Fleet(e) => Some(e.hint()),
+            RepoConfigError::Pins(e) => Some(e.hint()),
+            RepoConfigError::Chart(e) => Some(e.hint().to_string()),
         }
     }
 }
@@ -111,10 +138,14 @@ impl RepoConfig {
         let exclude = allow::parse_excludes(root)?;
         let contract = Contract::new(extras.iter().map(|x| x.entry).collect());
         let fleet = fleet::parse(root, &contract)?;
+        let pins = pins::parse(root)?;
+        let chart = mirror::parse(root)?;
         Ok(RepoConfig {
             extras,
             exclude,
             fleet,
+            pins,
+            chart,
         })
     }
 
@@ -143,7 +174,12 @@ fn check_keys(v: &Value, path: &str, text: &str) -> Result<(), RepoConfigError> 
             if let Some(list) = seg.strip_suffix(']').and_then(|s| s.split_once('[')) {
                 out.push_str(list.0);
                 out.push_str("[]");
-            } else if i == 1 && matches!(path.split('.').next(), Some("extra" | "environments")) {
+            } else if i == 1
+                && matches!(
+                    path.split('.').next(),
+                    Some("extra" | "environments" | "pins")
+                )
+            {
                 out.push('*');
             } else {
                 out.push_str(seg);

@@ -123,6 +123,19 @@ impl std::fmt::Display for SshRecipient {
 }
 
 impl SshRecipient {
+    /// The key's type and OpenSSH fingerprint (`ssh-ed25519 SHA256:...`, as `ssh-keygen -lf`
+    /// prints it): how a reviewer recognises a custodian's key.
+    pub fn fingerprint(&self) -> String {
+        let kind = match self.kind {
+            RecipientKind::Ed25519(_) => ED25519_TAG,
+            RecipientKind::Rsa(_) => RSA_TAG,
+        };
+        format!(
+            "{kind} SHA256:{}",
+            STANDARD_NO_PAD.encode(crate::digest::sha256(&self.wire))
+        )
+    }
+
     /// Parses `ssh-ed25519 AAAA... [comment]` or `ssh-rsa AAAA... [comment]`.
     pub fn parse(line: &str) -> Result<Self, SshError> {
         let mut words = line.split_whitespace();

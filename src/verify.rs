@@ -95,6 +95,26 @@ pub enum Problem {
     /// The folder's sealing certificate has expired (the message names the date).
     #[error("{0}")]
     CertificateExpired(String),
+    /// A sealed file no row of the contract (nor sealstrap.yaml's extra:) makes: its key left
+    /// the fleet file (the path, from the repository root).
+    #[error("orphaned: no row of the contract or of sealstrap.yaml's extra: makes it ({0})")]
+    Orphaned(String),
+    /// Break-glass copies (issue 25): one per sealed value, each for the break-glass key.
+    #[error("stray break-glass copy: no sealed value {0} beside it")]
+    CopyStray(String),
+    #[error(
+        "no break-glass copy: every sealed value has one while sealstrap.yaml names a break-glass certificate"
+    )]
+    CopyMissing,
+    #[error("break-glass copy sealed for {found}, not the break-glass certificate {want}")]
+    CopyOtherCert { found: String, want: String },
+    #[error("break-glass/ holds copies, and sealstrap.yaml names no break-glass certificate")]
+    CopyUnconfigured,
+    #[error("the break-glass copy holds another value than the sealed one")]
+    CopyDiffers,
+    /// A shared value that is not one value (the environments, grouped by value).
+    #[error("shared (sealstrap.yaml values:), and the environments hold different values: {0}")]
+    SharedDiffers(String),
 }
 
 impl Problem {
@@ -117,8 +137,103 @@ impl Problem {
             Problem::Decrypt(_) => "pass the controller key it was sealed for (--private-key, or the escrow with --identity); if the certificate changed, run `sealstrap reseal`".into(),
             Problem::Value(e) => e.hint(key, generated),
             Problem::PairUncheckable => "fix dex-admin-password first; then the pair is checked".into(),
+            Problem::Orphaned(path) => format!(
+                "if {key} is no longer yours: git rm {path}, then `sealstrap seal` drops it from the kustomization; if it still is, declare it again in sealstrap.yaml (extra:)"
+            ),
+            Problem::CopyStray(_) => format!(
+                "remove it (git rm break-glass/{key}.yaml), or seal {key} again (sealstrap seal) if its value is missing"
+            ),
+            Problem::CopyMissing => "run `sealstrap seal` with a key that opens the sealed value (-i IDENTITY or --private-key KEY): it adds every missing copy".into(),
+            Problem::CopyOtherCert { .. } => "a copy sealed for a cluster's certificate is no recovery path: with the key it was sealed for, `sealstrap reseal --break-glass --private-key KEY` seals it for the break-glass certificate again; or make a new value (sealstrap rotate, which rewrites its copy)".into(),
+            Problem::CopyUnconfigured => "name the break-glass certificate in sealstrap.yaml (break-glass: {cert: PATH}), or remove the copies (git rm -r break-glass/)".into(),
+            Problem::CopyDiffers => format!(
+                "make one new value and its copy together: sealstrap rotate {key}"
+            ),
+            Problem::SharedDiffers(_) => format!(
+                "make one new value for every environment: sealstrap rotate {key} (a shared key rotates everywhere in one transaction)"
+            ),
         }
     }
+}
+
+/// The break-glass copies of one sealed folder against its sealed values (issue 25): one copy
+/// per sealed value, none without one, each sealed for the break-glass certificate `want` (its
+/// fingerprint; `None`: the fleet file names none). `sealed`: the keys of the folder's sealed
+/// values; `copies`: each copy's key and the fingerprint it is annotated with. The one owner of
+/// this rule: `verify` and `scan` both ask it.
+pub fn check_copies(
+    sealed: &std::collections::BTreeSet<String>,
+    copies: &std::collections::BTreeMap<String, Option<String>>,
+    want: Option<&str>,
+) -> Vec<(String, Problem)> {
+    let mut out = Vec::new();
+    let Some(want) = want else {
+        if !copies.is_empty() {
+            out.push(("break-glass".to_string(), Problem::CopyUnconfigured));
+        }
+        return out;
+    };
+    for (key, fp) in copies {
+        if !sealed.contains(key) {
+            out.push((key.clone(), Problem::CopyStray(key.clone())));
+        } else if fp.as_deref() != Some(want) {
+            out.push((
+                key.clone(),
+                Problem::CopyOtherCert {
+                    found: fp
+                        .clone()
+                        .unwrap_or_else(|| "an unknown certificate".into()),
+                    want: want.to_string(),
+                },
+            ));
+        }
+    }
+    for key in sealed {
+        if !copies.contains_key(key) {
+            out.push((key.clone(), Problem::CopyMissing));
+        }
+    }
+    out
+}
+
+/// A shared value across the environments that hold it (environment, value): `None` when it is
+/// one value; else the finding, which names the environments grouped by value (never a value,
+/// nor anything derived from one).
+pub fn shared_differs(held: &[(&str, &[u8])]) -> Option<Problem> {
+    let mut groups: Vec<(&[u8], Vec<&str>)> = Vec::new();
+    for (env, value) in held {
+        match groups.iter_mut().find(|(v, _)| v == value) {
+            Some((_, envs)) => envs.push(env),
+            None => groups.push((value, vec![env])),
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    let said: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (_, envs))| {
+            let who = envs.join(" and ");
+            let what = if i == 0 { "one value" } else { "another" };
+            if envs.len() == 1 {
+                format!("{who} holds {what}")
+            } else {
+                format!("{who} hold {what}")
+            }
+        })
+        .collect();
+    Some(Problem::SharedDiffers(said.join(", ")))
+}
+
+/// Whether a value a person chose looks guessable: short, or made of few distinct characters,
+/// or a short number. Such a value could be found by sealing guesses and comparing review
+/// fingerprints one change at a time; the warning says so (never a refusal).
+pub fn looks_guessable(v: &str) -> bool {
+    let distinct: std::collections::BTreeSet<char> = v.chars().collect();
+    v.chars().count() < 12
+        || distinct.len() < 6
+        || (v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Checks one value against the rules of its contract row (`None`: a key outside the contract,
@@ -279,5 +394,49 @@ mod tests {
         assert!(check_dex_pair(b"pw", h.as_bytes()).is_ok());
         assert!(check_dex_pair(b"other", h.as_bytes()).is_err());
         assert!(check_value(crate::contract::builtin(DEX_HASH), b"plain").is_err());
+    }
+
+    #[test]
+    fn break_glass_copies_are_one_per_value_for_the_break_glass_certificate() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let sealed: BTreeSet<String> = ["a", "b", "c"].map(String::from).into();
+        let bg = "sha256:bg";
+        let copy = |fp: &str| Some(fp.to_string());
+        let clean: BTreeMap<String, Option<String>> =
+            sealed.iter().map(|k| (k.clone(), copy(bg))).collect();
+        assert!(check_copies(&sealed, &clean, Some(bg)).is_empty());
+        let mut bad = clean.clone();
+        bad.insert("b".into(), copy("sha256:cluster"));
+        bad.insert("gone".into(), copy(bg));
+        bad.remove("c");
+        bad.insert("a".into(), None);
+        let found: Vec<(String, String)> = check_copies(&sealed, &bad, Some(bg))
+            .into_iter()
+            .map(|(k, p)| (k, p.to_string()))
+            .collect();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].1.contains("an unknown certificate"), "{found:?}");
+        assert!(found[1].1.contains("sha256:cluster"), "{found:?}");
+        assert!(found[2].1.starts_with("stray"), "{found:?}");
+        assert_eq!(found[3].0, "c");
+        assert!(matches!(
+            check_copies(&sealed, &clean, None).as_slice(),
+            [(_, Problem::CopyUnconfigured)]
+        ));
+        assert!(check_copies(&sealed, &BTreeMap::new(), None).is_empty());
+    }
+
+    #[test]
+    fn a_shared_value_is_one_value_and_the_finding_names_only_environments() {
+        assert!(shared_differs(&[("a", b"x"), ("b", b"x"), ("c", b"x")]).is_none());
+        assert!(shared_differs(&[("a", b"x")]).is_none());
+        let p = shared_differs(&[("a", b"secret1"), ("b", b"secret1"), ("c", b"secret2")])
+            .unwrap()
+            .to_string();
+        assert!(
+            p.ends_with("a and b hold one value, c holds another"),
+            "{p}"
+        );
+        assert!(!p.contains("secret"), "{p}");
     }
 }

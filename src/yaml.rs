@@ -80,19 +80,46 @@ pub fn parse_each(text: &str) -> Vec<Document> {
     let text = text.trim_start_matches('\u{feff}');
     let lines: Vec<&str> = text.split('\n').collect();
     if looks_like_json(text) {
-        return match parse_documents(text) {
-            Ok(docs) => docs
-                .into_iter()
-                .map(|d| Document {
-                    lines: 0..lines.len(),
-                    value: Ok(d),
-                })
-                .collect(),
-            Err(e) => vec![Document {
-                lines: 0..lines.len(),
-                value: Err(e),
-            }],
-        };
+        // Object by object: the ones before a broken one are read (a plaintext Secret before it
+        // is still named), the stream stops at the error. Each carries the lines it spans.
+        let mut out = Vec::new();
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count();
+        loop {
+            let before = stream.byte_offset();
+            match stream.next() {
+                None => break,
+                Some(Ok(d)) => {
+                    let end = stream.byte_offset();
+                    // The object begins after the whitespace before it.
+                    let skipped = text[before..end].len() - text[before..end].trim_start().len();
+                    let start = line_of(before + skipped);
+                    if !d.is_null() {
+                        out.push(Document {
+                            lines: start..line_of(end) + 1,
+                            value: Ok(d),
+                        });
+                    }
+                }
+                Some(Err(e)) => {
+                    let rest = &text[before.min(text.len())..];
+                    let start = line_of(before + rest.len() - rest.trim_start().len());
+                    out.push(Document {
+                        lines: start.min(lines.len())..lines.len(),
+                        value: Err(ParseError {
+                            message: format!(
+                                "invalid JSON at line {} column {}: {}",
+                                e.line(),
+                                e.column(),
+                                json_error_kind(&e)
+                            ),
+                        }),
+                    });
+                    break;
+                }
+            }
+        }
+        return out;
     }
     let mut out = Vec::new();
     for range in crate::yaml_text::content_ranges(&lines) {
@@ -316,5 +343,17 @@ mod tests {
         let long = "A".repeat(2000);
         let out = to_yaml_document(&json!({ "v": long }));
         assert_eq!(out.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_json_stream_reads_the_objects_before_a_broken_one() {
+        let text = "{\"kind\": \"Secret\"}\n\n{\"kind\": \"ConfigMap\"}\n{\"kind\": \n";
+        let docs = parse_each(text);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        assert_eq!(docs[0].value.as_ref().unwrap()["kind"], "Secret");
+        assert_eq!(docs[0].lines.start, 0);
+        assert_eq!(docs[1].lines.start, 2);
+        assert!(docs[2].value.is_err());
+        assert_eq!(docs[2].lines.start, 3);
     }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The pre-commit hooks (.pre-commit-hooks.yaml) with the real pre-commit (PyPI), as a user runs
-# them: `pre-commit try-repo` on throwaway repositories. A planted plaintext Secret must fail the
-# scan hook, an ExternalSecret without property must fail the patch-check hook, and a clean tree
-# must pass both. Usage: tests/pre-commit.sh PATH/TO/sealstrap   (run by .ci/run)
+# them: `pre-commit try-repo` on throwaway repositories. A planted plaintext Secret and a staged
+# AWS key must fail the scan hook (`scan --staged`, never printing the key), an ExternalSecret
+# without property must fail the patch-check hook, and a clean tree must pass both.
+# Usage: tests/pre-commit.sh PATH/TO/sealstrap   (run by .ci/run)
 set -euo pipefail
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +53,14 @@ repo
 printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: app}\nstringData:\n  password: hunter2-plaintext\n' > secret.yaml
 git add -A
 expect_fail sealstrap-scan-system "a planted plaintext Secret"
+
+repo
+# An AWS access key id made now (the documented shape: AKIA + 16 base32 characters).
+key="AKIA$(head -c 10 /dev/urandom | base32)"
+printf 'REGION=eu-west-1\nAWS_ACCESS_KEY_ID=%s\n' "$key" > .env
+git add -A
+expect_fail sealstrap-scan-system "a staged AWS access key"
+if grep -q "$key" "$work/out"; then echo "pre-commit: the hook printed the key" >&2; exit 1; fi
 
 repo
 external_secret '{key: vllm-api-key}' > es.yaml

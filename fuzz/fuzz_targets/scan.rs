@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
         }
         Decoded::Binary(t) => scan::scan_values(&t, 1, &scan::classify("x.bin")),
     };
+    // The longest fixed message (a rule's what and fix, "inside base64-encoded content", the
+    // allow-needs-a-reason note) is under 500 bytes; the rest would be the input leaking in.
     for f in findings {
-        assert!(f.message.len() < 200, "a finding message grew with the input");
+        assert!(f.message.len() < 600, "a finding message grew with the input");
     }
 });

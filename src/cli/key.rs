@@ -274,6 +274,10 @@ pub struct EscrowLockArgs {
     /// Write the escrow ASCII-armored (-----BEGIN AGE ENCRYPTED FILE-----).
     #[arg(short = 'a', long)]
     pub armor: bool,
+    /// Encrypt to the committed recipients file although sealstrap.yaml does not pin some of
+    /// its recipients (you added them): the new pins are written for review.
+    #[arg(long)]
+    pub accept_recipients: bool,
 }
 
 #[derive(Debug, Args)]

@@ -94,6 +94,9 @@ pub enum Command {
     Man,
     /// Look for secrets in plain text and stale sealed files (pre-commit and CI guard).
     Scan(ScanArgs),
+    /// Print the chart and image an air-gapped site mirrors before its bring-up, and how.
+    #[command(name = "mirror-list")]
+    MirrorList(MirrorListArgs),
     /// Add `property: value` to the remoteRefs of ExternalSecrets that read the store.
     #[command(name = "patch-externalsecrets")]
     PatchExternalSecrets(PatchArgs),

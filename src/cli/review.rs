@@ -102,12 +102,19 @@ Keeps names, scopes, templates, key sets and the file's own layout: only the cip
 sealstrap's fingerprint annotation) change. Each file is written atomically; a file that cannot be
 decrypted is reported and left exactly as it was. No plaintext touches the disk.
 
+A controller-key rotation (--cert) never touches break-glass copies (break-glass/): they are
+sealed for the break-glass key. Resealing an environment's folder pins the new certificate in
+sealstrap.yaml. A break-glass key rotation is --break-glass: point break-glass: {cert: ...} at
+the new break-glass certificate, then reseal the copies with the old break-glass key.
+
 Exit codes: 0 every file resealed, 1 a file could not be decrypted or written, 2 usage error.
 
 Examples:
   sealstrap reseal --private-key old-key.pem --cert new.pem
   kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
-  sealstrap reseal --private-key keys.yaml --cert new.pem secret-source/ apps/")]
+  sealstrap reseal --private-key keys.yaml --cert new.pem secret-source/ apps/
+  sealstrap reseal --env metal --private-key clusters/metal/secret-source/controller-keys.age -i key.txt --cert clusters/metal/secret-source/controller.crt
+  sealstrap reseal --break-glass --all-envs --private-key old-break-glass.key --accept-cert break-glass")]
 pub struct ResealArgs {
     /// The old controller private key(s): PEM, a key Secret, or a List of them.
     #[arg(
@@ -119,15 +126,27 @@ pub struct ResealArgs {
     pub private_keys: Vec<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
-    /// The new controller certificate.
-    #[arg(long, value_name = "FILE")]
-    pub cert: PathBuf,
+    /// The new controller certificate (a controller-key rotation; break-glass copies are left
+    /// alone).
+    #[arg(long, value_name = "FILE", required_unless_present = "break_glass")]
+    pub cert: Option<PathBuf>,
     /// Files and folders with SealedSecrets [default: the environment's sealed folder].
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", conflicts_with = "break_glass")]
     pub paths: Vec<PathBuf>,
     /// In the platform: the environment whose sealed folder is the default PATH.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// A break-glass key rotation: reseal exactly the break-glass copies, for the break-glass
+    /// certificate sealstrap.yaml names, with the old break-glass key as --private-key.
+    #[arg(long, conflicts_with = "cert")]
+    pub break_glass: bool,
+    /// With --break-glass: every environment's copies.
+    #[arg(long, requires = "break_glass", conflicts_with = "env")]
+    pub all_envs: bool,
+    /// Accept the break-glass certificate sealstrap.yaml names although it is not the pinned one
+    /// (`--accept-cert break-glass`): the new pin is written for review.
+    #[arg(long = "accept-cert", value_name = "NAME", value_delimiter = ',')]
+    pub accept_cert: Vec<String>,
     /// Report what would change, write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -139,23 +158,32 @@ Checks: every needed key is sealed (by --config/--with/--without and the tree's 
 as seal decides: a key an ExternalSecret reads is FAIL with the file and line while unsealed); every value
 decrypts; no value is empty or has whitespace; litellm-master-key starts with sk-; the cookie
 secret is a key oauth2-proxy accepts; the Dex hash is bcrypt with cost 10..16 and verifies the
-sealed dex-admin-password. Prints `key OK` or `key FAIL: why`, never a value.
+sealed dex-admin-password; no sealed file is orphaned (its key left sealstrap.yaml). With a
+break-glass certificate in sealstrap.yaml: one copy per sealed value in break-glass/, none stray,
+each sealed for that certificate (with the break-glass key given, each opened and compared).
+With --all-envs: every environment, then each shared value is one value everywhere.
+Prints `key OK` or `key FAIL: why`, never a value.
 
 Exit codes: 0 all OK, 1 any FAIL, 2 usage error.
 
-Example:
-  sealstrap verify --private-key key.pem secret-source/")]
+Examples:
+  sealstrap verify --private-key key.pem secret-source/
+  sealstrap verify --all-envs -i ~/.config/sealstrap/key.txt --private-key recovery.key")]
 pub struct VerifyArgs {
-    /// Controller private key(s): PEM, a key Secret, or a List of them.
+    /// Controller private key(s): PEM, a key Secret, a List of them, or an escrow (with -i).
+    /// Without it, -i opens every escrow of the repository it can.
     #[arg(
         long = "private-key",
-        required = true,
+        required_unless_present = "identity",
         value_delimiter = ',',
         value_name = "KEY"
     )]
     pub private_keys: Vec<PathBuf>,
     #[command(flatten)]
     pub identity: IdentityArgs,
+    /// In the platform: every environment of clusters/, then the shared values across them.
+    #[arg(long, conflicts_with_all = ["dir", "env", "config"])]
+    pub all_envs: bool,
     /// The output folder of `seal` [default: secret-source at the repository root].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,

@@ -16,7 +16,11 @@ from the command line. It is checked as seal checks it. The other sealed files s
 
 Examples:
   HF_TOKEN=... sealstrap set hf-token --env metal
-  sealstrap set litellm-master-key --value-file litellm-master-key=/dev/shm/key")]
+  sealstrap set litellm-master-key --value-file litellm-master-key=/dev/shm/key
+  sealstrap set hf-token --all-envs --value-file metal:hf-token=/dev/shm/a --value-file ai-dev:hf-token=/dev/shm/b
+
+A key sealstrap.yaml declares shared takes one value, sealed for every environment (and the
+break-glass certificate) in one transaction.")]
 pub struct SetArgs {
     /// The backend key.
     #[arg(value_name = "KEY")]
@@ -24,6 +28,10 @@ pub struct SetArgs {
     /// Replace litellm-salt-key (write-once: it encrypts LiteLLM's stored provider keys).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }
@@ -33,8 +41,12 @@ pub struct SetArgs {
 Removes OUT/sealed/KEY.yaml (and its break-glass copy) and its kustomization entry, in one
 transaction. A key the environment needs is refused unless --force: the cluster would lose it.
 
+A key sealstrap.yaml declares shared (or any key, with --all-envs) leaves every environment that
+has it, in one transaction.
+
 Examples:
-  sealstrap unset hf-token --env ai-dev")]
+  sealstrap unset hf-token --env ai-dev
+  sealstrap unset registry-token --all-envs")]
 pub struct UnsetArgs {
     /// The backend key.
     #[arg(value_name = "KEY")]
@@ -42,6 +54,10 @@ pub struct UnsetArgs {
     /// Remove a key the environment needs (its consumers then fail).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }
@@ -127,6 +143,11 @@ pub struct BootstrapArgs {
     /// the controller still holds its key. A certificate expiring within 30 days is a warning.
     #[arg(long)]
     pub allow_expired: bool,
+    /// Accept the certificate the repository holds for NAME (an environment, `break-glass`, or
+    /// the sealed folder of a repository without environments, `secret-source`) although
+    /// sealstrap.yaml does not pin it: the new pin is written for review. Repeatable.
+    #[arg(long = "accept-cert", value_name = "NAME", value_delimiter = ',')]
+    pub accept_cert: Vec<String>,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// Output folder, committed to git [default: secret-source at the root of the git
@@ -207,13 +228,6 @@ pub struct SealArgs {
     /// An existing Application keeps your edits; sealstrap sets only the fields it owns.
     #[arg(long, value_enum, value_name = "TOOL")]
     pub gitops: Option<GitOps>,
-    /// With --gitops: the sealed-secrets chart's repository (an HTTP or OCI mirror for an
-    /// air-gapped site); kept in the Application for later runs.
-    #[arg(long, value_name = "URL", requires = "gitops")]
-    pub chart_repo: Option<String>,
-    /// With --gitops: the sealed-secrets chart's version [default: 2.18.5]; kept for later runs.
-    #[arg(long, value_name = "VERSION", requires = "gitops")]
-    pub chart_version: Option<String>,
     /// With --gitops flux: the folder for the Flux wiring, relative to the repository root.
     #[arg(long, value_name = "DIR", default_value = "flux", value_parser = parse_plain_path)]
     pub flux_dir: PathBuf,
@@ -224,6 +238,68 @@ pub struct SealArgs {
     // Last: the flattened groups set their own help headings for what follows.
     #[command(flatten)]
     pub common: BootstrapArgs,
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
+}
+
+/// The controller's chart and image, for an air-gapped site's mirror (over `sealstrap.yaml`'s
+/// `chart:`, which is over what the written files hold, which is over upstream's).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Chart and image mirror (with --gitops)")]
+pub struct MirrorArgs {
+    /// The sealed-secrets chart's repository: an https:// Helm repository or an oci:// registry
+    /// path (oci://registry.internal/charts) [default: sealstrap.yaml chart.repo, else what the
+    /// files hold, else https://bitnami-labs.github.io/sealed-secrets].
+    #[arg(long, value_name = "URL")]
+    pub chart_repo: Option<String>,
+    /// The chart's version [default: sealstrap.yaml chart.version, else the files', else 2.18.5].
+    #[arg(long, value_name = "VERSION")]
+    pub chart_version: Option<String>,
+    /// The controller image's registry (host[:port][/path]) [default: docker.io].
+    #[arg(long, value_name = "HOST")]
+    pub image_registry: Option<String>,
+    /// The controller image's repository [default: bitnami/sealed-secrets-controller].
+    #[arg(long, value_name = "PATH")]
+    pub image_repository: Option<String>,
+    /// The controller image's tag; TAG@sha256:DIGEST pins it [default: 0.36.6].
+    #[arg(long, value_name = "TAG")]
+    pub image_tag: Option<String>,
+}
+
+impl MirrorArgs {
+    pub fn given(&self) -> sealstrap::mirror::Given {
+        sealstrap::mirror::Given {
+            repo: self.chart_repo.clone(),
+            version: self.chart_version.clone(),
+            image: sealstrap::mirror::ImageGiven {
+                registry: self.image_registry.clone(),
+                repository: self.image_repository.clone(),
+                tag: self.image_tag.clone(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The chart and image `seal --gitops` writes, each from upstream to where it points: the flags here,
+else sealstrap.yaml's chart:, else (in the platform) each environment's controller Application,
+else upstream's. Run it on a connected machine; the copy lines are what to run there. Nothing is
+written and nothing is fetched.
+
+Examples:
+  sealstrap mirror-list
+  sealstrap mirror-list --chart-repo oci://registry.internal/charts --image-registry registry.internal
+  sealstrap mirror-list --output json")]
+pub struct MirrorListArgs {
+    #[command(flatten)]
+    pub mirror: MirrorArgs,
+    /// The platform repository's root, when it is not the git repository you run in.
+    #[arg(long, value_name = "DIR")]
+    pub platform_root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: SummaryFormat,
 }
 
 /// GitOps tools `seal --gitops` can wire.
@@ -240,7 +316,11 @@ Rotating dex-admin-password or dex-admin-hash rotates both (as reset-dex-admin).
 
 Examples:
   sealstrap rotate --cert pub.pem vllm-api-key dex-grafana-client-secret
-  HF_TOKEN=... sealstrap rotate --cert pub.pem --with hf hf-token")]
+  HF_TOKEN=... sealstrap rotate --cert pub.pem --with hf hf-token
+  sealstrap rotate example-token              # shared in sealstrap.yaml: one new value, every environment
+  sealstrap rotate --all-envs vllm-api-key    # a new value of its own in each environment
+
+With break-glass: in sealstrap.yaml, each new value's break-glass copy changes in the same write.")]
 pub struct RotateArgs {
     /// Backend keys to rotate.
     #[arg(required = true, value_name = "KEY")]
@@ -248,6 +328,10 @@ pub struct RotateArgs {
     /// Allow rotating write-once keys (litellm-salt-key).
     #[arg(long)]
     pub force: bool,
+    /// In the platform: in every environment of clusters/ that has the key, in one
+    /// transaction (a key sealstrap.yaml declares shared is always changed everywhere).
+    #[arg(long, conflicts_with_all = ["env", "config", "out", "cert", "secrets_dir", "fetch_cert"])]
+    pub all_envs: bool,
     #[command(flatten)]
     pub common: BootstrapArgs,
 }

@@ -25,7 +25,7 @@ pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
         "sealstrap: ",
     )?;
     write_output(output, pem.as_bytes(), None)?;
-    if output.is_some() {
+    if let Some(out) = output.filter(|o| !crate::workspace::files::is_dash(o)) {
         eprintln!(
             "sealstrap: wrote the certificate of {}/{} ({}, RSA {}, expires {})",
             args.controller_namespace,
@@ -34,8 +34,60 @@ pub fn cert_fetch(output: Option<&Path>, args: &ClusterArgs) -> CmdResult {
             c.bits,
             sealstrap::timefmt::rfc3339(c.not_after)
         );
+        pin_fetched(out, &c.fingerprint)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A certificate fetched from the controller into a folder's committed place is the operator's
+/// (they asked the cluster): its pin is recorded in sealstrap.yaml, for review.
+fn pin_fetched(out: &Path, fingerprint: &str) -> Result<(), Failure> {
+    let ws = crate::workspace::Workspace::find(None)?;
+    let Some(root) = &ws.root else {
+        return Ok(());
+    };
+    let same = |a: &Path, b: &Path| {
+        std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x))
+    };
+    let mut envs: Vec<Option<String>> = crate::workspace::repo::environments(&root.dir)
+        .into_iter()
+        .map(Some)
+        .collect();
+    envs.push(None);
+    for env in envs {
+        let Ok(place) = crate::workspace::place::Place::resolve(
+            &ws,
+            &crate::workspace::place::Choice {
+                env: env.as_deref(),
+                ..Default::default()
+            },
+        ) else {
+            continue;
+        };
+        if same(&place.committed_cert(), out)
+            && let Some(name) = place.pin_name()
+        {
+            let mut pins = ws.config.pins.clone();
+            pins.pin_certificate(&name, fingerprint);
+            if let Some(w) = ws.pins_write(&pins) {
+                let scope = crate::workspace::repo::write_scope(Some(root), &[&root.dir])?;
+                let _lock = crate::workspace::files::lock_scope(&scope, false)?;
+                let mut tx = sealstrap::journal::Transaction::new(&scope);
+                tx.stage(&w.path, &w.contents, None).map_err(|e| {
+                    crate::workspace::files::io_failure("cannot write", &w.path, &e)
+                })?;
+                tx.commit()
+                    .map_err(|e| Failure::new(format!("cannot write sealstrap.yaml: {e}")))?;
+                eprintln!(
+                    "sealstrap: pinned {name} to {fingerprint} in sealstrap.yaml: commit that line with the certificate"
+                );
+            }
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The objects of an output folder: the kustomization's resources (or every YAML file), in

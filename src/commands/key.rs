@@ -16,9 +16,7 @@ use sealstrap::journal::{Scope, Transaction};
 use sealstrap::rsa::{KeyGeneration, PrivateKey};
 use serde_json::Value;
 
-use crate::cli::{
-    EscrowLockArgs, KeyBackupArgs, KeyCommand, KeyInstallArgs, KeyListArgs, KeyNewArgs,
-};
+use crate::cli::{EscrowLockArgs, KeyBackupArgs, KeyInstallArgs, KeyListArgs, KeyNewArgs};
 use crate::workspace::error::{CmdResult, Failure};
 use crate::workspace::files::write_stdout;
 use crate::workspace::keys::{
@@ -28,18 +26,6 @@ use crate::workspace::keys::{
 /// One line to stdout; a reader that went away (`| head`) ends the command quietly.
 fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
     write_stdout(format!("{line}\n").as_bytes())
-}
-
-pub fn run(cmd: &KeyCommand) -> CmdResult {
-    match cmd {
-        KeyCommand::New(a) => new(a),
-        KeyCommand::Install(a) => install(a),
-        KeyCommand::Backup(a) => backup(a),
-        KeyCommand::List(a) => list(a),
-        KeyCommand::Export(a) => super::key_export::run(a),
-        KeyCommand::Usage(a) => super::key_life::usage(a),
-        KeyCommand::Retire(a) => super::key_life::retire(a),
-    }
 }
 
 /// How an escrow is re-encrypted: its recipients, or a passphrase.
@@ -126,7 +112,9 @@ fn print_chart_values(namespace: &str) {
          \x20 fullnameOverride: sealed-secrets-controller   # kubeseal's default --controller-name finds it\n\
          \x20 namespace: {namespace}\n\
          \x20 keyrenewperiod: \"0\"                            # no renewal: the escrowed key stays the sealing key\n\
-         or keep renewal and run `sealstrap key backup --check` in CI, and `sealstrap key backup` when it fails."
+         (`seal --gitops argocd|flux` writes exactly these). A controller installed another way with\n\
+         renewal on makes keys only the cluster holds: run `sealstrap key backup --check` in CI, and\n\
+         `sealstrap key backup` when it fails."
     );
 }
 
@@ -178,7 +166,7 @@ pub(super) fn fleet_entry(
         .map(|e| (root.dir.clone(), e)))
 }
 
-fn new(a: &KeyNewArgs) -> CmdResult {
+pub fn new(a: &KeyNewArgs) -> CmdResult {
     let out = &crate::workspace::repo::given_or_env_default(
         a.files.out_dir.as_deref(),
         a.files.env.as_deref(),
@@ -230,6 +218,9 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         false
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
+    let pin_place = PinPlace::find(a.files.out_dir.as_deref(), a.files.env.as_deref())?;
+    let recipients_pin =
+        pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
     let mut committed = vec![escrow_path.as_path(), cert_path.as_path()];
     if matches!(lock, Lock::Recipients(_)) {
         committed.push(&recipients_path);
@@ -252,6 +243,8 @@ fn new(a: &KeyNewArgs) -> CmdResult {
     let new_key = ControllerKey::new(key, &template)?;
     let fingerprint = new_key.cert.fingerprint.clone();
     keys.push(new_key);
+    // The new key seals (the newest NotBefore): its certificate is pinned for the folder.
+    let pins = pin_place.write(Some(&fingerprint), recipients_pin.as_deref());
     write_key_files(
         &scope,
         &KeyFiles {
@@ -263,6 +256,7 @@ fn new(a: &KeyNewArgs) -> CmdResult {
         &a.controller_namespace,
         &lock,
         a.lock.armor || existing_armor,
+        pins.as_ref(),
     )?;
 
     let how = match &lock {
@@ -285,10 +279,57 @@ fn new(a: &KeyNewArgs) -> CmdResult {
             recipients_path.display()
         );
     }
-    eprintln!(
-        "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
-        cert_path.display()
-    );
+    if keys.len() > 1 {
+        // A rotation: the values sealed for the older key move to the new one, offline.
+        let env = a
+            .files
+            .env
+            .as_ref()
+            .map(|e| format!(" --env {e}"))
+            .unwrap_or_default();
+        let ids: String = a
+            .identity
+            .identity
+            .iter()
+            .map(|i| format!(" -i {}", i.display()))
+            .collect();
+        eprintln!(
+            "next: reseal the values for the new key (the escrow opens the old ones): sealstrap reseal{env} --private-key {}{} --cert {}",
+            escrow_path.display(),
+            if ids.is_empty() {
+                " -i IDENTITY".to_string()
+            } else {
+                ids
+            },
+            cert_path.display()
+        );
+        eprintln!(
+            "then commit the escrow, the bundle and the resealed files, and `sealstrap key install{env}` puts both keys in the cluster (values sealed for either open during the switch)"
+        );
+    } else if let Some(old) = crate::workspace::walk::read_sealed(out)
+        .ok()
+        .filter(|files| !files.is_empty())
+    {
+        // A first escrow beside values sealed for a key it does not hold (one made elsewhere,
+        // or the controller's own): they move to the new key with the old one, offline.
+        let env = a
+            .files
+            .env
+            .as_ref()
+            .map(|e| format!(" --env {e}"))
+            .unwrap_or_default();
+        eprintln!(
+            "next: the {} sealed value(s) in {} were sealed for another key, which this escrow does not hold: reseal them with it: sealstrap reseal{env} --private-key OLD-KEY --cert {} (OLD-KEY: its PEM, or `kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`); without it, make new values: sealstrap rotate{env} KEY...",
+            old.len(),
+            crate::workspace::repo::shown(&out.join(sealstrap::manifests::SEALED_DIR)).display(),
+            cert_path.display()
+        );
+    } else {
+        eprintln!(
+            "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
+            cert_path.display()
+        );
+    }
     print_chart_values(&a.controller_namespace);
     Ok(ExitCode::SUCCESS)
 }
@@ -311,7 +352,7 @@ fn sealing_line(certs: &[&Certificate]) -> String {
     }
 }
 
-fn install(a: &KeyInstallArgs) -> CmdResult {
+pub fn install(a: &KeyInstallArgs) -> CmdResult {
     let keys = escrow_keys(
         &crate::workspace::repo::given_or_env_default(
             a.escrow.file.as_deref(),
@@ -387,7 +428,7 @@ pub(super) fn read_bundle(path: &Path) -> Result<Vec<Certificate>, Failure> {
         .map_err(|e| crate::workspace::error::cert_failure(&path.display().to_string(), &e))
 }
 
-fn backup(a: &KeyBackupArgs) -> CmdResult {
+pub fn backup(a: &KeyBackupArgs) -> CmdResult {
     let escrow_path = crate::workspace::repo::given_or_env_default(
         a.escrow.file.as_deref(),
         a.escrow.env.as_deref(),
@@ -458,6 +499,12 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         )
     };
     let lock = choose_lock(&a.lock, &recipients_path, &escrow_path)?;
+    let pin_place = PinPlace::find(
+        a.escrow.file.as_deref().and_then(Path::parent),
+        a.escrow.env.as_deref(),
+    )?;
+    let recipients_pin =
+        pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
     if first {
         check_not_ignored(&[&escrow_path, &cert_path, &recipients_path])?;
     }
@@ -469,6 +516,9 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The cluster's keys are the operator's to escrow: the newest seals, and is pinned.
+    let sealing = ck::sealing_key(keys.iter().map(|k| &k.cert)).map(|c| c.fingerprint.clone());
+    let pins = pin_place.write(sealing.as_deref(), recipients_pin.as_deref());
     write_key_files(
         &scope,
         &KeyFiles {
@@ -480,6 +530,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
         ns,
         &lock,
         armor,
+        pins.as_ref(),
     )?;
     for f in &added {
         say(format_args!("new     {f}"))?;
@@ -493,7 +544,7 @@ fn backup(a: &KeyBackupArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(a: &KeyListArgs) -> CmdResult {
+pub fn list(a: &KeyListArgs) -> CmdResult {
     let escrow_path = crate::workspace::repo::given_or_env_default(
         a.escrow.file.as_deref(),
         a.escrow.env.as_deref(),
@@ -561,6 +612,7 @@ pub(super) fn write_key_files(
     namespace: &str,
     lock: &Lock,
     armor: bool,
+    pins: Option<&sealstrap::plan::Write>,
 ) -> Result<(), Failure> {
     let plaintext = ck::key_list_yaml(keys, namespace, DEFAULT_KEY_PREFIX)?;
     let sealed = lock.seal(plaintext.as_bytes(), armor)?;
@@ -580,8 +632,103 @@ pub(super) fn write_key_files(
     if let Lock::Recipients(r) = lock {
         stage(files.recipients, escrow::recipients_file(r).as_bytes())?;
     }
+    if let Some(w) = pins {
+        tx.stage_step(&w.path, &w.contents, None)
+            .map_err(|e| crate::workspace::files::io_failure("cannot write", &w.path, &e))?;
+    }
     tx.commit()
         .map_err(|e| Failure::new(format!("cannot write the key files: {e}")))
+}
+
+/// Whether the recipients were named on the command line (the operator's choice).
+fn given(a: &EscrowLockArgs) -> bool {
+    !a.recipients.is_empty() || !a.recipients_files.is_empty()
+}
+
+/// The repository a key command's files belong to and the name their pins go under (`None`
+/// outside a repository, or for key files outside the environment's folder).
+pub(super) struct PinPlace {
+    pub ws: crate::workspace::Workspace,
+    pub name: Option<String>,
+}
+
+impl PinPlace {
+    pub(super) fn find(out_dir: Option<&Path>, env: Option<&str>) -> Result<PinPlace, Failure> {
+        let ws = crate::workspace::Workspace::find(None)?;
+        let name = match &ws.root {
+            Some(_) => crate::workspace::place::Place::resolve(
+                &ws,
+                &crate::workspace::place::Choice {
+                    out: out_dir,
+                    env,
+                    ..Default::default()
+                },
+            )?
+            .pin_name(),
+            None => None,
+        };
+        Ok(PinPlace { ws, name })
+    }
+
+    /// Lists who can open the escrow (every run, so a reviewer and the operator see them) and
+    /// checks them against the pinned set: recipients the operator named on the command line
+    /// (`given`) or accepted are pinned; ones read from the committed recipients file must be
+    /// pinned already, or the first pin of this name is made (and said). A recipient a pull
+    /// request added to the file is refused. Returns the recipients to pin.
+    pub(super) fn check_recipients(
+        &self,
+        lock: &Lock,
+        given: bool,
+        accept: bool,
+    ) -> Result<Option<Vec<String>>, Failure> {
+        let Lock::Recipients(r) = lock else {
+            return Ok(None);
+        };
+        let ids: Vec<String> = r.iter().map(escrow::Recipient::pin_id).collect();
+        eprintln!("the escrow opens with these {} recipient(s):", ids.len());
+        for id in &ids {
+            eprintln!("  {id}");
+        }
+        let Some(name) = &self.name else {
+            return Ok(None);
+        };
+        if given || accept {
+            return Ok(Some(ids));
+        }
+        match self.ws.config.pins.unpinned_recipients(name, &ids) {
+            None => {
+                eprintln!(
+                    "first use: pinned them for {name} in sealstrap.yaml; review that section before you commit it"
+                );
+                Ok(Some(ids))
+            }
+            Some(new) if new.is_empty() => Ok(Some(ids)),
+            Some(new) => Err(Failure::new(format!(
+                "the committed recipients file names {} recipient(s) sealstrap.yaml does not pin for {name}: {}; they would receive every controller key of the escrow",
+                new.len(),
+                new.join(", ")
+            ))
+            .hint("if you added them, accept them: --accept-recipients (the new pins are written to sealstrap.yaml for review); if not, restore the recipients file from git (git log -p -- FILE shows who added them)".to_string())),
+        }
+    }
+
+    /// sealstrap.yaml with the certificate `fingerprint` and `recipients` pinned under this
+    /// name (none outside a repository, or when nothing changes).
+    pub(super) fn write(
+        &self,
+        fingerprint: Option<&str>,
+        recipients: Option<&[String]>,
+    ) -> Option<sealstrap::plan::Write> {
+        let name = self.name.as_ref()?;
+        let mut pins = self.ws.config.pins.clone();
+        if let Some(f) = fingerprint {
+            pins.pin_certificate(name, f);
+        }
+        if let Some(r) = recipients {
+            pins.pin_recipients(name, r);
+        }
+        self.ws.pins_write(&pins)
+    }
 }
 
 /// The folder holding `p` (`.` for a bare file name).

@@ -513,10 +513,17 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
                 recipients_files: Vec::new(),
                 passphrase: false,
                 armor: false,
+                accept_recipients: false,
             },
             &recipients_path,
             &escrow_path,
         )?;
+        // The escrow is re-encrypted to the committed recipients: only pinned ones.
+        let pin_place = cmd_key::PinPlace::find(escrow_path.parent(), a.escrow.env.as_deref())?;
+        let recipients_pin = pin_place.check_recipients(&lock, false, false)?;
+        let sealing =
+            ck::sealing_key(remaining.iter().map(|k| &k.cert)).map(|c| c.fingerprint.clone());
+        let pins = pin_place.write(sealing.as_deref(), recipients_pin.as_deref());
         let armor = crate::workspace::keys::read_file(&escrow_path, "escrow")?
             .starts_with(b"-----BEGIN AGE");
         cmd_key::write_key_files(
@@ -530,6 +537,7 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
             &namespace,
             &lock,
             armor,
+            pins.as_ref(),
         )?;
         say(format_args!(
             "removed it from {} ({} key(s) left) and {}; commit both",

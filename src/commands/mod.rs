@@ -5,14 +5,15 @@
 //!
 //! | module | commands | the library half |
 //! |---|---|---|
-//! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux` |
+//! | [`seal`] | `seal`, `rotate`, `reset-dex-admin`, `set`, `unset` (a folder: request, snapshot, write, fleet, report) | `plan`, `bootstrap`, `manifests`, `platform`, `flux`, `mirror` |
 //! | [`key`], [`key_export`], [`key_life`] | `key new`, `key install`, `key backup`, `key list`; `key export`; `key usage`, `key retire` and doctor's first-boot links | `controller_key`, `escrow`, `ssh`, `export`, `key_usage` |
 //! | [`verify`] | `verify` | `verify` |
 //! | [`reseal`] | `reseal` | `reseal` |
 //! | [`diff`] | `diff`, git's textconv driver | `diff` |
 //! | [`unseal`] | `unseal` | `objects`, `seal` |
 //! | [`kubeseal`] | the kubeseal drop-in | `kubeseal` |
-//! | [`scan`] | `scan` | `scan`, `allow` |
+//! | [`scan`], [`scan_git`], [`scan_report`] | `scan` (`--staged`, `--history` through git; the report: exclusions, baseline, text/JSON/SARIF) | `scan`, `allow` |
+//! | [`mirror`] | `mirror-list` | `mirror` |
 //! | [`patch`] | `patch-externalsecrets` | `patch` |
 //! | [`contract`] | `contract` | `contract` |
 //! | [`cert`] | `cert inspect` | `cert` |
@@ -26,9 +27,12 @@ pub mod key;
 pub mod key_export;
 pub mod key_life;
 pub mod kubeseal;
+pub mod mirror;
 pub mod patch;
 pub mod reseal;
 pub mod scan;
+pub mod scan_git;
+pub mod scan_report;
 pub mod seal;
 pub mod unseal;
 pub mod verify;
@@ -37,7 +41,7 @@ use std::process::ExitCode;
 
 use crate::workspace::error::{CmdResult, Failure};
 
-use crate::cli::{CertCommand, Cli, Command};
+use crate::cli::{CertCommand, Cli, Command, KeyCommand};
 
 /// Runs a parsed `sealstrap` command line.
 pub fn run(cli: Cli) -> CmdResult {
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::PatchExternalSecrets(args) => patch::run(&args),
         Command::Reseal(args) => reseal::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::MirrorList(args) => mirror::run(&args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
@@ -83,7 +88,15 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Cert(CertCommand::Fetch { output, cluster }) => {
             cluster::cert_fetch(output.as_deref(), &cluster)
         }
-        Command::Key(cmd) => key::run(&cmd),
+        Command::Key(cmd) => match &cmd {
+            KeyCommand::New(a) => key::new(a),
+            KeyCommand::Install(a) => key::install(a),
+            KeyCommand::Backup(a) => key::backup(a),
+            KeyCommand::List(a) => key::list(a),
+            KeyCommand::Export(a) => key_export::run(a),
+            KeyCommand::Usage(a) => key_life::usage(a),
+            KeyCommand::Retire(a) => key_life::retire(a),
+        },
         Command::Apply(args) => cluster::apply(&args),
         Command::Doctor(args) => cluster::doctor(&args),
         Command::Unseal(args) => unseal::run(&args),

@@ -1,17 +1,19 @@
-//! `sealstrap scan`: list the files (git's view when there is a work tree), scan each.
+//! `sealstrap scan`: list the files (git's view when there is a work tree), scan each on every
+//! core; `--staged` and `--history` read git's objects instead (`scan_git`), and `scan_report`
+//! applies exclusions and the baseline and writes the report.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
 
+use rayon::prelude::*;
 use sealstrap::scan::{self, Options};
-use serde_json::json;
 
-use crate::cli::{ScanArgs, SummaryFormat};
+use super::scan_report::{Located, Scanned};
+use crate::cli::ScanArgs;
 use crate::workspace::error::{CmdResult, Failure};
-use crate::workspace::files::{io_failure, write_stdout};
+use crate::workspace::files::io_failure;
 
 /// Largest file checked with every rule; bigger ones are streamed for value shapes and keys.
-const MAX_FILE: u64 = 4 << 20;
+const MAX_FILE: u64 = scan::MAX_FULL;
 
 /// What scan looks at: the files, and in a git work tree its top and the files git tracks or has
 /// staged (the index).
@@ -27,17 +29,17 @@ struct Listing {
 /// folder), as paths shown relative to the current folder when below it.
 fn git_ls(top: &Path, args: &[&str], paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
     let here = std::env::current_dir().unwrap_or_default();
-    let mut cmd = Command::new("git");
-    cmd.args(["ls-files", "-z", "--full-name"]).args(args);
-    if paths.is_empty() {
-        cmd.current_dir(top).arg("--");
-    } else {
-        cmd.arg("--").args(paths);
-    }
-    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    let mut argv: Vec<std::ffi::OsString> = ["ls-files", "-z", "--full-name"]
+        .iter()
+        .chain(args)
+        .chain(&["--"])
+        .map(Into::into)
+        .collect();
+    argv.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    // With no path, from the top (the whole work tree, from any folder).
+    let out = crate::workspace::git::output(paths.is_empty().then_some(top), &argv)?;
     Some(
-        out.stdout
-            .split(|b| *b == 0)
+        out.split(|b| *b == 0)
             .filter(|s| !s.is_empty())
             .map(|s| top.join(String::from_utf8_lossy(s).as_ref()))
             .map(|p| p.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(p))
@@ -49,12 +51,7 @@ fn git_ls(top: &Path, args: &[&str], paths: &[PathBuf]) -> Option<Vec<PathBuf>> 
 /// (`git ls-files -co --exclude-standard`), of the whole work tree when no path is given (from
 /// any folder, as `--help` says); elsewhere a plain walk that skips `.git`.
 fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
-    let top = Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let top = crate::workspace::git::toplevel(None);
     if let Some(top) = top
         && let Some(listed) = git_ls(&top, &["-co", "--exclude-standard"], paths)
     {
@@ -92,27 +89,14 @@ fn list_files(paths: &[PathBuf]) -> Result<Listing, Failure> {
 /// Dex admin copy and a sealstrap journal, when git tracks them or has them staged (`git add -f`
 /// goes past every ignore rule).
 fn committed_never(listing: &Listing) -> Vec<(String, scan::Finding)> {
-    let mut found = Vec::new();
-    for f in &listing.indexed {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let message = if name == sealstrap::defaults::DEX_COPY_NAME {
-            "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", &f.display().to_string())
-        } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
-            || name == sealstrap::journal::JOURNAL_NAME
-        {
-            format!(
-                "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {}",
-                f.display()
-            )
-        } else {
-            continue;
-        };
-        found.push((
-            f.display().to_string(),
-            scan::Finding::new(0, scan::Kind::CommittedPlaintext, message),
-        ));
-    }
-    found
+    listing
+        .indexed
+        .iter()
+        .filter_map(|f| {
+            let shown = f.display().to_string();
+            scan::never_in_git(&shown).map(|x| (shown, x))
+        })
+        .collect()
 }
 
 /// Scans one file, whatever it holds; `Err` says why it could not be read at all. Text files up
@@ -128,70 +112,35 @@ fn scan_file(
         return Err("not a regular file".into());
     }
     if meta.len() > MAX_FILE {
-        return scan_large(path, class);
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+        return scan::scan_reader(std::io::BufReader::with_capacity(1 << 20, file), class)
+            .map_err(|e| format!("cannot read it: {e}"));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    Ok(match scan::decode(&bytes) {
-        scan::Decoded::Text(t) | scan::Decoded::Utf16(t) => scan::scan_text(&t, class, opts),
-        scan::Decoded::Binary(t) => scan::scan_values(&t, 1, class),
-    })
-}
-
-/// A large file, read in 1 MiB pieces cut at line ends, checked for value shapes and keys.
-fn scan_large(path: &Path, class: &scan::FileClass) -> Result<Vec<scan::Finding>, String> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut found = Vec::new();
-    let mut line_no = 1;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        // One line at most 1 MiB; a longer run is checked in 1 MiB pieces.
-        let n = std::io::Read::take(&mut reader, 1 << 20)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("cannot read it: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        let text = match scan::decode(&line) {
-            scan::Decoded::Text(t) | scan::Decoded::Utf16(t) | scan::Decoded::Binary(t) => t,
-        };
-        found.extend(scan::scan_values(
-            text.trim_end_matches('\n'),
-            line_no,
-            class,
-        ));
-        if line.ends_with(b"\n") {
-            line_no += 1;
-        }
-    }
-    Ok(found)
+    Ok(scan::scan_bytes(&bytes, class, opts))
 }
 
 /// Files git ignores that a cluster needs from git: SealedSecrets, ClusterSecretStores and
 /// kustomizations (the platform's `*-secret.yaml` rule drops sealed Dex client secrets). Listed by
 /// `git ls-files --others --ignored --exclude-standard` under `paths`; nothing outside a work tree.
 fn ignored_but_needed(paths: &[PathBuf]) -> Vec<(String, scan::Finding)> {
-    let Ok(out) = Command::new("git")
-        .args([
-            "ls-files",
-            "-z",
-            "--others",
-            "--ignored",
-            "--exclude-standard",
-            "--",
-        ])
-        .args(paths)
-        .output()
-    else {
+    let mut argv: Vec<std::ffi::OsString> = [
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--",
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    argv.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    let Some(out) = crate::workspace::git::output(None, &argv) else {
         return Vec::new();
     };
-    if !out.status.success() {
-        return Vec::new();
-    }
     let mut found = Vec::new();
-    for name in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+    for name in out.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let name = String::from_utf8_lossy(name).into_owned();
         if !scan::is_manifest_name(&name) {
             continue;
@@ -243,18 +192,27 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
     let mut found = Vec::new();
     let finding = |message: &str| scan::Finding::new(0, scan::Kind::InterruptedWrite, message);
     let message = "a sealstrap write was interrupted, so the files it writes may be half old, half new; run the interrupted command (`sealstrap seal` with the same flags) again to finish it, then scan again";
-    let mut journals: std::collections::BTreeSet<PathBuf> = listing
+    // Each folder once, and the listed files as a set: linear in the tree, not quadratic.
+    let listed: std::collections::HashSet<&Path> =
+        listing.files.iter().map(PathBuf::as_path).collect();
+    let folders: std::collections::BTreeSet<&Path> = listing
         .files
         .iter()
-        .flat_map(|f| f.ancestors().skip(1).map(Path::to_path_buf))
+        .flat_map(|f| f.ancestors().skip(1))
+        .collect();
+    let mut journals: std::collections::BTreeSet<PathBuf> = folders
+        .into_iter()
         .map(|d| d.join(sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT))
-        .filter(|j| !listing.files.contains(j))
+        .filter(|j| !listed.contains(j.as_path()))
         .collect();
     if let Some(top) = &listing.top {
         journals.insert(sealstrap::journal::journal_path(top));
     }
+    let any_journal = journals
+        .iter()
+        .any(|j| sealstrap::journal::names_a_write(j));
     for journal in journals {
-        if std::fs::symlink_metadata(&journal).is_ok() {
+        if sealstrap::journal::names_a_write(&journal) {
             found.push((
                 crate::workspace::repo::shown(&journal)
                     .display()
@@ -268,9 +226,11 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
         if sealstrap::output::is_temp_name(name) {
             found.push((
                 f.display().to_string(),
-                finding(
-                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run the interrupted command again to clean it up, and never commit it",
-                ),
+                finding(if any_journal {
+                    "a temporary file of an interrupted sealstrap write (it may hold a plaintext value); run the interrupted command again to clean it up, and never commit it"
+                } else {
+                    "named like a sealstrap temporary file, and no journal names it, so no run will remove it: if a killed run left it, delete it (shred -u: it may hold a plaintext value); if it is yours, rename it; never commit it"
+                }),
             ));
         } else if name == sealstrap::journal::JOURNAL_FILE_OUTSIDE_GIT
             && !listing.indexed.contains(f)
@@ -282,13 +242,22 @@ fn interrupted_writes(listing: &Listing) -> Vec<(String, scan::Finding)> {
 }
 
 pub fn run(args: &ScanArgs) -> CmdResult {
-    for p in &args.paths {
-        if !p.exists() {
-            return Err(Failure::new(format!(
-                "cannot read {}: no such file or folder",
-                p.display()
-            )));
+    if args.history.is_none() {
+        // (Paths given with --history may be gone from the work tree: they are read from git.)
+        for p in &args.paths {
+            if !p.exists() {
+                return Err(Failure::new(format!(
+                    "cannot read {}: no such file or folder",
+                    p.display()
+                )));
+            }
         }
+    }
+    if let Some(n) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| Failure::new(format!("cannot start {n} scan threads: {e}")))?;
     }
     let fingerprint = match &args.cert {
         Some(c) => {
@@ -315,16 +284,18 @@ pub fn run(args: &ScanArgs) -> CmdResult {
         None => None,
     };
     let ws = crate::workspace::Workspace::find(None)?;
+    let (folders, copies) = sealed_folders(&ws)?;
     let opts = Options {
-        fingerprint,
+        certs: scan::Certs {
+            given: fingerprint,
+            folders,
+        },
         patch: sealstrap::patch::Options {
             store: args.store.clone(),
             property: args.property.clone(),
             contract: ws.contract(None),
         },
     };
-    let listing = list_files(&args.paths)?;
-    let files = &listing.files;
     // Exclusions with their reasons: sealstrap.yaml's `exclude:`, then --exclude.
     let mut excludes = ws.config.exclude.clone();
     excludes.extend(
@@ -332,6 +303,136 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             .iter()
             .map(|g| sealstrap::allow::Exclude::from_flag(g)),
     );
+    let scanned = if args.staged {
+        super::scan_git::staged(&args.paths, &opts)?
+    } else if let Some(range) = &args.history {
+        // Old commits hold values sealed for keys since retired: only --cert judges history.
+        let mut past = opts.clone();
+        past.certs.folders.clear();
+        super::scan_git::history(range, &args.paths, &past)?
+    } else {
+        let mut s = work_tree(args, &opts)?;
+        s.findings.extend(copies);
+        s
+    };
+    super::scan_report::finish(args, scanned, &excludes)
+}
+
+/// The sealed folders of the repository and the certificates each is for (every environment's,
+/// and its break-glass copies' when `sealstrap.yaml` names a break-glass certificate), and the
+/// findings about the copies as a whole (`sealstrap::verify::check_copies`: one per sealed value,
+/// none stray; a copy's certificate is the per-file check's).
+fn sealed_folders(
+    ws: &crate::workspace::Workspace,
+) -> Result<(Vec<scan::CertFolder>, Vec<Located>), Failure> {
+    use crate::workspace::place::{Choice, Place};
+    let Some(root) = &ws.root else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let envs = if root.platform {
+        crate::workspace::repo::environments(&root.dir)
+    } else {
+        Vec::new()
+    };
+    let places: Vec<Place> = if envs.is_empty() {
+        Place::resolve(ws, &Choice::default()).into_iter().collect()
+    } else {
+        envs.iter()
+            .filter_map(|e| {
+                Place::resolve(
+                    ws,
+                    &Choice {
+                        env: Some(e),
+                        ..Default::default()
+                    },
+                )
+                .ok()
+            })
+            .collect()
+    };
+    let rel = |p: &Path| -> Option<String> {
+        let abs = std::path::absolute(p).ok()?;
+        let r = abs.strip_prefix(&root.dir).ok()?;
+        Some(format!(
+            "{}/",
+            r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/")
+        ))
+    };
+    let mut folders = Vec::new();
+    let mut copies = Vec::new();
+    for place in &places {
+        let Some(prefix) = rel(&place.out) else {
+            continue;
+        };
+        let fingerprints = place.committed_fingerprints();
+        if !fingerprints.is_empty() {
+            folders.push(scan::CertFolder {
+                what: format!(
+                    "the certificate{} of {} ({})",
+                    if fingerprints.len() > 1 { "s" } else { "" },
+                    prefix.trim_end_matches('/'),
+                    crate::workspace::repo::shown(&place.committed_cert()).display()
+                ),
+                prefix: prefix.clone(),
+                fingerprints,
+                break_glass: false,
+            });
+        }
+        let bg = place.break_glass_fingerprint()?;
+        let bg_prefix = format!("{prefix}{}/", sealstrap::manifests::BREAK_GLASS_DIR);
+        if let Some(fp) = &bg {
+            folders.push(scan::CertFolder {
+                prefix: bg_prefix.clone(),
+                fingerprints: vec![fp.clone()],
+                what: format!("the break-glass certificate {fp}"),
+                break_glass: true,
+            });
+        }
+        let stems = |files: Vec<crate::workspace::walk::SealedFile>| -> Vec<String> {
+            files
+                .into_iter()
+                .filter(|f| f.name.ends_with(".yaml"))
+                .map(|f| f.stem)
+                .collect()
+        };
+        let sealed: std::collections::BTreeSet<String> =
+            stems(crate::workspace::walk::read_sealed(&place.out)?)
+                .into_iter()
+                .collect();
+        // The per-file check judges each copy's certificate: here, only which copies exist.
+        let present: std::collections::BTreeMap<String, Option<String>> =
+            stems(crate::workspace::walk::read_copies(&place.out)?)
+                .into_iter()
+                .map(|k| (k, bg.clone()))
+                .collect();
+        for (key, why) in sealstrap::verify::check_copies(&sealed, &present, bg.as_deref()) {
+            let file = if key == sealstrap::manifests::BREAK_GLASS_DIR {
+                format!("{prefix}{}", sealstrap::manifests::BREAK_GLASS_DIR)
+            } else {
+                format!("{bg_prefix}{key}.yaml")
+            };
+            let hint = why.hint(&key, false);
+            copies.push(Located {
+                shown: crate::workspace::repo::shown(&root.dir.join(&file))
+                    .display()
+                    .to_string(),
+                rel: file,
+                commit: None,
+                finding: scan::Finding::new(
+                    0,
+                    scan::Kind::StaleSealedSecret,
+                    format!("{why}; {hint}"),
+                ),
+            });
+        }
+    }
+    Ok((folders, copies))
+}
+
+/// The work tree: the files git would commit (or those under the paths given), on every core.
+fn work_tree(args: &ScanArgs, opts: &Options) -> Result<Scanned, Failure> {
+    let listing = list_files(&args.paths)?;
+    let files = &listing.files;
     // Paths as the exclusions name them: relative to the work tree's top.
     let rel = |f: &Path| -> String {
         let abs = std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf());
@@ -346,11 +447,14 @@ pub fn run(args: &ScanArgs) -> CmdResult {
     let mut all = committed_never(&listing);
     all.extend(interrupted_writes(&listing));
     all.extend(ignored_but_needed(&args.paths));
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|f| scan_file(f, &scan::classify_in(&rel(f), &opts.certs), opts))
+        .collect();
     let mut skipped = 0;
-    for f in files {
+    for (f, result) in files.iter().zip(results) {
         let name = f.display().to_string();
-        let class = scan::classify(&rel(f));
-        match scan_file(f, &class, &opts) {
+        match result {
             Ok(found) => all.extend(found.into_iter().map(|x| (name.clone(), x))),
             Err(reason) => {
                 skipped += 1;
@@ -404,61 +508,19 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             )),
         }
     }
-    for (file, finding) in all.iter_mut() {
-        if let Some(e) = sealstrap::allow::matching(&excludes, &rel(Path::new(file.as_str()))) {
-            finding.allow(&e.reason);
-        }
-    }
-    let (allowed, all): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, f)| f.allowed.is_some());
-    // Allowed findings are said, with their reasons, never dropped in silence.
-    for (file, f) in &allowed {
-        eprintln!(
-            "allowed   {file}:{}: {}: {}",
-            f.line,
-            f.kind.as_str(),
-            f.allowed.as_deref().unwrap_or("")
-        );
-    }
-    let out = match args.output {
-        SummaryFormat::Text => all
-            .iter()
-            .map(|(f, x)| format!("{f}:{}: {}: {}\n", x.line, x.kind.as_str(), x.message))
-            .collect::<String>(),
-        SummaryFormat::Json => {
-            let v: Vec<_> = all
-                .iter()
-                .map(|(f, x)| json!({"file": f, "line": x.line, "kind": x.kind.as_str(), "message": x.message}))
-                .collect();
-            format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
-        }
-    };
-    write_stdout(out.as_bytes())?;
-    let allowed_note = if allowed.is_empty() {
-        String::new()
-    } else {
-        format!(
-            ", {} allowed (listed above, with their reasons)",
-            allowed.len()
-        )
-    };
-    if !all.is_empty() {
-        return Err(Failure::new(format!(
-            "{} finding(s) in {} file(s) scanned{allowed_note}",
-            all.len(),
-            files.len()
-        ))
-        .hint("fix each, or allow a false positive with its reason: `# sealstrap:allow REASON` on the line, or `exclude: [{path: GLOB, reason: ...}]` in sealstrap.yaml (a private key, an age identity and the Dex copy are reported whatever)"));
-    }
-    if args.output == SummaryFormat::Text {
-        eprintln!(
-            "sealstrap: {} file(s) scanned, nothing found{allowed_note}{}",
-            files.len() - skipped,
-            if skipped > 0 {
-                format!(" ({skipped} unreadable file(s) skipped: --allow-skipped)")
-            } else {
-                String::new()
-            }
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Scanned {
+        findings: all
+            .into_iter()
+            .map(|(shown, finding)| Located {
+                rel: rel(Path::new(shown.as_str())),
+                shown,
+                commit: None,
+                finding,
+            })
+            .collect(),
+        files: files.len(),
+        skipped,
+        commits: None,
+        top: listing.top.clone(),
+    })
 }

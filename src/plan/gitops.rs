@@ -44,7 +44,7 @@ pub fn plan_store(
         _ => {}
     }
     notes.push(format!(
-        "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone from now on",
+        "{}: replaced {} with the Kubernetes-provider store (ESO reads {}); the resolver leaves it alone while the config says `secret_backend: kubernetes` (with gcpsm, or no line, the next `make resolve-secret-store` writes the gcpsm store back)",
         store.path.display(),
         state.describe(),
         wiring.source_namespace
@@ -81,6 +81,45 @@ pub struct ArgoCd {
     pub project_text: String,
     /// Other deployed Applications with the names of sealstrap's: (name, file).
     pub same_names: Vec<(String, String)>,
+    /// The Argo CD repository Secret an OCI chart mirror needs.
+    pub repository: Option<RepositorySecret>,
+    /// The chart and image this run writes.
+    pub mirror: crate::mirror::Mirror,
+    /// What reading found to say (a repoURL put in Argo CD's form).
+    pub notes: Vec<String>,
+}
+
+/// The Argo CD repository Secret of an OCI chart mirror: its file, what it must say, what is
+/// there now.
+#[derive(Clone, Debug)]
+pub struct RepositorySecret {
+    pub path: PathBuf,
+    pub value: Value,
+    pub current: Option<String>,
+}
+
+/// What a run that writes GitOps wiring says about the chart and the image: the artifacts to
+/// mirror first, and a half-mirrored site (the chart from a mirror, the image from the internet,
+/// or the other way round).
+pub fn mirror_notes(m: &crate::mirror::Mirror, notes: &mut Vec<String>) {
+    match (m.upstream_chart(), m.upstream_image()) {
+        (true, true) => return,
+        (false, true) => notes.push(format!(
+            "the chart comes from {}, the controller image still from {}: an air-gapped site mirrors it too (--image-registry, or chart: {{image: {{registry: ...}}}} in sealstrap.yaml)",
+            m.repo,
+            m.image.reference()
+        )),
+        (true, false) => notes.push(format!(
+            "the image comes from {}, the chart still from {}: an air-gapped site mirrors it too (--chart-repo, or chart: {{repo: ...}} in sealstrap.yaml)",
+            m.image.registry, m.repo
+        )),
+        (false, false) => {}
+    }
+    for a in m.artifacts() {
+        if let Some(copy) = a.copy {
+            notes.push(format!("mirror the {} first: {copy}", a.what));
+        }
+    }
 }
 
 /// Plans the `--gitops argocd` writes: each Application merged into its file (the user's edits
@@ -141,12 +180,44 @@ pub fn plan_argocd(
                 });
         }
     }
+    notes.extend(g.notes.iter().cloned());
+    // The repository Secret: written when missing or when it names another mirror; a file the
+    // user extended (a project, a proxy) keeps their fields.
+    if let Some(r) = &g.repository {
+        let now = r
+            .current
+            .as_deref()
+            .and_then(|t| crate::yaml::parse_documents(t).ok())
+            .and_then(|d| d.into_iter().next());
+        let same = now.as_ref().is_some_and(|n| {
+            ["url", "type", "enableOCI"].iter().all(|k| {
+                n.pointer(&format!("/stringData/{k}"))
+                    == r.value.pointer(&format!("/stringData/{k}"))
+            })
+        });
+        if !same {
+            notes.push(format!(
+                "{}: the Argo CD repository Secret for the OCI chart mirror {} (no credentials: the mirror must be readable without, or given its credentials out of band)",
+                shown(cwd, &r.path).display(),
+                g.mirror.argo_repo_url()
+            ));
+            writes.push(Write::new(
+                r.path.clone(),
+                crate::style::render(
+                    &r.value,
+                    &g.style,
+                    "Argo CD's repository for the sealed-secrets chart in an OCI registry (written by\n`sealstrap seal --gitops argocd`): enableOCI makes repoURL without oci:// resolve.",
+                ),
+            ));
+        }
+    }
+    mirror_notes(&g.mirror, notes);
     for (name, file) in &g.same_names {
         notes.push(format!(
             "{file} also defines an Application named {name} that this environment deploys: two Applications of one name fight over one object in Argo CD; remove one"
         ));
     }
-    let repo = chart_repo.unwrap_or_else(|| crate::defaults::CONTROLLER_CHART_REPO.into());
+    let repo = chart_repo.unwrap_or_else(|| g.mirror.argo_repo_url());
     match platform::add_source_repo(&g.project_text, &repo) {
         Ok(Some(new)) => {
             notes.push(format!(
@@ -180,6 +251,11 @@ pub struct FluxFile {
 pub struct Flux {
     pub dir: PathBuf,
     pub files: Vec<FluxFile>,
+    /// The chart and image this run writes.
+    pub mirror: crate::mirror::Mirror,
+    /// The Flux Kustomization that installs the External Secrets Operator, which the store
+    /// waits for; `None` when the repository has none.
+    pub eso: Option<crate::flux::Dependency>,
 }
 
 /// Plans the Flux folder's writes (only files whose bytes change).
@@ -201,6 +277,15 @@ pub fn plan_flux(
         shown(cwd, &f.dir).display(),
         shown(cwd, out).display()
     ));
+    match &f.eso {
+        Some((name, namespace)) => notes.push(format!(
+            "Flux: the store also waits for {namespace}/{name}, the Flux Kustomization that installs the External Secrets Operator (its CRDs)"
+        )),
+        None => notes.push(
+            "Flux: no Flux Kustomization of this repository installs the External Secrets Operator, so the store waits only for the sealed values; once ESO's Kustomization is in the repository, run seal again and the store waits for it too".into(),
+        ),
+    }
+    mirror_notes(&f.mirror, notes);
 }
 
 impl Write {

@@ -26,7 +26,7 @@ pub mod gitops;
 pub mod ignore;
 pub mod refusal;
 
-pub use gitops::{App, ArgoCd, Flux, FluxFile, StoreFile};
+pub use gitops::{App, ArgoCd, Flux, FluxFile, RepositorySecret, StoreFile};
 pub use refusal::Refusal;
 
 /// A file the run writes: where, its bytes, and its mode when it holds plaintext (0600).
@@ -43,8 +43,9 @@ pub enum Kind {
     Seal { force: bool },
     /// `rotate`, `reset-dex-admin`, `set`: new values for these keys.
     Rotate { keys: BTreeSet<String> },
-    /// `unset`: the sealed value of `key` (and its break-glass copy) leaves the folder.
-    Unset { key: String, force: bool },
+    /// `unset`: the sealed values of `keys` (and their break-glass copies) leave the folder
+    /// (the Dex pair goes together).
+    Unset { keys: BTreeSet<String>, force: bool },
 }
 
 /// Choices of the run that the plan needs.
@@ -160,28 +161,32 @@ pub fn narrow(
 ) -> Result<BTreeSet<String>, Refusal> {
     match kind {
         Kind::Seal { .. } => Ok(BTreeSet::new()),
-        Kind::Unset { key, force } => {
-            if !existing.contains_key(key) {
+        Kind::Unset { keys, force } => {
+            if !keys.iter().any(|k| existing.contains_key(k)) {
                 return Err(Refusal::NothingToUnset {
                     out: shown(cwd, out),
-                    key: key.clone(),
+                    key: keys.iter().cloned().collect::<Vec<_>>().join(" and "),
                 });
             }
-            if let Some(sel) = selection.iter().find(|s| s.entry.key == key && s.included)
+            if let Some(sel) = selection
+                .iter()
+                .find(|s| keys.contains(s.entry.key) && s.included)
                 && !force
             {
                 return Err(Refusal::UnsetNeeded {
-                    key: key.clone(),
+                    key: sel.entry.key.to_string(),
                     reason: sel.reason.clone(),
                 });
             }
-            // Nothing is made: the key leaves the folder, the rest stays as it is.
-            selection.retain(|s| s.entry.key == key);
+            // Nothing is made: the keys leave the folder, the rest stays as it is.
+            selection.retain(|s| keys.contains(s.entry.key));
             for s in selection.iter_mut() {
                 s.included = false;
                 s.reason = "removed by `sealstrap unset`".into();
             }
-            existing.remove(key);
+            for k in keys {
+                existing.remove(k);
+            }
             Ok(BTreeSet::new())
         }
         Kind::Rotate { keys } => {
@@ -278,14 +283,16 @@ pub fn plan_run(
     sealed_before.sort();
     let mut sealed_after = sealed_before.clone();
     // `unset`: the file goes (and its break-glass copy), and the folder as it was listed it.
-    if let Kind::Unset { key, .. } = kind {
-        removals.push(out.join(manifests::sealed_path(key)));
-        if snap.existing_break_glass(key) {
-            removals.push(out.join(manifests::break_glass_path(key)));
+    if let Kind::Unset { keys, .. } = kind {
+        for key in keys {
+            removals.push(out.join(manifests::sealed_path(key)));
+            if snap.existing_break_glass(key) {
+                removals.push(out.join(manifests::break_glass_path(key)));
+            }
+            sealed_before.push(manifests::sealed_path(key));
+            notes.push(format!("{key} removed from {}", shown(cwd, out).display()));
         }
-        sealed_before.push(manifests::sealed_path(key));
         sealed_before.sort();
-        notes.push(format!("{key} removed from {}", shown(cwd, out).display()));
     }
     for f in &values.sealed {
         // Break-glass copies are written, never listed in the kustomization.
@@ -349,8 +356,17 @@ pub fn plan_run(
     let with_store = platform.is_none() && snap.flux.is_none();
     if let Some(r) = &snap.reads {
         let own = snap.absolute(out);
+        // The store sealstrap writes itself (Flux's, in its own folder) is no conflict.
+        let flux_store = snap.flux.as_ref().map(|f| {
+            snap.absolute(
+                &f.dir
+                    .join(crate::flux::STORE_DIR)
+                    .join(manifests::STORE_FILE),
+            )
+        });
         for f in &r.other_stores {
-            if !snap.absolute(f).starts_with(&own) {
+            let abs = snap.absolute(f);
+            if !abs.starts_with(&own) && Some(&abs) != flux_store.as_ref() {
                 notes.push(format!(
                     "{} also defines ClusterSecretStore {}: two stores of one name fight over one object in the cluster; delete that one{}",
                     shown(cwd, f).display(),
@@ -401,9 +417,16 @@ pub fn plan_run(
         }
     }
 
-    // The Dex copy: never beside a pair it does not belong to.
+    // The Dex copy: never beside a pair it does not belong to, and never while git tracks it
+    // (whatever this run writes: the plaintext would go out with the next commit).
     let dex = &snap.dex;
     let copy = &dex.path;
+    if dex.tracked {
+        return Err(Refusal::DexCopyTracked {
+            copy: copy.clone(),
+            shown: shown(cwd, copy),
+        });
+    }
     if values.dex_password.is_some() && matches!(kind, Kind::Seal { .. }) && dex.exists {
         // A new pair beside an existing copy would leave that copy matching nothing sealed
         // (a run from another folder, or a second output folder).
@@ -421,12 +444,6 @@ pub fn plan_run(
                 "--out is not inside a git repository; the Dex admin password copy goes to {}",
                 copy.display()
             ));
-        }
-        if dex.tracked {
-            return Err(Refusal::DexCopyTracked {
-                copy: copy.clone(),
-                shown: shown(cwd, copy),
-            });
         }
         if !dex.ignored
             && let Some(root) = &dex.git_root

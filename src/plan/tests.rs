@@ -147,7 +147,7 @@ fn unset_refuses_a_missing_or_needed_key_and_removes_the_file_and_its_copy() {
     let cwd = Path::new(CWD);
     let out = Path::new("/repo/secret-source");
     let kind = |force| Kind::Unset {
-        key: "hf-token".into(),
+        keys: BTreeSet::from(["hf-token".to_string()]),
         force,
     };
     let mut existing = BTreeMap::new();

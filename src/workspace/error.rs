@@ -22,6 +22,9 @@ pub struct Failure {
     pub code: u8,
     /// stdout was closed by the reader (e.g. `| head`): not an error.
     pub broken_pipe: bool,
+    /// The key of a rotation or an unset is not part of this environment: a fleet run passes
+    /// by it; a run on one environment fails.
+    pub not_here: bool,
 }
 
 impl Failure {
@@ -31,6 +34,7 @@ impl Failure {
             hints: Vec::new(),
             code: EXIT_ERROR,
             broken_pipe: false,
+            not_here: false,
         }
     }
 
@@ -126,6 +130,14 @@ impl From<FetchError> for Failure {
 
 impl From<sealstrap::plan::Refusal> for Failure {
     fn from(e: sealstrap::plan::Refusal) -> Self {
-        Failure::new(e.to_string()).hint_opt(e.hint())
+        use sealstrap::plan::Refusal;
+        let not_here = matches!(
+            e,
+            Refusal::NotInEnvironment { .. } | Refusal::NothingToUnset { .. }
+        );
+        Failure {
+            not_here,
+            ..Failure::new(e.to_string()).hint_opt(e.hint())
+        }
     }
 }

@@ -86,21 +86,7 @@ pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, F
         .metadata()
         .map_err(|e| io_failure("cannot read", path, &e))?;
     if !meta.is_file() {
-        let what = {
-            use std::os::unix::fs::FileTypeExt;
-            let t = meta.file_type();
-            if t.is_fifo() {
-                "a FIFO (named pipe)"
-            } else if t.is_char_device() || t.is_block_device() {
-                "a device"
-            } else if t.is_socket() {
-                "a socket"
-            } else if t.is_dir() {
-                "a folder"
-            } else {
-                "not a regular file"
-            }
-        };
+        let what = not_a_file(&meta);
         return Err(
             Failure::new(format!("{} is {what}, not a regular file", path.display()))
                 .hint("pass the file itself (or - to read stdin)"),
@@ -121,6 +107,23 @@ pub fn read_regular(path: &Path, tty_hint: &str) -> Result<Zeroizing<Vec<u8>>, F
         ));
     }
     Ok(buf)
+}
+
+/// What a path that is not a regular file is, for an error that says so.
+fn not_a_file(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "something other than a file"
+    }
 }
 
 /// Reads a file of the repository that sealstrap interprets (`sealstrap.yaml`, a committed
@@ -151,8 +154,9 @@ pub fn read_repo_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure
         .map_err(|e| io_failure("cannot read", path, &e))?;
     if !meta.is_file() {
         return Err(Failure::new(format!(
-            "{} is not a regular file (a FIFO, a device or a folder)",
-            path.display()
+            "{} is {}, not a regular file",
+            path.display(),
+            not_a_file(&meta)
         ))
         .hint("replace it with a regular file"));
     }
@@ -168,6 +172,21 @@ pub fn read_repo_file(path: &Path) -> Result<Option<Zeroizing<Vec<u8>>>, Failure
         )));
     }
     Ok(Some(buf))
+}
+
+/// A repository file as text ([`read_repo_file`]: never through a link, only a regular file,
+/// capped); `None` when nothing is there. Not UTF-8 is an error naming the file.
+pub fn read_repo_text(path: &Path) -> Result<Option<String>, Failure> {
+    let Some(bytes) = read_repo_file(path)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes.to_vec()).map(Some).map_err(|e| {
+        Failure::new(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Input as UTF-8 text.
@@ -276,10 +295,26 @@ pub fn lock_scope(
             None => f,
         }
     })?;
+    if rec.removed_empty_journal {
+        eprintln!(
+            "sealstrap: removed {}: an interrupted run left it empty, naming no write",
+            scope.journal.display()
+        );
+    }
     if rec.rolled_forward > 0 {
         eprintln!(
             "sealstrap: finished an interrupted write: moved {} staged file(s) into place",
             rec.rolled_forward
+        );
+    }
+    if !rec.removed.is_empty() {
+        eprintln!(
+            "sealstrap: finished an interrupted write: removed {}",
+            rec.removed
+                .iter()
+                .map(|p| super::repo::shown(p).display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if !rec.removed_temps.is_empty() {

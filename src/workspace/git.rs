@@ -1,4 +1,5 @@
-//! The one place sealstrap runs git: what it ignores, tracks and lists. Every answer is `None`
+//! The one place sealstrap runs git: what it ignores, tracks and lists, and the objects it reads
+//! (`cat-file --batch` for `key retire` and `scan --staged`/`--history`). Every answer is `None`
 //! or `false` when git cannot answer (not installed, not a work tree), and callers say what they
 //! do then.
 
@@ -184,58 +185,140 @@ pub fn ignores(root: &Path, rel: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Reads the objects `oids` with one `git cat-file --batch` in `root`, streaming: `each` gets
-/// every object's id and its content (`None` for one that is missing or not a blob). The
-/// content is read one object at a time, so memory holds one object, not the history.
+/// `git --literal-pathspecs` in `dir` (paths given are names, never patterns), stderr left to
+/// the caller: for the commands that stream (`rev-list`, `log`, `cat-file`) or that say git's
+/// own words when it fails.
+pub fn literal(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir).arg("--literal-pathspecs");
+    c
+}
+
+/// `cmd`'s stdout, or an error that says what git could not do, in git's words.
+pub fn checked(mut cmd: Command, what: &str) -> Result<Vec<u8>, String> {
+    let out = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run git ({what}): {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git could not {what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// One object read by [`Batch`]: a blob's bytes, or nothing (missing, or not a blob).
+pub enum Object {
+    Blob(Vec<u8>),
+    Missing,
+}
+
+/// One `git cat-file --batch` in `dir` for `oids`, read in order as an iterator, one object in
+/// memory at a time; the ids are written from another thread so neither pipe fills while the
+/// other waits. Dropping it stops git.
+pub struct Batch {
+    child: std::process::Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    remaining: usize,
+}
+
+impl Batch {
+    pub fn start(dir: &Path, oids: Vec<String>) -> Result<Batch, String> {
+        use std::io::Write;
+        let mut child = literal(dir)
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let remaining = oids.len();
+        let writer = std::thread::spawn(move || {
+            let mut w = std::io::BufWriter::new(&mut stdin);
+            for oid in oids {
+                if writeln!(w, "{oid}").is_err() {
+                    return;
+                }
+            }
+            let _ = w.flush();
+        });
+        let out = std::io::BufReader::with_capacity(1 << 20, child.stdout.take().expect("piped"));
+        Ok(Batch {
+            child,
+            out,
+            writer: Some(writer),
+            remaining,
+        })
+    }
+
+    fn read_one(&mut self) -> std::io::Result<Object> {
+        use std::io::{BufRead, Read};
+        let mut header = String::new();
+        if self.out.read_line(&mut header)? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "git cat-file stopped early",
+            ));
+        }
+        // `OID TYPE SIZE` or `OID missing`.
+        let mut parts = header.split_whitespace();
+        let (_, kind, size) = (parts.next(), parts.next(), parts.next());
+        let Some(size) = size.and_then(|s| s.parse::<u64>().ok()) else {
+            return Ok(Object::Missing);
+        };
+        let mut bytes = Vec::with_capacity(size.min(64 << 20) as usize);
+        (&mut self.out).take(size).read_to_end(&mut bytes)?;
+        let mut newline = [0u8; 1];
+        self.out.read_exact(&mut newline)?;
+        if kind != Some("blob") {
+            return Ok(Object::Missing);
+        }
+        Ok(Object::Blob(bytes))
+    }
+}
+
+impl Iterator for Batch {
+    type Item = std::io::Result<Object>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let item = self.read_one();
+        if item.is_err() {
+            self.remaining = 0;
+        }
+        Some(item)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Reads the objects `oids` with one [`Batch`] in `root`: `each` gets every object's id and its
+/// content (`None` for one that is missing or not a blob), one object in memory at a time.
 pub fn cat_blobs(
     root: &Path,
     oids: &[String],
     mut each: impl FnMut(&str, Option<&[u8]>),
 ) -> Result<(), String> {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let mut child = command(Some(root))
-        .args(["cat-file", "--batch"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run git cat-file: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let input: String = oids.iter().map(|o| format!("{o}\n")).collect();
-    // Written from another thread: git answers while it reads, and both pipes are bounded.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let mut out = BufReader::new(child.stdout.take().expect("piped"));
-    let mut header = String::new();
-    let mut body = Vec::new();
-    for oid in oids {
-        header.clear();
-        if out
-            .read_line(&mut header)
-            .map_err(|e| format!("cannot read from git cat-file: {e}"))?
-            == 0
-        {
-            break;
+    let batch = Batch::start(root, oids.to_vec())?;
+    for (oid, object) in oids.iter().zip(batch) {
+        match object.map_err(|e| format!("cannot read from git cat-file: {e}"))? {
+            Object::Blob(bytes) => each(oid, Some(&bytes)),
+            Object::Missing => each(oid, None),
         }
-        let mut h = header.trim_end().split(' ');
-        if h.next() != Some(oid.as_str()) {
-            return Err(format!("git cat-file answered {header:?} for {oid}"));
-        }
-        let kind = h.next().unwrap_or("");
-        if kind == "missing" {
-            each(oid, None);
-            continue;
-        }
-        let size: u64 = h.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-        body.clear();
-        (&mut out)
-            .take(size + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| format!("cannot read from git cat-file: {e}"))?;
-        body.pop(); // the newline after each object
-        each(oid, (kind == "blob").then_some(body.as_slice()));
     }
-    let _ = writer.join();
-    let _ = child.wait();
     Ok(())
 }

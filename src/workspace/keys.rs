@@ -202,11 +202,81 @@ pub fn load_checked(
         Err(e) => {
             let f = cert_failure(&path.display().to_string(), &e);
             return Err(if matches!(e, cert::CertError::Expired { .. }) {
-                f.hint("fetch the controller's current certificate (sealstrap cert fetch), or pass --allow-expired if the controller still holds this key")
+                f.hint("make a new controller key (sealstrap key new, offline, adds it to the escrow) and move the values to it (sealstrap reseal with the escrow as --private-key); or fetch a running controller's current certificate (sealstrap cert fetch); --allow-expired seals anyway while the controller still holds this key")
             } else {
                 f
             });
         }
     }
     Ok(c)
+}
+
+/// The controller keys that open sealed values of the repository: `--private-key` files (PEM,
+/// key Secrets, or escrows opened with `identity`), else every escrow of the repository's sealed
+/// folders (and the one beside the break-glass certificate) that `identity` opens (a custodian of one environment can carry a shared value to
+/// another). An error names the escrows tried and who can open each.
+pub fn keys_for(
+    private_keys: &[PathBuf],
+    identity: &[PathBuf],
+    root: Option<&super::repo::Root>,
+) -> Result<Vec<PrivateKey>, Failure> {
+    if !private_keys.is_empty() || identity.is_empty() {
+        return load_keys(private_keys, identity);
+    }
+    let Some(root) = root else {
+        return Err(Failure::usage(
+            "-i opens an escrow: pass it with --private-key ESCROW (outside a repository there is no escrow to find)",
+        ));
+    };
+    let mut folders: Vec<PathBuf> = super::repo::environments(&root.dir)
+        .iter()
+        .map(|e| super::repo::layout(Some(root), Some(e)).out)
+        .collect();
+    folders.push(super::repo::default_out(Some(root)));
+    // An escrow beside the break-glass certificate (`key new --out recovery` makes one there).
+    if let Ok(ws) = super::Workspace::open(Some(root.clone()))
+        && let Some(bg) = &ws.config.fleet.break_glass
+        && let Some(dir) = root.join(bg).parent()
+        && !folders.iter().any(|f| f == dir)
+    {
+        folders.push(dir.to_path_buf());
+    }
+    let mut all = Vec::new();
+    let mut tried = Vec::new();
+    for folder in folders {
+        let escrow = folder.join(ESCROW_NAME);
+        if !escrow.is_file() {
+            continue;
+        }
+        match escrow_keys(&escrow, identity) {
+            Ok(keys) => all.extend(keys.into_iter().map(|k| k.key)),
+            Err(_) => {
+                let who = std::fs::read_to_string(folder.join(RECIPIENTS_NAME))
+                    .map(|t| {
+                        t.lines()
+                            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_else(|_| "a passphrase".into());
+                tried.push(format!(
+                    "{} (opens with: {who})",
+                    super::repo::shown(&escrow).display()
+                ));
+            }
+        }
+    }
+    if all.is_empty() {
+        return Err(Failure::new(format!(
+            "the identity opens none of the escrows: tried {}",
+            if tried.is_empty() {
+                "none (no controller-keys.age in the repository)".to_string()
+            } else {
+                tried.join("; ")
+            }
+        ))
+        .hint("pass the identity of one of those recipients (-i FILE), or the controller key itself (--private-key KEY)"));
+    }
+    Ok(all)
 }

@@ -47,6 +47,8 @@ pub struct Workspace {
     pub root: Option<Root>,
     /// `sealstrap.yaml` at the root (empty without one, or outside a repository).
     pub config: RepoConfig,
+    /// Its text, as read (`None` without the file): edits keep every byte they do not change.
+    pub config_text: Option<String>,
 }
 
 impl Workspace {
@@ -68,6 +70,7 @@ impl Workspace {
             return Ok(Workspace {
                 root,
                 config: RepoConfig::default(),
+                config_text: None,
             });
         };
         let path = r.dir.join(repo_config::FILE);
@@ -76,6 +79,7 @@ impl Workspace {
             return Ok(Workspace {
                 root,
                 config: RepoConfig::default(),
+                config_text: None,
             });
         };
         let text = std::str::from_utf8(&bytes).map_err(|e| {
@@ -109,7 +113,26 @@ impl Workspace {
                 )));
             }
         }
-        Ok(Workspace { root, config })
+        Ok(Workspace {
+            root,
+            config,
+            config_text: Some(text.to_string()),
+        })
+    }
+
+    /// The write that records `pins` in `sealstrap.yaml` (made when there is none), every other
+    /// byte of the file kept; `None` when they are what the file holds, or outside a repository.
+    pub fn pins_write(&self, pins: &sealstrap::pins::Pins) -> Option<sealstrap::plan::Write> {
+        let root = self.root.as_ref()?;
+        if *pins == self.config.pins {
+            return None;
+        }
+        let text =
+            sealstrap::pins::replace_section(self.config_text.as_deref().unwrap_or(""), pins);
+        Some(sealstrap::plan::Write::new(
+            root.dir.join(repo_config::FILE),
+            text,
+        ))
     }
 
     /// The contract of environment `env` (the fork's keys limited to other environments left

@@ -28,6 +28,10 @@ pub struct Place {
     pub fleet: Fleet,
     /// The contract of this environment.
     pub contract: Contract,
+    /// What `sealstrap.yaml` pins.
+    pub pins: sealstrap::pins::Pins,
+    /// `sealstrap.yaml`'s chart and image mirror (`chart:`).
+    pub chart: sealstrap::mirror::Given,
 }
 
 /// What picks the environment: `--out`, `--env`, `--config`.
@@ -79,6 +83,8 @@ impl Place {
         Ok(Place {
             contract: ws.contract(layout.env.as_deref()),
             fleet: ws.config.fleet.clone(),
+            pins: ws.config.pins.clone(),
+            chart: ws.config.chart.clone(),
             root,
             layout,
             out,
@@ -92,9 +98,61 @@ impl Place {
         load_config(self.config.as_deref())
     }
 
+    /// The name this folder's certificate is pinned under: its environment, else the sealed
+    /// folder's path from the repository root (`secret-source`). `None` outside a repository
+    /// (nothing there is committed, so nothing to pin).
+    pub fn pin_name(&self) -> Option<String> {
+        let root = self.root.as_ref()?;
+        if let Some(env) = &self.layout.env {
+            return Some(env.clone());
+        }
+        let abs = std::path::absolute(&self.out).ok()?;
+        let rel = abs.strip_prefix(&root.dir).ok()?;
+        Some(
+            rel.to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/"),
+        )
+        .filter(|r| !r.is_empty())
+    }
+
     /// The root of the platform repository, when this is the platform.
     pub fn platform(&self) -> Option<&Root> {
         self.root.as_ref().filter(|r| r.platform)
+    }
+
+    /// The fingerprint the break-glass copies must be sealed for: the pinned one (what a
+    /// reviewer approved), else the fleet file's certificate's. `None` when the fleet file names
+    /// none.
+    pub fn break_glass_fingerprint(&self) -> Result<Option<String>, Failure> {
+        let (Some(rel), Some(root)) = (&self.fleet.break_glass, &self.root) else {
+            return Ok(None);
+        };
+        if let Some(fp) = self.pins.certificate(sealstrap::pins::BREAK_GLASS) {
+            return Ok(Some(fp.to_string()));
+        }
+        let path = root.join(rel);
+        let pem = super::files::read_repo_file(&path)?.ok_or_else(|| {
+            Failure::new(format!(
+                "{}: the break-glass certificate sealstrap.yaml names is not there",
+                repo::shown(&path).display()
+            ))
+            .hint("restore it from git, or fix break-glass: in sealstrap.yaml")
+        })?;
+        let cert = sealstrap::cert::parse(&pem)
+            .map_err(|e| super::error::cert_failure(&path.display().to_string(), &e))?;
+        Ok(Some(cert.fingerprint))
+    }
+
+    /// The fingerprints of every certificate in the folder's committed bundle
+    /// ([`Place::committed_cert`]): the keys its values may be sealed for. Empty when there is no
+    /// bundle.
+    pub fn committed_fingerprints(&self) -> Vec<String> {
+        super::files::read_repo_file(&self.committed_cert())
+            .ok()
+            .flatten()
+            .and_then(|pem| sealstrap::controller_key::parse_cert_bundle(&pem).ok())
+            .map(|b| b.into_iter().map(|c| c.fingerprint).collect())
+            .unwrap_or_default()
     }
 
     /// The sealing certificate the fleet file names for this environment (relative to the

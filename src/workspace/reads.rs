@@ -52,10 +52,11 @@ impl sealstrap::deployed::Tree for FsTree {
             return hit.as_ref().map(|t| t.to_string());
         }
         let full = self.root.join(path);
-        let text = std::fs::metadata(&full)
+        // Never through a link, only a regular file of at most a manifest's size.
+        let text = std::fs::symlink_metadata(&full)
             .ok()
-            .filter(|m| m.len() <= MAX_MANIFEST)
-            .and_then(|_| std::fs::read_to_string(&full).ok())
+            .filter(|m| m.is_file() && m.len() <= MAX_MANIFEST)
+            .and_then(|_| super::files::read_repo_text(&full).ok().flatten())
             .map(std::rc::Rc::<str>::from);
         self.cache
             .borrow_mut()
@@ -108,7 +109,7 @@ pub fn reads(
         if std::fs::metadata(&file).is_ok_and(|m| m.len() > MAX_MANIFEST) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Ok(Some(text)) = super::files::read_repo_text(&file) else {
             continue; // not text: no manifest
         };
         // Only a file that names the store can read from it (or define another of its name):

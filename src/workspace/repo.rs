@@ -135,6 +135,35 @@ pub fn write_scope(
     Ok(scope)
 }
 
+/// Refuses a file a command is about to write (or remove) whose folder leads, through a
+/// symbolic link anywhere on its way (a committed `sealed` or `catalog/platform-core` link, say),
+/// outside every folder of `scope`: the file would land where no review sees it.
+pub fn refuse_write_outside(scope: &sealstrap::journal::Scope, path: &Path) -> Result<(), Failure> {
+    let Ok(abs) = std::path::absolute(path) else {
+        return Ok(());
+    };
+    let Some(existing) = abs.ancestors().skip(1).find(|a| a.exists()) else {
+        return Ok(());
+    };
+    let Ok(real) = std::fs::canonicalize(existing) else {
+        return Ok(());
+    };
+    let inside = scope
+        .roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .any(|r| real.starts_with(r));
+    if inside {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{} would be written through a symbolic link to {}, outside the folders this command writes in: git would commit the link, and the file would land where no review sees it; nothing was written",
+        shown(path).display(),
+        real.display()
+    ))
+    .hint("replace the link with a real folder (git log -p shows who committed it)"))
+}
+
 /// The scope [`write_scope`] gives, for commands that only read and look for its journal.
 pub fn scope_of(root: Option<&Root>, dirs: &[&Path]) -> Result<sealstrap::journal::Scope, Failure> {
     let first = dirs.first().copied().unwrap_or(Path::new("."));
@@ -150,17 +179,45 @@ pub fn scope_of(root: Option<&Root>, dirs: &[&Path]) -> Result<sealstrap::journa
 
 /// The platform's environments with an Argo CD folder: `clusters/<env>/`, sorted.
 pub fn environments(root: &Path) -> Vec<String> {
-    let mut envs: Vec<String> = std::fs::read_dir(root.join("clusters"))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
+    environment_folders(root).0
+}
+
+/// The folders of `clusters/`: those that are environments (a DNS label, as a namespace-like
+/// name, and not a name sealstrap.yaml's pins reserve), sorted; and the others, as Rust
+/// debug-quoted names (a newline or an escape sequence never reaches a terminal or a
+/// `.gitignore` rule), with why each is skipped.
+pub fn environment_folders(root: &Path) -> (Vec<String>, Vec<String>) {
+    let mut envs = Vec::new();
+    let mut skipped = Vec::new();
+    for e in std::fs::read_dir(root.join("clusters"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if !e.path().is_dir() {
+            continue;
+        }
+        let raw = e.file_name();
+        let name = raw.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if name == sealstrap::pins::BREAK_GLASS || name == sealstrap::defaults::OUT_DIR {
+            skipped.push(format!(
+                "{name:?} (a name sealstrap.yaml's pins reserve; rename the folder)"
+            ));
+        } else if raw.to_str().is_some_and(sealstrap::objects::is_dns_label) {
+            envs.push(name.into_owned());
+        } else {
+            skipped.push(format!(
+                "{:?} (not an environment name: lowercase letters, digits and '-', at most 63)",
+                raw
+            ));
+        }
+    }
     envs.sort();
-    envs
+    skipped.sort();
+    (envs, skipped)
 }
 
 /// The environment a platform command is about: `--env`, else the `--config` file's

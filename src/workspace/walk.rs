@@ -204,7 +204,16 @@ pub struct SealedFile {
 /// Reads `<out>/sealed/*.yaml` and `*.yml` (hidden files skipped), sorted by name. A missing
 /// folder holds nothing.
 pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
-    let dir = out.join(sealstrap::manifests::SEALED_DIR);
+    read_sealed_in(&out.join(sealstrap::manifests::SEALED_DIR))
+}
+
+/// The same for the break-glass copies, `<out>/break-glass/`.
+pub fn read_copies(out: &Path) -> Result<Vec<SealedFile>, Failure> {
+    read_sealed_in(&out.join(sealstrap::manifests::BREAK_GLASS_DIR))
+}
+
+fn read_sealed_in(dir: &Path) -> Result<Vec<SealedFile>, Failure> {
+    let dir = dir.to_path_buf();
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -220,7 +229,11 @@ pub fn read_sealed(out: &Path) -> Result<Vec<SealedFile>, Failure> {
             continue;
         }
         let path = dir.join(&name);
-        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+        let text = match super::files::read_repo_text(&path) {
+            Ok(Some(t)) => Ok(t),
+            Ok(None) => Err("it is gone".to_string()),
+            Err(f) => Err(f.message),
+        };
         files.push(SealedFile {
             stem: name
                 .trim_end_matches(".yaml")

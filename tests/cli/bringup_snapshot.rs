@@ -85,6 +85,10 @@ fn the_fleet_bring_up_writes_the_recorded_tree() {
             "--require-complete",
             "--gitops",
             "argocd",
+            // The certificates were copied in (not made by `key new`, which pins them): the
+            // operator accepts them once, and the pins go to sealstrap.yaml for review.
+            "--accept-cert",
+            "ai-dev,metal",
         ],
         b"",
         &env,

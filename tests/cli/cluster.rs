@@ -56,6 +56,21 @@ fn cert_fetch_writes_the_checked_certificate() {
     assert_eq!(reqs[0].target, SVC);
     assert_eq!(reqs[1].target, format!("{PROXY}/v1/cert.pem"));
     assert_eq!(reqs[0].authorization.as_deref(), Some("Bearer test-token"));
+    // Into a repository's committed place: the certificate is pinned for review.
+    let repo = git_repo();
+    std::fs::create_dir(repo.path().join("secret-source")).unwrap();
+    let o = run_k(
+        &api,
+        repo.path(),
+        &["cert", "fetch", "-o", "secret-source/controller.crt"],
+        b"",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pins = std::fs::read_to_string(repo.path().join("sealstrap.yaml")).unwrap();
+    assert!(
+        pins.contains("pins:\n  secret-source:\n    certificate: sha256:43a032dc"),
+        "{pins}"
+    );
 }
 
 #[test]

@@ -283,3 +283,78 @@ fn concurrent_runs_on_one_folder_end_in_one_consistent_state() {
         assert_eq!(gi.lines().count(), 1, "round {round}: {gi:?}");
     }
 }
+
+/// A run killed between creating the journal and finishing its first line leaves it empty or
+/// torn: it names no write, so it blocks nothing (verify, scan, the next write) and the next
+/// write removes it, saying so.
+#[test]
+fn an_empty_or_torn_journal_names_no_write() {
+    for content in [&b""[..], b"sealstrap-jour"] {
+        let dir = git_repo();
+        let o = run_cmd(dir.path(), "seal", None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let journal = dir.path().join(".git/sealstrap-journal");
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&journal)
+                .unwrap();
+            std::io::Write::write_all(&mut f, content).unwrap();
+        }
+        let o = run_in(
+            dir.path(),
+            &["verify", "--private-key", p(&data(KEY))],
+            b"",
+            &[],
+        );
+        assert!(o.status.success(), "{content:?}: {}", stderr(&o));
+        let o = run_in(dir.path(), &["scan"], b"", &[]);
+        assert!(o.status.success(), "{content:?}: {}", stdout(&o));
+        let o = run_cmd(dir.path(), "seal", None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("an interrupted run left it empty, naming no write"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!journal.exists());
+    }
+}
+
+/// Outside a git work tree the journal sits beside the files: a planted one that only removes
+/// files (the Dex copy, the write-once salt) is refused whole, as no sealstrap write only
+/// removes; a real write's removals, finished by recovery, are each said.
+#[test]
+fn a_removal_only_journal_is_refused_and_finished_removals_are_said() {
+    use sealstrap::journal::{Scope, entry, plant};
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_cmd(dir.path(), "seal", None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let salt = dir
+        .path()
+        .join("secret-source/sealed/litellm-salt-key.yaml");
+    // The run's scope outside git: the output folder (its anchor), then the output and secrets
+    // folders.
+    let out = dir.path().join("secret-source");
+    let scope = Scope::new(&[out.clone(), out.clone(), dir.path().join("secrets")]).unwrap();
+    plant(
+        &scope,
+        &[
+            entry("remove", 0, Path::new("sealed/litellm-salt-key.yaml"), None),
+            "commit".into(),
+        ],
+    )
+    .unwrap();
+    assert!(scope.journal.exists(), "{}", scope.journal.display());
+    let o = run_cmd(dir.path(), "seal", None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("it only removes files, which no sealstrap write does"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(salt.exists(), "nothing was touched");
+}

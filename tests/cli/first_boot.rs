@@ -131,7 +131,14 @@ fn fleet() -> Fleet {
     let anthropic = format!("sk-ant-api03-{}", "a".repeat(40));
     let o = run_in(
         root,
-        &["seal", "--all-envs", "--bcrypt-cost", "10"],
+        &[
+            "seal",
+            "--all-envs",
+            "--bcrypt-cost",
+            "10",
+            "--accept-cert",
+            "ai-dev,metal",
+        ],
         b"",
         &[
             ("CLOUDFLARE_API_TOKEN", token.as_str()),
@@ -476,8 +483,8 @@ fn every_export_passes_its_bootstraps_schema_and_its_keys_open_that_environments
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&status.stdout).lines().count(),
-        2,
-        "only key new's escrow and bundle: {}",
+        3,
+        "only key new's escrow, bundle and pin: {}",
         String::from_utf8_lossy(&status.stdout)
     );
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::common::snapshot;
 use crate::common::*;
 
 const ENVS: [(&str, &str, &str); 2] = [
@@ -57,6 +58,8 @@ fn fleet() -> tempfile::TempDir {
 }
 
 fn seal_all(root: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    // The fixture's certificates were copied in, not made by `key new` (which pins them):
+    // accepted on every run here (`pins_refuse_an_unapproved_certificate` tests the refusals).
     let mut args = vec![
         "seal",
         "--all-envs",
@@ -64,6 +67,8 @@ fn seal_all(root: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::
         "argocd",
         "--bcrypt-cost",
         "10",
+        "--accept-cert",
+        "ai-dev,metal,break-glass",
     ];
     args.extend_from_slice(extra);
     let token = "c".repeat(40);
@@ -208,10 +213,19 @@ fn one_command_seals_every_environment_for_its_own_key() {
 fn a_shared_value_is_carried_to_an_environment_that_lacks_it() {
     let repo = fleet();
     let root = repo.path();
-    // ai-dev alone first (as before the fleet file named metal).
+    // ai-dev alone first (as before the fleet file named metal); its certificate is pinned on
+    // this first seal, the break-glass certificate only when accepted.
     let o = run_in(
         root,
-        &["seal", "--env", "ai-dev", "--bcrypt-cost", "10"],
+        &[
+            "seal",
+            "--env",
+            "ai-dev",
+            "--bcrypt-cost",
+            "10",
+            "--accept-cert",
+            "break-glass",
+        ],
         b"",
         &[],
     );
@@ -279,4 +293,258 @@ fn a_fleet_run_killed_at_every_seventh_step_leaves_each_environment_old_or_new()
         assert!(k < 400, "never got through");
     }
     assert!(crashed >= 8, "only {crashed} runs were stopped");
+}
+
+/// The fleet's state as a reviewer sees it: every file but `.git` and the Dex copies.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if rel.starts_with(".git") || rel.starts_with("secrets") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn fingerprint(rel: &str) -> String {
+    sealstrap::cert::parse(&std::fs::read(data(rel)).unwrap())
+        .unwrap()
+        .fingerprint
+}
+
+/// What a pull request can change cannot make the operator's next run seal for a certificate
+/// nobody approved: a folder the fleet file does not declare, a swapped environment
+/// certificate, a swapped break-glass certificate are each refused, naming the file and the
+/// fingerprints, with nothing written; accepted explicitly (`--accept-cert NAME`), the run seals
+/// and writes the new pin for review.
+#[test]
+fn pins_refuse_an_unapproved_certificate_until_accepted() {
+    let repo = fleet();
+    let root = repo.path();
+    let seal = |extra: &[&str]| {
+        let mut args = vec![
+            "seal",
+            "--all-envs",
+            "--bcrypt-cost",
+            "10",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let token = "c".repeat(40);
+        let anthropic = format!("sk-ant-api03-{}", "a".repeat(40));
+        run_in(
+            root,
+            &args,
+            b"",
+            &[
+                ("CLOUDFLARE_API_TOKEN", token.as_str()),
+                ("ANTHROPIC_API_KEY", anthropic.as_str()),
+            ],
+        )
+    };
+    // Nothing pinned yet: a fleet run never pins on first use.
+    let before = tree(root);
+    let o = seal(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(tree(root), before, "nothing was written");
+    let o = seal(&["--accept-cert", "ai-dev,metal,break-glass"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The summary names every certificate it sealed for, break-glass included.
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let bg = fingerprint(BREAK_GLASS_CERT);
+    for (i, (env, cert, _)) in ENVS.iter().enumerate() {
+        let e = &doc["environments"][i];
+        assert_eq!(e["environment"], *env);
+        assert_eq!(e["certificate_fingerprint"], fingerprint(cert));
+        assert_eq!(e["break_glass_fingerprint"], bg.as_str());
+    }
+    let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    for (env, cert, _) in ENVS {
+        assert!(
+            pins.contains(&format!(
+                "  {env}:\n    certificate: {}\n",
+                fingerprint(cert)
+            )),
+            "{pins}"
+        );
+    }
+    assert!(pins.contains(&format!("  break-glass:\n    certificate: {bg}\n")));
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "sealed and pinned"]);
+
+    // An attacker's certificate: a key made outside the repository.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = run_in(
+        elsewhere.path(),
+        &["key", "new", "--passphrase", "--out", "attacker"],
+        b"",
+        &[("SEALSTRAP_PASSPHRASE", "attacker")],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = elsewhere.path().join("attacker/controller.crt");
+    let other_fp = sealstrap::cert::parse(&std::fs::read(&other).unwrap())
+        .unwrap()
+        .fingerprint;
+    let refused = |label: &str, want: &[String]| {
+        let before = tree(root);
+        let o = seal(&[]);
+        assert_eq!(o.status.code(), Some(1), "{label}: {}", stderr(&o));
+        for w in want {
+            assert!(
+                stderr(&o).contains(w.as_str()),
+                "{label}: {w}: {}",
+                stderr(&o)
+            );
+        }
+        assert_eq!(tree(root), before, "{label}: nothing was written");
+        snapshot::assert_snapshot(
+            &format!("errors/pin-{label}"),
+            &snapshot::normalize(&stderr(&o), &[(root, "[ROOT]")]).replace(&other_fp, "[ATTACKER]"),
+        );
+    };
+    // 1. A pull request adds a folder with its certificate.
+    std::fs::create_dir_all(root.join("clusters/staging")).unwrap();
+    std::fs::copy(&other, root.join("clusters/staging/controller.crt")).unwrap();
+    std::fs::create_dir_all(root.join("clusters/staging/secret-source")).unwrap();
+    std::fs::copy(
+        &other,
+        root.join("clusters/staging/secret-source/controller.crt"),
+    )
+    .unwrap();
+    refused(
+        "undeclared-folder",
+        &["clusters/staging/".into(), other_fp.clone()],
+    );
+    std::fs::remove_dir_all(root.join("clusters/staging")).unwrap();
+    // 2. A pull request swaps an environment's certificate.
+    std::fs::copy(&other, root.join("clusters/metal/controller.crt")).unwrap();
+    refused(
+        "swapped-environment-certificate",
+        &[
+            "clusters/metal/controller.crt".into(),
+            other_fp.clone(),
+            fingerprint(ENVS[1].1),
+            "--accept-cert metal".into(),
+        ],
+    );
+    git(root, &["checkout", "--", "clusters/metal/controller.crt"]);
+    // 3. A pull request swaps the break-glass certificate.
+    std::fs::copy(&other, root.join("recovery/break-glass.crt")).unwrap();
+    refused(
+        "swapped-break-glass-certificate",
+        &[
+            "recovery/break-glass.crt".into(),
+            other_fp.clone(),
+            bg.clone(),
+            "--accept-cert break-glass".into(),
+        ],
+    );
+    // Accepted: sealed, and the new pin is the one change to review in sealstrap.yaml.
+    let o = seal(&["--accept-cert", "break-glass"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(pins.contains(&format!(
+        "  break-glass:\n    certificate: {}\n",
+        other_fp.clone()
+    )));
+    // 4. Two environments with one certificate, or the break-glass certificate of one.
+    std::fs::copy(data(ENVS[0].1), root.join("clusters/metal/controller.crt")).unwrap();
+    let o = seal(&["--accept-cert", "metal"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("seal for one certificate"),
+        "{}",
+        stderr(&o)
+    );
+    git(root, &["checkout", "--", "clusters/metal/controller.crt"]);
+    std::fs::copy(data(ENVS[0].1), root.join("recovery/break-glass.crt")).unwrap();
+    let o = seal(&["--accept-cert", "break-glass"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("is ai-dev's own certificate"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A recipient a pull request adds to the committed recipients file would receive every
+/// controller key on the next `key new`: every run lists the recipients, and one sealstrap.yaml
+/// does not pin is refused until accepted (`--accept-recipients`).
+#[test]
+fn pins_refuse_a_recipient_nobody_approved() {
+    let dir = platform_checkout();
+    let root = dir.path();
+    let ids = tempfile::tempdir().unwrap();
+    let (alice_id, alice) = age_identity(ids.path(), "alice.txt");
+    let (_, mallory) = age_identity(ids.path(), "mallory.txt");
+    let o = run_in(
+        root,
+        &["key", "new", "--env", "metal", "-r", &alice],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&alice),
+        "the recipients are listed: {}",
+        stderr(&o)
+    );
+    let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(
+        pins.contains(&"  metal:\n    certificate: sha256:".to_string())
+            && pins.contains(&format!("    recipients:\n      - {alice}\n")),
+        "{pins}"
+    );
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "metal's key"]);
+    // The pull request: one more line in the recipients file.
+    let file = root.join("clusters/metal/secret-source/controller-keys.recipients");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&format!("{mallory}\n"));
+    std::fs::write(&file, text).unwrap();
+    let escrow = root.join("clusters/metal/secret-source/controller-keys.age");
+    let before = std::fs::read(&escrow).unwrap();
+    let o = run_in(
+        root,
+        &["key", "new", "--env", "metal", "-i", p(&alice_id)],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&mallory), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--accept-recipients"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&escrow).unwrap(),
+        before,
+        "nothing re-encrypted"
+    );
+    // Accepted: re-encrypted to both, and both pinned.
+    let o = run_in(
+        root,
+        &[
+            "key",
+            "new",
+            "--env",
+            "metal",
+            "-i",
+            p(&alice_id),
+            "--accept-recipients",
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(pins.contains(&mallory), "{pins}");
 }

@@ -74,7 +74,18 @@ fn a_planted_journal_never_moves_a_file() {
         hex(&home.path().join(".ssh")),
     );
     std::fs::write(origin.path().join("secret-source/.sealstrap-journal"), &v1).unwrap();
-    git(origin.path(), &["add", "-A", "-f"]);
+    // The journal and the planted temporary are forced in; the Dex copy stays ignored (a
+    // tracked copy is refused on its own, before any journal is read).
+    git(origin.path(), &["add", "-A"]);
+    git(
+        origin.path(),
+        &[
+            "add",
+            "-f",
+            "secret-source/.sealstrap-journal",
+            "secret-source/.bashrc.1.2.tmp",
+        ],
+    );
     git(origin.path(), &["commit", "-qm", "evil"]);
 
     let clones = tempfile::tempdir().unwrap();
@@ -135,10 +146,23 @@ fn a_planted_journal_never_moves_a_file() {
         ),
         (
             vec![
+                entry(
+                    "stage",
+                    0,
+                    &t("secret-source/namespace.yaml"),
+                    Some(&t(".namespace.yaml.7.7.tmp")),
+                ),
                 entry("remove", 0, &t("link/.bashrc"), None),
                 "commit".into(),
             ],
             "symbolic link",
+        ),
+        (
+            vec![
+                entry("remove", 0, &t("link/.bashrc"), None),
+                "commit".into(),
+            ],
+            "only removes files",
         ),
         (
             vec![
@@ -158,6 +182,7 @@ fn a_planted_journal_never_moves_a_file() {
         let o = seal(&clone, &[]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{why}: {err}");
+        assert!(why == "v1" || err.contains(why), "{why}: {err}");
         refusals.push_str(&snapshot::normalize(
             &err,
             &[(&clone, "[CLONE]"), (home.path(), "[HOME]")],
@@ -508,4 +533,88 @@ fn a_killed_platform_seal_leaves_no_temporary_in_the_argo_folders() {
         );
     }
     assert!(crashed >= 5, "only {crashed} runs were stopped");
+}
+
+/// Files that are not files: a committed symbolic link to `/dev/zero` (or out of the
+/// repository) where seal reads a sealed file, the AppProject or a generated Application is
+/// refused at once, naming it, never read until memory runs out nor merged from outside; a
+/// symbolic link on the way to a file seal writes (the Argo CD group folder) is refused before
+/// anything is written.
+#[test]
+fn links_where_files_are_read_or_written_are_refused() {
+    let run = |root: &Path| {
+        run_in(
+            root,
+            &[
+                "seal",
+                "--env",
+                "ai-dev",
+                "--gitops",
+                "argocd",
+                "--cert",
+                p(&data(CERT)),
+                "--bcrypt-cost",
+                "10",
+            ],
+            b"",
+            &[],
+        )
+    };
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("project.yaml"), "kind: AppProject\n").unwrap();
+    for (rel, target) in [
+        (
+            "clusters/ai-dev/secret-source/sealed/vllm-api-key.yaml",
+            PathBuf::from("/dev/zero"),
+        ),
+        (
+            "clusters/ai-dev/projects/platform.yaml",
+            PathBuf::from("/dev/zero"),
+        ),
+        (
+            "clusters/ai-dev/projects/platform.yaml",
+            outside.path().join("project.yaml"),
+        ),
+        (
+            "clusters/ai-dev/catalog/platform-core/sealed-secrets.yaml",
+            PathBuf::from("/dev/zero"),
+        ),
+    ] {
+        let dir = platform_checkout();
+        let root = dir.path();
+        let file = root.join(rel);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&file);
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        let before = snapshot(root);
+        let o = run(root);
+        assert_eq!(o.status.code(), Some(1), "{rel}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is a symbolic link"),
+            "{rel}: {}",
+            stderr(&o)
+        );
+        assert_eq!(snapshot(root), before, "{rel}: nothing was written");
+    }
+    // A link on the way to a file seal writes.
+    let dir = platform_checkout();
+    let root = dir.path();
+    let group = root.join("clusters/ai-dev/catalog/platform-core");
+    let elsewhere = tempfile::tempdir().unwrap();
+    copy_tree(&group, elsewhere.path());
+    std::fs::remove_dir_all(&group).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &group).unwrap();
+    let before = snapshot(elsewhere.path());
+    let o = run(root);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would be written through a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        snapshot(elsewhere.path()),
+        before,
+        "nothing written outside"
+    );
 }

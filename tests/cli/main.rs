@@ -16,9 +16,11 @@
 
 mod common;
 
+mod airgap;
 mod bringup_snapshot;
 mod cluster;
 mod crash;
+mod day2;
 mod entropy;
 mod expiry;
 mod first_boot;
@@ -35,6 +37,8 @@ mod reseal_verify;
 mod review;
 mod roundtrip;
 mod scan;
+mod scan_corpus;
+mod scan_git;
 mod schemas;
 mod seal;
 mod unseal;

@@ -499,3 +499,21 @@ fn diff_applies_with_git_apply_and_patch_p1() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Issue 29: in the platform, patch-externalsecrets names files as seal does: relative to the
+/// folder it runs in (the repository root), never by their absolute path.
+#[test]
+fn paths_are_named_as_seal_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&data("platform"), dir.path());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    let o = run_in(dir.path(), &["patch-externalsecrets", "--check"], b"", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let root = dir.path().to_string_lossy().to_string();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        all.contains("platform/litellm/externalsecret.yaml:"),
+        "{all}"
+    );
+    assert!(!all.contains(&root), "absolute paths in:\n{all}");
+}

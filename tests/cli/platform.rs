@@ -175,10 +175,15 @@ fn the_readme_bring_up_on_the_platform_gives_a_clone_a_cluster_can_use() {
     );
     assert!(gitignore.starts_with("# platform .gitignore (abridged)\n.env\n*.pem\n"));
 
-    // 2. Declare the fork's key; seal again makes only it.
+    // 2. Declare the fork's key (beside the pin the first run wrote); seal again makes only it.
+    let pinned = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(
+        pinned.contains("pins:\n  ai-dev:\n    certificate: sha256:2e8a12cc"),
+        "{pinned}"
+    );
     std::fs::write(
         root.join("sealstrap.yaml"),
-        "extra:\n  example-token: {generate: hex32}\n",
+        format!("extra:\n  example-token: {{generate: hex32}}\n\n{pinned}"),
     )
     .unwrap();
     let o = seal_in(root, &["--config", config, "--gitops", "argocd"]);
@@ -571,7 +576,10 @@ fn the_config_variants_get_the_right_secret_backend_advice() {
     ));
     // `secret_backend:` with its value on the next line and a comment: read as kubernetes.
     let metal = run("environments/metal/config.yaml");
-    assert!(!metal.contains("secret_backend"), "{metal}");
+    assert!(
+        !metal.contains("has no secret_backend") && !metal.contains("has secret_backend:"),
+        "{metal}"
+    );
     // egress on: the Anthropic key is needed, and nothing in the tree reads it yet.
     assert!(metal.contains("NEEDS VALUE  anthropic-api-key"), "{metal}");
     assert!(metal.contains("dry run: nothing written"), "{metal}");
@@ -701,7 +709,8 @@ fn the_generated_application_keeps_the_users_edits() {
         "{project}"
     );
 
-    // --chart-repo and --chart-version: set in place, kept by later runs.
+    // --chart-repo and --chart-version: set in place (an OCI registry in the Helm-repository
+    // form Argo CD resolves, with its repository Secret), kept by later runs.
     let mut args = gitops.to_vec();
     args.extend([
         "--chart-repo",
@@ -717,9 +726,18 @@ fn the_generated_application_keeps_the_users_edits() {
         edited
             .replace(
                 "https://charts.mirror.internal/bitnami   # our mirror",
-                "oci://registry.internal/charts   # our mirror"
+                "registry.internal/charts   # our mirror"
             )
             .replace("targetRevision: 2.18.5", "targetRevision: 2.18.6")
+    );
+    let secret = std::fs::read_to_string(
+        root.join("clusters/ai-dev/catalog/platform-core/sealed-secrets-repository.yaml"),
+    )
+    .unwrap();
+    assert!(
+        secret.contains("url: registry.internal/charts\n")
+            && secret.contains("enableOCI: \"true\""),
+        "{secret}"
     );
     let o = seal_in(root, &gitops);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::snapshot;
 use crate::common::*;
 
 const CERT: &str = "vectors/keys/controller-2048.crt.pem";
@@ -511,4 +512,65 @@ fn kubeseal_merge_keeps_unchanged_ciphertexts_given_the_key() {
     let after = std::fs::read_to_string(&target).unwrap();
     assert_eq!(ct(&after, "a"), ct(&before, "a"));
     assert_ne!(ct(&after, "b"), ct(&before, "b"));
+}
+
+/// `set` seals only what `verify` would pass (the contract's rules for the key), unless
+/// `--force`; a value on the command line (`set KEY=VALUE`) is refused without being echoed;
+/// `unset` of either Dex admin key removes the pair.
+#[test]
+fn set_checks_the_value_as_verify_does_and_unset_keeps_the_dex_pair_whole() {
+    let dir = committed_repo();
+    let root = dir.path();
+    let out = root.join("secret-source");
+    let cert = data(CERT);
+    let set = |key: &str, value: &str, extra: &[&str]| {
+        let mut args = vec!["set", key, "--cert", p(&cert)];
+        args.extend_from_slice(extra);
+        run_in(root, &args, b"", &[("SEALSTRAP_VALUE", value)])
+    };
+    let before = values(&out, KEY);
+    let mut refusals = String::new();
+    for (key, value) in [
+        ("oauth2-proxy-cookie-secret", "short"),
+        ("litellm-master-key", &"a".repeat(40)),
+        ("litellm-db-password", "p@ss/word:with-reserved"),
+    ] {
+        let o = set(key, value, &[]);
+        assert_eq!(o.status.code(), Some(1), "{key}: {}", stderr(&o));
+        assert!(!stderr(&o).contains(value), "the value is never echoed");
+        refusals.push_str(&stderr(&o));
+    }
+    snapshot::assert_snapshot("errors/set-refuses-what-verify-refuses", &refusals);
+    assert_eq!(values(&out, KEY), before, "nothing was sealed");
+    let o = set("oauth2-proxy-cookie-secret", "short", &["--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(values(&out, KEY)["oauth2-proxy-cookie-secret"], "short");
+    // A guessable value is sealed with a warning.
+    let o = set("vllm-api-key", "1234", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("short or repetitive"), "{}", stderr(&o));
+    // KEY=VALUE on the command line: refused, the value not repeated.
+    let secret = format!("hf_{}", "Q".repeat(34));
+    let o = run_in(
+        root,
+        &["set", &format!("hf-token={secret}"), "--cert", p(&cert)],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !stderr(&o).contains(&secret) && stderr(&o).contains("hf-token=..."),
+        "{}",
+        stderr(&o)
+    );
+    // unset of one Dex admin key removes both.
+    let o = run_in(
+        root,
+        &["unset", "dex-admin-hash", "--force", "--cert", p(&cert)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!out.join("sealed/dex-admin-hash.yaml").exists());
+    assert!(!out.join("sealed/dex-admin-password.yaml").exists());
 }

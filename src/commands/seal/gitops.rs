@@ -2,17 +2,21 @@
 //! neighbours' style, the AppProject, what the Flux folder holds. The plan (`sealstrap::plan::
 //! gitops`) decides the writes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sealstrap::plan::{App, ArgoCd, Flux, FluxFile};
 use serde_json::Value;
 
 use super::request::SealRequest;
 use crate::workspace::error::Failure;
-use crate::workspace::files::io_failure;
+use crate::workspace::files::{io_failure, read_repo_file, read_repo_text};
 use crate::workspace::place::Place;
 use crate::workspace::repo::{self, shown};
 use crate::workspace::walk;
+
+/// The file of the Argo CD repository Secret an OCI chart mirror needs, in the catalog group (its
+/// Application applies it into `argocd` before the controller's wave).
+pub const REPOSITORY_FILE: &str = "sealed-secrets-repository.yaml";
 
 /// `seal --gitops argocd`: the sealed-secrets controller and secret-source Applications in the
 /// environment's always-on catalog group (sync waves: controller, then secret-source, then the
@@ -42,12 +46,14 @@ pub fn read_argocd(
             "check --env; the platform keeps its Applications in clusters/<env>/catalog/<group>/",
         ));
     }
-    let mut texts = Vec::new();
+    // Every file of the environment's catalog, read once: (path, text).
+    let mut files = Vec::new();
     for f in walk::yaml_files(&root.dir.join(format!("clusters/{env}/catalog")), &[])? {
-        if let Ok(t) = std::fs::read_to_string(&f) {
-            texts.push(t);
+        if let Ok(Some(t)) = read_repo_text(&f) {
+            files.push((f, t));
         }
     }
+    let texts: Vec<String> = files.iter().map(|(_, t)| t.clone()).collect();
     let (repo_url, revision) = platform::own_repo(&texts).ok_or_else(|| {
         Failure::new(format!(
             "no Application in clusters/{env}/catalog deploys from a path of this repository, so its URL is unknown"
@@ -67,65 +73,126 @@ pub fn read_argocd(
                 place.out.display()
             ))
         })?;
+    let controller_file = catalog.join("sealed-secrets.yaml");
+    let source_file = catalog.join("secret-source.yaml");
+    let repository_file = catalog.join(REPOSITORY_FILE);
+    let ours = [
+        controller_file.clone(),
+        source_file.clone(),
+        repository_file.clone(),
+    ];
+    // The catalog's other Applications: their style and what they carry.
+    let others = |under: &Path| -> Vec<&str> {
+        files
+            .iter()
+            .filter(|(f, _)| !ours.contains(f) && f.starts_with(under))
+            .map(|(_, t)| t.as_str())
+            .collect()
+    };
+    let catalog_texts = others(&root.dir.join(format!("clusters/{env}/catalog")));
+    let neighbours = platform::neighbours(&catalog_texts);
+    // The chart and image: the command line, else sealstrap.yaml, else the file, else upstream.
+    let controller_now = read_repo_text(&controller_file)?;
+    let in_file = controller_now
+        .as_deref()
+        .and_then(|t| sealstrap::yaml::parse_documents(t).ok())
+        .map(|d| sealstrap::mirror::given_in(&d))
+        .unwrap_or_default();
+    let asked = req
+        .seal_options()
+        .map(|o| o.chart.clone())
+        .unwrap_or_default()
+        .or(&place.chart);
+    let mirror = sealstrap::mirror::Mirror::resolve(&asked.or(&in_file));
     let wanted = [
         (
-            catalog.join("sealed-secrets.yaml"),
+            controller_file.clone(),
             platform::controller_app(
                 &req.controller_namespace,
                 &req.controller_name,
-                &platform::Chart::default(),
+                &mirror,
+                &neighbours,
             ),
         ),
         (
-            catalog.join("secret-source.yaml"),
-            platform::source_app(&repo_url, &revision, &out_rel, &req.wiring.source_namespace),
+            source_file,
+            platform::source_app(
+                &repo_url,
+                &revision,
+                &out_rel,
+                &req.wiring.source_namespace,
+                &neighbours,
+            ),
         ),
     ];
-    let ours: Vec<PathBuf> = wanted.iter().map(|(p, _)| p.clone()).collect();
     // The style of the Applications beside them (the always-on group's, else any group's).
-    let mut neighbours: Vec<String> = Vec::new();
-    for dir in [
-        catalog.clone(),
-        root.dir.join(format!("clusters/{env}/catalog")),
-    ] {
-        for f in walk::yaml_files(&dir, &[])? {
-            if !ours.contains(&f)
-                && let Ok(t) = std::fs::read_to_string(&f)
-            {
-                neighbours.push(t);
-            }
-        }
-        if !neighbours.is_empty() {
-            break;
-        }
+    let mut beside = others(&catalog);
+    if beside.is_empty() {
+        beside = catalog_texts.clone();
     }
-    let style = sealstrap::style::learn(&neighbours.iter().map(String::as_str).collect::<Vec<_>>());
+    let style = sealstrap::style::learn(&beside);
     let apps = wanted
         .into_iter()
         .map(|(path, generated)| {
-            let current = std::fs::read_to_string(&path).ok();
-            App {
+            Ok(App {
+                current: read_repo_text(&path)?,
                 path,
                 generated,
-                current,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, Failure>>()?;
     let project = root.dir.join(platform::project_file(&env));
-    let project_text =
-        std::fs::read_to_string(&project).map_err(|e| io_failure("cannot read", &project, &e))?;
+    let project_text = read_repo_text(&project)?.ok_or_else(|| {
+        io_failure(
+            "cannot read",
+            &project,
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
+    // Fields set this run: what the command line or sealstrap.yaml give (the file keeps the
+    // rest), and Argo CD's form for an OCI repository written before as `oci://`.
     let mut requested = Vec::new();
-    if let Some(o) = req.seal_options() {
-        if let Some(r) = &o.chart_repo {
-            requested.push(("/spec/source/repoURL".to_string(), Value::from(r.as_str())));
-        }
-        if let Some(v) = &o.chart_version {
-            requested.push((
-                "/spec/source/targetRevision".to_string(),
-                Value::from(v.as_str()),
+    let mut notes = Vec::new();
+    if asked.repo.is_some()
+        || in_file
+            .repo
+            .as_deref()
+            .is_some_and(|r| r.starts_with("oci://"))
+    {
+        requested.push((
+            "/spec/source/repoURL".to_string(),
+            Value::from(mirror.argo_repo_url()),
+        ));
+        if asked.repo.is_none() {
+            notes.push(format!(
+                "{}: repoURL {} is Argo CD's native OCI form, which ignores chart:; written in the Helm-repository form Argo CD resolves ({}, with the repository Secret beside it)",
+                shown(&controller_file).display(),
+                in_file.repo.as_deref().unwrap_or_default(),
+                mirror.argo_repo_url()
             ));
         }
     }
+    if asked.version.is_some() {
+        requested.push((
+            "/spec/source/targetRevision".to_string(),
+            Value::from(mirror.version.as_str()),
+        ));
+    }
+    if asked.image_given() {
+        requested.push((
+            "/spec/source/helm/valuesObject/image".to_string(),
+            mirror.image.values(),
+        ));
+    }
+    let repository = sealstrap::mirror::argo_repository_secret(&mirror)
+        .map(|value| {
+            Ok::<_, Failure>(sealstrap::plan::RepositorySecret {
+                current: read_repo_text(&repository_file)?,
+                path: repository_file.clone(),
+                value,
+            })
+        })
+        .transpose()?;
     // Applications of the same names elsewhere in what the environment deploys.
     let same_names = graph
         .map(|g| {
@@ -148,6 +215,9 @@ pub fn read_argocd(
         project,
         project_text,
         same_names,
+        repository,
+        mirror,
+        notes,
     })
 }
 
@@ -186,26 +256,53 @@ pub fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, F
                 ))
             })
     };
-    let o = req.seal_options();
-    let chart = sealstrap::platform::Chart {
-        repo: o
-            .and_then(|o| o.chart_repo.clone())
-            .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_REPO.into()),
-        version: o
-            .and_then(|o| o.chart_version.clone())
-            .unwrap_or_else(|| sealstrap::defaults::CONTROLLER_CHART_VERSION.into()),
-    };
+    // The chart and image: the command line, else sealstrap.yaml, else the file, else upstream.
+    let controller = folder.join(format!(
+        "{}/controller.yaml",
+        sealstrap::flux::CONTROLLER_DIR
+    ));
+    let in_file = read_repo_text(&controller)
+        .ok()
+        .flatten()
+        .and_then(|t| sealstrap::yaml::parse_documents(&t).ok())
+        .map(|d| sealstrap::mirror::given_in(&d))
+        .unwrap_or_default();
+    let asked = req
+        .seal_options()
+        .map(|o| o.chart.clone())
+        .unwrap_or_default()
+        .or(&place.chart);
+    let mirror = sealstrap::mirror::Mirror::resolve(&asked.or(&in_file));
+    // The Flux Kustomization that installs ESO, if the repository has one (outside the folder
+    // sealstrap writes).
+    let mut docs = Vec::new();
+    for f in walk::yaml_files(&git_root, &[])? {
+        if f.starts_with(&folder) {
+            continue;
+        }
+        if let Ok(Some(t)) = read_repo_text(&f)
+            && let Ok(parsed) = sealstrap::yaml::parse_documents(&t)
+        {
+            let r = rel(&f).unwrap_or_default();
+            docs.extend(parsed.into_iter().map(|d| (r.clone(), d)));
+        }
+    }
+    let eso = sealstrap::flux::eso_dependency(&docs, &sealstrap::flux::OWN_KUSTOMIZATIONS);
     let files = sealstrap::flux::files(
         &req.wiring,
         &req.controller_namespace,
         &req.controller_name,
-        &chart,
+        &mirror,
         &rel(&place.out)?,
         &rel(&folder)?,
+        eso.as_ref(),
     )
     .into_iter()
     .map(|(r, text)| {
-        let current = std::fs::read(folder.join(&r)).ok();
+        let current = read_repo_file(&folder.join(&r))
+            .ok()
+            .flatten()
+            .map(|b| b.to_vec());
         FluxFile {
             rel: r,
             text,
@@ -213,5 +310,10 @@ pub fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, F
         }
     })
     .collect();
-    Ok(Flux { dir: folder, files })
+    Ok(Flux {
+        dir: folder,
+        files,
+        mirror,
+        eso,
+    })
 }

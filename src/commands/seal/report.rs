@@ -18,11 +18,15 @@ use crate::workspace::reads::Reads;
 /// The first line of a summary: the certificate and the folder.
 pub fn cert_line(o: &Outcome) -> String {
     format!(
-        "sealing for {} (RSA {}, expires {}) into {}",
+        "sealing for {} (RSA {}, expires {}) into {}{}",
         o.cert.fingerprint,
         o.cert.bits,
         timefmt::rfc3339(o.cert.not_after).get(..10).unwrap_or(""),
-        o.out.display()
+        o.out.display(),
+        o.break_glass
+            .as_ref()
+            .map(|f| format!(", break-glass copies for {f}"))
+            .unwrap_or_default()
     )
 }
 
@@ -65,6 +69,7 @@ pub fn single(
             "out": o.out.display().to_string(),
             "paths": o.paths,
             "certificate_fingerprint": o.cert.fingerprint,
+            "break_glass_fingerprint": o.break_glass,
             "dry_run": dry_run,
             "entries": entries_json(&o.plan.lines),
             "written": o.written,
@@ -129,8 +134,13 @@ pub fn fleet(
     dry_run: bool,
     outcomes: &[(String, Outcome)],
     failed: &[(String, Failure)],
+    passed: &[(String, String)],
+    follow_up: &[String],
 ) -> Result<(), Failure> {
     if output == Output::Text {
+        for (env, why) in passed {
+            eprintln!("== {env}: passed by: {why}");
+        }
         for (env, o) in outcomes {
             eprintln!(
                 "== {env}: {}; {}",
@@ -180,7 +190,23 @@ pub fn fleet(
                 }
                 t.push('\n');
             }
-            eprint!("{t}");
+            // What is left to provide, per environment, as a single run says it.
+            for (env, o) in outcomes {
+                for l in o.plan.lines.iter().filter(|l| l.todo.is_some()) {
+                    t.push_str(&format!(
+                        "{env}: {} {}: {}\n",
+                        l.status.as_str(),
+                        l.key,
+                        l.todo.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            for f in follow_up {
+                t.push_str(&format!("next: {f}\n"));
+            }
+            if !outcomes.is_empty() {
+                eprint!("{t}");
+            }
             Ok(())
         }
         Output::Json => print_json(&json!({
@@ -188,10 +214,14 @@ pub fn fleet(
                 "environment": env,
                 "out": o.out.display().to_string(),
                 "certificate_fingerprint": o.cert.fingerprint,
+                "break_glass_fingerprint": o.break_glass,
                 "written": o.written,
-                "entries": o.plan.lines.iter().map(|l| json!({"key": l.key, "status": l.status.as_str()})).collect::<Vec<_>>(),
+                "entries": entries_json(&o.plan.lines),
+                "notes": o.notes,
             })).collect::<Vec<_>>(),
             "failed": failed.iter().map(|(e, f)| json!({"environment": e, "error": f.message})).collect::<Vec<_>>(),
+            "passed": passed.iter().map(|(e, why)| json!({"environment": e, "why": why})).collect::<Vec<_>>(),
+            "follow_up": follow_up,
         })),
     }
 }

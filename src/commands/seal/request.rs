@@ -26,9 +26,9 @@ pub enum Mode {
         keys: BTreeSet<String>,
         values: BTreeMap<String, Zeroizing<String>>,
     },
-    /// `unset`: remove the sealed value of `key` (and its break-glass copy); `force` removes a
-    /// key the environment needs.
-    Unset { key: String, force: bool },
+    /// `unset`: remove the sealed values of `keys` (and their break-glass copies; the Dex pair
+    /// together); `force` removes a key the environment needs.
+    Unset { keys: BTreeSet<String>, force: bool },
 }
 
 /// `seal`'s own choices.
@@ -40,15 +40,16 @@ pub struct SealOptions {
     pub argocd: bool,
     /// `--gitops flux`: the Flux folder (relative to the repository root).
     pub flux: Option<PathBuf>,
-    /// `--chart-repo`, `--chart-version`: set in the controller's Application this run.
-    pub chart_repo: Option<String>,
-    pub chart_version: Option<String>,
+    /// `--chart-repo`, `--chart-version`, `--image-*`: the mirror given on the command line.
+    pub chart: sealstrap::mirror::Given,
     /// `--require-complete`.
     pub require_complete: bool,
 }
 
-/// A `--value-file KEY=PATH`, read.
+/// A `--value-file [ENV:]KEY=PATH`, read.
 pub struct ValueFile {
+    /// The environment it is for (`ENV:KEY=PATH`); `None`: every environment the run seals.
+    pub env: Option<String>,
     pub key: String,
     pub value: Zeroizing<String>,
     /// Said in the summary (a trailing newline stripped).
@@ -77,6 +78,8 @@ pub struct SealRequest {
     pub mode: Mode,
     pub cert: CertSource,
     pub allow_expired: bool,
+    /// `--accept-cert NAME`: certificates from the tree to pin although they are not.
+    pub accept_cert: Vec<String>,
     /// `--env`, `--config`, `--with`, `--without`.
     pub env: Option<String>,
     pub config: Option<PathBuf>,
@@ -103,6 +106,15 @@ impl SealRequest {
     /// The request of `seal`; `contract` holds every key of the repository (a `--value-file`
     /// names one of them).
     pub fn seal(args: &SealArgs, contract: &Contract) -> Result<SealRequest, Failure> {
+        let chart = args.mirror.given();
+        if chart != sealstrap::mirror::Given::default() && args.gitops.is_none() {
+            return Err(Failure::usage(
+                "--chart-repo, --chart-version and --image-* set what --gitops writes: pass --gitops argocd or --gitops flux",
+            )
+            .hint("`sealstrap mirror-list` prints what to mirror without writing anything"));
+        }
+        sealstrap::mirror::check(&chart)
+            .map_err(|e| Failure::usage(e.to_string()).hint(e.hint()))?;
         SealRequest::new(
             &args.common,
             contract,
@@ -110,8 +122,7 @@ impl SealRequest {
                 force: args.force,
                 argocd: args.gitops == Some(GitOps::Argocd),
                 flux: (args.gitops == Some(GitOps::Flux)).then(|| args.flux_dir.clone()),
-                chart_repo: args.chart_repo.clone(),
-                chart_version: args.chart_version.clone(),
+                chart: args.mirror.given(),
                 require_complete: args.require_complete,
             }),
         )
@@ -135,7 +146,10 @@ impl SealRequest {
         let mut value_files = Vec::new();
         for spec in &args.value_files {
             let v = read_value_file(contract, spec)?;
-            if value_files.iter().any(|f: &ValueFile| f.key == v.key) {
+            if value_files
+                .iter()
+                .any(|f: &ValueFile| f.key == v.key && f.env == v.env)
+            {
                 return Err(Failure::usage(format!(
                     "--value-file {} is given twice",
                     v.key
@@ -147,6 +161,7 @@ impl SealRequest {
             mode,
             cert,
             allow_expired: args.allow_expired,
+            accept_cert: args.accept_cert.clone(),
             env: args.selection.env.clone(),
             config: args.selection.config.clone(),
             with: args.selection.with.clone(),
@@ -230,12 +245,23 @@ fn wiring(w: &WiringArgs) -> Result<Wiring, Failure> {
     Ok(wiring)
 }
 
-/// Reads a `--value-file KEY=PATH`: one trailing newline stripped (and said so).
+/// Reads a `--value-file [ENV:]KEY=PATH`: one trailing newline stripped (and said so).
 fn read_value_file(contract: &Contract, spec: &str) -> Result<ValueFile, Failure> {
     let Some((key, path)) = spec.split_once('=') else {
         return Err(Failure::usage(format!(
-            "--value-file {spec:?} must be KEY=PATH"
+            "--value-file {spec:?} must be KEY=PATH (or ENV:KEY=PATH for one environment)"
         )));
+    };
+    let (env, key) = match key.split_once(':') {
+        Some((env, key)) => {
+            if !objects::is_dns_label(env) {
+                return Err(Failure::usage(format!(
+                    "--value-file {env:?}:{key}: not an environment name"
+                )));
+            }
+            (Some(env.to_string()), key)
+        }
+        None => (None, key),
     };
     if contract.entry(key).is_none() {
         return Err(Failure::usage(format!(
@@ -261,6 +287,7 @@ fn read_value_file(contract: &Contract, spec: &str) -> Result<ValueFile, Failure
         .or_else(|| text.strip_suffix('\n'));
     let note = stripped.map(|_| format!("stripped one trailing newline from {}", path.display()));
     Ok(ValueFile {
+        env,
         key: key.to_string(),
         value: Zeroizing::new(stripped.unwrap_or(text).to_string()),
         note,

@@ -34,17 +34,37 @@ pub struct Read {
     /// have no break-glass copy yet (read with the keys given).
     pub break_glass: Option<Certificate>,
     pub break_glass_missing: Vec<(String, Zeroizing<String>)>,
+    /// Certificates this run pins: (name, fingerprint).
+    pub pin: Vec<(String, String)>,
+    /// The plan's kind of run.
+    pub kind: Kind,
+    /// Per-cluster keys whose value came from a source given for every environment.
+    pub given_everywhere: BTreeMap<String, String>,
+    /// The keys of `provided` that are the fleet's shared values.
+    pub shared: BTreeSet<String>,
 }
 
-/// The plan's kind of run.
-pub fn kind(mode: &Mode) -> Kind {
+/// The plan's kind of run; `existing` is what the folder holds (`unset` removes what is there
+/// of the keys it names: half a Dex pair, say).
+pub fn kind(mode: &Mode, existing: &BTreeMap<String, ExistingFile>) -> Kind {
     match mode {
         Mode::Seal(o) => Kind::Seal { force: o.force },
         Mode::Rotate { keys, .. } => Kind::Rotate { keys: keys.clone() },
-        Mode::Unset { key, force } => Kind::Unset {
-            key: key.clone(),
-            force: *force,
-        },
+        Mode::Unset { keys, force } => {
+            let present: BTreeSet<String> = keys
+                .iter()
+                .filter(|k| existing.contains_key(*k))
+                .cloned()
+                .collect();
+            Kind::Unset {
+                keys: if present.is_empty() {
+                    keys.clone()
+                } else {
+                    present
+                },
+                force: *force,
+            }
+        }
     }
 }
 
@@ -185,7 +205,15 @@ fn scan_sealed(
             existing.insert(stem.to_string(), ExistingFile { fingerprint });
         } else {
             notes.push(format!(
-                "{rel} is not in the secret contract; kept, never deleted"
+                "{rel} is not in the secret contract; kept, never deleted{}",
+                if contract.entry(stem).is_none() && name.ends_with(".yaml") {
+                    format!(
+                        " (orphaned if its key left sealstrap.yaml: `git rm {}`, then seal again drops it from the kustomization)",
+                        shown(&file.path).display()
+                    )
+                } else {
+                    String::new()
+                }
             ));
             extra.push(rel);
         }
@@ -259,12 +287,84 @@ fn check_secrets_dir(copy: &Path, fix: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Checks the certificates a run seals for against their pins (sealstrap.yaml): the folder's
+/// (named by the operator, or from the tree) and the break-glass certificate (always from the
+/// tree, never pinned on first use: the fleet file that names it is as open to a pull request as
+/// the certificate). Returns what to pin, with a note for each. `first_use`: a run on one
+/// environment may pin a certificate for a name that has none.
+fn check_pins(
+    req: &SealRequest,
+    place: &Place,
+    cert: &Certificate,
+    break_glass: Option<(&Certificate, &Path)>,
+    first_use: bool,
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let Some(name) = place.pin_name() else {
+        return Ok(Vec::new());
+    };
+    let mut pin = Vec::new();
+    let accepted = |n: &str| req.accept_cert.iter().any(|a| a == n);
+    let source = match &req.cert {
+        CertSource::Given(_) | CertSource::Fetch(_) => sealstrap::pins::Source::Named,
+        CertSource::Default => sealstrap::pins::Source::Tree { first_use },
+    };
+    let file = match &req.cert {
+        CertSource::Fetch(_) => "the controller's certificate".to_string(),
+        _ => shown(&cert_path(req, place)?).display().to_string(),
+    };
+    let refused = |e: sealstrap::pins::CertRefusal| {
+        let hint = e.hint();
+        Failure::new(e.to_string()).hint(hint)
+    };
+    if let Some(note) = sealstrap::pins::judge(
+        &place.pins,
+        &name,
+        &file,
+        &cert.fingerprint,
+        source,
+        accepted(&name),
+    )
+    .map_err(refused)?
+    {
+        notes.push(note);
+        pin.push((name.clone(), cert.fingerprint.clone()));
+    }
+    if let Some((bg, path)) = break_glass {
+        if bg.fingerprint == cert.fingerprint {
+            return Err(Failure::new(format!(
+                "the break-glass certificate {} is {name}'s own certificate ({}): a break-glass copy must open with a key the cluster does not hold",
+                shown(path).display(),
+                bg.fingerprint
+            ))
+            .hint("make a break-glass key of its own (sealstrap key new --out recovery/) and point break-glass: {cert: ...} in sealstrap.yaml at its certificate"));
+        }
+        let bg_name = sealstrap::pins::BREAK_GLASS;
+        if let Some(note) = sealstrap::pins::judge(
+            &place.pins,
+            bg_name,
+            &shown(path).display().to_string(),
+            &bg.fingerprint,
+            sealstrap::pins::Source::Tree { first_use: false },
+            accepted(bg_name),
+        )
+        .map_err(refused)?
+        {
+            notes.push(note);
+            pin.push((bg_name.to_string(), bg.fingerprint.clone()));
+        }
+    }
+    Ok(pin)
+}
+
 /// Reads everything a run depends on (under the lock the caller holds). `shared` holds the
-/// fleet's shared values (none for one environment).
+/// fleet's shared values (none for one environment); `first_use`: a run on one environment
+/// (not a fleet run), which may pin a certificate for a name that has none yet.
 pub fn read(
     req: &SealRequest,
     place: &Place,
     shared: &BTreeMap<String, Zeroizing<String>>,
+    first_use: bool,
 ) -> Result<Read, Failure> {
     let contract = place.contract.clone();
     let cwd =
@@ -332,11 +432,29 @@ pub fn read(
         refs,
         off,
     );
-    let kind = kind(&req.mode);
+    let kind = kind(&req.mode, &existing);
+    // The fork's own key is the fork's to remove: needed only while the tree reads it.
+    if let Kind::Unset { keys, .. } = &kind {
+        for s in selection.iter_mut() {
+            if keys.contains(s.entry.key)
+                && contract.is_extra(s.entry.key)
+                && !refs.contains_key(s.entry.key)
+            {
+                s.included = false;
+            }
+        }
+    }
     let rotate = plan::narrow(&kind, &cwd, &out, &mut selection, &mut existing)?;
 
     let needs_value = |e: &Entry| !existing.contains_key(e.key) || rotate.contains(e.key);
-    let mut provided = values::provided_values(req, &selection, &needs_value, &mut notes)?;
+    let scope = values::ValueScope {
+        env: place.layout.env.as_deref(),
+        fleet: !first_use,
+        sharing: &place.fleet,
+    };
+    let (mut provided, given_everywhere) =
+        values::provided_values(req, &scope, &selection, &needs_value, &mut notes)?;
+    let mut shared_keys = BTreeSet::new();
     match &req.mode {
         // A shared value (the fleet file) is this environment's too, where it has none yet.
         Mode::Seal(_) => {
@@ -347,6 +465,7 @@ pub fn read(
                     && !provided.contains_key(s.entry.key)
                 {
                     provided.insert(s.entry.key.to_string(), v.clone());
+                    shared_keys.insert(s.entry.key.to_string());
                 }
             }
         }
@@ -354,6 +473,15 @@ pub fn read(
             for (k, v) in values {
                 values::check_value(k, v, &mut notes)?;
                 provided.insert(k.clone(), v.clone());
+            }
+            // A shared key's new value, made once for the whole fleet.
+            for k in keys {
+                if let Some(v) = shared.get(k)
+                    && !provided.contains_key(k)
+                {
+                    provided.insert(k.clone(), v.clone());
+                    shared_keys.insert(k.clone());
+                }
             }
             plan::check_new_values(&contract, keys, &provided)?;
         }
@@ -363,7 +491,8 @@ pub fn read(
     let platform_root = place.platform();
     let mut current = BTreeMap::new();
     for rel in manifests::WIRING_FILES {
-        current.insert(rel.to_string(), std::fs::read(out.join(rel)).ok());
+        let now = crate::workspace::files::read_repo_file(&out.join(rel))?;
+        current.insert(rel.to_string(), now.map(|b| b.to_vec()));
     }
     let user_resources = current
         .get(manifests::KUSTOMIZATION_FILE)
@@ -380,8 +509,13 @@ pub fn read(
     let store = match platform_root {
         Some(root) => {
             let path = root.join(sealstrap::platform::STORE_PATH);
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+            let text = crate::workspace::files::read_repo_text(&path)?.ok_or_else(|| {
+                io_failure(
+                    "cannot read",
+                    &path,
+                    &std::io::Error::from(std::io::ErrorKind::NotFound),
+                )
+            })?;
             Some(StoreFile { path, text })
         }
         None => None,
@@ -412,13 +546,17 @@ pub fn read(
     let pair = bootstrap::dex_pair(&selection, &existing, &rotate);
     let mut restored = None;
     if pair == bootstrap::DexPair::Kept && !copy_exists {
-        if req.private_keys.is_empty() {
+        if !req.has_keys() {
             notes.push(format!(
                 "{} is missing; pass --private-key KEY to restore it from its sealed copy",
                 copy.display()
             ));
         } else {
-            let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+            let keys = crate::workspace::keys::keys_for(
+                &req.private_keys,
+                &req.identity,
+                place.root.as_ref(),
+            )?;
             restored = Some(
                 values::read_sealed_value(
                     &out,
@@ -459,10 +597,14 @@ pub fn read(
             let path = root.join(".gitignore");
             let is_link =
                 std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => Ok(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(e) => Err(e.to_string()),
+            // Never read through a link (git does not either; the plan refuses it).
+            let bytes = if is_link {
+                Ok(Vec::new())
+            } else {
+                match crate::workspace::files::read_repo_file(&path) {
+                    Ok(b) => Ok(b.map(|b| b.to_vec()).unwrap_or_default()),
+                    Err(f) => Err(f.message),
+                }
             };
             // Every file a run may write for a commit: each contract row's sealed file, the
             // extra files, the wiring, the platform's store and the Argo CD files.
@@ -501,13 +643,25 @@ pub fn read(
         None => (None, Vec::new()),
     };
     // The break-glass certificate, and existing values without a copy for it.
-    let break_glass = match (&place.fleet.break_glass, &place.root) {
-        (Some(rel), Some(root)) => Some(crate::workspace::keys::load_for_sealing(
-            &root.join(rel).to_string_lossy(),
-            "sealstrap: break-glass: ",
-        )?),
+    let break_glass_path = match (&place.fleet.break_glass, &place.root) {
+        (Some(rel), Some(root)) => Some(root.join(rel)),
         _ => None,
     };
+    let break_glass = match &break_glass_path {
+        Some(p) => Some(crate::workspace::keys::load_for_sealing(
+            &p.to_string_lossy(),
+            "sealstrap: break-glass: ",
+        )?),
+        None => None,
+    };
+    let pin = check_pins(
+        req,
+        place,
+        &cert,
+        break_glass.as_ref().zip(break_glass_path.as_deref()),
+        first_use,
+        &mut notes,
+    )?;
     let break_glass_copies: BTreeSet<String> = contract
         .all()
         .map(|e| e.key)
@@ -529,7 +683,11 @@ pub fn read(
                     lacking.join(", ")
                 ));
             } else {
-                let keys = crate::workspace::keys::load_keys(&req.private_keys, &req.identity)?;
+                let keys = crate::workspace::keys::keys_for(
+                    &req.private_keys,
+                    &req.identity,
+                    place.root.as_ref(),
+                )?;
                 for k in lacking {
                     let value = values::read_sealed_value(
                         &out,
@@ -570,5 +728,9 @@ pub fn read(
         rotate,
         break_glass,
         break_glass_missing,
+        pin,
+        kind,
+        given_everywhere,
+        shared: shared_keys,
     })
 }

@@ -28,15 +28,78 @@ pub fn check_value(key: &str, value: &str, notes: &mut Vec<String>) -> Result<()
 
 /// Operator-provided (and imported) values for the entries this run will make: the value
 /// files read with the request, then each key's variable, then a hidden prompt on a terminal.
+/// The variable that gives `var`'s value to environment `env` alone: `CLOUDFLARE_API_TOKEN` for
+/// metal is `CLOUDFLARE_API_TOKEN_METAL` (`-` in the name becomes `_`).
+pub fn env_variable(var: &str, env: &str) -> String {
+    format!("{var}_{}", env.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Where this run takes values from: its environment, and whether it is one of a fleet run
+/// (where a value given once for every environment is refused for a per-cluster key).
+pub struct ValueScope<'a> {
+    pub env: Option<&'a str>,
+    pub fleet: bool,
+    pub sharing: &'a sealstrap::fleet::Fleet,
+}
+
+/// The refusal of one value given for every environment of a fleet run (a variable, or a
+/// `--value-file KEY=PATH`) that two or more environments would seal, for a key declared
+/// per-cluster (the default): each cluster's value is its own.
+pub fn given_for_every_environment(key: &str, source: &str, envs: &[String]) -> Failure {
+    let env = envs.first().map(String::as_str).unwrap_or("ENV");
+    let var = source
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    Failure::new(format!(
+        "{source} would seal one {key} into {}, and {key} is per-cluster (sealstrap.yaml values:, the default); nothing was sealed",
+        envs.join(" and ")
+    ))
+    .hint(format!(
+        "give each environment its own: {}--value-file {env}:{key}=PATH; or declare it shared (values: {{{key}: shared}})",
+        if var {
+            format!("{} or ", env_variable(source, env))
+        } else {
+            String::new()
+        }
+    ))
+}
+
+impl ValueScope<'_> {
+    /// Whether a value given for every environment of a fleet run is taken as per-cluster
+    /// (the fleet run refuses it when more than one environment takes it).
+    fn per_cluster_in_fleet(&self, key: &str) -> bool {
+        self.fleet && self.sharing.sharing(key) != sealstrap::fleet::Sharing::Shared
+    }
+}
+
+/// The values given for this run, and for a fleet run the per-cluster keys whose value came
+/// from a source given for every environment (`key -> source`).
+pub type Provided = (
+    BTreeMap<String, Zeroizing<String>>,
+    BTreeMap<String, String>,
+);
+
 pub fn provided_values(
     req: &SealRequest,
+    scope: &ValueScope<'_>,
     selection: &[Selected],
     needs_value: &dyn Fn(&Entry) -> bool,
     notes: &mut Vec<String>,
-) -> Result<BTreeMap<String, Zeroizing<String>>, Failure> {
+) -> Result<Provided, Failure> {
     let mut values = BTreeMap::new();
-    for f in &req.value_files {
+    let mut everywhere = BTreeMap::new();
+    // Files named for this environment (ENV:KEY=PATH) first, then those for every one.
+    let mut files: Vec<&super::request::ValueFile> = req
+        .value_files
+        .iter()
+        .filter(|f| f.env.is_some() && f.env.as_deref() == scope.env)
+        .collect();
+    files.extend(req.value_files.iter().filter(|f| f.env.is_none()));
+    for f in files {
         let key = &f.key;
+        if values.contains_key(key) {
+            continue;
+        }
         let Some(sel) = selection.iter().find(|s| s.entry.key == key) else {
             notes.push(format!(
                 "--value-file {key} ignored: this run does not touch {key}"
@@ -56,6 +119,9 @@ pub fn provided_values(
             ));
             continue;
         }
+        if f.env.is_none() && scope.per_cluster_in_fleet(key) {
+            everywhere.insert(key.clone(), format!("--value-file {key}=PATH"));
+        }
         check_value(key, &f.value, notes)?;
         if let Some(n) = &f.note {
             notes.push(n.clone());
@@ -71,19 +137,34 @@ pub fn provided_values(
         if values.contains_key(e.key) || !needs_value(e) {
             continue;
         }
-        if let Some(v) = std::env::var_os(env) {
+        // The environment's own variable, else the one for every environment.
+        let own = scope.env.map(|name| env_variable(env, name));
+        let found = own
+            .iter()
+            .map(String::as_str)
+            .chain([env])
+            .find_map(|var| std::env::var_os(var).map(|v| (var.to_string(), v)));
+        if let Some((var, v)) = found {
+            if Some(&var) != own.as_ref() && scope.per_cluster_in_fleet(e.key) {
+                everywhere.insert(e.key.to_string(), var.clone());
+            }
             let v = Zeroizing::new(
                 v.into_string()
-                    .map_err(|_| Failure::new(format!("{env} is not valid UTF-8")))?,
+                    .map_err(|_| Failure::new(format!("{var} is not valid UTF-8")))?,
             );
-            check_value(e.key, &v, notes).map_err(|f| f.hint(format!("fix or unset {env}")))?;
+            check_value(e.key, &v, notes).map_err(|f| f.hint(format!("fix or unset {var}")))?;
             values.insert(e.key.to_string(), v);
             continue;
         }
         if interactive {
             let prompt = format!(
-                "{} ({}; input hidden, empty to skip): ",
+                "{}{} ({}; input hidden, empty to skip): ",
                 e.key,
+                scope
+                    .env
+                    .filter(|_| scope.fleet)
+                    .map(|n| format!(" for {n}"))
+                    .unwrap_or_default(),
                 e.need.describe()
             );
             let v = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|err| {
@@ -96,7 +177,7 @@ pub fn provided_values(
             values.insert(e.key.to_string(), v);
         }
     }
-    Ok(values)
+    Ok((values, everywhere))
 }
 
 /// The plaintext of the sealed value `key` in the output folder `out`, opened with `keys`;
@@ -109,7 +190,13 @@ pub fn read_sealed_value(
     hint: &str,
 ) -> Result<Zeroizing<String>, Failure> {
     let path = out.join(manifests::sealed_path(key));
-    let text = std::fs::read_to_string(&path).map_err(|e| io_failure("cannot read", &path, &e))?;
+    let text = crate::workspace::files::read_repo_text(&path)?.ok_or_else(|| {
+        io_failure(
+            "cannot read",
+            &path,
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+    })?;
     let docs = sealstrap::kubeseal::parse_sealed_stream(&text)
         .map_err(|e| Failure::at(path.display(), &e))?;
     let doc = docs

@@ -13,6 +13,16 @@ use crate::workspace::{git, repo};
 
 /// Writes a run's files and removals in one journaled transaction; returns what was written.
 pub fn write(scope: &Scope, run: &RunPlan) -> Result<Vec<String>, Failure> {
+    // Every file's folder, checked before anything is staged: a committed link on the way
+    // would lead the write out of the repository.
+    for p in run
+        .writes
+        .iter()
+        .map(|w| &w.path)
+        .chain(run.removals.iter())
+    {
+        repo::refuse_write_outside(scope, p)?;
+    }
     let mut tx = Transaction::new(scope);
     for w in &run.writes {
         if w.mode.is_some()

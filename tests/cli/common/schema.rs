@@ -96,6 +96,12 @@ fn schemas() -> &'static Schemas {
             "external-secrets.io_clustersecretstores.yaml",
             "external-secrets.io_externalsecrets.yaml",
             "addons.cluster.x-k8s.io_clusterresourcesets.yaml",
+            "argoproj.io_applications.yaml",
+            "argoproj.io_appprojects.yaml",
+            "source.toolkit.fluxcd.io_helmrepositories.yaml",
+            "source.toolkit.fluxcd.io_ocirepositories.yaml",
+            "helm.toolkit.fluxcd.io_helmreleases.yaml",
+            "kustomize.toolkit.fluxcd.io_kustomizations.yaml",
         ] {
             let text = std::fs::read_to_string(schemas_dir().join(f)).unwrap();
             let crd = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
@@ -113,12 +119,6 @@ fn schemas() -> &'static Schemas {
             }
         }
         for (k, v) in core["kinds"].as_object().unwrap() {
-            raw.insert(k.clone(), v.clone());
-        }
-        // Flux's kinds, written in the same dialect (tests/data/schemas/README.md).
-        let text = std::fs::read_to_string(schemas_dir().join("flux-v2.yaml")).unwrap();
-        let flux = &sealstrap::yaml::parse_documents(&text).unwrap()[0];
-        for (k, v) in flux["kinds"].as_object().unwrap() {
             raw.insert(k.clone(), v.clone());
         }
         let kinds = raw

@@ -1,6 +1,14 @@
-//! `scan`'s checks on one file's text: plaintext Secrets, values that look like the contract's
-//! formats outside sealed files, SealedSecrets sealed for another certificate, and
-//! ExternalSecrets to the store without `property`. Pure; findings never quote a value.
+//! `scan`'s checks on one file's text: credentials by their documented shapes ([`rules`]),
+//! generic assignments whose value looks random ([`entropy`]), plaintext Secrets, values that
+//! look like the contract's formats outside sealed files, SealedSecrets sealed for another
+//! certificate, and ExternalSecrets to the store without `property`; and what turns findings
+//! into a report: [`baseline`] (acknowledged findings, by keyed fingerprint) and [`sarif`]
+//! (SARIF 2.1.0 for code-scanning UIs). Pure; findings never quote a value.
+
+pub mod baseline;
+pub mod entropy;
+pub mod rules;
+pub mod sarif;
 
 use serde_json::Value;
 
@@ -57,6 +65,10 @@ pub struct Finding {
     pub hard: bool,
     /// Why it is allowed (an inline `sealstrap:allow REASON`, or an exclusion), when it is.
     pub allowed: Option<String>,
+    /// The rule that matched, for value findings ([`rules::Rule::id`]).
+    pub rule: Option<&'static str>,
+    /// The SHA-256 of what was found (a value, a Secret's data), for baselines; never shown.
+    pub digest: Option<rules::ValueDigest>,
 }
 
 impl Finding {
@@ -67,7 +79,23 @@ impl Finding {
             message: message.into(),
             hard: kind == Kind::CommittedPlaintext,
             allowed: None,
+            rule: None,
+            digest: None,
         }
+    }
+
+    /// The finding of a rule's hit at 1-based `line`.
+    pub fn of_hit(hit: &rules::Hit, line: usize) -> Finding {
+        let mut f = Finding::new(line, Kind::SecretLikeValue, hit.message());
+        f.hard = hit.rule.hard;
+        f.rule = Some(hit.rule.id);
+        f.digest = Some(hit.digest);
+        f
+    }
+
+    /// The id SARIF and baselines know it by: the rule for value findings, else the kind.
+    pub fn rule_id(&self) -> &'static str {
+        self.rule.unwrap_or(self.kind.as_str())
     }
 
     /// Marks it allowed for `reason`, unless it is hard.
@@ -106,6 +134,79 @@ pub struct FileClass {
     pub manifest: bool,
     pub lock: bool,
     pub template: bool,
+    /// A `.netrc` (`machine HOST login USER password VALUE`).
+    pub netrc: bool,
+    /// Which certificate its SealedSecrets must be sealed for ([`Certs::slot`]).
+    pub cert: CertSlot,
+}
+
+/// Where a file's expected certificate comes from: `--cert` (or none), or a sealed folder of
+/// [`Certs::folders`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CertSlot {
+    #[default]
+    Given,
+    Folder(usize),
+}
+
+/// A sealed folder and the certificates its files may be sealed for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertFolder {
+    /// The folder relative to the top, `/`-separated, ending in `/`.
+    pub prefix: String,
+    /// The fingerprints accepted there (every certificate of the folder's bundle: the escrow
+    /// holds their keys during an overlap).
+    pub fingerprints: Vec<String>,
+    /// What they are, for the finding ("the break-glass certificate recovery/bg.crt").
+    pub what: String,
+    /// A folder of break-glass copies: `--cert` (a cluster's certificate) never applies there.
+    pub break_glass: bool,
+}
+
+/// Which certificate each sealed file must be sealed for (issue 25): `--cert` when given (the
+/// cluster's current certificate), else its folder's (an environment's `controller.crt` or
+/// `sealstrap.yaml`'s environment certificate); break-glass copies always the break-glass
+/// certificate. A file in no known folder is checked against `--cert` only.
+#[derive(Clone, Debug, Default)]
+pub struct Certs {
+    pub given: Option<String>,
+    pub folders: Vec<CertFolder>,
+}
+
+impl Certs {
+    /// The folder `rel` (relative to the top) lies in: the deepest that holds it.
+    pub fn slot(&self, rel: &str) -> CertSlot {
+        self.folders
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| rel.starts_with(&f.prefix))
+            .max_by_key(|(_, f)| f.prefix.len())
+            .map_or(CertSlot::Given, |(i, _)| CertSlot::Folder(i))
+    }
+
+    /// The fingerprints a file of `slot` may be sealed for, and what they are.
+    fn expected(&self, slot: CertSlot) -> Option<(Vec<&str>, String)> {
+        let given = || {
+            self.given
+                .as_deref()
+                .map(|g| (vec![g], format!("--cert's {g}")))
+        };
+        match slot {
+            CertSlot::Given => given(),
+            CertSlot::Folder(i) => {
+                let f = self.folders.get(i)?;
+                if !f.break_glass
+                    && let Some(g) = given()
+                {
+                    return Some(g);
+                }
+                Some((
+                    f.fingerprints.iter().map(String::as_str).collect(),
+                    f.what.clone(),
+                ))
+            }
+        }
+    }
 }
 
 /// Lock files whose lines are public checksums of public packages: Terraform's provider
@@ -132,16 +233,63 @@ pub fn classify(name: &str) -> FileClass {
         manifest: is_manifest_name(name) && !LOCK_FILES.contains(&base),
         lock: LOCK_FILES.contains(&base),
         template: base.ends_with(".example.yaml") || base.ends_with(".example.yml"),
+        netrc: base == ".netrc" || base == "_netrc",
+        cert: CertSlot::Given,
+    }
+}
+
+/// [`classify`], and the sealed folder `name` lies in ([`Certs::slot`]).
+pub fn classify_in(name: &str, certs: &Certs) -> FileClass {
+    FileClass {
+        cert: certs.slot(name),
+        ..classify(name)
     }
 }
 
 /// What to look for.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
-    /// The current certificate's fingerprint: SealedSecrets annotated with another are stale.
-    pub fingerprint: Option<String>,
+    /// The certificates sealed files must be sealed for: SealedSecrets annotated with another
+    /// are stale (or, in a cluster's folder, copied from another cluster).
+    pub certs: Certs,
     /// Store and property for the ExternalSecret check.
     pub patch: patch::Options,
+}
+
+/// The fields of an Argo CD repository Secret that are no credential: where the repository is
+/// and how to reach it (a `password`, `sshPrivateKey`, `bearerToken`, `tlsClientCertKey`,
+/// `githubAppPrivateKey` or `gcpServiceAccountKey` is one).
+const ARGO_REPOSITORY_FIELDS: [&str; 12] = [
+    "url",
+    "name",
+    "type",
+    "project",
+    "enableOCI",
+    "insecure",
+    "insecureOCIForceHttp",
+    "enableLfs",
+    "proxy",
+    "noProxy",
+    "forceHttpBasicAuth",
+    "depth",
+];
+
+/// The finding for a file that must never be in git (the plaintext Dex copy, a journal), by its
+/// path as shown, when git tracks it, has it staged or has it in history.
+pub fn never_in_git(shown: &str) -> Option<Finding> {
+    let name = shown.rsplit('/').next().unwrap_or(shown);
+    let message = if name == crate::defaults::DEX_COPY_NAME {
+        "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", shown)
+    } else if name == crate::journal::JOURNAL_FILE_OUTSIDE_GIT
+        || name == crate::journal::JOURNAL_NAME
+    {
+        format!(
+            "a sealstrap journal is tracked or staged in git; sealstrap never reads a journal from the work tree (its own lives in .git), and a committed one is at best a mistake and at worst an attempt to move files on a clone: git rm --cached {shown}"
+        )
+    } else {
+        return None;
+    };
+    Some(Finding::new(0, Kind::CommittedPlaintext, message))
 }
 
 /// Whether a file name is one `scan` parses as manifests.
@@ -194,27 +342,68 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     Decoded::Text(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// Value shapes and PEM private keys, line by line (for binary files and streamed large ones).
-/// `first_line` is the 1-based number of the first line of `text`.
+/// Credential shapes and the contract's value formats only, no manifest rules (for binary
+/// files and pieces of large ones). `first_line` is the 1-based number of the first line of
+/// `text`.
 pub fn scan_values(text: &str, first_line: usize, class: &FileClass) -> Vec<Finding> {
-    text.split('\n')
-        .enumerate()
-        .filter_map(|(i, l)| value_finding(l, first_line + i, class, "in plain text"))
+    let lines: Vec<&str> = text.split('\n').collect();
+    rules::find(text, class)
+        .iter()
+        .map(|h| value_finding(h, lines[h.line], first_line + h.line))
         .collect()
 }
 
-/// The finding for a line holding a value shape, with its inline allow.
-fn value_finding(line: &str, at: usize, class: &FileClass, suffix: &str) -> Option<Finding> {
-    let shape = secret_like(line)?;
-    if class.lock && shape.bare_hex {
-        return None; // a lock file's checksum, public by design
+/// Largest content checked with every rule; larger content is checked for credential shapes
+/// and keys only, in pieces ([`scan_reader`]).
+pub const MAX_FULL: u64 = 4 << 20;
+
+/// Scans one file's bytes (at most [`MAX_FULL`]) whatever they hold: text and UTF-16 with
+/// every rule, binary (NUL bytes) for credential shapes and keys.
+pub fn scan_bytes(bytes: &[u8], class: &FileClass, opts: &Options) -> Vec<Finding> {
+    match decode(bytes) {
+        Decoded::Text(t) | Decoded::Utf16(t) => scan_text(&t, class, opts),
+        Decoded::Binary(t) => scan_values(&t, 1, class),
     }
-    let mut f = Finding::new(
-        at,
-        Kind::SecretLikeValue,
-        format!("{} {suffix}", shape.what),
-    );
-    f.hard = shape.hard;
+}
+
+/// Scans large content from `reader` for credential shapes and keys, in pieces of about
+/// 1 MiB cut at line ends (a longer line is cut at 1 MiB).
+pub fn scan_reader(
+    mut reader: impl std::io::BufRead,
+    class: &FileClass,
+) -> std::io::Result<Vec<Finding>> {
+    const PIECE: usize = 1 << 20;
+    let mut found = Vec::new();
+    let mut first_line = 1;
+    let mut piece: Vec<u8> = Vec::with_capacity(PIECE + 4096);
+    loop {
+        let n = std::io::BufRead::read_until(
+            &mut std::io::Read::take(&mut reader, PIECE as u64),
+            b'\n',
+            &mut piece,
+        )?;
+        let full = piece.len() >= PIECE;
+        if n > 0 && !full {
+            continue;
+        }
+        if !piece.is_empty() {
+            let text = match decode(&piece) {
+                Decoded::Text(t) | Decoded::Utf16(t) | Decoded::Binary(t) => t,
+            };
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            found.extend(scan_values(text, first_line, class));
+            first_line += piece.iter().filter(|b| **b == b'\n').count();
+            piece.clear();
+        }
+        if n == 0 {
+            return Ok(found);
+        }
+    }
+}
+
+/// The finding of a hit on `line`, with its inline allow.
+fn value_finding(hit: &rules::Hit, line: &str, at: usize) -> Finding {
+    let mut f = Finding::of_hit(hit, at);
     match inline_allow(line) {
         Some("") => f
             .message
@@ -222,7 +411,13 @@ fn value_finding(line: &str, at: usize, class: &FileClass, suffix: &str) -> Opti
         Some(reason) => f.allow(reason),
         None => {}
     }
-    Some(f)
+    f
+}
+
+/// The SHA-256 of a Secret's data and stringData (canonical JSON), for baselines.
+fn secret_data_digest(doc: &Value) -> rules::ValueDigest {
+    let data = serde_json::json!([doc.get("data"), doc.get("stringData")]);
+    rules::ValueDigest::of(data.to_string().as_bytes())
 }
 
 /// Scans one file of `class` (manifest rules for manifests; templates are never synced, so the
@@ -279,28 +474,64 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
                             .filter_map(|f| doc.get(*f).and_then(Value::as_object))
                             .flat_map(|m| m.values())
                             .all(|v| v.as_str().is_some_and(|s| s.starts_with("ENC[")));
-                    if (has("data") || has("stringData")) && !sops_encrypted {
-                        findings.push(Finding::new(
+                    // A chart's or Flux's Secret whose every value is filled in at deploy
+                    // time (`{{ .Values.x | b64enc }}`, `${DB_PASSWORD}`) holds no value.
+                    let templated = ["data", "stringData"]
+                        .iter()
+                        .filter_map(|f| doc.get(*f).and_then(Value::as_object))
+                        .flat_map(|m| m.values())
+                        .all(|v| v.as_str().is_some_and(entropy::is_template));
+                    // An Argo CD repository Secret that holds only where and how to fetch (an
+                    // OCI chart mirror: url, type, enableOCI) carries no credential
+                    // (argo-cd.readthedocs.io, operator-manual/declarative-setup).
+                    let repository_only = doc
+                        .pointer("/metadata/labels/argocd.argoproj.io~1secret-type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t == "repository" || t == "repo-creds")
+                        && ["data", "stringData"]
+                            .iter()
+                            .filter_map(|f| doc.get(*f).and_then(Value::as_object))
+                            .flat_map(|m| m.keys())
+                            .all(|k| ARGO_REPOSITORY_FIELDS.contains(&k.as_str()));
+                    if (has("data") || has("stringData"))
+                        && !sops_encrypted
+                        && !templated
+                        && !repository_only
+                    {
+                        let mut f = Finding::new(
                             at,
                             Kind::PlaintextSecret,
                             format!(
                                 "Secret {name} carries data in plain text (base64 is not encryption); seal it (sealstrap kubeseal -f FILE -w sealed.yaml) and delete this file, then rotate the values: they are in git history"
                             ),
-                        ));
+                        );
+                        f.digest = Some(secret_data_digest(&doc));
+                        findings.push(f);
                     }
                 }
                 "SealedSecret" => {
                     sealed_ranges.push(range.clone());
-                    if let (Some(want), Some(have)) = (
-                        &opts.fingerprint,
+                    if let (Some((want, what)), Some(have)) = (
+                        opts.certs.expected(class.cert),
                         crate::manifests::sealed_fingerprint(&doc),
-                    ) && want != have
+                    ) && !want.contains(&have)
                     {
+                        let fix = match class.cert {
+                            CertSlot::Folder(i)
+                                if opts.certs.folders.get(i).is_some_and(|f| f.break_glass) =>
+                            {
+                                "a break-glass copy sealed for another key is no recovery path: with that key, sealstrap reseal --break-glass --private-key KEY"
+                            }
+                            CertSlot::Folder(_) if opts.certs.given.is_none() => {
+                                "copied from another cluster's folder, or sealed for a certificate this folder does not list: seal the value again here (sealstrap set KEY, or rotate), or with the key it was sealed for, sealstrap reseal --private-key KEY"
+                            }
+                            _ => "reseal it (sealstrap reseal --private-key OLD --cert NEW)",
+                        };
                         findings.push(Finding::new(
                             at,
                             Kind::StaleSealedSecret,
                             format!(
-                                "SealedSecret {name} is sealed for certificate {have}, not {want}; reseal it (sealstrap reseal --private-key OLD --cert NEW)"
+                                "SealedSecret {name} is sealed for certificate {have}, not {what}; {fix}"
                             ),
                         ));
                     }
@@ -327,16 +558,11 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
             }
         }
     }
-    for (i, line) in lines.iter().enumerate() {
-        if sealed_ranges.iter().any(|r| r.contains(&i)) {
+    for hit in rules::find(text, class) {
+        if sealed_ranges.iter().any(|r| r.contains(&hit.line)) {
             continue;
         }
-        findings.extend(value_finding(
-            line,
-            i + 1,
-            class,
-            "outside a sealed file; seal it and rotate it",
-        ));
+        findings.push(value_finding(&hit, lines[hit.line], hit.line + 1));
     }
     // A manifest finding on a line with an inline allow is allowed too.
     for f in findings
@@ -355,10 +581,6 @@ pub fn scan_text(text: &str, class: &FileClass, opts: &Options) -> Vec<Finding> 
     findings
 }
 
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
-}
-
 /// A value shape found on a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -367,141 +589,21 @@ pub struct Shape {
     pub hard: bool,
     /// The bare 64-hex shape, which lock files are full of (as checksums).
     pub bare_hex: bool,
+    /// The rule that matched.
+    pub rule: &'static str,
 }
 
-/// What a line holds that looks like one of the contract's value formats, if anything.
+/// What a line holds that looks like a credential or one of the contract's value formats, if
+/// anything (the first rule that matches, see [`rules`]).
 pub fn secret_like(line: &str) -> Option<Shape> {
-    let soft = |what| {
-        Some(Shape {
-            what,
-            hard: false,
-            bare_hex: false,
+    rules::find(line, &FileClass::default())
+        .first()
+        .map(|h| Shape {
+            what: h.rule.what,
+            hard: h.rule.hard,
+            bare_hex: h.rule.id == rules::HEX_SECRET.id,
+            rule: h.rule.id,
         })
-    };
-    if line.contains("-----BEGIN") && line.contains("PRIVATE KEY-----") {
-        return Some(Shape {
-            what: "a PEM private key (a controller key backup opens every sealed value)",
-            hard: true,
-            bare_hex: false,
-        });
-    }
-    // Issue 27 (key export): see `base64_pem_private_key`.
-    if base64_pem_private_key(line) {
-        return Some(Shape {
-            what: "a base64-encoded PEM private key (a controller key Secret or a key export opens every sealed value)",
-            hard: true,
-            bare_hex: false,
-        });
-    }
-    if let Some(i) = line.find("AGE-SECRET-KEY-1")
-        && line[i + 16..]
-            .bytes()
-            .take_while(u8::is_ascii_alphanumeric)
-            .count()
-            >= 50
-    {
-        return Some(Shape {
-            what: "an age identity (it opens the controller key escrow)",
-            hard: true,
-            bare_hex: false,
-        });
-    }
-    let b = line.as_bytes();
-    let lower = line.to_ascii_lowercase();
-    // Words and prefixes that say a hex run is a checksum: digests, Terraform's `h1:`/`zh:`
-    // provider hashes, Helm's `checksum/config` annotations, npm's integrity.
-    let hashy_context = [
-        "sha256",
-        "sha512",
-        "sha1",
-        "checksum",
-        "digest",
-        "integrity",
-        "hash",
-        "fingerprint",
-        "zh:",
-        "h1:",
-    ]
-    .iter()
-    .any(|w| lower.contains(w));
-    let boundary_before = |i: usize| i == 0 || !is_token_char(b[i - 1]);
-    let run =
-        |from: usize, pred: &dyn Fn(u8) -> bool| b[from..].iter().take_while(|c| pred(**c)).count();
-    for i in 0..b.len() {
-        if !boundary_before(i) {
-            continue;
-        }
-        // Bytes, not `&line[i..]`: `i` may fall inside a multi-byte character.
-        let rest = &b[i..];
-        if rest.starts_with(b"sk-ant-") && run(i + 7, &is_token_char) >= 20 {
-            return soft("an Anthropic API key (sk-ant-...)");
-        }
-        if rest.starts_with(b"sk-") {
-            let n = run(i + 3, &|c| c.is_ascii_hexdigit());
-            if n == 64 && b.get(i + 67).is_none_or(|c| !is_token_char(*c)) {
-                return soft("a LiteLLM master key (sk- + 64 hex)");
-            }
-        }
-        if rest.starts_with(b"hf_") {
-            let n = run(i + 3, &|c| c.is_ascii_alphabetic());
-            if n == 34 && b.get(i + 37).is_none_or(|c| !is_token_char(*c)) {
-                return soft("a Hugging Face token (hf_...)");
-            }
-        }
-        if (rest.starts_with(b"cfut_") || rest.starts_with(b"cfat_"))
-            && run(i + 5, &is_token_char) >= 20
-        {
-            return soft("a Cloudflare API token");
-        }
-        if (rest.starts_with(b"$2a$") || rest.starts_with(b"$2b$") || rest.starts_with(b"$2y$"))
-            && b.len() >= i + 7
-            && b[i + 4].is_ascii_digit()
-            && b[i + 5].is_ascii_digit()
-            && b[i + 6] == b'$'
-            && run(i + 7, &|c| {
-                c.is_ascii_alphanumeric() || c == b'.' || c == b'/'
-            }) == 53
-        {
-            return soft("a bcrypt hash (like the Dex admin hash)");
-        }
-        if !hashy_context && b[i].is_ascii_hexdigit() {
-            let n = run(i, &|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
-            if n == 64 && b.get(i + 64).is_none_or(|c| !is_token_char(*c)) {
-                return Some(Shape {
-                    what: "a 64-hex value like sealstrap's random secrets",
-                    hard: false,
-                    bare_hex: true,
-                });
-            }
-        }
-    }
-    None
-}
-
-// ---- Issue 27 (`key export`): the smallest rule its shapes need. To reconcile with the scan
-// rewrite's general rule for base64-encoded PEM private keys inside any text, which covers it. ----
-
-/// Whether `line` holds a base64-encoded PEM private key: a run of base64 that starts with the
-/// encoding of `-----BEGIN` and decodes to a `... PRIVATE KEY-----` header. This is how a key
-/// Secret's `tls.key` looks in every `key export` shape (a k3s manifest, a Talos document, a
-/// cloud-init file, a Cluster API resource-set Secret).
-fn base64_pem_private_key(line: &str) -> bool {
-    use base64::Engine as _;
-    // base64 of "-----BEGIN" is "LS0tLS1CRUdJTg=="; its first 13 characters do not depend on
-    // what follows.
-    const BEGIN: &str = "LS0tLS1CRUdJT";
-    line.match_indices(BEGIN).any(|(i, _)| {
-        let run: String = line[i..]
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
-            .take(96)
-            .map(char::from)
-            .collect();
-        let whole = &run[..run.len() / 4 * 4];
-        base64::engine::general_purpose::STANDARD
-            .decode(whole)
-            .is_ok_and(|d| d.windows(16).any(|w| w == b"PRIVATE KEY-----"))
-    })
 }
 
 #[cfg(test)]
@@ -576,6 +678,15 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].kind), (2, Kind::PlaintextSecret));
         assert!(!f[0].message.contains(": x"));
+    }
+
+    #[test]
+    fn a_secret_filled_in_at_deploy_time_holds_no_value() {
+        let t = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  password: \"${DB_PASSWORD}\"\n  user: \"{{ .Values.user }}\"\n";
+        assert!(scan_text(t, &classify("db.yaml"), &Options::default()).is_empty());
+        let half = t.replace("\"{{ .Values.user }}\"", "admin");
+        let f = scan_text(&half, &classify("db.yaml"), &Options::default());
+        assert_eq!(f[0].kind, Kind::PlaintextSecret);
     }
 
     #[test]
@@ -665,5 +776,17 @@ mod tests {
         // A certificate is public, and so is its base64.
         let crt = b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
         assert_eq!(secret_like(&format!("tls.crt: {crt}")), None);
+    }
+
+    #[test]
+    fn an_argo_cd_repository_secret_without_credentials_is_no_plaintext_secret() {
+        let repo = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: r\n  namespace: argocd\n  labels:\n    argocd.argoproj.io/secret-type: repository\nstringData:\n  name: sealed-secrets\n  type: helm\n  url: registry.internal/charts\n  enableOCI: \"true\"\n";
+        assert!(scan_text(repo, &classify("r.yaml"), &Options::default()).is_empty());
+        let with_password = format!("{repo}  password: hunter2hunter2\n");
+        let f = scan_text(&with_password, &classify("r.yaml"), &Options::default());
+        assert!(f.iter().any(|f| f.kind == Kind::PlaintextSecret), "{f:?}");
+        let unlabelled = repo.replace("argocd.argoproj.io/secret-type: repository", "app: x");
+        let f = scan_text(&unlabelled, &classify("r.yaml"), &Options::default());
+        assert!(f.iter().any(|f| f.kind == Kind::PlaintextSecret), "{f:?}");
     }
 }
