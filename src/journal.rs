@@ -236,6 +236,9 @@ pub struct Transaction<'s> {
     /// Files the write deletes, after every rename.
     removals: Vec<(usize, PathBuf, PathBuf)>,
     created_dirs: Vec<PathBuf>,
+    /// A temporary file that failed to write and could not be deleted either: named in the
+    /// journal, it could be rolled forward half-written, so the write must not be decided.
+    stuck: Option<PathBuf>,
     done: bool,
 }
 
@@ -247,12 +250,18 @@ impl<'s> Transaction<'s> {
             staged: Vec::new(),
             removals: Vec::new(),
             created_dirs: Vec::new(),
+            stuck: None,
             done: false,
         }
     }
 
     /// Appends one line to the journal (creating it, private, on first use) and syncs it.
     fn log(&mut self, line: &str) -> io::Result<()> {
+        self.log_lines(&format!("{line}\n"))
+    }
+
+    /// Appends `lines` (each ending in a newline) to the journal with one sync.
+    fn log_lines(&mut self, lines: &str) -> io::Result<()> {
         if self.journal.is_none() {
             let mut f = create_new(&self.scope.journal, Some(0o600)).map_err(|e| {
                 if e.kind() == io::ErrorKind::AlreadyExists {
@@ -280,7 +289,7 @@ impl<'s> Transaction<'s> {
             self.journal = Some(f);
         }
         let f = self.journal.as_mut().expect("opened above");
-        f.write_all(format!("{line}\n").as_bytes())?;
+        f.write_all(lines.as_bytes())?;
         f.sync_data()
     }
 
@@ -313,6 +322,75 @@ impl<'s> Transaction<'s> {
 
     /// Writes `contents` to a fresh temporary file beside `dest` (named in the journal first).
     pub fn stage(&mut self, dest: &Path, contents: &[u8], mode: Option<u32>) -> io::Result<()> {
+        let plan = self.plan_stage(dest, mode)?;
+        self.log(&plan.line)?;
+        let file = self.write_temp(&plan, contents)?;
+        self.finish_temp(plan, file.sync_all())
+    }
+
+    /// Stages every file of `files` (destination, contents, mode) like [`Transaction::stage`],
+    /// with the same guarantees, for many files at the cost of few: their journal lines are
+    /// appended with one sync, every temporary file is written, then they are synced together
+    /// on up to `threads` threads (the filesystem commits concurrent syncs as one). The result
+    /// says, file by file, whether it is staged; one that failed is not part of the write and
+    /// its temporary file is gone, as with [`Transaction::stage`].
+    pub fn stage_many(
+        &mut self,
+        files: &[(&Path, &[u8], Option<u32>)],
+        threads: usize,
+    ) -> Vec<io::Result<()>> {
+        let mut results: Vec<io::Result<()>> = Vec::with_capacity(files.len());
+        let mut plans = Vec::new();
+        for (i, (dest, _, mode)) in files.iter().enumerate() {
+            match self.plan_stage(dest, *mode) {
+                Ok(plan) => {
+                    plans.push((i, plan));
+                    results.push(Ok(()));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let lines: String = plans.iter().map(|(_, p)| p.line.clone() + "\n").collect();
+        if !plans.is_empty()
+            && let Err(e) = self.log_lines(&lines)
+        {
+            for (i, _) in &plans {
+                results[*i] = Err(io::Error::new(e.kind(), e.to_string()));
+            }
+            return results;
+        }
+        let mut written = Vec::new();
+        for (i, plan) in plans {
+            match self.write_temp(&plan, files[i].1) {
+                Ok(file) => written.push((i, plan, file)),
+                Err(e) => results[i] = Err(e),
+            }
+        }
+        let mut synced: Vec<Option<io::Result<()>>> = written.iter().map(|_| None).collect();
+        let _ = crate::par::for_each_ordered(
+            &written,
+            threads,
+            |_, (_, _, file)| file.sync_all(),
+            |k, r| {
+                synced[k] = Some(r);
+                Ok::<(), ()>(())
+            },
+        );
+        for ((i, plan, file), r) in written.into_iter().zip(synced) {
+            drop(file);
+            if let Err(e) = self.finish_temp(
+                plan,
+                r.unwrap_or_else(|| Err(io::Error::other("not synced"))),
+            ) {
+                results[i] = Err(e);
+            }
+        }
+        results
+    }
+
+    /// Checks a file can be staged at `dest` (inside the scope, no folder in the way), creating
+    /// its folder; returns its temporary name and journal line.
+    fn plan_stage(&mut self, dest: &Path, mode: Option<u32>) -> io::Result<StagePlan> {
         let dir = parent_dir(dest);
         let (root, rel) = self
             .scope
@@ -335,16 +413,53 @@ impl<'s> Transaction<'s> {
             ));
         }
         let tmp_name = temp_name(file_name);
-        self.log(&format!(
-            "stage {root} {} {}",
-            hex_of(&rel),
-            hex_of(Path::new(&tmp_name))
-        ))?;
-        let tmp = dir.join(&tmp_name);
-        let mut file = create_new(&tmp, mode.or(existing_mode(dest)))?;
-        self.staged.push((tmp, dest.to_path_buf()));
-        file.write_all(contents)?;
-        file.sync_all()
+        Ok(StagePlan {
+            line: format!(
+                "stage {root} {} {}",
+                hex_of(&rel),
+                hex_of(Path::new(&tmp_name))
+            ),
+            tmp: dir.join(&tmp_name),
+            dest: dest.to_path_buf(),
+            mode: mode.or(existing_mode(dest)),
+        })
+    }
+
+    /// Creates the temporary file of `plan` (already named in the journal) with `contents`,
+    /// not synced yet.
+    fn write_temp(&mut self, plan: &StagePlan, contents: &[u8]) -> io::Result<File> {
+        let mut file = create_new(&plan.tmp, plan.mode)?;
+        match file.write_all(contents) {
+            Ok(()) => Ok(file),
+            Err(e) => {
+                drop(file);
+                self.discard(&plan.tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes `plan`'s written temporary file part of the write once `synced` says its data is
+    /// on disk; otherwise deletes it.
+    fn finish_temp(&mut self, plan: StagePlan, synced: io::Result<()>) -> io::Result<()> {
+        match synced {
+            Ok(()) => {
+                self.staged.push((plan.tmp, plan.dest));
+                Ok(())
+            }
+            Err(e) => {
+                self.discard(&plan.tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes a temporary file that failed to write. One that cannot be deleted stops the
+    /// write from being decided ([`Transaction::commit`] refuses), since the journal names it.
+    fn discard(&mut self, tmp: &Path) {
+        if fs::remove_file(tmp).is_err() && tmp.exists() {
+            self.stuck = Some(tmp.to_path_buf());
+        }
     }
 
     /// Stages like [`Transaction::stage`], counting as one step of the write (crash tests).
@@ -377,6 +492,12 @@ impl<'s> Transaction<'s> {
         if self.staged.is_empty() && self.removals.is_empty() {
             self.done = true;
             return Ok(());
+        }
+        if let Some(tmp) = &self.stuck {
+            return Err(io::Error::other(format!(
+                "{} failed to write and cannot be deleted; nothing was changed (delete it, then run again)",
+                tmp.display()
+            )));
         }
         let removals = std::mem::take(&mut self.removals);
         for (root, rel, _) in &removals {
@@ -417,6 +538,14 @@ impl<'s> Transaction<'s> {
         crash_point();
         Ok(())
     }
+}
+
+/// A file about to be staged: its journal line, temporary file, destination and mode.
+struct StagePlan {
+    line: String,
+    tmp: PathBuf,
+    dest: PathBuf,
+    mode: Option<u32>,
 }
 
 impl Drop for Transaction<'_> {
@@ -948,6 +1077,74 @@ mod tests {
         assert!(t.stage(&blocker.join("pw"), b"pw", Some(0o600)).is_err());
         drop(t);
         assert_eq!(names(dir.path()), vec!["secrets"]);
+    }
+
+    #[test]
+    fn stage_many_lands_every_file_at_commit_and_a_refused_one_alone_stays_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scope(dir.path());
+        let blocker = dir.path().join("out/sealed/c.yaml");
+        fs::create_dir_all(&blocker).unwrap();
+        let a = dir.path().join("out/sealed/a.yaml");
+        let b = dir.path().join("out/sealed/b.yaml");
+        let d = dir.path().join("out/other/d.yaml");
+        fs::write(&b, b"old b").unwrap();
+        let mut t = Transaction::new(&s);
+        let files: Vec<(&Path, &[u8], Option<u32>)> = vec![
+            (&a, b"a", None),
+            (&b, b"new b", None),
+            (&blocker, b"c", None),
+            (&d, b"d", Some(0o600)),
+        ];
+        let results = t.stage_many(&files, 3);
+        assert!(results[0].is_ok() && results[1].is_ok() && results[3].is_ok());
+        assert_eq!(
+            results[2].as_ref().unwrap_err().kind(),
+            io::ErrorKind::IsADirectory
+        );
+        // Nothing landed yet, and the journal names the three temporary files.
+        assert!(!a.exists() && !d.exists());
+        assert_eq!(fs::read(&b).unwrap(), b"old b");
+        let journal = fs::read_to_string(&s.journal).unwrap();
+        assert_eq!(
+            journal.lines().filter(|l| l.starts_with("stage ")).count(),
+            3
+        );
+        t.commit().unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"a");
+        assert_eq!(fs::read(&b).unwrap(), b"new b");
+        assert_eq!(fs::read(&d).unwrap(), b"d");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(blocker.is_dir());
+        assert_eq!(
+            names(&dir.path().join("out/sealed")),
+            vec!["a.yaml", "b.yaml", "c.yaml"]
+        );
+        assert!(!s.has_journal());
+    }
+
+    /// Files staged together are named in the journal before they exist, so a write stopped
+    /// after `stage_many` is rolled back like one stopped after `stage`.
+    #[test]
+    fn a_write_stopped_after_stage_many_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scope(dir.path());
+        let a = dir.path().join("a.yaml");
+        fs::write(&a, b"old").unwrap();
+        let b = dir.path().join("sub/b.yaml");
+        let mut t = Transaction::new(&s);
+        let files: Vec<(&Path, &[u8], Option<u32>)> = vec![(&a, b"new", None), (&b, b"b", None)];
+        assert!(t.stage_many(&files, 2).iter().all(Result::is_ok));
+        t.done = true; // as if killed here
+        drop(t);
+        let rec = recover(&s).unwrap();
+        assert_eq!((rec.rolled_forward, rec.removed_temps.len()), (0, 2));
+        assert_eq!(fs::read(&a).unwrap(), b"old");
+        assert_eq!(names(dir.path()), vec!["a.yaml"]);
     }
 
     #[test]

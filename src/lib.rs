@@ -35,6 +35,7 @@
 //! | [`gitignore`] | lossless `.gitignore` rules | none |
 //! | [`allow`] | exclusions with reasons (`sealstrap.yaml`, `--exclude`) | none |
 //! | [`timefmt`] | dates for messages and certificates | none |
+//! | [`par`] | independent work on every core, results in input order, a bounded window | none (threads) |
 //! | [`output`] | atomic writes, temporary names, the folder lock | files |
 //! | [`journal`] | multi-file transactions, their journal, crash recovery | files |
 //! | [`cluster`] | every request to the API server (the kube client behind the `cluster` feature) | network |
@@ -69,6 +70,7 @@ pub mod manifests;
 pub mod mirror;
 pub mod objects;
 pub mod output;
+pub mod par;
 pub mod patch;
 pub mod pins;
 pub mod plan;

@@ -42,6 +42,13 @@ fn main() -> ExitCode {
 
     let (result, style) = if invoked_as == "kubeseal" {
         (commands::kubeseal::run_args(args), Style::Kubeseal)
+    } else if args.get(1).is_some_and(|a| a == "kubeseal") {
+        // `sealstrap kubeseal ARGS` is kubeseal's command line: the `kubeseal` subcommand passes
+        // everything after the word through verbatim, so parse only that here and skip building
+        // sealstrap's whole command tree (~90 page faults and 0.2 ms of every scripted call).
+        let mut argv = vec![OsString::from("kubeseal")];
+        argv.extend(args.into_iter().skip(2));
+        (commands::kubeseal::run_args(argv), Style::Kubeseal)
     } else {
         let cli = cli::Cli::parse_from(args);
         let style = match cli.command {

@@ -177,6 +177,12 @@ impl PrivateKey {
         Ok(PrivateKey { key })
     }
 
+    /// A fresh RSA-4096 key from the first of `threads` generators to finish
+    /// ([`KeyGeneration`]).
+    pub fn generate_4096_first_of(threads: usize) -> Result<Self, RsaError> {
+        KeyGeneration::start_4096(threads).wait()
+    }
+
     /// The PKCS#8 DER.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, RsaError> {
         let der: Pkcs8V1Der<'static> = self.key.as_der().map_err(|_| RsaError::Generate)?;
@@ -234,6 +240,69 @@ impl PrivateKey {
             .len();
         out.truncate(len);
         Some(out)
+    }
+}
+
+/// RSA-4096 key generation running in the background on `threads` generators at once, the key
+/// taken from the first to finish: `key new` starts it first and reads its inputs meanwhile.
+///
+/// Generation draws random candidates until two are prime, so its time varies several-fold from
+/// key to key; with more than one generator the wait is the shortest of several draws. The key
+/// is no different for it: AWS-LC draws every candidate afresh (FIPS 186-4 B.3.3;
+/// `generate_prime` in
+/// https://github.com/aws/aws-lc/blob/main/crypto/fipsmodule/rsa/rsa_impl.c), so how long a
+/// generator took says nothing about the primes it found.
+///
+/// The generators cannot be stopped (AWS-LC's generation has no cancellation through aws-lc-rs):
+/// those that lose, or all of them when the value is dropped unread, run on to their end and
+/// their keys are dropped unread; a process that ends first ends them. Start one per command,
+/// never in a loop.
+pub struct KeyGeneration {
+    keys: std::sync::mpsc::Receiver<Result<PrivateKey, RsaError>>,
+}
+
+impl KeyGeneration {
+    /// Starts `threads` (at least one) RSA-4096 generators.
+    pub fn start_4096(threads: usize) -> KeyGeneration {
+        let (tx, keys) = std::sync::mpsc::channel();
+        for _ in 0..threads.max(1) {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(PrivateKey::generate_4096());
+            });
+        }
+        KeyGeneration { keys }
+    }
+
+    /// The first key made, waiting up to `timeout`: `Ok(None)` if none is ready yet, an error
+    /// once every generator failed.
+    pub fn wait_for(&self, timeout: std::time::Duration) -> Result<Option<PrivateKey>, RsaError> {
+        use std::sync::mpsc::RecvTimeoutError;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.keys.recv_timeout(left) {
+                Ok(Ok(key)) => return Ok(Some(key)),
+                // One generator failed; the others may not.
+                Ok(Err(_)) => continue,
+                Err(RecvTimeoutError::Timeout) => return Ok(None),
+                Err(RecvTimeoutError::Disconnected) => return Err(RsaError::Generate),
+            }
+        }
+    }
+
+    /// The first key made, however long it takes.
+    pub fn wait(self) -> Result<PrivateKey, RsaError> {
+        self.keys
+            .iter()
+            .find_map(Result::ok)
+            .ok_or(RsaError::Generate)
+    }
+}
+
+impl std::fmt::Debug for KeyGeneration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyGeneration").finish_non_exhaustive()
     }
 }
 
@@ -425,7 +494,11 @@ mod tests {
 
     #[test]
     fn a_key_rebuilt_from_its_openssh_parts_is_the_same_key() {
-        let key = PrivateKey::generate_4096().unwrap();
+        // Made as `key new` makes it: the first of two generators.
+        let key = KeyGeneration::start_4096(2).wait().unwrap();
+        assert_eq!(key.bits(), 4096);
+        let sealed = key.public_key().encrypt(b"ns/name", b"session").unwrap();
+        assert_eq!(*key.decrypt(b"ns/name", &sealed).unwrap(), b"session");
         let der = key.to_pkcs1_der().unwrap();
         let f = pkcs1_fields(&der);
         // version, n, e, d, p, q, dp, dq, qinv

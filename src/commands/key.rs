@@ -13,7 +13,7 @@ use sealstrap::controller_key::{
 };
 use sealstrap::escrow::{self, EscrowError};
 use sealstrap::journal::{Scope, Transaction};
-use sealstrap::rsa::PrivateKey;
+use sealstrap::rsa::{KeyGeneration, PrivateKey};
 use serde_json::Value;
 
 use crate::cli::{EscrowLockArgs, KeyBackupArgs, KeyInstallArgs, KeyListArgs, KeyNewArgs};
@@ -88,9 +88,11 @@ pub(super) fn choose_lock(
     Ok(lock)
 }
 
-/// Refuses to write a file that git would ignore: the user commits these.
-fn check_not_ignored(path: &Path) -> Result<(), Failure> {
-    if crate::workspace::git::would_ignore(path) {
+/// Refuses to write a file that git would ignore: the user commits these. One git call for
+/// files side by side.
+fn check_not_ignored(paths: &[&Path]) -> Result<(), Failure> {
+    let ignored = crate::workspace::git::would_ignore_each(paths);
+    if let Some(path) = paths.iter().zip(ignored).find_map(|(p, i)| i.then_some(p)) {
         return Err(Failure::new(format!(
             "{} would be ignored by git, so it would never be committed",
             path.display()
@@ -116,28 +118,24 @@ fn print_chart_values(namespace: &str) {
     );
 }
 
-/// RSA-4096 generation takes from a fraction of a second to a few; say so when it is slow.
-fn generate_with_progress() -> Result<PrivateKey, Failure> {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// Waits for the key `generation` makes (RSA-4096 takes from a fraction of a second to a few);
+/// says so on stderr when it is slow.
+fn generate_with_progress(generation: KeyGeneration) -> Result<PrivateKey, Failure> {
     let start = Instant::now();
-    let notice = std::thread::spawn(move || {
-        if rx.recv_timeout(Duration::from_secs(1)).is_err() {
-            eprintln!("sealstrap: generating an RSA-4096 key (this can take a few seconds)...");
-            let _ = rx.recv();
-            true
-        } else {
-            false
-        }
-    });
-    let key = PrivateKey::generate_4096();
-    let _ = tx.send(());
-    if notice.join().unwrap_or(false) {
-        eprintln!(
-            "sealstrap: key generated in {:.1}s",
-            start.elapsed().as_secs_f64()
-        );
+    let failed = |e: sealstrap::rsa::RsaError| Failure::new(e.to_string());
+    if let Some(key) = generation
+        .wait_for(Duration::from_secs(1))
+        .map_err(failed)?
+    {
+        return Ok(key);
     }
-    key.map_err(|e| Failure::new(e.to_string()))
+    eprintln!("sealstrap: generating an RSA-4096 key (this can take a few seconds)...");
+    let key = generation.wait().map_err(failed)?;
+    eprintln!(
+        "sealstrap: key generated in {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(key)
 }
 
 fn random_serial() -> Result<[u8; 16], Failure> {
@@ -202,6 +200,9 @@ pub fn new(a: &KeyNewArgs) -> CmdResult {
             a.controller_namespace
         )));
     }
+    // The key is made in the background, one generator per core, while the lock is taken and
+    // the escrow, recipients and git are read; a refusal below simply drops it unused.
+    let generation = KeyGeneration::start_4096(sealstrap::par::available_threads());
 
     // One run at a time on the key files; finish an interrupted earlier write first.
     let scope = key_scope(&escrow_path, &cert_path, &recipients_path)?;
@@ -220,15 +221,14 @@ pub fn new(a: &KeyNewArgs) -> CmdResult {
     let pin_place = PinPlace::find(a.files.out_dir.as_deref(), a.files.env.as_deref())?;
     let recipients_pin =
         pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
-    for p in [&escrow_path, &cert_path] {
-        check_not_ignored(p)?;
-    }
+    let mut committed = vec![escrow_path.as_path(), cert_path.as_path()];
     if matches!(lock, Lock::Recipients(_)) {
-        check_not_ignored(&recipients_path)?;
+        committed.push(&recipients_path);
     }
+    check_not_ignored(&committed)?;
 
     // Plan: the new key, the List, the encrypted escrow and the bundle, all in memory.
-    let key = generate_with_progress()?;
+    let key = generate_with_progress(generation)?;
     let template = Template {
         common_name: a.cn.clone(),
         // The controller seals with the newest NotBefore; a key made in the same second as the
@@ -506,9 +506,7 @@ pub fn backup(a: &KeyBackupArgs) -> CmdResult {
     let recipients_pin =
         pin_place.check_recipients(&lock, given(&a.lock), a.lock.accept_recipients)?;
     if first {
-        for p in [&escrow_path, &cert_path, &recipients_path] {
-            check_not_ignored(p)?;
-        }
+        check_not_ignored(&[&escrow_path, &cert_path, &recipients_path])?;
     }
     let added = ck::merge(&mut keys, from_cluster);
     if added.is_empty() {

@@ -88,14 +88,19 @@ pub fn usage(a: &KeyUsageArgs) -> CmdResult {
         let keys = escrow_keys(&escrow, &a.escrow.identity.identity)?;
         let mut values = Vec::new();
         let mut unreadable = Vec::new();
-        for (file, text) in folder_texts(&out_of(&escrow), &a.paths)? {
-            let FileUsage {
-                values: v,
-                unreadable: u,
-            } = key_usage::file_usage(&file, &text, &keys);
-            values.extend(v);
-            unreadable.extend(u);
-        }
+        // Every file on its own core (each value is opened with the keys in turn), the results
+        // gathered in the folder's order.
+        let texts = folder_texts(&out_of(&escrow), &a.paths)?;
+        let Ok(()) = sealstrap::par::for_each_ordered(
+            &texts,
+            sealstrap::par::available_threads(),
+            |_, (file, text)| key_usage::file_usage(file, text, &keys),
+            |_, usage: FileUsage| {
+                values.extend(usage.values);
+                unreadable.extend(usage.unreadable);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        );
         reports.push(EnvUsage {
             env,
             escrow,

@@ -1,5 +1,5 @@
-//! `sealstrap reseal`: re-encrypt SealedSecrets for a new certificate, file by file, in one
-//! transaction. Two rotations, kept apart: a controller-key rotation reseals a folder's values
+//! `sealstrap reseal`: re-encrypt SealedSecrets for a new certificate, file by file on every
+//! core, in one transaction. Two rotations, kept apart: a controller-key rotation reseals a folder's values
 //! for the new controller certificate and never touches its break-glass copies (they are a
 //! recovery path sealed for another key); `--break-glass` reseals exactly the break-glass copies
 //! for the fleet file's break-glass certificate, with the old break-glass key.
@@ -12,7 +12,8 @@ use rand::rngs::SysRng;
 use sealstrap::cert::Certificate;
 use sealstrap::journal::Transaction;
 use sealstrap::manifests::BREAK_GLASS_DIR;
-use sealstrap::reseal::{self, Resealed};
+use sealstrap::par;
+use sealstrap::reseal::{self, ResealError, Resealed};
 
 use crate::cli::ResealArgs;
 use crate::workspace::Workspace;
@@ -205,70 +206,67 @@ fn reseal_files(
         }
         Want::Copies => copies,
     };
-    let mut rng = UnwrapErr(SysRng);
-    let (mut changed, mut failed, mut values, mut current) = (0usize, 0usize, 0usize, 0usize);
     // The resealed files land in one transaction: a killed run leaves them all old or all new.
     let mut tx = Transaction::new(&scope);
-    let mut hints: Vec<String> = Vec::new();
-    for file in &files {
-        let name = shown(file).display().to_string();
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => zeroize::Zeroizing::new(t),
-            Err(e) => {
-                failed += 1;
-                eprintln!("FAIL      {name}: cannot read: {e}");
-                continue;
+    let mut report = Report::default();
+    // Each file is read and resealed on its own core. The results come back here in the walk's
+    // order and are staged a batch at a time (one journal sync per batch, the files synced
+    // together), so the journal and the output are those of a run on one core, and no more
+    // than a batch of resealed texts is held at once.
+    let threads = par::available_threads();
+    let work = |_: usize, file: &PathBuf| -> Outcome {
+        match std::fs::read_to_string(file) {
+            Ok(text) => {
+                let text = zeroize::Zeroizing::new(text);
+                Ok(reseal::reseal_text(
+                    &mut UnwrapErr(SysRng),
+                    &text,
+                    old_keys,
+                    &cert.public_key,
+                    &cert.fingerprint,
+                ))
             }
-        };
-        match reseal::reseal_text(
-            &mut rng,
-            &text,
-            old_keys,
-            &cert.public_key,
-            &cert.fingerprint,
-        ) {
-            Ok(Resealed::NotSealed) => {}
-            Ok(Resealed::Current { sealed_secrets }) => {
-                current += 1;
-                eprintln!(
-                    "CURRENT   {name} ({sealed_secrets} SealedSecret(s) already sealed for {}; left as it is)",
-                    cert.fingerprint
-                );
-            }
-            Ok(Resealed::Changed {
-                text: new,
-                sealed_secrets,
-                values: n,
-            }) => {
-                if !args.dry_run
-                    && let Err(e) = tx.stage(Path::new(file), new.as_bytes(), None)
-                {
-                    failed += 1;
-                    eprintln!("FAIL      {name}: cannot write: {e}; left as it was");
-                    continue;
-                }
-                changed += 1;
-                values += n;
-                eprintln!(
-                    "{}  {name} ({sealed_secrets} SealedSecret(s), {n} value(s))",
-                    if args.dry_run {
-                        "WOULD RESEAL"
-                    } else {
-                        "RESEALED"
-                    }
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("FAIL      {name}: {e}");
-                if let Some(h) = e.hint()
-                    && !hints.contains(&h)
-                {
-                    hints.push(h);
-                }
-            }
+            Err(e) => Err(e),
         }
-    }
+    };
+    let mut batch: Vec<(&Path, Outcome)> = Vec::new();
+    let mut flush = |batch: &mut Vec<(&Path, Outcome)>| {
+        let changed: Vec<(&Path, &[u8], Option<u32>)> = batch
+            .iter()
+            .filter_map(|(file, o)| match o {
+                Ok(Ok(Resealed::Changed { text, .. })) => Some((*file, text.as_bytes(), None)),
+                _ => None,
+            })
+            .collect();
+        let mut staged = if args.dry_run {
+            Vec::new()
+        } else {
+            tx.stage_many(&changed, threads)
+        }
+        .into_iter();
+        for (file, outcome) in batch.drain(..) {
+            let written = match &outcome {
+                Ok(Ok(Resealed::Changed { .. })) if !args.dry_run => staged.next(),
+                _ => None,
+            };
+            report.file(file, outcome, written, args.dry_run, &cert.fingerprint);
+        }
+    };
+    let Ok(()) = par::for_each_ordered(&files, threads, work, |i, outcome| {
+        batch.push((files[i].as_path(), outcome));
+        if batch.len() >= STAGE_BATCH {
+            flush(&mut batch);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    });
+    flush(&mut batch);
+    let Report {
+        changed,
+        failed,
+        values,
+        current,
+        hints,
+    } = report;
     // The pin follows the certificate once every file of the folder is sealed for it.
     if let Some(name) = pin
         && failed == 0
@@ -313,4 +311,79 @@ fn reseal_files(
         return Err(f);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many files are reported, and their new texts staged, together (one journal sync for
+/// them all).
+const STAGE_BATCH: usize = 64;
+
+/// What resealing one file came to: it could not be read, or reseal's verdict.
+type Outcome = Result<Result<Resealed, ResealError>, std::io::Error>;
+
+/// The run's tally and its hints, one file at a time, in order.
+#[derive(Default)]
+struct Report {
+    changed: usize,
+    failed: usize,
+    values: usize,
+    current: usize,
+    hints: Vec<String>,
+}
+
+impl Report {
+    /// Reports one file; `written` is whether its new text was staged (`None` when nothing was
+    /// to be written, or in a dry run).
+    fn file(
+        &mut self,
+        file: &Path,
+        outcome: Outcome,
+        written: Option<std::io::Result<()>>,
+        dry_run: bool,
+        fingerprint: &str,
+    ) {
+        let name = shown(file).display().to_string();
+        let resealed = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                self.failed += 1;
+                eprintln!("FAIL      {name}: cannot read: {e}");
+                return;
+            }
+        };
+        match resealed {
+            Ok(Resealed::NotSealed) => {}
+            Ok(Resealed::Current { sealed_secrets }) => {
+                self.current += 1;
+                eprintln!(
+                    "CURRENT   {name} ({sealed_secrets} SealedSecret(s) already sealed for {fingerprint}; left as it is)"
+                );
+            }
+            Ok(Resealed::Changed {
+                sealed_secrets,
+                values: n,
+                ..
+            }) => {
+                if let Some(Err(e)) = written {
+                    self.failed += 1;
+                    eprintln!("FAIL      {name}: cannot write: {e}; left as it was");
+                    return;
+                }
+                self.changed += 1;
+                self.values += n;
+                eprintln!(
+                    "{}  {name} ({sealed_secrets} SealedSecret(s), {n} value(s))",
+                    if dry_run { "WOULD RESEAL" } else { "RESEALED" }
+                );
+            }
+            Err(e) => {
+                self.failed += 1;
+                eprintln!("FAIL      {name}: {e}");
+                if let Some(h) = e.hint()
+                    && !self.hints.contains(&h)
+                {
+                    self.hints.push(h);
+                }
+            }
+        }
+    }
 }

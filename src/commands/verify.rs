@@ -1,6 +1,7 @@
 //! `sealstrap verify`: decrypt every sealed value of a bootstrap folder in memory and check it;
 //! with a break-glass certificate, check the copies against the rule `sealstrap::verify`
-//! owns; with `--all-envs`, every environment and then each shared value across them.
+//! owns; with `--all-envs`, every environment and then each shared value across them. The
+//! values are opened on every core (`sealstrap::par`), the report is in the folder's order.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use sealstrap::contract::{DEX_HASH, DEX_PASSWORD};
 use sealstrap::manifests::{self, SEALED_DIR, VALUE_KEY};
 use sealstrap::rsa::PrivateKey;
 use sealstrap::verify::Problem;
-use sealstrap::{kubeseal, objects, verify};
+use sealstrap::{kubeseal, objects, par, verify};
 use zeroize::Zeroizing;
 
 use crate::cli::VerifyArgs;
@@ -198,16 +199,41 @@ fn check_folder(
         secret.items.remove(VALUE_KEY).ok_or(Problem::NoValueKey)
     };
 
-    // key -> decrypted value, or why it could not be read.
-    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
-    let mut paths = BTreeMap::new();
-    for file in crate::workspace::walk::read_sealed(&out)?
+    // key -> decrypted value, or why it could not be read. Each file is opened on its own core
+    // (RSA private-key operations); the maps are filled in the folder's order.
+    let files: Vec<_> = crate::workspace::walk::read_sealed(&out)?
         .into_iter()
         .filter(|f| f.name.ends_with(".yaml"))
-    {
-        values.insert(file.stem.clone(), open(&file.text, &file.stem));
-        paths.insert(file.stem.clone(), file.path.clone());
-    }
+        .collect();
+    let mut values: BTreeMap<String, Result<Zeroizing<Vec<u8>>, Problem>> = BTreeMap::new();
+    let mut paths = BTreeMap::new();
+    // The Dex pair's bcrypt check is the one slow check (a quarter of a second at cost 12): it
+    // starts on a thread of its own as soon as both values are open, beside the other files.
+    let dex_pair: Option<Result<(), Problem>> = std::thread::scope(|s| {
+        let mut pair = None;
+        let Ok(()) = par::for_each_ordered(
+            &files,
+            par::available_threads(),
+            |_, file| open(&file.text, &file.stem),
+            |i, result| {
+                values.insert(files[i].stem.clone(), result);
+                paths.insert(files[i].stem.clone(), files[i].path.clone());
+                if pair.is_none()
+                    && let (Some(Ok(pw)), Some(Ok(hash))) =
+                        (values.get(DEX_PASSWORD), values.get(DEX_HASH))
+                {
+                    let (pw, hash) = (pw.clone(), hash.clone());
+                    pair =
+                        Some(s.spawn(move || {
+                            verify::check_dex_pair(&pw, &hash).map_err(Problem::from)
+                        }));
+                }
+                Ok::<(), std::convert::Infallible>(())
+            },
+        );
+        pair.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    drop(files);
 
     let mut c = Checked::default();
     let generated = |k: &str| place.contract.entry(k).is_some_and(|e| e.is_generated());
@@ -224,10 +250,8 @@ fn check_folder(
                 .map_err(Problem::from)
                 .and_then(|()| {
                     if e.key == DEX_HASH {
-                        match values.get(DEX_PASSWORD) {
-                            Some(Ok(pw)) => verify::check_dex_pair(pw, v).map_err(Problem::from),
-                            _ => Err(Problem::PairUncheckable),
-                        }
+                        // Checked above as soon as both opened; not when the password did not.
+                        dex_pair.clone().unwrap_or(Err(Problem::PairUncheckable))
                     } else {
                         Ok(())
                     }
@@ -296,7 +320,8 @@ fn check_folder(
 }
 
 /// Opens one sealed file's text (or why it could not be read) as SealedSecret `name`.
-type Opener<'a> = dyn Fn(&Result<String, String>, &str) -> Result<Zeroizing<Vec<u8>>, Problem> + 'a;
+type Opener<'a> =
+    dyn Fn(&Result<String, String>, &str) -> Result<Zeroizing<Vec<u8>>, Problem> + Sync + 'a;
 
 /// The break-glass copies of the folder: the rule (`verify::check_copies`), then each copy
 /// that a given key opens compared with its sealed value.
@@ -327,12 +352,24 @@ fn check_copies(
     let findings = verify::check_copies(&sealed, &copies, want.as_deref());
     let flagged: BTreeSet<&str> = findings.iter().map(|(k, _)| k.as_str()).collect();
     let mut unopened = 0usize;
-    for f in files.iter().filter(|f| f.name.ends_with(".yaml")) {
-        if flagged.contains(f.stem.as_str()) {
-            continue;
-        }
+    // The copies are opened on every core, then judged in the folder's order.
+    let to_open: Vec<_> = files
+        .iter()
+        .filter(|f| f.name.ends_with(".yaml") && !flagged.contains(f.stem.as_str()))
+        .collect();
+    let mut opened = Vec::with_capacity(to_open.len());
+    let Ok(()) = par::for_each_ordered(
+        &to_open,
+        par::available_threads(),
+        |_, f| open(&f.text, &f.stem),
+        |_, r| {
+            opened.push(r);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
+    for (f, copy) in to_open.into_iter().zip(opened) {
         let name = format!("{}/{}", manifests::BREAK_GLASS_DIR, f.stem);
-        let r = match (open(&f.text, &f.stem), values.get(&f.stem)) {
+        let r = match (copy, values.get(&f.stem)) {
             (Ok(copy), Some(Ok(v))) if copy == *v => Ok(()),
             (Ok(_), Some(Ok(_))) => Err(Problem::CopyDiffers),
             // Opened, and the sealed value did not (its own line says why).

@@ -43,25 +43,62 @@ pub fn split_z(out: &[u8]) -> impl Iterator<Item = String> + '_ {
         .map(|s| String::from_utf8_lossy(s).into_owned())
 }
 
-/// Whether git would ignore `path` (a file not written yet: asked from its nearest existing
-/// folder). `false` outside a work tree or without git.
-pub fn would_ignore(path: &Path) -> bool {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let existing = dir
-        .ancestors()
-        .find(|a| !a.as_os_str().is_empty() && a.exists())
-        .unwrap_or(Path::new("."));
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // 0: ignored, 1: not ignored, 128: not a repository or no git.
-    command(Some(existing))
-        .args(["check-ignore", "-q", "--"])
-        .arg(&abs)
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.code() == Some(0))
+/// Whether git would ignore each of `paths` (files not written yet, each asked from its nearest
+/// existing folder; a tracked file is not ignored), in one `git check-ignore --stdin` per such
+/// folder (one for files side by side): `false` for each outside a work tree or without git.
+pub fn would_ignore_each(paths: &[&Path]) -> Vec<bool> {
+    use std::io::Write;
+    let asked: Vec<(PathBuf, PathBuf)> = paths
+        .iter()
+        .map(|path| {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let existing = dir
+                .ancestors()
+                .find(|a| !a.as_os_str().is_empty() && a.exists())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            (existing, abs)
+        })
+        .collect();
+    let mut ignored = vec![false; paths.len()];
+    let mut dirs: Vec<&PathBuf> = asked.iter().map(|(d, _)| d).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let group: Vec<usize> = (0..asked.len()).filter(|&i| &asked[i].0 == dir).collect();
+        let Ok(mut child) = command(Some(dir))
+            .args(["check-ignore", "--stdin", "-z"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+        else {
+            continue;
+        };
+        let mut input = Vec::new();
+        for &i in &group {
+            input.extend_from_slice(asked[i].1.as_os_str().as_encoded_bytes());
+            input.push(0);
+        }
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(&input);
+        }
+        let Ok(out) = child.wait_with_output() else {
+            continue;
+        };
+        // 0: some are ignored (listed as given), 1: none is, 128: not a repository or no git.
+        if out.status.code() != Some(0) {
+            continue;
+        }
+        let listed: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        for &i in &group {
+            ignored[i] = listed.contains(&asked[i].1.as_os_str().as_encoded_bytes());
+        }
+    }
+    ignored
 }
 
 /// The paths among `paths` (relative to `root`) that git would ignore, asked in one

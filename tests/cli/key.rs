@@ -943,3 +943,39 @@ fn key_new_from_a_subfolder_writes_at_the_repository_root() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("<- seals"), "{}", stdout(&o));
 }
+
+/// The three files are committed by the user: one git would ignore is refused before anything is
+/// written (asked of git once for the three), and a tracked file is not ignored.
+#[test]
+fn key_new_refuses_a_file_git_would_ignore_and_writes_nothing() {
+    let dir = git_repo();
+    let (_, recipient) = identity(dir.path(), "id.txt");
+    std::fs::write(dir.path().join(".gitignore"), "*.recipients\nid.txt\n").unwrap();
+    let o = key_new(dir.path(), &["-r", &recipient]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("secret-source/controller-keys.recipients would be ignored by git"),
+        "{err}"
+    );
+    assert!(err.contains("git check-ignore -v"), "{err}");
+    let written: Vec<PathBuf> = snapshot(dir.path())
+        .into_iter()
+        .map(|(f, _)| f)
+        .filter(|f| f.starts_with(dir.path().join("secret-source")))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+    // Tracked despite the rule: git keeps committing it, so it is not refused.
+    std::fs::create_dir(dir.path().join("secret-source")).unwrap();
+    std::fs::write(
+        dir.path().join("secret-source/controller-keys.recipients"),
+        format!("{recipient}\n"),
+    )
+    .unwrap();
+    git(
+        dir.path(),
+        &["add", "-f", "secret-source/controller-keys.recipients"],
+    );
+    let o = key_new(dir.path(), &["-r", &recipient]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

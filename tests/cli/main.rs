@@ -11,6 +11,8 @@
 //! | `scan`, `patch` | the guards |
 //! | `crash`, `hostile`, `regression` | crash safety, hostile input, one test per fixed bug |
 //! | `misc` | the command line itself |
+//! | `parallel` | reseal, verify and key usage on every core: output in order, one write |
+//! | `entropy` | how AWS-LC is built: seeded from the OS, no CPU-jitter collector |
 
 mod common;
 
@@ -19,6 +21,7 @@ mod bringup_snapshot;
 mod cluster;
 mod crash;
 mod day2;
+mod entropy;
 mod expiry;
 mod first_boot;
 mod fleet;
@@ -26,6 +29,7 @@ mod hostile;
 mod key;
 mod kubeseal;
 mod misc;
+mod parallel;
 mod patch;
 mod platform;
 mod regression;
