@@ -339,6 +339,26 @@ impl<'s> Transaction<'s> {
         files: &[(&Path, &[u8], Option<u32>)],
         threads: usize,
     ) -> Vec<io::Result<()>> {
+        self.stage_batch(files, threads, || {})
+    }
+
+    /// Stages like [`Transaction::stage_many`], each file's temporary written counting as one
+    /// step of the write (crash tests: a stop there leaves the journal naming temporaries that
+    /// were never written, which recovery must take in its stride).
+    pub fn stage_many_step(
+        &mut self,
+        files: &[(&Path, &[u8], Option<u32>)],
+        threads: usize,
+    ) -> Vec<io::Result<()>> {
+        self.stage_batch(files, threads, crash_point)
+    }
+
+    fn stage_batch(
+        &mut self,
+        files: &[(&Path, &[u8], Option<u32>)],
+        threads: usize,
+        step: impl Fn(),
+    ) -> Vec<io::Result<()>> {
         let mut results: Vec<io::Result<()>> = Vec::with_capacity(files.len());
         let mut plans = Vec::new();
         for (i, (dest, _, mode)) in files.iter().enumerate() {
@@ -365,6 +385,7 @@ impl<'s> Transaction<'s> {
                 Ok(file) => written.push((i, plan, file)),
                 Err(e) => results[i] = Err(e),
             }
+            step();
         }
         let mut synced: Vec<Option<io::Result<()>>> = written.iter().map(|_| None).collect();
         let _ = crate::par::for_each_ordered(

@@ -2,14 +2,13 @@
 //! (in the platform) only what the environment deploys (`sealstrap::deployed`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sealstrap::patch::{self, Options};
 use sealstrap::platform;
 
 use super::error::Failure;
 use super::repo::Root;
-use super::walk::yaml_files;
 pub use sealstrap::reads::{Reads, helm_fix};
 
 /// Largest YAML file read for ExternalSecrets and Helm values.
@@ -24,10 +23,11 @@ pub struct FsTree {
 }
 
 impl FsTree {
-    pub fn new(root: &Path) -> Result<FsTree, Failure> {
-        let files = super::walk::walk(&[root.to_path_buf()], super::walk::TREE)?
-            .files
-            .into_iter()
+    pub fn new(root: &super::repo::Root) -> Result<FsTree, Failure> {
+        let files = root.tree_files()?;
+        let root = root.dir.as_path();
+        let files = files
+            .iter()
             .filter_map(|p| {
                 let rel = p.strip_prefix(root).ok()?.to_str()?.to_string();
                 Some(rel.replace(std::path::MAIN_SEPARATOR, "/"))
@@ -74,7 +74,7 @@ pub fn graph(
     let (true, Some(env)) = (root.platform, env) else {
         return Ok(None);
     };
-    let tree = FsTree::new(&root.dir)?;
+    let tree = FsTree::new(root)?;
     Ok(Some(sealstrap::deployed::walk(&tree, env)))
 }
 
@@ -91,7 +91,16 @@ pub fn reads(
     let mut r = Reads::default();
     let swap = std::path::absolute(root.dir.join(platform::STORE_PATH)).ok();
     let graph = graph.filter(|g| g.found);
-    for file in yaml_files(&root.dir, skip)? {
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .filter_map(|p| std::path::absolute(p).ok())
+        .collect();
+    for file in root.manifest_files()?.iter() {
+        let abs = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        if skip.iter().any(|s| abs.starts_with(s)) {
+            continue;
+        }
+        let file = file.clone();
         let rel = file
             .strip_prefix(&root.dir)
             .unwrap_or(&file)

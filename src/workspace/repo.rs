@@ -5,6 +5,7 @@
 //! plans (docs/format.md §10 describes the platform's layout).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use sealstrap::platform;
 
@@ -29,9 +30,64 @@ pub struct Root {
     pub dir: PathBuf,
     /// The platform's layout is there (its store swap point exists).
     pub platform: bool,
+    /// The tree's walks, made once per run and shared by every clone of this root.
+    walks: Walks,
+}
+
+/// The whole-tree walks a run reads the repository with, each made on first use and then
+/// shared by every clone of its [`Root`]: a fleet run plans every environment from one walk
+/// instead of one per environment (which made the run quadratic in the fleet's size). Nothing
+/// is written before a run's one transaction, so what they list stays true while it plans.
+/// A walk that fails is not kept (the next caller tries again and gets the error).
+#[derive(Clone, Debug, Default)]
+struct Walks {
+    /// [`super::walk::TREE`]: every file, as [`sealstrap::deployed`] reads the tree.
+    tree: Arc<OnceLock<Arc<[PathBuf]>>>,
+    /// [`super::walk::MANIFESTS`] without templates and chart templates.
+    manifests: Arc<OnceLock<Arc<[PathBuf]>>>,
+}
+
+fn once(
+    cell: &OnceLock<Arc<[PathBuf]>>,
+    make: impl FnOnce() -> Result<Vec<PathBuf>, Failure>,
+) -> Result<Arc<[PathBuf]>, Failure> {
+    if let Some(done) = cell.get() {
+        return Ok(done.clone());
+    }
+    let made: Arc<[PathBuf]> = make()?.into();
+    Ok(cell.get_or_init(|| made).clone())
 }
 
 impl Root {
+    fn new(dir: PathBuf, platform: bool) -> Root {
+        Root {
+            dir,
+            platform,
+            walks: Walks::default(),
+        }
+    }
+
+    /// A work tree's root: the platform when its store swap point is there.
+    fn at(dir: PathBuf) -> Root {
+        let platform = dir.join(platform::STORE_PATH).is_file();
+        Root::new(dir, platform)
+    }
+
+    /// Every file of the tree as [`super::walk::TREE`] walks it (sorted), walked once per run.
+    pub fn tree_files(&self) -> Result<Arc<[PathBuf]>, Failure> {
+        once(&self.walks.tree, || {
+            Ok(super::walk::walk(std::slice::from_ref(&self.dir), super::walk::TREE)?.files)
+        })
+    }
+
+    /// Every manifest of the tree but templates and Helm chart templates
+    /// ([`super::walk::yaml_files`]), walked once per run.
+    pub fn manifest_files(&self) -> Result<Arc<[PathBuf]>, Failure> {
+        once(&self.walks.manifests, || {
+            super::walk::yaml_files(&self.dir, &[])
+        })
+    }
+
     /// `--platform-root` (which must hold the platform's store file), else the git work tree
     /// holding the current folder.
     pub fn find(platform_root: Option<&Path>) -> Result<Option<Root>, Failure> {
@@ -44,17 +100,11 @@ impl Root {
                 ))
                 .hint("pass the root of a checkout of the platform repository"));
             }
-            return Ok(Some(Root {
-                dir: dir.to_path_buf(),
-                platform: true,
-            }));
+            return Ok(Some(Root::new(dir.to_path_buf(), true)));
         }
         let cwd =
             std::env::current_dir().map_err(|e| Failure::new(format!("no current folder: {e}")))?;
-        Ok(git_root(&cwd).map(|dir| Root {
-            platform: dir.join(platform::STORE_PATH).is_file(),
-            dir,
-        }))
+        Ok(git_root(&cwd).map(Root::at))
     }
 
     /// The repository an output folder belongs to: `--platform-root`, else the git work tree
@@ -65,10 +115,7 @@ impl Root {
         out: Option<&Path>,
     ) -> Result<Option<Root>, Failure> {
         match (platform_root, out) {
-            (None, Some(out)) => Ok(git_root(out).map(|dir| Root {
-                platform: dir.join(platform::STORE_PATH).is_file(),
-                dir,
-            })),
+            (None, Some(out)) => Ok(git_root(out).map(Root::at)),
             _ => Root::find(platform_root),
         }
     }

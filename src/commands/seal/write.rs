@@ -11,6 +11,9 @@ use crate::workspace::error::Failure;
 use crate::workspace::files::io_failure;
 use crate::workspace::{git, repo};
 
+/// How many files are staged at once.
+const STAGE_BATCH: usize = 64;
+
 /// Writes a run's files and removals in one journaled transaction; returns what was written.
 pub fn write(scope: &Scope, run: &RunPlan) -> Result<Vec<String>, Failure> {
     // Every file's folder, checked before anything is staged: a committed link on the way
@@ -24,19 +27,30 @@ pub fn write(scope: &Scope, run: &RunPlan) -> Result<Vec<String>, Failure> {
         repo::refuse_write_outside(scope, p)?;
     }
     let mut tx = Transaction::new(scope);
-    for w in &run.writes {
-        if w.mode.is_some()
-            && let Some(dir) = w.path.parent()
-        {
-            tx.create_dir_all(dir, Some(0o700)).map_err(|e| {
-                io_failure("cannot create", dir, &e)
+    // Staged a batch at a time: one journal sync per batch and the batch's files synced
+    // together (a fleet run writes thousands of files; one sync each made the write serial).
+    let threads = sealstrap::par::available_threads();
+    for batch in run.writes.chunks(STAGE_BATCH) {
+        for w in batch {
+            if w.mode.is_some()
+                && let Some(dir) = w.path.parent()
+            {
+                tx.create_dir_all(dir, Some(0o700)).map_err(|e| {
+                    io_failure("cannot create", dir, &e)
+                        .hint("nothing was changed: every file is staged before any is replaced")
+                })?;
+            }
+        }
+        let files: Vec<(&Path, &[u8], Option<u32>)> = batch
+            .iter()
+            .map(|w| (w.path.as_path(), w.contents.as_slice(), w.mode))
+            .collect();
+        for (w, staged) in batch.iter().zip(tx.stage_many_step(&files, threads)) {
+            staged.map_err(|e| {
+                io_failure("cannot write", &w.path, &e)
                     .hint("nothing was changed: every file is staged before any is replaced")
             })?;
         }
-        tx.stage_step(&w.path, &w.contents, w.mode).map_err(|e| {
-            io_failure("cannot write", &w.path, &e)
-                .hint("nothing was changed: every file is staged before any is replaced")
-        })?;
     }
     for r in &run.removals {
         tx.remove(r).map_err(|e| Failure::new(e.to_string()))?;
