@@ -211,19 +211,33 @@ pub fn load_checked(
     Ok(c)
 }
 
-/// The controller keys that open sealed values of the repository: `--private-key` files (PEM,
-/// key Secrets, or escrows opened with `identity`), else every escrow of the repository's sealed
-/// folders (and the one beside the break-glass certificate) that `identity` opens (a custodian of one environment can carry a shared value to
-/// another). An error names the escrows tried and who can open each.
+/// The controller keys that open sealed values of the repository: the `--private-key` files
+/// (PEM, key Secrets, or escrows opened with `identity`), and with `identity` also every escrow
+/// of the repository's sealed folders (and the one beside the break-glass certificate) that it
+/// opens (a custodian of one environment can carry a shared value to another; `--private-key
+/// BREAK-GLASS-KEY -i ID` still opens the environments' escrows). An error names the escrows
+/// tried and who can open each.
 pub fn keys_for(
     private_keys: &[PathBuf],
     identity: &[PathBuf],
     root: Option<&super::repo::Root>,
 ) -> Result<Vec<PrivateKey>, Failure> {
-    if !private_keys.is_empty() || identity.is_empty() {
+    if identity.is_empty() {
         return load_keys(private_keys, identity);
     }
+    let mut all = if private_keys.is_empty() {
+        Vec::new()
+    } else {
+        load_keys(private_keys, identity)?
+    };
+    let given: Vec<PathBuf> = private_keys
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let Some(root) = root else {
+        if !all.is_empty() {
+            return Ok(all);
+        }
         return Err(Failure::usage(
             "-i opens an escrow: pass it with --private-key ESCROW (outside a repository there is no escrow to find)",
         ));
@@ -241,11 +255,12 @@ pub fn keys_for(
     {
         folders.push(dir.to_path_buf());
     }
-    let mut all = Vec::new();
     let mut tried = Vec::new();
     for folder in folders {
         let escrow = folder.join(ESCROW_NAME);
-        if !escrow.is_file() {
+        if !escrow.is_file()
+            || std::fs::canonicalize(&escrow).is_ok_and(|c| given.contains(&c))
+        {
             continue;
         }
         match escrow_keys(&escrow, identity) {

@@ -568,6 +568,28 @@ fn the_fleet_s_second_day_keeps_every_value_and_every_recovery_copy_right() {
         "{}",
         stdout(&o)
     );
+    // The README's form: the break-glass key (and here ai-dev's, which has no escrow) with
+    // --private-key, and -i still opens the environments' escrows (metal, edge).
+    let readme_form = format!(
+        "{},{}",
+        p(&data(AI_DEV_KEY)),
+        p(&site.root.join("recovery/next/controller-keys.age")),
+    );
+    let o2 = run_in(
+        &clone,
+        &[
+            "verify",
+            "--all-envs",
+            "-i",
+            p(&site.id),
+            "--private-key",
+            &readme_form,
+        ],
+        b"",
+        &[],
+    );
+    assert!(o2.status.success(), "{}{}", stdout(&o2), stderr(&o2));
+    assert!(!stdout(&o2).contains("FAIL"), "{}", stdout(&o2));
     // No value reached any output of the sequence's last commands.
     for (env, values) in &end {
         for (k, v) in values {
