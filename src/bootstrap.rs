@@ -464,7 +464,7 @@ pub fn plan<R: CryptoRng + ?Sized>(
             .collect();
         if !unread.is_empty() {
             notes.push(format!(
-                "sealed but read by nothing the tree deploys: {} (kept: the platform seeds them; a feature switched on later reads them)",
+                "sealed but read by nothing the tree deploys: {} (kept: the platform's own setup or a feature switched on later may read them; sealstrap unset KEY removes one)",
                 unread.join(", ")
             ));
         }

@@ -4,6 +4,25 @@
 // when the reader went away (`| head`) instead of panicking as `println!` does.
 #![deny(clippy::print_stdout)]
 
+/// `eprintln!` for the whole binary, without std's panic when stderr cannot be written (closed,
+/// a full disk, `2>&-`): progress and notes then go nowhere and the command's exit code still
+/// says how it went (std's version exits 101 halfway through a write). Defined before the
+/// modules, so it is the `eprintln!` they see.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` likewise.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod workspace;

@@ -168,6 +168,22 @@ impl Pins {
         )
     }
 
+    /// The pinned recipients of `name` that `ids` leaves out (none when nothing is pinned): a
+    /// re-encryption to `ids` would take the escrow away from them.
+    pub fn dropped_recipients(&self, name: &str, ids: &[String]) -> Vec<String> {
+        self.entries
+            .get(name)
+            .and_then(|e| e.recipients.as_ref())
+            .map(|pinned| {
+                pinned
+                    .iter()
+                    .filter(|r| !ids.contains(r))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The section as sealstrap writes it: a comment saying what it is, then every pin.
     pub fn render(&self) -> String {
         let mut out = String::from(

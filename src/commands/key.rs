@@ -692,6 +692,18 @@ impl PinPlace {
         let Some(name) = &self.name else {
             return Ok(None);
         };
+        // Recipients named on the command line replace the escrow's: one the pins hold and the
+        // flags leave out would silently lose the escrow (its custodian could no longer open
+        // it). Keeping everyone is the default (no -r/-R: the committed file is used).
+        let dropped = self.ws.config.pins.dropped_recipients(name, &ids);
+        if given && !accept && !dropped.is_empty() {
+            return Err(Failure::new(format!(
+                "-r/-R name the escrow's recipients in full, and these {} pinned for {name} are not among them: {}; they could no longer open the escrow",
+                dropped.len(),
+                dropped.join(", ")
+            ))
+            .hint("to keep everyone, leave out -r/-R (the committed recipients file is used) or name them all; to remove them on purpose, add --accept-recipients (the new pins are written to sealstrap.yaml for review)"));
+        }
         if given || accept {
             return Ok(Some(ids));
         }

@@ -149,7 +149,7 @@ pub fn shown(cwd: &Path, p: &Path) -> PathBuf {
 }
 
 /// Which entries a rotation or removal is about, checked against the selection: `rotate` and
-/// `set` need keys the environment has; `unset` a key the folder holds and (without `force`)
+/// `set` need keys the environment has (selected, or sealed in the folder already); `unset` a key the folder holds and (without `force`)
 /// the environment does not need. Narrows `selection` (and `existing`, for `unset`) to what the
 /// run touches and returns the keys to make anew.
 pub fn narrow(
@@ -191,8 +191,14 @@ pub fn narrow(
         }
         Kind::Rotate { keys } => {
             for k in keys {
-                match selection.iter().find(|s| s.entry.key == k) {
+                match selection.iter_mut().find(|s| s.entry.key == k) {
                     Some(sel) if sel.included => {}
+                    // Sealed in the folder already (an earlier `--with`, or a `set`): the value
+                    // there is the one replaced, whatever the selection says today.
+                    Some(sel) if existing.contains_key(k) => {
+                        sel.included = true;
+                        sel.reason = "sealed in the folder".into();
+                    }
                     Some(sel) => {
                         return Err(Refusal::NotInEnvironment {
                             key: k.clone(),

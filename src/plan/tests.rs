@@ -227,6 +227,24 @@ fn a_rotation_needs_a_key_of_the_environment_and_a_new_value_for_a_provided_one(
         ),
         Err(Refusal::NotInEnvironment { .. })
     ));
+    // ... unless the folder holds it already: then it is the value replaced.
+    let mut sel = selection.clone();
+    let held = BTreeMap::from([(
+        "hf-token".to_string(),
+        crate::bootstrap::ExistingFile { fingerprint: None },
+    )]);
+    assert!(
+        narrow(
+            &kind("hf-token"),
+            Path::new(CWD),
+            Path::new("out"),
+            &mut sel,
+            &mut held.clone()
+        )
+        .is_ok()
+    );
+    assert_eq!(sel.len(), 1);
+    assert!(sel[0].included);
     let keys = narrow(
         &kind("vllm-api-key"),
         Path::new(CWD),

@@ -548,3 +548,44 @@ fn pins_refuse_a_recipient_nobody_approved() {
     let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
     assert!(pins.contains(&mallory), "{pins}");
 }
+
+/// `key new -r` on an escrow that already has recipients names them in full: one the pins hold
+/// and the flags leave out is refused (it would silently lose the escrow), naming it; without
+/// `-r` the committed recipients are kept; `--accept-recipients` removes one on purpose.
+#[test]
+fn key_new_with_fewer_recipients_is_refused_until_accepted() {
+    let dir = platform_checkout();
+    let root = dir.path();
+    let ids = tempfile::tempdir().unwrap();
+    let (alice_id, alice) = age_identity(ids.path(), "alice.txt");
+    let (bob_id, bob) = age_identity(ids.path(), "bob.txt");
+    let key_new = |extra: &[&str]| {
+        let mut args = vec!["key", "new", "--env", "metal"];
+        args.extend_from_slice(extra);
+        run_in(root, &args, b"", &[])
+    };
+    let o = key_new(&["-r", &alice, "-r", &bob]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let escrow = root.join("clusters/metal/secret-source/controller-keys.age");
+    let before = std::fs::read(&escrow).unwrap();
+    // Day 2 as a custodian might type it: only their own recipient.
+    let o = key_new(&["-r", &alice, "-i", p(&alice_id)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&bob), "names who would lose it: {}", stderr(&o));
+    assert_eq!(std::fs::read(&escrow).unwrap(), before, "nothing re-encrypted");
+    // Without -r: both kept, and bob still opens the escrow.
+    let o = key_new(&["-i", p(&alice_id)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_in(
+        root,
+        &["key", "list", "--env", "metal", "-i", p(&bob_id)],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "bob still opens it: {}", stderr(&o));
+    // Removing bob on purpose.
+    let o = key_new(&["-r", &alice, "-i", p(&alice_id), "--accept-recipients"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pins = std::fs::read_to_string(root.join("sealstrap.yaml")).unwrap();
+    assert!(!pins.contains(&bob), "{pins}");
+}

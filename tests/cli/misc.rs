@@ -122,3 +122,23 @@ fn help_headings_hold_only_their_own_options() {
         }
     }
 }
+
+/// A stderr that cannot be written (a full disk, `2>/dev/full`) loses the notes, not the run:
+/// the command finishes, writes what it writes and exits as it would (std's `eprintln!` would
+/// panic halfway, exit 101).
+#[test]
+fn an_unwritable_stderr_is_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = data("vectors/keys/controller-2048.crt.pem");
+    let status = std::process::Command::new(bin())
+        .args(["seal", "--cert", p(&cert), "--bcrypt-cost", "10"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create("/dev/full").unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(dir.path().join("secret-source/kustomization.yaml").is_file());
+}

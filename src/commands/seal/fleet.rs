@@ -149,6 +149,7 @@ fn refuse_undeclared(ws: &Workspace, envs: &[String], accept: &[String]) -> Resu
     if undeclared.is_empty() {
         return Ok(());
     }
+    let mut with_key = Vec::new();
     let what: Vec<String> = undeclared
         .iter()
         .map(|e| {
@@ -164,6 +165,7 @@ fn refuse_undeclared(ws: &Workspace, envs: &[String], accept: &[String]) -> Resu
             .and_then(|c| {
                 let pem = crate::workspace::files::read_repo_file(&c).ok()??;
                 let fp = sealstrap::cert::parse(&pem).ok()?.fingerprint;
+                with_key.push(e.to_string());
                 Some(format!(
                     " (certificate {}: {fp})",
                     repo::shown(&c).display()
@@ -176,10 +178,20 @@ fn refuse_undeclared(ws: &Workspace, envs: &[String], accept: &[String]) -> Resu
         "clusters/ holds {} that sealstrap.yaml's environments: does not declare; nothing was sealed (a pull request can add a folder and a certificate in it)",
         what.join(", ")
     ))
-    .hint(format!(
-        "if it is yours, declare it in sealstrap.yaml (environments: {{{e}: {{}}}}) and make its key (sealstrap key new --env {e}), or accept it once: --accept-cert {e}; if not, remove the folder",
-        e = undeclared[0]
-    )))
+    .hint(if with_key.is_empty() {
+        format!(
+            "if it is yours, declare it in sealstrap.yaml (environments: {{{e}: {{}}}}) and make its key (sealstrap key new --env {e}); if not, remove the folder",
+            e = undeclared[0]
+        )
+    } else {
+        // It has a certificate already: a new key would replace the one its cluster holds.
+        format!(
+            "if {} yours, declare {} in sealstrap.yaml's environments: (each has its certificate already: NAME: {{}}), or accept once: --accept-cert {}; if not, remove the folder",
+            if with_key.len() == 1 { "it is" } else { "they are" },
+            if with_key.len() == 1 { "it" } else { "them" },
+            with_key.join(",")
+        )
+    }))
 }
 
 /// What a fleet run did: each environment's outcome, and the environments a rotation or an
