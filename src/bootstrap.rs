@@ -520,8 +520,11 @@ impl ProvidedError {
             ProvidedError::Empty { .. } => {
                 "give the value (the variable, --value-file or the prompt), or leave the key out with --without"
             }
-            ProvidedError::BadCharacter { .. } => {
+            ProvidedError::BadCharacter { what, .. } if what == "a line break" => {
                 "a file written by `echo` ends with a newline: write it with `printf '%s' VALUE > FILE`, or paste it at the prompt"
+            }
+            ProvidedError::BadCharacter { .. } => {
+                "give the value without it (no --force seals it: the platform's consumers read one line without spaces)"
             }
         })
     }

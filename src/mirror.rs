@@ -199,6 +199,21 @@ impl Image {
         format!("{}/{}:{}", self.registry, self.repository, self.tag)
     }
 
+    /// How skopeo names this image as the `source` or the destination of a copy, and whether
+    /// the tag pins a digest. skopeo refuses a reference with both a tag and a digest ("Docker
+    /// references with both a tag and digest are currently not supported", containers/image
+    /// docker/docker_reference.go), so a tag `0.36.6@sha256:...` is read by its digest and
+    /// written under its tag with the digest kept (`--preserve-digests`): the mirror then serves
+    /// `0.36.6@sha256:...` as the chart asks for it.
+    pub fn skopeo_reference(&self, source: bool) -> (String, bool) {
+        let name = format!("{}/{}", self.registry, self.repository);
+        match self.tag.split_once('@') {
+            None => (format!("{name}:{}", self.tag), false),
+            Some((tag, digest)) if source || tag.is_empty() => (format!("{name}@{digest}"), true),
+            Some((tag, _)) => (format!("{name}:{tag}"), true),
+        }
+    }
+
     /// The chart's `image` values.
     pub fn values(&self) -> Value {
         json!({"registry": self.registry, "repository": self.repository, "tag": self.tag})
@@ -322,10 +337,11 @@ impl Mirror {
             tag: self.image.tag.clone(),
         };
         let image_copy = (self.image != upstream_image).then(|| {
+            let (from, _) = upstream_image.skopeo_reference(true);
+            let (to, pinned) = self.image.skopeo_reference(false);
             format!(
-                "skopeo copy --all docker://{} docker://{}",
-                upstream_image.reference(),
-                self.image.reference()
+                "skopeo copy --all{} docker://{from} docker://{to}",
+                if pinned { " --preserve-digests" } else { "" }
             )
         });
         vec![
@@ -573,6 +589,29 @@ mod tests {
             a[1].copy.as_deref().unwrap(),
             "skopeo copy --all docker://docker.io/bitnami/sealed-secrets-controller:0.36.6 docker://registry.internal/bitnami/sealed-secrets-controller:0.36.6"
         );
+    }
+
+    /// A tag that pins a digest (`0.36.6@sha256:...`, as the README recommends) is copied by
+    /// digest, to the tag, keeping the digest: skopeo takes no reference with both.
+    #[test]
+    fn a_digest_pinned_tag_is_copied_by_digest() {
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let mirror = Mirror::resolve(&Given {
+            image: ImageGiven {
+                registry: Some("registry.internal".into()),
+                tag: Some(format!("0.36.6@{digest}")),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        let copy = mirror.artifacts()[1].copy.clone().unwrap();
+        assert_eq!(
+            copy,
+            format!(
+                "skopeo copy --all --preserve-digests docker://docker.io/bitnami/sealed-secrets-controller@{digest} docker://registry.internal/bitnami/sealed-secrets-controller:0.36.6"
+            )
+        );
+        assert!(!copy.contains(":0.36.6@"), "{copy}");
     }
 
     #[test]

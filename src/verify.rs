@@ -100,7 +100,9 @@ pub enum Problem {
     #[error("orphaned: no row of the contract or of sealstrap.yaml's extra: makes it ({0})")]
     Orphaned(String),
     /// Break-glass copies (issue 25): one per sealed value, each for the break-glass key.
-    #[error("stray break-glass copy: no sealed value {0} beside it")]
+    /// A copy whose sealed value is gone: its path (`break-glass/KEY.yaml` from
+    /// [`check_copies`]; callers make it the path from where the user stands).
+    #[error("stray break-glass copy {0}: no sealed value beside it")]
     CopyStray(String),
     #[error(
         "no break-glass copy: every sealed value has one while sealstrap.yaml names a break-glass certificate"
@@ -137,11 +139,17 @@ impl Problem {
             Problem::Decrypt(_) => "pass the controller key it was sealed for (--private-key, or the escrow with --identity); if the certificate changed, run `sealstrap reseal`".into(),
             Problem::Value(e) => e.hint(key, generated),
             Problem::PairUncheckable => "fix dex-admin-password first; then the pair is checked".into(),
-            Problem::Orphaned(path) => format!(
-                "if {key} is no longer yours: git rm {path}, then `sealstrap seal` drops it from the kustomization; if it still is, declare it again in sealstrap.yaml (extra:)"
-            ),
-            Problem::CopyStray(_) => format!(
-                "remove it (git rm break-glass/{key}.yaml), or seal {key} again (sealstrap seal) if its value is missing"
+            Problem::Orphaned(path) => {
+                let copy = path
+                    .rsplit_once("sealed/")
+                    .map(|(dir, file)| format!(" and its break-glass copy if it has one ({dir}break-glass/{file})"))
+                    .unwrap_or_default();
+                format!(
+                    "if {key} is no longer yours: git rm {path}{copy}, then `sealstrap seal` drops it from the kustomization; if it still is, declare it again in sealstrap.yaml (extra:)"
+                )
+            }
+            Problem::CopyStray(path) => format!(
+                "remove it (git rm {path}), or seal {key} again (sealstrap seal) if its value is missing"
             ),
             Problem::CopyMissing => "run `sealstrap seal` with a key that opens the sealed value (-i IDENTITY or --private-key KEY): it adds every missing copy".into(),
             Problem::CopyOtherCert { .. } => "a copy sealed for a cluster's certificate is no recovery path: with the key it was sealed for, `sealstrap reseal --break-glass --private-key KEY` seals it for the break-glass certificate again; or make a new value (sealstrap rotate, which rewrites its copy)".into(),
@@ -175,7 +183,10 @@ pub fn check_copies(
     };
     for (key, fp) in copies {
         if !sealed.contains(key) {
-            out.push((key.clone(), Problem::CopyStray(key.clone())));
+            out.push((
+                key.clone(),
+                Problem::CopyStray(format!("{}/{key}.yaml", crate::manifests::BREAK_GLASS_DIR)),
+            ));
         } else if fp.as_deref() != Some(want) {
             out.push((
                 key.clone(),

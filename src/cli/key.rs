@@ -232,8 +232,8 @@ pub struct KeyRetireArgs {
     pub fingerprint: String,
     #[command(flatten)]
     pub escrow: EscrowArgs,
-    /// Also refuse while a revision reachable from REV (a branch, a tag) holds a value that
-    /// needs the key (repeatable).
+    /// Also refuse while the tree of REV (a branch you may still deploy, a tag) holds a value
+    /// that needs the key (repeatable).
     #[arg(long = "history", value_name = "REV")]
     pub history: Vec<String>,
     /// More files or folders with SealedSecrets for this cluster (repeatable).

@@ -324,9 +324,15 @@ pub fn new(a: &KeyNewArgs) -> CmdResult {
             crate::workspace::repo::shown(&out.join(sealstrap::manifests::SEALED_DIR)).display(),
             cert_path.display()
         );
+    } else if let Some(e) = &a.files.env {
+        // In an environment, seal finds the certificate by --env (--cert beside it would not
+        // say which environment's folder to write).
+        eprintln!(
+            "next: sealstrap seal --env {e}, commit the new files (sealstrap.yaml's pins too), then `sealstrap key install --env {e}` when the cluster is up"
+        );
     } else {
         eprintln!(
-            "next: sealstrap seal --cert {}, commit all three files, then `sealstrap key install` when the cluster is up",
+            "next: sealstrap seal --cert {}, commit the new files (sealstrap.yaml's pins too, in a repository), then `sealstrap key install` when the cluster is up",
             cert_path.display()
         );
     }

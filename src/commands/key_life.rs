@@ -237,8 +237,8 @@ fn git(root: &Path, args: &[&str]) -> Option<std::process::Output> {
 }
 
 /// The SealedSecret texts of a repository: the work tree's files git would commit (tracked, or
-/// new and not ignored), and HEAD's and each `history` revision's (every revision reachable from
-/// it), each blob once. As (where, text).
+/// new and not ignored), and the trees of HEAD and of each `history` revision, each blob once.
+/// As (where, text).
 fn repository_texts(root: &Path, history: &[String]) -> Result<Vec<(String, String)>, Failure> {
     let no_git = || {
         Failure::new(format!(
@@ -282,27 +282,15 @@ fn repository_texts(root: &Path, history: &[String]) -> Result<Vec<(String, Stri
             texts.push((rel, text));
         }
     }
-    // Committed blobs: HEAD's tree, and everything reachable from each --history revision.
+    // Committed blobs: HEAD's tree and each --history revision's tree (a branch you may still
+    // deploy or merge from). Older commits are not read: their values open with the keys the
+    // escrow held then, which its own history keeps (git show REV:.../controller-keys.age).
     let mut blobs: BTreeMap<String, String> = BTreeMap::new();
     let has_head = git(root, &["rev-parse", "--verify", "-q", "HEAD^{commit}"])
         .is_some_and(|o| o.status.success());
+    let mut trees: Vec<&str> = Vec::new();
     if has_head {
-        let o = git(root, &["ls-tree", "-r", "-z", "HEAD"]).ok_or_else(no_git)?;
-        for entry in o.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-            let entry = String::from_utf8_lossy(entry);
-            let Some((meta, path)) = entry.split_once('\t') else {
-                continue;
-            };
-            let mut m = meta.split(' ');
-            if m.nth(1) == Some("blob")
-                && let Some(oid) = m.next()
-                && wanted(path)
-            {
-                blobs
-                    .entry(oid.to_string())
-                    .or_insert_with(|| format!("HEAD:{path}"));
-            }
-        }
+        trees.push("HEAD");
     }
     for rev in history {
         let ok = git(
@@ -317,15 +305,24 @@ fn repository_texts(root: &Path, history: &[String]) -> Result<Vec<(String, Stri
             ))
             .hint("name a branch or tag: git branch -a"));
         }
-        let o = git(root, &["rev-list", "--objects", rev, "--"]).ok_or_else(no_git)?;
+        trees.push(rev);
+    }
+    for rev in trees {
+        let o = git(root, &["ls-tree", "-r", "-z", rev, "--"]).ok_or_else(no_git)?;
         if !o.status.success() {
             return Err(Failure::new(format!(
-                "git rev-list --objects {rev} failed: {}",
+                "git ls-tree -r {rev} failed: {}",
                 String::from_utf8_lossy(&o.stderr).trim()
             )));
         }
-        for line in String::from_utf8_lossy(&o.stdout).lines() {
-            if let Some((oid, path)) = line.split_once(' ')
+        for entry in o.stdout.split(|b| *b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            let mut m = meta.split(' ');
+            if m.nth(1) == Some("blob")
+                && let Some(oid) = m.next()
                 && wanted(path)
             {
                 blobs
@@ -460,10 +457,7 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
         if a.history.is_empty() {
             String::new()
         } else {
-            format!(
-                ", and every revision reachable from {}",
-                a.history.join(", ")
-            )
+            format!(", and the tree of {}", a.history.join(", "))
         }
     );
     if !needing.is_empty() {
@@ -471,6 +465,7 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
             .iter()
             .map(|v| format!("{} ({} {})", v.file, v.secret, v.item))
             .collect();
+        files.sort();
         files.dedup();
         let n = files.len();
         let mut list = files.into_iter().take(20).collect::<Vec<_>>().join("\n  ");
@@ -482,7 +477,7 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
             needing.len()
         ))
         .hint(format!(
-            "reseal them for the newest key and commit: sealstrap reseal --private-key {} -i IDENTITY --cert {} PATH...; a value only in history (REV:path) is needed to roll back to that revision: keep the key while you may",
+            "reseal them for the newest key and commit: sealstrap reseal --private-key {} -i IDENTITY --cert {} PATH...; a value in a --history revision (REV:path) needs that branch resealed too",
             escrow_path.display(),
             cert_path.display()
         )));

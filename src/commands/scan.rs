@@ -411,6 +411,14 @@ fn sealed_folders(
             } else {
                 format!("{bg_prefix}{key}.yaml")
             };
+            let why = match why {
+                sealstrap::verify::Problem::CopyStray(_) => sealstrap::verify::Problem::CopyStray(
+                    crate::workspace::repo::shown(&root.dir.join(&file))
+                        .display()
+                        .to_string(),
+                ),
+                why => why,
+            };
             let hint = why.hint(&key, false);
             copies.push(Located {
                 shown: crate::workspace::repo::shown(&root.dir.join(&file))

@@ -276,7 +276,10 @@ pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned
             });
         }
     }
-    let (found, skipped) = scan_blobs(&dir, &blobs, opts)?;
+    let (mut found, skipped) = scan_blobs(&dir, &blobs, opts)?;
+    // Only leaks: a rule about the tree as it stands (a missing property) is the work tree
+    // scan's, and an old commit that broke it leaked nothing.
+    found.retain(|(_, f)| f.kind.is_leak());
     // The commit that brought each blob found, only when something was.
     let found_oids: HashSet<&str> = found.iter().map(|(i, _)| blobs[*i].oid.as_str()).collect();
     let brought = if found_oids.is_empty() {

@@ -349,7 +349,16 @@ fn check_copies(
             (f.stem.clone(), fp)
         })
         .collect();
-    let findings = verify::check_copies(&sealed, &copies, want.as_deref());
+    let findings: Vec<(String, Problem)> = verify::check_copies(&sealed, &copies, want.as_deref())
+        .into_iter()
+        .map(|(k, p)| match p {
+            Problem::CopyStray(rel) => {
+                let shown = repo::shown(&place.out.join(&rel)).display().to_string();
+                (k, Problem::CopyStray(shown))
+            }
+            p => (k, p),
+        })
+        .collect();
     let flagged: BTreeSet<&str> = findings.iter().map(|(k, _)| k.as_str()).collect();
     let mut unopened = 0usize;
     // The copies are opened on every core, then judged in the folder's order.

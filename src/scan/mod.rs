@@ -39,6 +39,20 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// A value that leaked (a plaintext Secret, a credential, a tracked plaintext copy), or a
+    /// file not read: what history keeps for good. The rest judge the tree as it is now (a
+    /// missing property, a stale or ignored sealed file, an expired certificate, an unfinished
+    /// write) and are fixed by the next commit, so `scan --history` does not report them.
+    pub fn is_leak(self) -> bool {
+        matches!(
+            self,
+            Kind::PlaintextSecret
+                | Kind::SecretLikeValue
+                | Kind::CommittedPlaintext
+                | Kind::Skipped
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::PlaintextSecret => "plaintext-secret",

@@ -258,9 +258,7 @@ pub fn keys_for(
     let mut tried = Vec::new();
     for folder in folders {
         let escrow = folder.join(ESCROW_NAME);
-        if !escrow.is_file()
-            || std::fs::canonicalize(&escrow).is_ok_and(|c| given.contains(&c))
-        {
+        if !escrow.is_file() || std::fs::canonicalize(&escrow).is_ok_and(|c| given.contains(&c)) {
             continue;
         }
         match escrow_keys(&escrow, identity) {

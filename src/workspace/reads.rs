@@ -14,6 +14,20 @@ pub use sealstrap::reads::{Reads, helm_fix};
 /// Largest YAML file read for ExternalSecrets and Helm values.
 const MAX_MANIFEST: u64 = 4 << 20;
 
+/// Every file of the tree as [`super::walk::TREE`] walks it, walked once per run.
+fn tree_files(root: &Root) -> Result<std::sync::Arc<[PathBuf]>, Failure> {
+    root.walked(super::repo::Walked::Tree, || {
+        Ok(super::walk::walk(std::slice::from_ref(&root.dir), super::walk::TREE)?.files)
+    })
+}
+
+/// Every manifest of the tree but templates ([`super::walk::yaml_files`]), walked once per run.
+fn manifest_files(root: &Root) -> Result<std::sync::Arc<[PathBuf]>, Failure> {
+    root.walked(super::repo::Walked::Manifests, || {
+        super::walk::yaml_files(&root.dir, &[])
+    })
+}
+
 /// The repository as [`sealstrap::deployed`] walks it: every file below the root (skipping
 /// `.git`, hidden folders, `node_modules` and `target`), read on demand, up to 4 MiB each.
 pub struct FsTree {
@@ -23,8 +37,8 @@ pub struct FsTree {
 }
 
 impl FsTree {
-    pub fn new(root: &super::repo::Root) -> Result<FsTree, Failure> {
-        let files = root.tree_files()?;
+    pub fn new(root: &Root) -> Result<FsTree, Failure> {
+        let files = tree_files(root)?;
         let root = root.dir.as_path();
         let files = files
             .iter()
@@ -95,7 +109,7 @@ pub fn reads(
         .iter()
         .filter_map(|p| std::path::absolute(p).ok())
         .collect();
-    for file in root.manifest_files()?.iter() {
+    for file in manifest_files(root)?.iter() {
         let abs = std::path::absolute(file).unwrap_or_else(|_| file.clone());
         if skip.iter().any(|s| abs.starts_with(s)) {
             continue;

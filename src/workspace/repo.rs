@@ -34,6 +34,15 @@ pub struct Root {
     walks: Walks,
 }
 
+/// Which whole-tree walk ([`super::reads`] makes them).
+#[derive(Clone, Copy, Debug)]
+pub enum Walked {
+    /// Every file, as [`sealstrap::deployed`] reads the tree.
+    Tree,
+    /// Every manifest but templates and Helm chart templates.
+    Manifests,
+}
+
 /// The whole-tree walks a run reads the repository with, each made on first use and then
 /// shared by every clone of its [`Root`]: a fleet run plans every environment from one walk
 /// instead of one per environment (which made the run quadratic in the fleet's size). Nothing
@@ -41,9 +50,7 @@ pub struct Root {
 /// A walk that fails is not kept (the next caller tries again and gets the error).
 #[derive(Clone, Debug, Default)]
 struct Walks {
-    /// [`super::walk::TREE`]: every file, as [`sealstrap::deployed`] reads the tree.
     tree: Arc<OnceLock<Arc<[PathBuf]>>>,
-    /// [`super::walk::MANIFESTS`] without templates and chart templates.
     manifests: Arc<OnceLock<Arc<[PathBuf]>>>,
 }
 
@@ -73,19 +80,20 @@ impl Root {
         Root::new(dir, platform)
     }
 
-    /// Every file of the tree as [`super::walk::TREE`] walks it (sorted), walked once per run.
-    pub fn tree_files(&self) -> Result<Arc<[PathBuf]>, Failure> {
-        once(&self.walks.tree, || {
-            Ok(super::walk::walk(std::slice::from_ref(&self.dir), super::walk::TREE)?.files)
-        })
-    }
-
-    /// Every manifest of the tree but templates and Helm chart templates
-    /// ([`super::walk::yaml_files`]), walked once per run.
-    pub fn manifest_files(&self) -> Result<Arc<[PathBuf]>, Failure> {
-        once(&self.walks.manifests, || {
-            super::walk::yaml_files(&self.dir, &[])
-        })
+    /// The whole-tree walk `which` names: `make` walks it on first use, and every clone of
+    /// this root shares the result for the rest of the run ([`Walks`]).
+    pub fn walked(
+        &self,
+        which: Walked,
+        make: impl FnOnce() -> Result<Vec<PathBuf>, Failure>,
+    ) -> Result<Arc<[PathBuf]>, Failure> {
+        once(
+            match which {
+                Walked::Tree => &self.walks.tree,
+                Walked::Manifests => &self.walks.manifests,
+            },
+            make,
+        )
     }
 
     /// `--platform-root` (which must hold the platform's store file), else the git work tree

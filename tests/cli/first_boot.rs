@@ -942,16 +942,26 @@ fn retire_is_refused_while_a_value_needs_the_key_then_drops_it_from_the_escrow()
         "the committed values: {}",
         stderr(&o)
     );
+    // A release branch cut before the reseal still deploys the old values.
+    git(f.root(), &["branch", "release"]);
     git(f.root(), &["add", "-A"]);
     git(f.root(), &["commit", "-qm", "resealed for the new key"]);
-    // History: a revision reachable from main still holds them.
-    let o = retire(&["--history", "main"]);
+    // --history REV reads REV's tree: the release branch still needs the key, main does not
+    // (its older commits open with the keys the escrow's own history keeps).
+    let o = retire(&["--history", "release"]);
     assert_eq!(o.status.code(), Some(1));
+    let said = stderr(&o);
     assert!(
-        stderr(&o).contains("main:clusters/metal/secret-source/sealed/"),
-        "{}",
-        stderr(&o)
+        said.contains("release:clusters/metal/secret-source/sealed/"),
+        "{said}"
     );
+    let listed: Vec<&str> = said.lines().filter(|l| l.starts_with("  ")).collect();
+    let mut unique = listed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(listed.len(), unique.len(), "each file once: {said}");
+    let o = retire(&["--history", "main", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = retire(&["--history", "no-such-branch"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // Nothing committed needs it now: a dry run changes nothing, a real one drops it.

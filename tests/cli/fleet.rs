@@ -571,8 +571,16 @@ fn key_new_with_fewer_recipients_is_refused_until_accepted() {
     // Day 2 as a custodian might type it: only their own recipient.
     let o = key_new(&["-r", &alice, "-i", p(&alice_id)]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains(&bob), "names who would lose it: {}", stderr(&o));
-    assert_eq!(std::fs::read(&escrow).unwrap(), before, "nothing re-encrypted");
+    assert!(
+        stderr(&o).contains(&bob),
+        "names who would lose it: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&escrow).unwrap(),
+        before,
+        "nothing re-encrypted"
+    );
     // Without -r: both kept, and bob still opens the escrow.
     let o = key_new(&["-i", p(&alice_id)]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -140,5 +140,9 @@ fn an_unwritable_stderr_is_not_a_crash() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
-    assert!(dir.path().join("secret-source/kustomization.yaml").is_file());
+    assert!(
+        dir.path()
+            .join("secret-source/kustomization.yaml")
+            .is_file()
+    );
 }

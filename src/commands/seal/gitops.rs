@@ -193,6 +193,16 @@ pub fn read_argocd(
             })
         })
         .transpose()?;
+    // A repository Secret left from an OCI mirror this run no longer uses (the chart moved to
+    // an https:// repository or back upstream): said, never deleted behind the reviewer's back.
+    if repository.is_none() && repository_file.is_file() {
+        notes.push(format!(
+            "{} is the Argo CD repository Secret of an OCI chart mirror the controller no longer uses ({}): remove it (git rm {}), and its repository from the AppProject's sourceRepos if nothing else uses it",
+            shown(&repository_file).display(),
+            mirror.argo_repo_url(),
+            shown(&repository_file).display()
+        ));
+    }
     // Applications of the same names elsewhere in what the environment deploys.
     let same_names = graph
         .map(|g| {

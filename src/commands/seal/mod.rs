@@ -539,6 +539,8 @@ pub fn set(args: &SetArgs) -> CmdResult {
             .map(|f| &f.value),
     );
     for v in given_values {
+        // What no --force overrides comes first, so its hint is the one shown.
+        sealstrap::bootstrap::check_provided(key, v)?;
         if let Err(problem) = sealstrap::verify::check_value(Some(&e), v.as_bytes()) {
             if !args.force {
                 return Err(Failure::new(format!(
