@@ -84,7 +84,9 @@ for n in $sizes; do
   grow "$n"
   r=$runs; [ "$n" -gt 100 ] && r=1
   for bin in "${bins[@]}"; do
-    name="$(basename "$(dirname "$(dirname "$bin")")")/$(basename "$(dirname "$bin")")"
+    # target/release/sealstrap -> target/release; a copy named for what it is -> that name.
+    name="$(basename "$bin")"
+    [ "$name" != sealstrap ] || name="$(basename "$(dirname "$(dirname "$bin")")")/$(basename "$(dirname "$bin")")"
     single=$(median_run "$runs" "$bin" --env env0001)
     fleet=$(median_run "$r" "$bin" --all-envs)
     read -r sw _ _ _ <<<"$single"
