@@ -84,7 +84,14 @@ impl Transport {
                     })?
             }
             None => kube::Config::incluster().map_err(|_| {
-                ClusterError::NoKubeconfig("no KUBECONFIG, no ~/.kube/config".into())
+                ClusterError::NoKubeconfig(match std::env::var_os("KUBECONFIG") {
+                    // Set, but none of its files is there (kubectl's "no configuration").
+                    Some(v) if !v.is_empty() => format!(
+                        "KUBECONFIG names no file that exists ({}), and no ~/.kube/config",
+                        v.to_string_lossy()
+                    ),
+                    _ => "no KUBECONFIG, no ~/.kube/config".into(),
+                })
             })?,
         };
         if let Some(server) = &ov.server {
