@@ -299,13 +299,18 @@ pub fn plan<R: CryptoRng + ?Sized>(
         let e = sel.entry;
         let existing = inputs.existing.get(e.key);
         if !sel.included {
-            let detail = match existing {
-                Some(_) => format!("{}; the existing sealed file is kept", sel.reason),
-                None => sel.reason.clone(),
+            // Not needed here, but sealed already (an earlier `--with`, a `set`): it exists and
+            // is kept, which is what the summary and the fleet table say.
+            let (status, detail) = match existing {
+                Some(_) => (
+                    Status::Exists,
+                    format!("kept byte-for-byte (not needed now: {})", sel.reason),
+                ),
+                None => (Status::Skipped, sel.reason.clone()),
             };
             lines.push(Line {
                 key: e.key.to_string(),
-                status: Status::Skipped,
+                status,
                 detail,
                 todo: None,
             });

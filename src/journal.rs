@@ -550,9 +550,14 @@ impl<'s> Transaction<'s> {
             .collect();
         dirs.sort();
         dirs.dedup();
-        for d in &dirs {
-            sync_dir(d)?;
-        }
+        // Synced on every core (a fleet's write touches thousands of folders); the first error
+        // stops it, and the journal, still there, makes the next run sync again.
+        crate::par::for_each_ordered(
+            &dirs,
+            crate::par::available_threads(),
+            |_, d| sync_dir(d),
+            |_, synced| synced,
+        )?;
         self.journal = None;
         fs::remove_file(&self.scope.journal)?;
         sync_dir(&parent_dir(&self.scope.journal))?;

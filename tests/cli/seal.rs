@@ -733,3 +733,47 @@ fn manifests_folder_is_the_default_wiring_as_seal_renders_it() {
     }
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), files.len());
 }
+
+/// A key sealed earlier (`--with hf`) and not needed by a later run is EXISTS, kept byte for
+/// byte, with why it is not needed (not SKIPPED, which says nothing is there); and `set` of it
+/// replaces it without `--with`.
+#[test]
+fn a_sealed_key_no_longer_selected_exists_and_set_replaces_it() {
+    let dir = git_repo();
+    let cert = data("vectors/keys/controller-2048.crt.pem");
+    let c = p(&cert);
+    let token = format!("hf_{}", "a".repeat(34));
+    let o = run_in(
+        dir.path(),
+        &["seal", "--cert", c, "--with", "hf", "--bcrypt-cost", "10"],
+        b"",
+        &[("HF_TOKEN", token.as_str())],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = dir.path().join("secret-source/sealed/hf-token.yaml");
+    let before = std::fs::read(&file).unwrap();
+    let o = run_in(dir.path(), &["seal", "--cert", c], b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.contains(" hf-token "))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("EXISTS") && line.contains("kept byte-for-byte (not needed now"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let new = format!("hf_{}", "b".repeat(34));
+    let o = run_in(
+        dir.path(),
+        &["set", "hf-token", "--cert", c],
+        b"",
+        &[("HF_TOKEN", new.as_str())],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(std::fs::read(&file).unwrap(), before);
+    for out in [stdout(&o), stderr(&o)] {
+        assert!(!out.contains(&new) && !out.contains(&token));
+    }
+}
