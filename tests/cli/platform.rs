@@ -951,3 +951,52 @@ fn the_layout_before_environments_keeps_working() {
         stderr(&o)
     );
 }
+
+/// The follow-up of a rotation of a key of `sealstrap.yaml` names what the tree says reads it
+/// (the contract has no consumer for it): the force-sync and the restart both name the
+/// ExternalSecret.
+#[test]
+fn a_rotated_extra_key_names_its_readers_in_the_follow_up() {
+    let dir = platform_checkout();
+    let root = dir.path();
+    std::fs::write(
+        root.join("sealstrap.yaml"),
+        "extra:\n  example-token: {generate: hex32}\n",
+    )
+    .unwrap();
+    let cert = data("vectors/keys/controller-2048.crt.pem");
+    let seal = [
+        "seal",
+        "--env",
+        "metal",
+        "--cert",
+        p(&cert),
+        "--bcrypt-cost",
+        "10",
+    ];
+    let o = run_in(root, &seal, b"", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_in(
+        root,
+        &[
+            "rotate",
+            "example-token",
+            "--env",
+            "metal",
+            "--cert",
+            p(&cert),
+        ],
+        b"",
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("kubectl annotate externalsecret -n example example-app force-sync"),
+        "{err}"
+    );
+    assert!(
+        err.contains("restart what reads example-token: the workloads that use the Secret written by ExternalSecret example/example-app"),
+        "{err}"
+    );
+}

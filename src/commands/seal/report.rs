@@ -294,10 +294,19 @@ pub fn after_rotation(
     }
     for k in keys {
         if let Some(e) = contract.entry(k) {
-            out.push(format!(
-                "after the sync, restart what reads {k}: {}",
-                e.restart
-            ));
+            // A key of sealstrap.yaml has no consumer in the contract: name what the tree says
+            // reads it.
+            let readers = reads
+                .and_then(|r| r.readers.get(k.as_str()))
+                .filter(|r| contract.is_extra(k) && !r.is_empty());
+            let restart = match readers {
+                Some(ids) => format!(
+                    "the workloads that use the Secret written by ExternalSecret {}",
+                    ids.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+                None => e.restart.to_string(),
+            };
+            out.push(format!("after the sync, restart what reads {k}: {restart}"));
         }
     }
     out.insert(
