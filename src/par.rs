@@ -1,7 +1,7 @@
 //! Independent work on every core, its results handed on in input order, with a bounded number
-//! of results waiting: how `reseal`, `verify`, `key usage` and the journal's syncs run in
-//! parallel. (`seal --all-envs` plans its environments and `scan` matches files and git's blob
-//! stream with rayon's iterators, whose results are collected whole.)
+//! of results waiting: the one way sealstrap runs work in parallel (`seal --all-envs` planning
+//! its environments, `reseal`, `verify`, `key usage`, `scan`'s files and git blobs, the
+//! journal's syncs).
 //!
 //! [`for_each_ordered`] runs `work` for each item on `threads` scoped threads (std only, no
 //! thread pool that outlives the call) and passes the results to `sink` on the calling thread in

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use sealstrap::scan::{self, Options};
 
 use super::scan_report::{Located, Scanned};
@@ -253,12 +252,9 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             }
         }
     }
-    if let Some(n) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global()
-            .map_err(|e| Failure::new(format!("cannot start {n} scan threads: {e}")))?;
-    }
+    let threads = args
+        .jobs
+        .map_or_else(sealstrap::par::available_threads, |n| n.max(1));
     let fingerprint = match &args.cert {
         Some(c) => {
             let pem = std::fs::read(c).map_err(|e| io_failure("cannot read", c, &e))?;
@@ -304,14 +300,14 @@ pub fn run(args: &ScanArgs) -> CmdResult {
             .map(|g| sealstrap::allow::Exclude::from_flag(g)),
     );
     let scanned = if args.staged {
-        super::scan_git::staged(&args.paths, &opts)?
+        super::scan_git::staged(&args.paths, &opts, threads)?
     } else if let Some(range) = &args.history {
         // Old commits hold values sealed for keys since retired: only --cert judges history.
         let mut past = opts.clone();
         past.certs.folders.clear();
-        super::scan_git::history(range, &args.paths, &past)?
+        super::scan_git::history(range, &args.paths, &past, threads)?
     } else {
-        let mut s = work_tree(args, &opts)?;
+        let mut s = work_tree(args, &opts, threads)?;
         s.findings.extend(copies);
         s
     };
@@ -438,7 +434,7 @@ fn sealed_folders(
 }
 
 /// The work tree: the files git would commit (or those under the paths given), on every core.
-fn work_tree(args: &ScanArgs, opts: &Options) -> Result<Scanned, Failure> {
+fn work_tree(args: &ScanArgs, opts: &Options, threads: usize) -> Result<Scanned, Failure> {
     let listing = list_files(&args.paths)?;
     let files = &listing.files;
     // Paths as the exclusions name them: relative to the work tree's top.
@@ -455,10 +451,16 @@ fn work_tree(args: &ScanArgs, opts: &Options) -> Result<Scanned, Failure> {
     let mut all = committed_never(&listing);
     all.extend(interrupted_writes(&listing));
     all.extend(ignored_but_needed(&args.paths));
-    let results: Vec<_> = files
-        .par_iter()
-        .map(|f| scan_file(f, &scan::classify_in(&rel(f), &opts.certs), opts))
-        .collect();
+    let mut results = Vec::with_capacity(files.len());
+    let Ok(()) = sealstrap::par::for_each_ordered(
+        files,
+        threads,
+        |_, f| scan_file(f, &scan::classify_in(&rel(f), &opts.certs), opts),
+        |_, r| {
+            results.push(r);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
     let mut skipped = 0;
     for (f, result) in files.iter().zip(results) {
         let name = f.display().to_string();

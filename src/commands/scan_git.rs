@@ -14,7 +14,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use rayon::prelude::*;
 use sealstrap::scan::{self, Finding, Options};
 
 use crate::workspace::git::Object;
@@ -102,7 +101,7 @@ fn under(path: &str, prefixes: &[String]) -> bool {
 
 /// What the next commit carries: the staged blob of each file it adds or changes (of every
 /// staged file under `paths` when given).
-pub fn staged(paths: &[PathBuf], opts: &Options) -> Result<Scanned, Failure> {
+pub fn staged(paths: &[PathBuf], opts: &Options, threads: usize) -> Result<Scanned, Failure> {
     let (dir, top) = repository("--staged")?;
     let top = top.unwrap_or(dir.clone());
     let wanted: Option<HashSet<String>> = if paths.is_empty() {
@@ -168,7 +167,7 @@ pub fn staged(paths: &[PathBuf], opts: &Options) -> Result<Scanned, Failure> {
             })
         })
         .collect();
-    let (found, skipped) = scan_blobs(&top, &blobs, opts)?;
+    let (found, skipped) = scan_blobs(&top, &blobs, opts, threads)?;
     for (i, f) in found {
         let b = &blobs[i];
         findings.push(Located {
@@ -220,7 +219,12 @@ fn rev_args(cmd: &mut Command, revs: &[String]) {
 }
 
 /// Every blob reachable from `range`, once.
-pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned, Failure> {
+pub fn history(
+    range: &str,
+    paths: &[PathBuf],
+    opts: &Options,
+    threads: usize,
+) -> Result<Scanned, Failure> {
     let (dir, top) = repository("--history")?;
     let revs = revisions(range)?;
     let prefixes = match &top {
@@ -276,7 +280,7 @@ pub fn history(range: &str, paths: &[PathBuf], opts: &Options) -> Result<Scanned
             });
         }
     }
-    let (mut found, skipped) = scan_blobs(&dir, &blobs, opts)?;
+    let (mut found, skipped) = scan_blobs(&dir, &blobs, opts, threads)?;
     // Only leaks: a rule about the tree as it stands (a missing property) is the work tree
     // scan's, and an old commit that broke it leaked nothing.
     found.retain(|(_, f)| f.kind.is_leak());
@@ -351,38 +355,58 @@ fn introducing_commits(
     Ok(map)
 }
 
-/// Reads every blob once and scans it on every core: the findings with the index of their blob,
-/// and how many blobs could not be read.
+/// Reads every blob once and scans it on `threads` cores: the findings with the index of their
+/// blob, and how many blobs could not be read. Blobs are read from git a batch at a time and
+/// matched in parallel, so memory follows the batch, not the history.
 fn scan_blobs(
     dir: &Path,
     blobs: &[Blob],
     opts: &Options,
+    threads: usize,
 ) -> Result<(Vec<(usize, Finding)>, usize), Failure> {
+    /// Blobs read from git before they are matched.
+    const BATCH: usize = 256;
     if blobs.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let reader =
+    let mut reader =
         crate::workspace::git::Batch::start(dir, blobs.iter().map(|b| b.oid.clone()).collect())
-            .map_err(Failure::new)?;
-    let results: Vec<(usize, Result<Vec<Finding>, String>)> = reader
-        .enumerate()
-        .par_bridge()
-        .map(|(i, content)| {
-            let class = scan::classify_in(&blobs[i].path, &opts.certs);
-            let found = match content {
-                Ok(Object::Blob(bytes)) if bytes.len() as u64 > scan::MAX_FULL => {
-                    scan::scan_reader(&bytes[..], &class).map_err(|e| e.to_string())
-                }
-                Ok(Object::Blob(bytes)) => Ok(scan::scan_bytes(&bytes, &class, opts)),
-                Ok(Object::Missing) => Err(
-                    "its blob is not in this repository (a partial or shallow clone?); fetch it and scan again"
-                        .to_string(),
-                ),
-                Err(e) => Err(format!("cannot read it from git: {e}")),
-            };
-            (i, found)
-        })
-        .collect();
+            .map_err(Failure::new)?
+            .enumerate();
+    let scan_one = |i: usize, content: &Result<Object, String>| {
+        let class = scan::classify_in(&blobs[i].path, &opts.certs);
+        match content {
+            Ok(Object::Blob(bytes)) if bytes.len() as u64 > scan::MAX_FULL => {
+                scan::scan_reader(&bytes[..], &class).map_err(|e| e.to_string())
+            }
+            Ok(Object::Blob(bytes)) => Ok(scan::scan_bytes(bytes, &class, opts)),
+            Ok(Object::Missing) => Err(
+                "its blob is not in this repository (a partial or shallow clone?); fetch it and scan again"
+                    .to_string(),
+            ),
+            Err(e) => Err(format!("cannot read it from git: {e}")),
+        }
+    };
+    let mut results: Vec<(usize, Result<Vec<Finding>, String>)> = Vec::with_capacity(blobs.len());
+    loop {
+        let batch: Vec<(usize, Result<Object, String>)> = reader
+            .by_ref()
+            .take(BATCH)
+            .map(|(i, c)| (i, c.map_err(|e| e.to_string())))
+            .collect();
+        if batch.is_empty() {
+            break;
+        }
+        let Ok(()) = sealstrap::par::for_each_ordered(
+            &batch,
+            threads,
+            |_, (i, content)| (*i, scan_one(*i, content)),
+            |_, r| {
+                results.push(r);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        );
+    }
     if results.len() < blobs.len() {
         return Err(Failure::new(format!(
             "git cat-file returned {} of {} blobs",

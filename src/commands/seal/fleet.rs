@@ -234,13 +234,22 @@ pub fn run_core(
         )
         .and_then(|place| prepare(req, &place, &shared, Some(&scope)))
     };
-    let prepared_all: Vec<Result<super::Prepared, Failure>> =
-        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            envs.names.iter().map(plan_one).collect()
-        } else {
-            use rayon::prelude::*;
-            envs.names.par_iter().map(plan_one).collect()
-        };
+    let threads = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        1
+    } else {
+        sealstrap::par::available_threads()
+    };
+    let mut prepared_all: Vec<Result<super::Prepared, Failure>> =
+        Vec::with_capacity(envs.names.len());
+    let Ok(()) = sealstrap::par::for_each_ordered(
+        &envs.names,
+        threads,
+        |_, env| plan_one(env),
+        |_, p| {
+            prepared_all.push(p);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
     for (env, prepared) in envs.names.iter().zip(prepared_all) {
         match prepared {
             Ok(p) => {
