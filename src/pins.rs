@@ -197,7 +197,10 @@ impl Pins {
             if let Some(c) = &pin.certificate {
                 out.push_str(&format!("    certificate: {c}\n"));
             }
-            if let Some(rs) = &pin.recipients {
+            if pin.recipients.as_ref().is_some_and(Vec::is_empty) {
+                // A passphrase escrow: nobody opens it with a key (accepted on purpose).
+                out.push_str("    recipients: []\n");
+            } else if let Some(rs) = &pin.recipients {
                 out.push_str("    recipients:\n");
                 for r in rs {
                     out.push_str(&format!("      - {}\n", quote(r)));
@@ -476,5 +479,20 @@ mod tests {
             assert!(parse_text(bad).is_err(), "{bad}");
         }
         assert!(parse_text("extra: {}\n").unwrap().entries.is_empty());
+    }
+
+    /// An empty recipients pin (a passphrase escrow, accepted) is written and read back as one:
+    /// every recipient is then new, and no recipient is dropped.
+    #[test]
+    fn an_empty_recipients_pin_round_trips() {
+        let mut p = Pins::default();
+        p.pin_recipients("metal", &[]);
+        let text = p.render();
+        assert!(text.contains("    recipients: []\n"), "{text}");
+        let back = parse(&crate::yaml::parse_documents(&text).unwrap()[0]).unwrap();
+        assert_eq!(back, p);
+        let ids = vec!["age1x".to_string()];
+        assert_eq!(back.unpinned_recipients("metal", &ids), Some(vec!["age1x"]));
+        assert!(back.dropped_recipients("metal", &ids).is_empty());
     }
 }

@@ -688,7 +688,23 @@ impl PinPlace {
         accept: bool,
     ) -> Result<Option<Vec<String>>, Failure> {
         let Lock::Recipients(r) = lock else {
-            return Ok(None);
+            // A passphrase takes the escrow from every pinned recipient at once.
+            let Some(name) = &self.name else {
+                return Ok(None);
+            };
+            let pinned = self.ws.config.pins.dropped_recipients(name, &[]);
+            if pinned.is_empty() {
+                return Ok(None);
+            }
+            if !accept {
+                return Err(Failure::new(format!(
+                    "a passphrase would take the escrow from the {} recipient(s) sealstrap.yaml pins for {name}: {}; they could no longer open it",
+                    pinned.len(),
+                    pinned.join(", ")
+                ))
+                .hint("leave out --passphrase (the committed recipients are used); to lock it with a passphrase instead, add --accept-recipients (the recipients' pins are removed from sealstrap.yaml for review)"));
+            }
+            return Ok(Some(Vec::new()));
         };
         let ids: Vec<String> = r.iter().map(escrow::Recipient::pin_id).collect();
         eprintln!("the escrow opens with these {} recipient(s):", ids.len());
@@ -698,17 +714,28 @@ impl PinPlace {
         let Some(name) = &self.name else {
             return Ok(None);
         };
-        // Recipients named on the command line replace the escrow's: one the pins hold and the
-        // flags leave out would silently lose the escrow (its custodian could no longer open
-        // it). Keeping everyone is the default (no -r/-R: the committed file is used).
+        // Every pinned recipient stays unless accepted: `-r/-R` replace the escrow's recipients,
+        // and a recipients file a pull request shortened would take the escrow from whoever it
+        // leaves out (the default, no `-r/-R`, keeps the committed file's recipients).
         let dropped = self.ws.config.pins.dropped_recipients(name, &ids);
-        if given && !accept && !dropped.is_empty() {
+        if !accept && !dropped.is_empty() {
+            let (what, hint) = if given {
+                (
+                    "-r/-R name the escrow's recipients in full, and these",
+                    "to keep everyone, leave out -r/-R (the committed recipients file is used) or name them all; to remove them on purpose, add --accept-recipients (the new pins are written to sealstrap.yaml for review)",
+                )
+            } else {
+                (
+                    "the committed recipients file leaves out these",
+                    "if you removed them on purpose, add --accept-recipients (the new pins are written to sealstrap.yaml for review); if not, restore the recipients file from git (git log -p -- FILE shows who removed them)",
+                )
+            };
             return Err(Failure::new(format!(
-                "-r/-R name the escrow's recipients in full, and these {} pinned for {name} are not among them: {}; they could no longer open the escrow",
+                "{what} {} recipient(s) pinned for {name}: {}; re-encrypted, the escrow would no longer open for them",
                 dropped.len(),
                 dropped.join(", ")
             ))
-            .hint("to keep everyone, leave out -r/-R (the committed recipients file is used) or name them all; to remove them on purpose, add --accept-recipients (the new pins are written to sealstrap.yaml for review)"));
+            .hint(hint));
         }
         if given || accept {
             return Ok(Some(ids));

@@ -106,13 +106,25 @@ impl Place {
         if let Some(env) = &self.layout.env {
             return Some(env.clone());
         }
-        let abs = std::path::absolute(&self.out).ok()?;
-        let rel = abs.strip_prefix(&root.dir).ok()?;
-        Some(
-            rel.to_string_lossy()
-                .replace(std::path::MAIN_SEPARATOR, "/"),
-        )
-        .filter(|r| !r.is_empty())
+        // The folder as it really is (`a/../b`, a link to an environment's folder): one folder
+        // has one pin, however it is spelled.
+        let abs = repo::canonical(&self.out)?;
+        let root_dir = std::fs::canonicalize(&root.dir).ok()?;
+        let rel = abs
+            .strip_prefix(&root_dir)
+            .ok()?
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        // An environment's folder given by path is that environment.
+        if let Some(env) = rel
+            .strip_prefix("clusters/")
+            .and_then(|r| r.strip_suffix("/secret-source"))
+            .filter(|e| !e.contains('/'))
+            && root.platform
+        {
+            return Some(env.to_string());
+        }
+        Some(rel).filter(|r| !r.is_empty())
     }
 
     /// The root of the platform repository, when this is the platform.

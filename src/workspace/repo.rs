@@ -313,9 +313,9 @@ pub fn environment(
     });
     // An output folder at clusters/<env>/secret-source names its environment.
     let from_out = out.and_then(|o| {
-        let rel = std::path::absolute(o)
-            .ok()?
-            .strip_prefix(&root.dir)
+        // As the folder really is: `clusters/a/../b/secret-source` is b's.
+        let rel = canonical(o)?
+            .strip_prefix(std::fs::canonicalize(&root.dir).ok()?)
             .ok()?
             .to_path_buf();
         let mut c = rel.components();
@@ -458,5 +458,24 @@ pub fn given_or_env_default(
     match given {
         Some(p) => Ok(p.to_path_buf()),
         None => env_default(env, rel),
+    }
+}
+
+/// `p` with every link and `..` of its existing part resolved (the part that does not exist yet
+/// is appended as given).
+pub fn canonical(p: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(p).ok()?;
+    let mut rest = Vec::new();
+    let mut cur = abs.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(cur) {
+            return Some(
+                rest.iter()
+                    .rev()
+                    .fold(c, |acc: PathBuf, part| acc.join(part)),
+            );
+        }
+        rest.push(cur.file_name()?.to_os_string());
+        cur = cur.parent()?;
     }
 }

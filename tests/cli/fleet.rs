@@ -591,6 +591,70 @@ fn key_new_with_fewer_recipients_is_refused_until_accepted() {
         &[],
     );
     assert!(o.status.success(), "bob still opens it: {}", stderr(&o));
+    // The same folder spelled another way is the same pin (it once became a pin of its own, or
+    // another environment's).
+    let o = run_in(
+        root,
+        &[
+            "key",
+            "new",
+            "--out",
+            "clusters/ai-dev/../metal/secret-source",
+            "-r",
+            &alice,
+            "-i",
+            p(&alice_id),
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&bob), "{}", stderr(&o));
+    let before = std::fs::read(&escrow).unwrap();
+    // A pull request that shortens the committed recipients file.
+    let file = root.join("clusters/metal/secret-source/controller-keys.recipients");
+    let committed = std::fs::read_to_string(&file).unwrap();
+    let shortened: String = committed
+        .lines()
+        .filter(|l| !l.contains(&bob))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, &shortened).unwrap();
+    let o = key_new(&["-i", p(&alice_id)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&bob), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("restore the recipients file"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&file, &committed).unwrap();
+    // A passphrase would take it from both.
+    let o = run_in(
+        root,
+        &[
+            "key",
+            "new",
+            "--env",
+            "metal",
+            "--passphrase",
+            "-i",
+            p(&alice_id),
+        ],
+        b"",
+        &[("SEALSTRAP_PASSPHRASE", "correct horse battery staple")],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&alice) && stderr(&o).contains(&bob),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&escrow).unwrap(),
+        before,
+        "nothing re-encrypted"
+    );
     // Removing bob on purpose.
     let o = key_new(&["-r", &alice, "-i", p(&alice_id), "--accept-recipients"]);
     assert!(o.status.success(), "{}", stderr(&o));
