@@ -267,14 +267,25 @@ pub fn history(
         .parse::<usize>()
         .unwrap_or(0);
     let mut findings: Vec<Located> = Vec::new();
-    let mut never: HashSet<&str> = HashSet::new();
-    for b in &blobs {
-        if never.insert(b.path.as_str())
-            && let Some(f) = scan::never_in_git(&b.path)
-        {
+    // Every path a commit of the range ever held (rev-list names each blob under one path only:
+    // a Dex copy renamed, or its bytes committed again elsewhere, would hide its first name).
+    let mut cmd = git(&dir);
+    cmd.args(["log", "--name-only", "--pretty=format:", "--no-renames"]);
+    rev_args(&mut cmd, &revs);
+    let logged = output(cmd, "list the paths of the history")?;
+    let mut paths: Vec<String> = String::from_utf8_lossy(&logged)
+        .lines()
+        .filter(|l| !l.is_empty() && under(l, &prefixes))
+        .map(str::to_string)
+        .chain(blobs.iter().map(|b| b.path.clone()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        if let Some(f) = scan::never_in_git(&path) {
             findings.push(Located {
-                shown: b.path.clone(),
-                rel: b.path.clone(),
+                shown: path.clone(),
+                rel: path,
                 commit: None,
                 finding: f,
             });

@@ -292,7 +292,9 @@ const ARGO_REPOSITORY_FIELDS: [&str; 12] = [
 /// path as shown, when git tracks it, has it staged or has it in history.
 pub fn never_in_git(shown: &str) -> Option<Finding> {
     let name = shown.rsplit('/').next().unwrap_or(shown);
-    let message = if name == crate::defaults::DEX_COPY_NAME {
+    // A temporary file of the Dex copy (a killed write) holds the same plaintext.
+    let dex_temp = crate::output::temp_base(name) == Some(crate::defaults::DEX_COPY_NAME);
+    let message = if name == crate::defaults::DEX_COPY_NAME || dex_temp {
         "the plaintext Dex admin password copy is tracked or staged in git (ignore rules do not apply to a tracked file); unstage it (git rm --cached FILE), keep it ignored, and rotate it (sealstrap reset-dex-admin) if it was ever pushed".replace("FILE", shown)
     } else if name == crate::journal::JOURNAL_FILE_OUTSIDE_GIT
         || name == crate::journal::JOURNAL_NAME

@@ -502,3 +502,30 @@ fn history_reports_leaks_not_the_rules_of_the_tree_as_it_stands() {
     assert!(!stdout(&o).contains("missing-property"), "{}", stdout(&o));
     r.assert_never_shown(&[&token]);
 }
+
+/// A Dex copy committed once and then renamed (or its bytes committed again under another
+/// name) is still found by `--history` under the path it was committed at; so is a committed
+/// temporary file of it (a killed write's `.dex-admin-password.PID.N.tmp`).
+#[test]
+fn history_finds_a_dex_copy_that_was_renamed_and_its_temporary() {
+    let mut r = Repo::new();
+    let pw = password();
+    r.write("secrets/ai-dev/dex-admin-password", &pw);
+    r.commit("oops");
+    r.git(&["mv", "secrets/ai-dev/dex-admin-password", "pw.bak"]);
+    r.commit("renamed");
+    r.write("secrets/metal/.dex-admin-password.4242.7.tmp", &password());
+    r.commit("a temporary");
+    let o = r.scan(&["--history"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("secrets/ai-dev/dex-admin-password") && out.contains("committed-plaintext"),
+        "{out}"
+    );
+    assert!(
+        out.contains("secrets/metal/.dex-admin-password.4242.7.tmp"),
+        "{out}"
+    );
+    r.assert_never_shown(&[&pw]);
+}
