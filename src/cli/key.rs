@@ -236,6 +236,10 @@ pub struct KeyRetireArgs {
     /// that needs the key (repeatable).
     #[arg(long = "history", value_name = "REV")]
     pub history: Vec<String>,
+    /// With --history: every commit reachable from REV, not only its tree (so a rollback to
+    /// any of them would still open without the old escrow).
+    #[arg(long, requires = "history")]
+    pub reachable: bool,
     /// More files or folders with SealedSecrets for this cluster (repeatable).
     #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,

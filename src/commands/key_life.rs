@@ -239,7 +239,11 @@ fn git(root: &Path, args: &[&str]) -> Option<std::process::Output> {
 /// The SealedSecret texts of a repository: the work tree's files git would commit (tracked, or
 /// new and not ignored), and the trees of HEAD and of each `history` revision, each blob once.
 /// As (where, text).
-fn repository_texts(root: &Path, history: &[String]) -> Result<Vec<(String, String)>, Failure> {
+fn repository_texts(
+    root: &Path,
+    history: &[String],
+    reachable: bool,
+) -> Result<Vec<(String, String)>, Failure> {
     let no_git = || {
         Failure::new(format!(
             "cannot run git in {}: retiring a key needs to know every committed value",
@@ -328,6 +332,28 @@ fn repository_texts(root: &Path, history: &[String]) -> Result<Vec<(String, Stri
                 blobs
                     .entry(oid.to_string())
                     .or_insert_with(|| format!("{rev}:{path}"));
+            }
+        }
+    }
+    if reachable {
+        // Every commit reachable from each revision: `OID PATH` per blob (named once, under the
+        // first path git meets it at).
+        for rev in history {
+            let o = git(root, &["rev-list", "--objects", rev, "--"]).ok_or_else(no_git)?;
+            if !o.status.success() {
+                return Err(Failure::new(format!(
+                    "git rev-list --objects {rev} failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                )));
+            }
+            for line in String::from_utf8_lossy(&o.stdout).lines() {
+                if let Some((oid, path)) = line.split_once(' ')
+                    && wanted(path)
+                {
+                    blobs
+                        .entry(oid.to_string())
+                        .or_insert_with(|| format!("{rev} (history):{path}"));
+                }
             }
         }
     }
@@ -420,7 +446,7 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
     let mut texts = folder_texts(&out, &a.paths)?;
     let root = tree::git_root(&out);
     match &root {
-        Some(r) => texts.extend(repository_texts(r, &a.history)?),
+        Some(r) => texts.extend(repository_texts(r, &a.history, a.reachable)?),
         None if !a.history.is_empty() => {
             return Err(Failure::usage(format!(
                 "--history: {} is not in a git repository",
@@ -457,7 +483,15 @@ pub fn retire(a: &KeyRetireArgs) -> CmdResult {
         if a.history.is_empty() {
             String::new()
         } else {
-            format!(", and the tree of {}", a.history.join(", "))
+            format!(
+                ", and {} {}",
+                if a.reachable {
+                    "every commit reachable from"
+                } else {
+                    "the tree of"
+                },
+                a.history.join(", ")
+            )
         }
     );
     if !needing.is_empty() {

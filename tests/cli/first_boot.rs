@@ -962,6 +962,14 @@ fn retire_is_refused_while_a_value_needs_the_key_then_drops_it_from_the_escrow()
     assert_eq!(listed.len(), unique.len(), "each file once: {said}");
     let o = retire(&["--history", "main", "--dry-run"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // --reachable: every commit of main, the ones before the reseal included.
+    let o = retire(&["--history", "main", "--reachable", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("main (history):clusters/metal/secret-source/sealed/"),
+        "{}",
+        stderr(&o)
+    );
     let o = retire(&["--history", "no-such-branch"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     // Nothing committed needs it now: a dry run changes nothing, a real one drops it.
