@@ -92,18 +92,8 @@ pub fn read_argocd(
     let catalog_texts = others(&root.dir.join(format!("clusters/{env}/catalog")));
     let neighbours = platform::neighbours(&catalog_texts);
     // The chart and image: the command line, else sealstrap.yaml, else the file, else upstream.
-    let controller_now = read_repo_text(&controller_file)?;
-    let in_file = controller_now
-        .as_deref()
-        .and_then(|t| sealstrap::yaml::parse_documents(t).ok())
-        .map(|d| sealstrap::mirror::given_in(&d))
-        .unwrap_or_default();
-    let asked = req
-        .seal_options()
-        .map(|o| o.chart.clone())
-        .unwrap_or_default()
-        .or(&place.chart);
-    let mirror = sealstrap::mirror::Mirror::resolve(&asked.or(&in_file));
+    let (asked, in_file, mirror) =
+        chart_and_image(req, place, read_repo_text(&controller_file)?.as_deref());
     let wanted = [
         (
             controller_file.clone(),
@@ -271,18 +261,11 @@ pub fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, F
         "{}/controller.yaml",
         sealstrap::flux::CONTROLLER_DIR
     ));
-    let in_file = read_repo_text(&controller)
-        .ok()
-        .flatten()
-        .and_then(|t| sealstrap::yaml::parse_documents(&t).ok())
-        .map(|d| sealstrap::mirror::given_in(&d))
-        .unwrap_or_default();
-    let asked = req
-        .seal_options()
-        .map(|o| o.chart.clone())
-        .unwrap_or_default()
-        .or(&place.chart);
-    let mirror = sealstrap::mirror::Mirror::resolve(&asked.or(&in_file));
+    let (_, _, mirror) = chart_and_image(
+        req,
+        place,
+        read_repo_text(&controller).ok().flatten().as_deref(),
+    );
     // The Flux Kustomization that installs ESO, if the repository has one (outside the folder
     // sealstrap writes).
     let mut docs = Vec::new();
@@ -326,4 +309,29 @@ pub fn read_flux(req: &SealRequest, place: &Place, dir: &Path) -> Result<Flux, F
         mirror,
         eso,
     })
+}
+
+/// The chart and image a run writes: the command line, else sealstrap.yaml, else what the
+/// controller's file already says (`current`: the file is the record), else upstream. Returns
+/// what was asked (flags, sealstrap.yaml), what the file says, and the result.
+fn chart_and_image(
+    req: &SealRequest,
+    place: &Place,
+    current: Option<&str>,
+) -> (
+    sealstrap::mirror::Given,
+    sealstrap::mirror::Given,
+    sealstrap::mirror::Mirror,
+) {
+    let in_file = current
+        .and_then(|t| sealstrap::yaml::parse_documents(t).ok())
+        .map(|d| sealstrap::mirror::given_in(&d))
+        .unwrap_or_default();
+    let asked = req
+        .seal_options()
+        .map(|o| o.chart.clone())
+        .unwrap_or_default()
+        .or(&place.chart);
+    let mirror = sealstrap::mirror::Mirror::resolve(&asked.or(&in_file));
+    (asked, in_file, mirror)
 }
